@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building and testing Kura needs.
+# Idempotent: skips apt entirely when everything is already installed.
+set -euo pipefail
+
+PACKAGES=(
+    # build
+    build-essential cmake pkg-config clang-format
+    zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
+    # tests: the reference Swift (oracle for ring placement, peer for
+    # interop) and the test runner
+    python3 python3-pytest python3-swift swift
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
