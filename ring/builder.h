@@ -37,7 +37,7 @@ struct builder {
     int part_power;
     double replicas;   /* may be fractional, >= 1 */
     int min_part_hours;
-    uint32_t parts;    /* 2^part_power */
+    uint64_t parts;    /* 2^part_power */
     double overload;   /* 0.1 = 10 % */
     long version;
     bool devs_changed;
@@ -54,7 +54,7 @@ struct builder {
 
     uint8_t *last_part_moves;   /* hours since each part last moved */
     int64_t last_part_moves_epoch;
-    uint32_t last_part_gather_start;
+    uint64_t last_part_gather_start;
     double dispersion;          /* < 0: never computed */
 };
 

@@ -1,0 +1,545 @@
+/*
+ * rebalance.c - assigns partition replicas to devices.
+ *
+ * The goals are Swift's (replica_plan.c computes them exactly as
+ * swift-ring-builder 2.30 does); the way there moves less:
+ *
+ *   1. Slots that must move are freed: new replica slots, replicas on
+ *      removed devices, and replicas breaking the plan's per-tier maximum
+ *      (one per partition, the one on the most overloaded device).
+ *   2. Freed slots are placed by walking down the tiers, at each level into
+ *      the child that still wants the most partition replicas among those
+ *      the partition may still enter (below the plan's max).
+ *   3. Balance: replicas on overloaded devices are moved *directly* to a
+ *      device that wants one, only when such a legal destination exists.
+ *      Swift instead gathers replicas first and places them after, which
+ *      can move a replica to a place no better than where it was; here
+ *      every balance move shrinks the imbalance by one, so the number of
+ *      moves is the imbalance itself.
+ *
+ * Invariants, as in Swift: a partition moves at most one replica per
+ * rebalance for balance reasons and none while min_part_hours has not
+ * passed since it last moved (removed devices override that: their data
+ * has no other home). A device never holds two replicas of a partition.
+ */
+#include "ring/builder.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ring/replica_plan.h"
+#include "ring/tier_tree.h"
+
+#define MAX_BALANCE_PASSES 8
+
+struct rebalance {
+    struct builder *b;
+    struct tier_tree t;
+    long *wanted;    /* per device: parts it should gain (< 0: shed) */
+    long *avail;     /* per tier: sum of positive wanted below */
+    uint8_t *moved;  /* per partition: moved in this rebalance */
+    uint64_t rng;
+    int max_depth;
+};
+
+/* splitmix64: small, seedable, good enough to break ties and pick starts */
+static uint64_t next_random(struct rebalance *rb)
+{
+    uint64_t z = (rb->rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int can_move(const struct rebalance *rb, uint64_t part)
+{
+    return !rb->moved[part] &&
+           rb->b->last_part_moves[part] >= rb->b->min_part_hours;
+}
+
+static void mark_moved(struct rebalance *rb, uint64_t part)
+{
+    rb->moved[part] = 1;
+    rb->b->last_part_moves[part] = 0;
+}
+
+/* Changes a device's wanted count, keeping the tiers' avail sums. */
+static void add_wanted(struct rebalance *rb, int dev, long delta)
+{
+    long before = rb->wanted[dev] > 0 ? rb->wanted[dev] : 0, after;
+
+    rb->wanted[dev] += delta;
+    after = rb->wanted[dev] > 0 ? rb->wanted[dev] : 0;
+    if (after == before)
+        return;
+    for (int depth = 0; depth < TIER_LEVELS; depth++)
+        rb->avail[tier_of_dev(&rb->t, dev, depth)] += after - before;
+}
+
+static void unassign(struct rebalance *rb, size_t r, uint64_t part)
+{
+    uint16_t dev = rb->b->replica2part2dev[r][part];
+
+    rb->b->devs[dev]->parts--;
+    add_wanted(rb, dev, 1);
+    rb->b->replica2part2dev[r][part] = BUILDER_NONE_DEV;
+}
+
+static void assign(struct rebalance *rb, size_t r, uint64_t part, int dev)
+{
+    rb->b->devs[dev]->parts++;
+    add_wanted(rb, dev, -1);
+    rb->b->replica2part2dev[r][part] = (uint16_t)dev;
+}
+
+/* Replicas of 'part' currently in tier 'tier' (at depth 'depth'). */
+static int replicas_in(const struct rebalance *rb, uint64_t part, int tier,
+                       int depth)
+{
+    const struct builder *b = rb->b;
+    int n = 0;
+
+    for (size_t r = 0; r < b->n_replica_arrays; r++) {
+        uint16_t dev;
+        if (part >= b->replica_parts[r])
+            continue;
+        dev = b->replica2part2dev[r][part];
+        if (dev != BUILDER_NONE_DEV && tier_of_dev(&rb->t, dev, depth) == tier)
+            n++;
+    }
+    return n;
+}
+
+/* Walks down from the cluster into the roomiest child the partition may
+ * enter. strict: only tiers below their plan max and with room (avail >
+ * 0); otherwise the plan max may be exceeded (never a device twice) so
+ * that a replica which must move always finds a home. Returns the device
+ * or -1. */
+static int find_home(const struct rebalance *rb, uint64_t part, int strict)
+{
+    int tier = 0;
+
+    for (int depth = 1; depth <= TIER_DEVICE; depth++) {
+        const struct tier *tr = &rb->t.tiers[tier];
+        int best = -1;
+        long best_avail = 0;
+
+        for (int i = 0; i < tr->n_children; i++) {
+            int c = tr->children[i];
+            int have = replicas_in(rb, part, c, depth);
+            if (depth == TIER_DEVICE && have)
+                continue;
+            if (strict && (have >= rb->t.tiers[c].max || rb->avail[c] <= 0))
+                continue;
+            if (!strict && have >= rb->t.tiers[c].max)
+                continue;
+            if (best < 0 || rb->avail[c] > best_avail) {
+                best = c;
+                best_avail = rb->avail[c];
+            }
+        }
+        if (best < 0 && !strict) {
+            /* past the plan: any child with a device free of this part */
+            for (int i = 0; i < tr->n_children && best < 0; i++) {
+                int c = tr->children[i];
+                if (depth < TIER_DEVICE ||
+                    !replicas_in(rb, part, c, depth))
+                    best = c;
+            }
+        }
+        if (best < 0)
+            return -1;
+        tier = best;
+    }
+    return rb->t.tiers[tier].dev_id;
+}
+
+/* Makes the replica arrays fit the replica count; new slots stay
+ * unassigned (BUILDER_NONE_DEV), dropped slots give their parts back. */
+static int resize_arrays(struct builder *b)
+{
+    double whole, frac = modf(b->replicas, &whole);
+    size_t n = (size_t)whole + (frac > 0);
+    uint16_t **arrays;
+    size_t *lens;
+
+    for (size_t r = n; r < b->n_replica_arrays; r++) {
+        for (size_t p = 0; p < b->replica_parts[r]; p++)
+            b->devs[b->replica2part2dev[r][p]]->parts--;
+        free(b->replica2part2dev[r]);
+    }
+    arrays = realloc(b->replica2part2dev, sizeof(*arrays) * n);
+    lens = realloc(b->replica_parts, sizeof(*lens) * n);
+    if (arrays)
+        b->replica2part2dev = arrays;
+    if (lens)
+        b->replica_parts = lens;
+    if (!arrays || !lens)
+        return -ENOMEM;
+    for (size_t r = b->n_replica_arrays; r < n; r++) {
+        b->replica2part2dev[r] = NULL;
+        b->replica_parts[r] = 0;
+    }
+    if (b->n_replica_arrays > n)
+        b->n_replica_arrays = n;
+    for (size_t r = 0; r < n; r++) {
+        size_t want = r + 1 == n && frac > 0 ? (size_t)(b->parts * frac)
+                                             : (size_t)b->parts;
+        size_t have = r < b->n_replica_arrays ? b->replica_parts[r] : 0;
+        uint16_t *a;
+
+        for (size_t p = want; p < have; p++)
+            b->devs[b->replica2part2dev[r][p]]->parts--;
+        a = realloc(b->replica2part2dev[r], sizeof(*a) * (want ? want : 1));
+        if (!a)
+            return -ENOMEM;
+        for (size_t p = have; p < want; p++)
+            a[p] = BUILDER_NONE_DEV;
+        b->replica2part2dev[r] = a;
+        b->replica_parts[r] = want;
+    }
+    b->n_replica_arrays = n;
+    return 0;
+}
+
+/* Frees the slots of devices marked for removal and drops the devices. */
+static int drop_removed_devices(struct builder *b, uint8_t *moved)
+{
+    int removed = 0;
+
+    for (size_t r = 0; r < b->n_replica_arrays; r++) {
+        for (size_t p = 0; p < b->replica_parts[r]; p++) {
+            uint16_t dev = b->replica2part2dev[r][p];
+            if (dev != BUILDER_NONE_DEV && b->devs[dev]->removing) {
+                b->replica2part2dev[r][p] = BUILDER_NONE_DEV;
+                b->last_part_moves[p] = 0;
+                moved[p] = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < b->n_devs; i++) {
+        if (b->devs[i] && b->devs[i]->removing) {
+            ring_dev_release(&b->devs[i]->d);
+            free(b->devs[i]);
+            b->devs[i] = NULL;
+            removed++;
+        }
+    }
+    while (b->n_devs > 0 && !b->devs[b->n_devs - 1])
+        b->n_devs--;
+    return removed;
+}
+
+/* Hours since each partition moved, advanced to now. */
+static void age_part_moves(struct builder *b)
+{
+    int64_t now = (int64_t)time(NULL);
+    int64_t hours = (now - b->last_part_moves_epoch) / 3600;
+
+    if (hours <= 0)
+        return;
+    for (uint64_t p = 0; p < b->parts; p++) {
+        int64_t h = b->last_part_moves[p] + hours;
+        b->last_part_moves[p] = (uint8_t)(h < 0xff ? h : 0xff);
+    }
+    b->last_part_moves_epoch = now;
+}
+
+static int setup(struct rebalance *rb, char err[BUILDER_ERRLEN])
+{
+    struct builder *b = rb->b;
+    int rc = tier_tree_build(b, &rb->t);
+
+    if (rc)
+        return rc;
+    rc = replica_plan_build(b, &rb->t, err);
+    if (rc)
+        return rc;
+    rb->wanted = calloc(b->n_devs + 1, sizeof(*rb->wanted));
+    rb->avail = calloc((size_t)rb->t.n_tiers, sizeof(*rb->avail));
+    if (!rb->wanted || !rb->avail)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->n_devs; i++) {
+        const struct builder_dev *bd = b->devs[i];
+        long target;
+        if (!bd)
+            continue;
+        if (bd->d.weight > 0)
+            target = rb->t.tiers[tier_of_dev(&rb->t, (int)i, TIER_DEVICE)]
+                         .parts_target;
+        else
+            target = 0;
+        rb->wanted[i] = 0;
+        add_wanted(rb, (int)i, target - bd->parts);
+    }
+    return 0;
+}
+
+/* Frees, for each movable partition, one replica that breaks the plan's
+ * max at one of its tiers: the one on the most overloaded device. */
+static void gather_for_dispersion(struct rebalance *rb)
+{
+    const struct builder *b = rb->b;
+
+    for (uint64_t p = 0; p < b->parts; p++) {
+        long worst_wanted = 0;
+        int worst_r = -1;
+
+        if (!can_move(rb, p))
+            continue;
+        for (size_t r = 0; r < b->n_replica_arrays; r++) {
+            uint16_t dev;
+            int over = 0;
+            if (p >= b->replica_parts[r])
+                continue;
+            dev = b->replica2part2dev[r][p];
+            if (dev == BUILDER_NONE_DEV)
+                continue;
+            for (int depth = 1; depth <= TIER_DEVICE && !over; depth++) {
+                int tier = tier_of_dev(&rb->t, dev, depth);
+                over = replicas_in(rb, p, tier, depth) >
+                       (rb->t.tiers[tier].n_weighted_devs
+                            ? rb->t.tiers[tier].max
+                            : 0);
+            }
+            if (over && (worst_r < 0 || rb->wanted[dev] < worst_wanted)) {
+                worst_r = (int)r;
+                worst_wanted = rb->wanted[dev];
+            }
+        }
+        if (worst_r >= 0) {
+            unassign(rb, (size_t)worst_r, p);
+            mark_moved(rb, p);
+        }
+    }
+}
+
+/* Places every free slot, partitions in a random order so no region of
+ * the partition space is favoured when room runs short. */
+static int place_free_slots(struct rebalance *rb, char err[BUILDER_ERRLEN])
+{
+    struct builder *b = rb->b;
+    uint64_t *order, n = 0;
+
+    order = malloc(sizeof(*order) * b->parts);
+    if (!order)
+        return -ENOMEM;
+    for (uint64_t p = 0; p < b->parts; p++) {
+        for (size_t r = 0; r < b->n_replica_arrays; r++) {
+            if (p < b->replica_parts[r] &&
+                b->replica2part2dev[r][p] == BUILDER_NONE_DEV) {
+                order[n++] = p;
+                break;
+            }
+        }
+    }
+    for (uint64_t i = n; i > 1; i--) {
+        uint64_t j = next_random(rb) % i, tmp = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = tmp;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = order[i];
+        for (size_t r = 0; r < b->n_replica_arrays; r++) {
+            int dev;
+            if (p >= b->replica_parts[r] ||
+                b->replica2part2dev[r][p] != BUILDER_NONE_DEV)
+                continue;
+            dev = find_home(rb, p, 0);
+            if (dev < 0) {
+                snprintf(err, BUILDER_ERRLEN, "no device can take partition "
+                         "%llu replica %zu", (unsigned long long)p, r);
+                free(order);
+                return -EINVAL;
+            }
+            assign(rb, r, p, dev);
+            rb->b->last_part_moves[p] = 0;
+        }
+    }
+    free(order);
+    return 0;
+}
+
+static int any_overloaded(const struct rebalance *rb)
+{
+    for (size_t i = 0; i < rb->b->n_devs; i++)
+        if (rb->b->devs[i] && rb->wanted[i] < 0)
+            return 1;
+    return 0;
+}
+
+/* Moves one replica of 'p' off an overloaded device straight to a device
+ * that wants one, if the plan allows such a move. Returns 1 if moved. */
+static int shed_one(struct rebalance *rb, uint64_t p)
+{
+    struct builder *b = rb->b;
+    int tried[64], n_tried = 0;
+
+    for (;;) {
+        int pick = -1, dev;
+        for (size_t r = 0; r < b->n_replica_arrays && r < 64; r++) {
+            int d, seen = 0;
+            if (p >= b->replica_parts[r])
+                continue;
+            d = b->replica2part2dev[r][p];
+            if (rb->wanted[d] >= 0)
+                continue;
+            for (int i = 0; i < n_tried; i++)
+                seen |= tried[i] == (int)r;
+            if (!seen && (pick < 0 ||
+                          rb->wanted[d] <
+                              rb->wanted[b->replica2part2dev[pick][p]]))
+                pick = (int)r;
+        }
+        if (pick < 0)
+            return 0;
+        tried[n_tried++] = pick;
+        dev = b->replica2part2dev[pick][p];
+        unassign(rb, (size_t)pick, p);
+        {
+            int home = find_home(rb, p, 1);
+            if (home >= 0 && home != dev) {
+                assign(rb, (size_t)pick, p, home);
+                mark_moved(rb, p);
+                return 1;
+            }
+        }
+        assign(rb, (size_t)pick, p, dev);
+    }
+}
+
+static void balance(struct rebalance *rb)
+{
+    struct builder *b = rb->b;
+
+    for (int pass = 0; pass < MAX_BALANCE_PASSES && any_overloaded(rb);
+         pass++) {
+        uint64_t start = (b->last_part_gather_start + b->parts / 4 +
+                          next_random(rb) % (b->parts / 2 + 1)) %
+                         b->parts;
+        long moves = 0;
+
+        b->last_part_gather_start = start;
+        for (uint64_t i = 0; i < b->parts; i++) {
+            uint64_t p = (start + i) % b->parts;
+            if (can_move(rb, p))
+                moves += shed_one(rb, p);
+        }
+        if (!moves)
+            break;
+    }
+}
+
+static long count_changes(const struct builder *b, uint16_t **old,
+                          const size_t *old_len, size_t old_n)
+{
+    long changed = 0;
+
+    for (size_t r = 0; r < b->n_replica_arrays; r++)
+        for (size_t p = 0; p < b->replica_parts[r]; p++)
+            changed += r >= old_n || p >= old_len[r] ||
+                       old[r][p] != b->replica2part2dev[r][p];
+    return changed;
+}
+
+static void release(struct rebalance *rb)
+{
+    tier_tree_release(&rb->t);
+    free(rb->wanted);
+    free(rb->avail);
+    free(rb->moved);
+}
+
+static int weighted_devices(const struct builder *b)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < b->n_devs; i++)
+        if (b->devs[i] && b->devs[i]->d.weight > 0)
+            n++;
+    return n;
+}
+
+int builder_rebalance(struct builder *b, long seed,
+                      struct rebalance_result *res, char err[BUILDER_ERRLEN])
+{
+    struct rebalance rb = {.b = b};
+    struct builder *before = NULL;
+    int rc, removed;
+
+    memset(res, 0, sizeof(*res));
+    if (weighted_devices(b) < b->replicas) {
+        snprintf(err, BUILDER_ERRLEN, "Replica count of %g requires more "
+                 "than %d devices", b->replicas, weighted_devices(b));
+        return -EINVAL;
+    }
+    /* Work on a copy so that a failure leaves 'b' as it was. */
+    rc = builder_clone(b, &before);
+    if (rc)
+        return rc;
+    rb.rng = seed >= 0 ? (uint64_t)seed
+                       : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+    rb.moved = calloc(b->parts, 1);
+    if (!rb.moved) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    age_part_moves(b);
+    rc = resize_arrays(b);
+    if (rc)
+        goto fail;
+    removed = drop_removed_devices(b, rb.moved);
+    rc = setup(&rb, err);
+    if (rc)
+        goto fail;
+    gather_for_dispersion(&rb);
+    rc = place_free_slots(&rb, err);
+    if (rc)
+        goto fail;
+    balance(&rb);
+
+    b->devs_changed = false;
+    b->version++; /* as Swift: a rebalance is a new version of the ring */
+    res->changed_parts = count_changes(b, before->replica2part2dev,
+                                       before->replica_parts,
+                                       before->n_replica_arrays);
+    res->removed_devs = removed;
+    res->balance = builder_get_balance(b);
+    release(&rb);
+    builder_free(before);
+    {
+        struct dispersion_report rep;
+        if (builder_dispersion_report(b, &rep) == 0)
+            dispersion_report_release(&rep);
+    }
+    return 0;
+fail:
+    release(&rb);
+    /* restore the untouched copy's contents into the caller's builder */
+    {
+        struct builder tmp = *b;
+        *b = *before;
+        *before = tmp;
+    }
+    builder_free(before);
+    return rc;
+}
+
+double builder_required_overload(const struct builder *b)
+{
+    struct tier_tree t;
+    char err[BUILDER_ERRLEN];
+    double r = 0;
+
+    if (tier_tree_build(b, &t))
+        return 0;
+    if (replica_plan_build(b, &t, err) == 0)
+        r = replica_plan_required_overload(&t);
+    tier_tree_release(&t);
+    return r;
+}
