@@ -227,7 +227,7 @@ int builder_add_dev(struct builder *b, const struct ring_dev *dev,
     bd->d.id = id;
     rc = check_dev(&bd->d, err);
     if (!rc && (twin = find_twin(b, &bd->d, -1))) {
-        snprintf(err, BUILDER_ERRLEN, "device %d already uses %s", twin->d.id,
+        snprintf(err, BUILDER_ERRLEN, "device %d already uses %.200s", twin->d.id,
                  dev_label(&twin->d, label, sizeof(label)));
         rc = -EEXIST;
     }
@@ -366,7 +366,7 @@ int builder_set_dev_info(struct builder *b, int id,
     nd.weight = bd->d.weight;
     rc = check_dev(&nd, err);
     if (!rc && (twin = find_twin(b, &nd, id))) {
-        snprintf(err, BUILDER_ERRLEN, "device %d already uses %s", twin->d.id,
+        snprintf(err, BUILDER_ERRLEN, "device %d already uses %.200s", twin->d.id,
                  dev_label(&twin->d, label, sizeof(label)));
         rc = -EEXIST;
     }

@@ -115,40 +115,105 @@ static int replicas_in(const struct rebalance *rb, uint64_t part, int tier,
     return n;
 }
 
-/* Walks down from the cluster into the roomiest child the partition may
- * enter. strict: only tiers below their plan max and with room (avail >
- * 0); otherwise the plan max may be exceeded (never a device twice) so
- * that a replica which must move always finds a home. Returns the device
- * or -1. */
-static int find_home(const struct rebalance *rb, uint64_t part, int strict)
+/* Tiers partition 'part' may not enter: at or over their plan max given
+ * its current replicas, or a device holding it. Returns how many. */
+static int blocked_tiers(const struct rebalance *rb, uint64_t part,
+                         int *blocked, int cap)
 {
+    const struct builder *b = rb->b;
+    int n = 0;
+
+    for (size_t r = 0; r < b->n_replica_arrays; r++) {
+        uint16_t dev;
+        if (part >= b->replica_parts[r])
+            continue;
+        dev = b->replica2part2dev[r][part];
+        if (dev == BUILDER_NONE_DEV)
+            continue;
+        for (int depth = 1; depth <= TIER_DEVICE && n < cap; depth++) {
+            int tier = tier_of_dev(&rb->t, dev, depth), dup = 0;
+            for (int i = 0; i < n; i++)
+                dup |= blocked[i] == tier;
+            if (!dup && (depth == TIER_DEVICE ||
+                         replicas_in(rb, part, tier, depth) >=
+                             rb->t.tiers[tier].max))
+                blocked[n++] = tier;
+        }
+    }
+    return n;
+}
+
+static int is_under(const struct tier_tree *t, int tier, int ancestor)
+{
+    while (tier > ancestor)
+        tier = t->tiers[tier].parent;
+    return tier == ancestor;
+}
+
+/* The room a partition can actually use below 'tier': its avail less
+ * that of the blocked subtrees inside it (the topmost ones only). */
+static long usable_room(const struct rebalance *rb, int tier,
+                        const int *blocked, int n)
+{
+    long room = rb->avail[tier];
+
+    for (int i = 0; i < n; i++) {
+        int covered = 0;
+        if (blocked[i] == tier || !is_under(&rb->t, blocked[i], tier))
+            continue;
+        for (int j = 0; j < n && !covered; j++)
+            covered = j != i && blocked[j] != tier &&
+                      is_under(&rb->t, blocked[i], blocked[j]) &&
+                      is_under(&rb->t, blocked[j], tier);
+        if (!covered)
+            room -= rb->avail[blocked[i]];
+    }
+    return room;
+}
+
+/* Walks down from the cluster into the child with the most room this
+ * partition can use. Looking past the child's own room matters: a zone
+ * may want replicas only on the server that already holds this one.
+ * strict: only where a device wants the replica (balance moves); else the
+ * replica must land somewhere, past the plan's max if nothing else is
+ * left (never on a device holding the partition). Returns a device or -1.
+ */
+static int find_home(struct rebalance *rb, uint64_t part, int strict)
+{
+    int blocked[256], n = blocked_tiers(rb, part, blocked, 256);
     int tier = 0;
 
     for (int depth = 1; depth <= TIER_DEVICE; depth++) {
         const struct tier *tr = &rb->t.tiers[tier];
-        int best = -1;
-        long best_avail = 0;
+        int best = -1, ties = 0;
+        long best_room = 0;
 
         for (int i = 0; i < tr->n_children; i++) {
-            int c = tr->children[i];
-            int have = replicas_in(rb, part, c, depth);
-            if (depth == TIER_DEVICE && have)
+            int c = tr->children[i], skip = 0;
+            long room;
+            for (int j = 0; j < n; j++)
+                skip |= blocked[j] == c;
+            if (skip)
                 continue;
-            if (strict && (have >= rb->t.tiers[c].max || rb->avail[c] <= 0))
-                continue;
-            if (!strict && have >= rb->t.tiers[c].max)
-                continue;
-            if (best < 0 || rb->avail[c] > best_avail) {
+            room = usable_room(rb, c, blocked, n);
+            /* ties are broken at random: a fixed order would pair the
+             * same devices in partition after partition */
+            if (best < 0 || room > best_room) {
                 best = c;
-                best_avail = rb->avail[c];
+                best_room = room;
+                ties = 1;
+            } else if (room == best_room &&
+                       next_random(rb) % (uint64_t)++ties == 0) {
+                best = c;
             }
         }
+        if (best >= 0 && strict && best_room <= 0)
+            return -1;
         if (best < 0 && !strict) {
             /* past the plan: any child with a device free of this part */
             for (int i = 0; i < tr->n_children && best < 0; i++) {
                 int c = tr->children[i];
-                if (depth < TIER_DEVICE ||
-                    !replicas_in(rb, part, c, depth))
+                if (depth < TIER_DEVICE || !replicas_in(rb, part, c, depth))
                     best = c;
             }
         }
