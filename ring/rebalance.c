@@ -185,7 +185,7 @@ static int find_home(struct rebalance *rb, uint64_t part, int strict)
 
     for (int depth = 1; depth <= TIER_DEVICE; depth++) {
         const struct tier *tr = &rb->t.tiers[tier];
-        int best = -1, ties = 0;
+        int best = -1, ties = 0, risky, best_risky = 1;
         long best_room = 0;
 
         for (int i = 0; i < tr->n_children; i++) {
@@ -196,19 +196,26 @@ static int find_home(struct rebalance *rb, uint64_t part, int strict)
             if (skip)
                 continue;
             room = usable_room(rb, c, blocked, n);
+            /* A tier that would hold more than its even share of this
+             * partition's replicas puts data at risk (that is what
+             * dispersion counts): any tier with room is better. */
+            risky = strict && replicas_in(rb, part, c, depth) >=
+                                  rb->t.tiers[c].max_ceil;
+            if (strict && room <= 0)
+                continue;
             /* ties are broken at random: a fixed order would pair the
              * same devices in partition after partition */
-            if (best < 0 || room > best_room) {
+            if (best < 0 || risky < best_risky ||
+                (risky == best_risky && room > best_room)) {
                 best = c;
                 best_room = room;
+                best_risky = risky;
                 ties = 1;
-            } else if (room == best_room &&
+            } else if (risky == best_risky && room == best_room &&
                        next_random(rb) % (uint64_t)++ties == 0) {
                 best = c;
             }
         }
-        if (best >= 0 && strict && best_room <= 0)
-            return -1;
         if (best < 0 && !strict) {
             /* past the plan: any child with a device free of this part */
             for (int i = 0; i < tr->n_children && best < 0; i++) {
@@ -438,15 +445,53 @@ static int any_overloaded(const struct rebalance *rb)
     return 0;
 }
 
+/* Replicas of 'part' at risk, as Swift's dispersion counts them: at each
+ * depth, the replicas beyond each tier's even share; the worst depth. */
+static long part_risk(const struct rebalance *rb, uint64_t part)
+{
+    const struct builder *b = rb->b;
+    long worst = 0;
+
+    for (int depth = 1; depth <= TIER_DEVICE; depth++) {
+        long excess = 0;
+        for (size_t r = 0; r < b->n_replica_arrays; r++) {
+            uint16_t dev;
+            int tier, have, first = 1;
+            if (part >= b->replica_parts[r])
+                continue;
+            dev = b->replica2part2dev[r][part];
+            if (dev == BUILDER_NONE_DEV)
+                continue;
+            tier = tier_of_dev(&rb->t, dev, depth);
+            for (size_t o = 0; o < r; o++)
+                if (part < b->replica_parts[o] &&
+                    b->replica2part2dev[o][part] != BUILDER_NONE_DEV &&
+                    tier_of_dev(&rb->t, b->replica2part2dev[o][part],
+                                depth) == tier)
+                    first = 0;
+            if (!first)
+                continue;
+            have = replicas_in(rb, part, tier, depth);
+            if (have > rb->t.tiers[tier].max_ceil)
+                excess += have - rb->t.tiers[tier].max_ceil;
+        }
+        if (excess > worst)
+            worst = excess;
+    }
+    return worst;
+}
+
 /* Moves one replica of 'p' off an overloaded device straight to a device
- * that wants one, if the plan allows such a move. Returns 1 if moved. */
-static int shed_one(struct rebalance *rb, uint64_t p)
+ * that wants one, if the plan allows such a move. careful: only moves
+ * that leave the partition no less dispersed. Returns 1 if moved. */
+static int shed_one(struct rebalance *rb, uint64_t p, int careful)
 {
     struct builder *b = rb->b;
     int tried[64], n_tried = 0;
+    long risk = careful ? part_risk(rb, p) : 0;
 
     for (;;) {
-        int pick = -1, dev;
+        int pick = -1, dev, home;
         for (size_t r = 0; r < b->n_replica_arrays && r < 64; r++) {
             int d, seen = 0;
             if (p >= b->replica_parts[r])
@@ -466,21 +511,26 @@ static int shed_one(struct rebalance *rb, uint64_t p)
         tried[n_tried++] = pick;
         dev = b->replica2part2dev[pick][p];
         unassign(rb, (size_t)pick, p);
-        {
-            int home = find_home(rb, p, 1);
-            if (home >= 0 && home != dev) {
-                assign(rb, (size_t)pick, p, home);
+        home = find_home(rb, p, 1);
+        if (home >= 0 && home != dev) {
+            assign(rb, (size_t)pick, p, home);
+            if (!careful || part_risk(rb, p) <= risk) {
                 mark_moved(rb, p);
                 return 1;
             }
+            unassign(rb, (size_t)pick, p);
         }
         assign(rb, (size_t)pick, p, dev);
     }
 }
 
+/* Passes over the partitions from a random start, shedding replicas of
+ * overloaded devices; the first passes only make moves that keep each
+ * partition as dispersed as it was, later ones any legal move. */
 static void balance(struct rebalance *rb)
 {
     struct builder *b = rb->b;
+    int careful = 1;
 
     for (int pass = 0; pass < MAX_BALANCE_PASSES && any_overloaded(rb);
          pass++) {
@@ -493,10 +543,12 @@ static void balance(struct rebalance *rb)
         for (uint64_t i = 0; i < b->parts; i++) {
             uint64_t p = (start + i) % b->parts;
             if (can_move(rb, p))
-                moves += shed_one(rb, p);
+                moves += shed_one(rb, p, careful);
         }
-        if (!moves)
+        if (!moves && !careful)
             break;
+        if (!moves)
+            careful = 0;
     }
 }
 
