@@ -19,7 +19,8 @@ struct ring_dev {
     int id;
     int region;
     int zone;
-    char *ip;             /* normalized: IPv6 without brackets */
+    char *ip;             /* IPv6 without brackets (the builder normalizes;
+                           * the runtime keeps what the ring file says) */
     int port;
     char *replication_ip; /* defaults to ip */
     int replication_port; /* defaults to port */
