@@ -1,0 +1,81 @@
+/*
+ * dev_search.c - the devices a command acts on, and asking before acting
+ * on several.
+ */
+#include "tools/ring_cli/dev_search.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/ring_cli/device_table.h"
+#include "tools/ring_cli/ring_cli.h"
+
+int dev_search(const struct builder *b, const struct dev_spec *spec,
+               struct dev_list *out)
+{
+    for (size_t i = 0; i < b->n_devs; i++) {
+        struct builder_dev **grown;
+
+        if (!b->devs[i] || !dev_spec_match(spec, &b->devs[i]->d) ||
+            dev_list_has(out, (int)i))
+            continue;
+        grown = realloc(out->devs, (out->n + 1) * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        out->devs = grown;
+        out->devs[out->n++] = b->devs[i];
+    }
+    return 0;
+}
+
+bool dev_list_has(const struct dev_list *l, int id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->devs[i]->d.id == id)
+            return true;
+    return false;
+}
+
+void dev_list_release(struct dev_list *l)
+{
+    free(l->devs);
+    l->devs = NULL;
+    l->n = 0;
+}
+
+/* Reads one answer line from a terminal; anything else is a no. */
+static bool answered_yes(const char *question)
+{
+    char line[16];
+
+    fputs(question, stdout);
+    fflush(stdout);
+    if (!isatty(STDIN_FILENO)) {
+        putchar('\n');
+        return false;
+    }
+    if (!fgets(line, sizeof(line), stdin))
+        return false;
+    return !strcmp(line, "y\n") || !strcmp(line, "y");
+}
+
+int dev_search_confirm(const struct dev_list *l, const char *question,
+                       const char *abort_msg, bool yes)
+{
+    char line[DEVICE_TABLE_LINE_MAX];
+
+    if (!l->n)
+        return cli_error("Search value matched 0 devices. "
+                         "The on-disk ring builder is unchanged.");
+    if (l->n == 1)
+        return CLI_OK;
+    puts("Matched more than one device:");
+    for (size_t i = 0; i < l->n; i++)
+        printf("    %s\n", device_table_format(&l->devs[i]->d, line));
+    if (yes || answered_yes(question))
+        return CLI_OK;
+    return cli_error("%s", abort_msg);
+}
