@@ -16,7 +16,7 @@ Asserted, per layout:
     the theoretical minimum (floor(1.05 * minimum); when the minimum is 0 Kura
     must move nothing). "moved" counts per partition the multiset difference
     of device ids, so a replica that only changed replica index is not a move.
-  * Kura's ring is valid: every part-replica on an existing, weighted device,
+  * Kura's ring is valid: every part-replica on an existing device,
     no partition twice on one device.
 
 Where Swift's numbers come from: layouts run swift-ring-builder live, except
@@ -25,7 +25,9 @@ results in swift_reference.json, written by
 ``/usr/bin/python3 tests/interop/swift_reference.py --regenerate``, as long as
 the recorded layout signature matches (layout, changes, seed, method); a
 missing or stale entry falls back to running Swift live. Environment:
-KURA_RING_SWIFT=live runs every layout live; KURA_RING_LAYOUTS=a,b limits the
+KURA_RING_SWIFT=live runs every layout live, KURA_RING_SWIFT=cached uses every
+current recorded entry (a quick loop while working on the builder; the file
+is generated with --layouts all); KURA_RING_LAYOUTS=a,b limits the
 layouts; KURA_RING=<path> picks the kura-ring binary. Kura always runs live.
 
 The module skips (with a reason) only when kura-ring is not built.
@@ -66,7 +68,8 @@ _results = {}
 
 def _reference(name):
     """The recorded Swift result for layout name, or None if absent/stale."""
-    if os.environ.get("KURA_RING_SWIFT") == "live" or name not in SWIFT_CACHED:
+    mode = os.environ.get("KURA_RING_SWIFT")
+    if mode == "live" or (name not in SWIFT_CACHED and mode != "cached"):
         return None
     try:
         with open(REFERENCE) as f:
