@@ -191,6 +191,7 @@ static int load_usage(struct movement *m, const char *path)
     return rc;
 }
 
+/* "  447.6 MiB": 13 columns, to line up in the device table */
 static void print_bytes(double bytes)
 {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -200,7 +201,7 @@ static void print_bytes(double bytes)
         bytes /= 1024;
         u++;
     }
-    printf("%.1f %s", bytes, units[u]);
+    printf(" %8.1f %-3s", bytes, units[u]);
 }
 
 static int cmp_pair(const void *pa, const void *pb)
@@ -218,7 +219,8 @@ static void print_devices(const struct movement *m, const struct builder *after,
                           bool with_bytes)
 {
     printf("%6s %-32s %10s %10s %10s %10s%s\n", "id", "device", "before",
-           "after", "gained", "lost", with_bytes ? "   bytes in  bytes out" : "");
+           "after", "gained", "lost",
+           with_bytes ? "      bytes in     bytes out" : "");
     for (size_t i = 0; i < m->before->n_devs; i++) {
         const struct builder_dev *bd = m->before->devs[i];
         const struct dev_move *dm = &m->devs[i];
@@ -228,14 +230,15 @@ static void print_devices(const struct movement *m, const struct builder *after,
 
         if (!bd || (!dm->gained && !dm->lost))
             continue;
-        snprintf(label, sizeof(label), "r%dz%d-%s:%d/%s", bd->d.region,
-                 bd->d.zone, bd->d.ip, bd->d.port, bd->d.device);
+        snprintf(label, sizeof(label),
+                 ring_dev_ip_is_v6(bd->d.ip) ? "r%dz%d-[%s]:%d/%s"
+                                             : "r%dz%d-%s:%d/%s",
+                 bd->d.region, bd->d.zone, bd->d.ip, bd->d.port,
+                 bd->d.device);
         printf("%6zu %-32s %10ld %10ld %+10ld %10ld", i, label, bd->parts,
                parts_after, dm->gained, -dm->lost);
         if (with_bytes) {
-            fputs("  ", stdout);
             print_bytes(dm->bytes_in);
-            fputs("  ", stdout);
             print_bytes(dm->bytes_out);
         }
         putchar('\n');
@@ -277,7 +280,7 @@ static void print_report(struct movement *m, const struct builder *after,
         return;
     for (size_t i = 0; i < m->before->n_devs; i++)
         total += m->devs[i].bytes_in;
-    fputs("Estimated bytes to move: ", stdout);
+    fputs("Estimated bytes to move:", stdout);
     print_bytes(total);
     printf(" (%.0f bytes)", total);
     if (m->unknown_bytes)
