@@ -1,0 +1,357 @@
+/*
+ * get_nodes.c - 'kura get-nodes': where an account, container or object
+ * lives, printed in the shape of Swift's swift-get-nodes so operators'
+ * habits and scripts carry over. The batch and rewrite modes for tests
+ * are in get_nodes_batch.c.
+ */
+#include "tools/kura/get_nodes.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/kura/cmd.h"
+
+struct get_nodes_opts {
+    const char *swift_conf; /* -c, or from --swift-dir */
+    char *swift_conf_buf;
+    bool all;               /* -a: every handoff, not just as many as
+                               there are primaries */
+    bool batch;
+    bool rewrite;
+    unsigned n_handoffs;    /* batch mode */
+    const char *ring_path;
+    const char *target[3];  /* account, container, object */
+    char *split_buf;
+};
+
+/* What the report names: the kind of item and the storage directory. */
+struct target_kind {
+    const char *datadir;  /* "objects", "objects-1", "containers", ... */
+    int policy_index;     /* -1: none */
+    const char *warning;  /* ring name does not fit the item, or NULL */
+};
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "kura get-nodes: %s%s%s\n", msg, arg ? ": " : "",
+            arg ? arg : "");
+    return CMD_EXIT_USAGE;
+}
+
+static void print_help(void)
+{
+    printf("usage: kura get-nodes [-a] [-d DIR | -c swift.conf] <ring.gz> "
+           "<account> [<container> [<object>]]\n"
+           "       kura get-nodes [-d DIR | -c swift.conf] --batch "
+           "<ring.gz> [--handoffs N] < paths\n"
+           "The account, container and object may be one a/c/o argument.\n"
+           "swift.conf: -c, else DIR/swift.conf, else $KURA_SWIFT_CONF, "
+           "else " HASH_PATH_DEFAULT_CONF ".\n");
+}
+
+/* Fills opts->target from the positional arguments after the ring. */
+static int take_target(struct get_nodes_opts *o, int n, char **args)
+{
+    if (n == 1) {
+        /* Swift: args[0].strip('/').split('/', 2) */
+        char *s = args[0], *end;
+
+        while (*s == '/')
+            s++;
+        o->split_buf = strdup(s);
+        if (!o->split_buf)
+            return -ENOMEM;
+        end = o->split_buf + strlen(o->split_buf);
+        while (end > o->split_buf && end[-1] == '/')
+            *--end = '\0';
+        o->target[0] = o->split_buf;
+        for (int i = 1; i < 3; i++) {
+            char *slash = strchr(o->target[i - 1], '/');
+
+            if (!slash)
+                break;
+            *slash = '\0';
+            o->target[i] = slash + 1;
+        }
+        return 0;
+    }
+    if (n < 1 || n > 3)
+        return -EINVAL;
+    for (int i = 0; i < n; i++)
+        o->target[i] = args[i];
+    return 0;
+}
+
+static int parse_opts(struct get_nodes_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"swift-dir", required_argument, NULL, 'd'},
+        {"swift-conf", required_argument, NULL, 'c'},
+        {"batch", no_argument, NULL, 'B'},
+        {"handoffs", required_argument, NULL, 'H'},
+        {"rewrite", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *dir = NULL;
+    char *end;
+    long n;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ad:c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a': o->all = true; break;
+        case 'd': dir = optarg; break;
+        case 'c': o->swift_conf = optarg; break;
+        case 'B': o->batch = true; break;
+        case 'R': o->rewrite = true; break;
+        case 'H':
+            n = strtol(optarg, &end, 10);
+            if (*end || n < 0 || n > 65536)
+                return usage_error("bad --handoffs", optarg);
+            o->n_handoffs = (unsigned)n;
+            break;
+        case 'h': print_help(); return -1;
+        default: return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (!o->swift_conf && dir) {
+        if (asprintf(&o->swift_conf_buf, "%s/swift.conf", dir) == -1)
+            return usage_error("out of memory", NULL);
+        o->swift_conf = o->swift_conf_buf;
+    }
+    if (!o->swift_conf)
+        o->swift_conf = getenv("KURA_SWIFT_CONF");
+    if (!o->swift_conf || !*o->swift_conf)
+        o->swift_conf = HASH_PATH_DEFAULT_CONF;
+
+    argc -= optind;
+    argv += optind;
+    if (o->rewrite)
+        return argc == 2 ? 0 : usage_error("--rewrite needs <in> <out>", NULL);
+    if (argc < 1)
+        return usage_error("no ring given", NULL);
+    o->ring_path = argv[0];
+    if (o->batch)
+        return argc == 1 ? 0 : usage_error("--batch takes only a ring", NULL);
+    if (take_target(o, argc - 1, argv + 1))
+        return usage_error("need <account> [<container> [<object>]]", NULL);
+    if (!o->target[0] || !*o->target[0])
+        return usage_error("no account given", NULL);
+    if (o->target[2] && *o->target[2] && (!o->target[1] || !*o->target[1]))
+        return usage_error("object specified without container", NULL);
+    return 0;
+}
+
+/* Swift's urllib.parse.quote(s): unreserved bytes and '/' kept. */
+static void print_quoted(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("_.-~/", *p))
+            putchar(*p);
+        else
+            printf("%%%02X", *p);
+    }
+}
+
+/* The ring name is the file name without ".ring.gz"; it decides the
+ * storage directory as Swift's print_item_locations() does. */
+static void classify(const char *ring_path, const char *const t[3],
+                     struct target_kind *k)
+{
+    const char *slash = strrchr(ring_path, '/');
+    const char *base = slash ? slash + 1 : ring_path;
+    size_t len = strlen(base);
+    char name[256] = "";
+    char *dash;
+
+    if (len > 8 && len - 8 < sizeof(name))
+        memcpy(name, base, len - 8); /* Python's [:-len('.ring.gz')] */
+    dash = strrchr(name, '-');
+    k->policy_index = -1;
+    k->warning = NULL;
+    if (t[2] && *t[2]) {
+        k->datadir = "objects";
+        if (!strncmp(name, "object", 6) && dash) {
+            k->policy_index = atoi(dash + 1);
+            k->datadir = NULL; /* "objects-N" */
+        }
+    } else if (t[1] && *t[1]) {
+        k->datadir = "containers";
+        if (strcmp(name, "container"))
+            k->warning = "Warning: account/container specified but ring "
+                         "not named \"container\"";
+    } else {
+        k->datadir = "accounts";
+        if (strcmp(name, "account"))
+            k->warning = "Warning: account specified but ring not named "
+                         "\"account\"";
+    }
+}
+
+static void print_node(const struct ring_dev *d, const char *tail)
+{
+    printf("Server:Port Device\t%s:%d %s%s\n", d->ip, d->port, d->device,
+           tail);
+}
+
+static void print_curl(const struct ring_dev *d, uint32_t part,
+                       const char *const t[3], const struct target_kind *k,
+                       const char *tail)
+{
+    bool v6 = ring_dev_ip_is_v6(d->ip);
+
+    printf("curl -g -I -XHEAD \"http://%s%s%s:%d/%s/%u/", v6 ? "[" : "",
+           d->ip, v6 ? "]" : "", d->port, d->device, part);
+    print_quoted(t[0]);
+    for (int i = 1; i < 3 && t[i] && *t[i]; i++) {
+        putchar('/');
+        print_quoted(t[i]);
+    }
+    putchar('"');
+    if (k->policy_index >= 0)
+        printf(" -H \"X-Backend-Storage-Policy-Index: %d\"", k->policy_index);
+    printf(" --path-as-is%s\n", tail);
+}
+
+static void print_ssh(const struct ring_dev *d, uint32_t part,
+                      const char *hex, const struct target_kind *k,
+                      const char *tail)
+{
+    printf("ssh %s \"ls -lah ${DEVICE:-/srv/node*}/%s/", d->ip, d->device);
+    if (k->datadir)
+        printf("%s", k->datadir);
+    else
+        printf("objects-%d", k->policy_index);
+    printf("/%u/%s/%s\"%s\n", part, hex + 29, hex, tail);
+}
+
+/* Collects the handoffs to show: as many as primaries, or all. */
+static size_t collect_handoffs(const struct ring *ring, uint32_t part,
+                               size_t limit, const struct ring_dev **out)
+{
+    struct ring_handoff_iter *it;
+    const struct ring_dev *dev;
+    size_t n = 0;
+
+    if (ring_handoff_iter_new(ring, part, &it))
+        return 0;
+    while (n < limit && (dev = ring_handoff_iter_next(it)))
+        out[n++] = dev;
+    ring_handoff_iter_free(it);
+    return n;
+}
+
+static void print_report(const char *hex,
+                         uint32_t part, const char *const t[3],
+                         const struct target_kind *k,
+                         const struct ring_dev **prim, size_t n_prim,
+                         const struct ring_dev **hand, size_t n_hand)
+{
+    const char *label[3] = {"Account  ", "Container", "Object   "};
+
+    if (k->warning)
+        printf("%s\n", k->warning);
+    for (int i = 0; i < 3 && t[i] && *t[i]; i++) {
+        printf("%s%s\t", i == 0 ? "\n" : "", label[i]);
+        print_quoted(t[i]);
+        printf(i == 2 ? "\n\n\n" : "\n");
+    }
+    printf("Partition\t%u\nHash     \t%s\n\n", part, hex);
+    for (size_t i = 0; i < n_prim; i++)
+        print_node(prim[i], "");
+    for (size_t i = 0; i < n_hand; i++)
+        print_node(hand[i], "\t [Handoff]");
+    printf("\n\n");
+    for (size_t i = 0; i < n_prim; i++)
+        print_curl(prim[i], part, t, k, "");
+    for (size_t i = 0; i < n_hand; i++)
+        print_curl(hand[i], part, t, k, " # [Handoff]");
+    printf("\n\nUse your own device location of servers:\n"
+           "such as \"export DEVICE=/srv/node\"\n");
+    for (size_t i = 0; i < n_prim; i++)
+        print_ssh(prim[i], part, hex, k, "");
+    for (size_t i = 0; i < n_hand; i++)
+        print_ssh(hand[i], part, hex, k, " # [Handoff]");
+    printf("\nnote: `/srv/node*` is used as default value of `devices`, the "
+           "real value is set in the config file on each storage node.\n");
+}
+
+static int show(const struct get_nodes_opts *o, const struct ring *ring,
+                const struct hash_path_conf *hc)
+{
+    size_t max = ring_replica_arrays(ring), n_prim, n_hand;
+    size_t limit = o->all ? ring_dev_slots(ring) : max;
+    const struct ring_dev **prim = calloc(max, sizeof(*prim));
+    const struct ring_dev **hand = calloc(limit + 1, sizeof(*hand));
+    struct target_kind kind;
+    unsigned char digest[16];
+    char hex[33];
+    uint32_t part;
+    int rc = 1;
+
+    if (!prim || !hand) {
+        fprintf(stderr, "kura get-nodes: out of memory\n");
+        goto out;
+    }
+    if (hash_path(hc, o->target[0], o->target[1], o->target[2], digest)) {
+        rc = usage_error("object specified without container", NULL);
+        goto out;
+    }
+    hash_path_hex(digest, hex);
+    part = ring_get_part(ring, digest);
+    n_prim = ring_get_part_nodes(ring, part, prim, max);
+    n_hand = collect_handoffs(ring, part, o->all ? limit : n_prim, hand);
+    classify(o->ring_path, o->target, &kind);
+    print_report(hex, part, o->target, &kind, prim, n_prim, hand,
+                 n_hand);
+    rc = fflush(stdout) ? 1 : 0;
+out:
+    free(prim);
+    free(hand);
+    return rc;
+}
+
+int cmd_get_nodes(int argc, char **argv)
+{
+    struct get_nodes_opts o = {.n_handoffs = 6};
+    struct hash_path_conf hc = {0};
+    struct ring *ring = NULL;
+    char err[RINGFILE_ERRLEN];
+    int rc = parse_opts(&o, argc, argv);
+
+    if (rc)
+        goto out;
+    if (o.rewrite) {
+        rc = get_nodes_rewrite(argv[optind], argv[optind + 1]) ? 1 : 0;
+        goto out;
+    }
+    if (hash_path_conf_load(&hc, o.swift_conf, err)) {
+        fprintf(stderr, "kura get-nodes: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    if (ring_load(o.ring_path, &ring, err)) {
+        fprintf(stderr, "kura get-nodes: cannot load '%s': %s\n",
+                o.ring_path, err);
+        rc = 1;
+        goto out;
+    }
+    if (o.batch)
+        rc = get_nodes_batch(ring, &hc, o.n_handoffs, stdin, stdout) ? 1 : 0;
+    else
+        rc = show(&o, ring, &hc);
+out:
+    ring_free(ring);
+    hash_path_conf_release(&hc);
+    free(o.swift_conf_buf);
+    free(o.split_buf);
+    return rc < 0 ? 0 : rc; /* -1: --help */
+}

@@ -1,0 +1,42 @@
+/*
+ * main.c - the kura admin CLI: finds the subcommand and runs it. The
+ * subcommands live one per file (get_nodes.c, ...).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/kura/cmd.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"get-nodes", cmd_get_nodes,
+     "show the partition and devices of an account, container or object"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: kura <command> [<args>]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "kura: no command given (try 'kura --help')\n");
+        return CMD_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "kura: unknown command '%s' (try 'kura --help')\n",
+            argv[1]);
+    return CMD_EXIT_USAGE;
+}
