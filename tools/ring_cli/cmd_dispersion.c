@@ -55,9 +55,8 @@ struct graph_layout {
     int tier_width, count_width, n_counts;
 };
 
-static void print_graph(const struct builder *b,
-                        const struct dispersion_report *rep,
-                        const bool *shown, struct graph_layout g)
+static void print_graph(const struct dispersion_report *rep, const bool *shown,
+                        struct graph_layout g)
 {
     char header[1024];
     int n;
@@ -78,14 +77,12 @@ static void print_graph(const struct builder *b,
 
         if (!shown[t])
             continue;
-        printf("%-*s %*ld %6.02f %6d ", g.tier_width, tier->name,
-               g.count_width, tier->placed_parts, tier->dispersion,
-               tier->max_replicas);
+        printf("%-*s %*ld %6.02f %6d ", g.tier_width, tier->name, g.count_width,
+               tier->placed_parts, tier->dispersion, tier->max_replicas);
         for (int k = 0; k < g.n_counts; k++)
             printf(k ? " %*ld" : "%*ld", g.count_width, tier->replicas[k]);
         putchar('\n');
     }
-    (void)b;
 }
 
 /* Swift's dispersion_report over the tiers the filter keeps: the worst
@@ -122,7 +119,7 @@ static int report(const struct builder *b, const struct dispersion_report *rep,
     if (worst)
         printf("Worst tier is %.06f (%s)\n", max_dispersion, worst);
     if (n_shown)
-        print_graph(b, rep, shown, g);
+        print_graph(rep, shown, g);
     free(shown);
     return worst ? CLI_WARNING : CLI_OK;
 }
@@ -141,8 +138,8 @@ static int run_dispersion(struct cli *cli)
                          cli->builder_file);
     if (cli->argc > 4)
         return cli_usage_error(cli, "dispersion: too many arguments");
-    if (opts_parse(dispersion_opts, DISP_COUNT, vals, cli->argc, cli->argv,
-                   pos, &n_pos, err))
+    if (opts_parse(dispersion_opts, DISP_COUNT, vals, cli->argc, cli->argv, pos,
+                   &n_pos, err))
         return cli_usage_error(cli, "%s", err);
     if (n_pos > 1)
         return cli_usage_error(cli, "dispersion: unexpected argument '%s'",
@@ -159,8 +156,8 @@ static int run_dispersion(struct cli *cli)
            cli->b->overload * 100);
     printf("Required overload is %.6f%%\n",
            builder_required_overload(cli->b) * 100);
-    status = report(cli->b, &rep, n_pos ? &filter : NULL,
-                    vals[DISP_VERBOSE].set);
+    status =
+        report(cli->b, &rep, n_pos ? &filter : NULL, vals[DISP_VERBOSE].set);
 out:
     dispersion_report_release(&rep);
     if (n_pos)

@@ -198,24 +198,23 @@ const struct cli_cmd cmd_search = {
     .name = "search",
     .run = run_search,
     .search_help = true,
-    .usage =
-        "kura-ring <builder_file> search <search-value>\n"
-        "\n"
-        "or\n"
-        "\n"
-        "kura-ring <builder_file> search\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
-        "    --device <device_name> --meta <meta> --weight <weight>\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
-        "    Shows information about matching devices.\n",
+    .usage = "kura-ring <builder_file> search <search-value>\n"
+             "\n"
+             "or\n"
+             "\n"
+             "kura-ring <builder_file> search\n"
+             "    --region <region> --zone <zone> --ip <ip or hostname> --port "
+             "<port>\n"
+             "    --replication-ip <r_ip or r_hostname> --replication-port "
+             "<r_port>\n"
+             "    --device <device_name> --meta <meta> --weight <weight>\n"
+             "\n"
+             "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
+             "hostname\n"
+             "    and port.\n"
+             "    Any of the options are optional in both cases.\n"
+             "\n"
+             "    Shows information about matching devices.\n",
 };
 
 struct part_count {

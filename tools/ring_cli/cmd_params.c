@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "tools/ring_cli/opts.h"
-#include "tools/ring_cli/pyfmt.h"
 
 /* Commands of this file take fixed positional words and no options. */
 static int want_args(const struct cli *cli, int n)
@@ -58,14 +57,13 @@ const struct cli_cmd cmd_create = {
     .name = "create",
     .run = run_create,
     .no_builder_ok = true,
-    .usage =
-        "kura-ring <builder_file> create <part_power> <replicas>\n"
-        "                                <min_part_hours>\n"
-        "    Creates <builder_file> with 2^<part_power> partitions and "
-        "<replicas>.\n"
-        "    <min_part_hours> is number of hours to restrict moving a "
-        "partition more\n"
-        "    than once.\n",
+    .usage = "kura-ring <builder_file> create <part_power> <replicas>\n"
+             "                                <min_part_hours>\n"
+             "    Creates <builder_file> with 2^<part_power> partitions and "
+             "<replicas>.\n"
+             "    <min_part_hours> is number of hours to restrict moving a "
+             "partition more\n"
+             "    than once.\n",
 };
 
 static int run_set_replicas(struct cli *cli)
@@ -141,11 +139,10 @@ static int run_set_overload(struct cli *cli)
 const struct cli_cmd cmd_set_overload = {
     .name = "set_overload",
     .run = run_set_overload,
-    .usage =
-        "kura-ring <builder_file> set_overload <overload>[%]\n"
-        "    Changes the overload factor to the given <overload>.\n"
-        "\n"
-        "    A rebalance is needed to make the change take effect.\n",
+    .usage = "kura-ring <builder_file> set_overload <overload>[%]\n"
+             "    Changes the overload factor to the given <overload>.\n"
+             "\n"
+             "    A rebalance is needed to make the change take effect.\n",
 };
 
 static int run_set_min_part_hours(struct cli *cli)

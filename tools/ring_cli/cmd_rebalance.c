@@ -18,8 +18,8 @@
 #include "tools/ring_cli/opts.h"
 #include "tools/ring_cli/pyfmt.h"
 
-#define RULE                                                                  \
-    "-----------------------------------------------------------------------" \
+#define RULE                                                                   \
+    "-----------------------------------------------------------------------"  \
     "--------"
 
 static int print_failure(const char *err)
@@ -38,9 +38,9 @@ static int print_failure(const char *err)
 static bool changed_enough(double last_balance, double balance,
                            double last_dispersion, double dispersion)
 {
-    bool balance_changed = fabs(last_balance - balance) >= 1 ||
-                           (last_balance == BUILDER_MAX_BALANCE &&
-                            balance == BUILDER_MAX_BALANCE);
+    bool balance_changed =
+        fabs(last_balance - balance) >= 1 ||
+        (last_balance == BUILDER_MAX_BALANCE && balance == BUILDER_MAX_BALANCE);
     /* a builder that never computed dispersion is Swift's None */
     bool dispersion_changed =
         last_dispersion < 0 || fabs(last_dispersion - dispersion) >= 1;
@@ -117,14 +117,7 @@ static int rebalance_run(struct builder *b, long seed, bool force, bool *save)
     return print_notes(b, res.balance);
 }
 
-enum {
-    REB_FORCE,
-    REB_SEED,
-    REB_DEBUG,
-    REB_DRY_RUN,
-    REB_USAGE,
-    REB_COUNT
-};
+enum { REB_FORCE, REB_SEED, REB_DEBUG, REB_DRY_RUN, REB_USAGE, REB_COUNT };
 
 static const struct opt_spec rebalance_opts[REB_COUNT] = {
     [REB_FORCE] = {"force", 'f', OPT_FLAG},
@@ -175,8 +168,7 @@ static int run_rebalance(struct cli *cli)
     if (n_pos > 1)
         return cli_usage_error(cli, "rebalance: unexpected argument '%s'",
                                pos[1]);
-    seed_str = vals[REB_SEED].set ? vals[REB_SEED].s
-                                  : (n_pos ? pos[0] : NULL);
+    seed_str = vals[REB_SEED].set ? vals[REB_SEED].s : (n_pos ? pos[0] : NULL);
     if (seed_str && opts_long(seed_str, 0, LONG_MAX, &seed))
         return cli_error("invalid seed '%s': want an integer >= 0", seed_str);
     if (vals[REB_USAGE].set && !vals[REB_DRY_RUN].set)
@@ -188,8 +180,7 @@ static int run_rebalance(struct cli *cli)
     if (!save)
         return status;
     if (builder_get_ring(cli->b, &rd))
-        return cli_error("cannot build the ring from '%s'",
-                         cli->builder_file);
+        return cli_error("cannot build the ring from '%s'", cli->builder_file);
     if (persist_write_ring(cli, &rd, true) != CLI_OK)
         status = CLI_ERROR;
     ring_data_release(&rd);
@@ -253,8 +244,7 @@ static int run_write_ring(struct cli *cli)
                          "with devices is refused; did you forget to run "
                          "\"rebalance\"?");
     if (builder_get_ring(cli->b, &rd))
-        return cli_error("cannot build the ring from '%s'",
-                         cli->builder_file);
+        return cli_error("cannot build the ring from '%s'", cli->builder_file);
     rc = persist_write_ring(cli, &rd, false);
     ring_data_release(&rd);
     return rc;

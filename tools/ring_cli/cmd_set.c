@@ -38,8 +38,8 @@ static int confirm(const struct dev_list *devs, const char *what, bool yes)
              "Are you sure you want to update the %s for these %zu "
              "devices? (y/N) ",
              what, devs->n);
-    return dev_search_confirm(devs, question,
-                              "Aborting device modifications", yes);
+    return dev_search_confirm(devs, question, "Aborting device modifications",
+                              yes);
 }
 
 /* The pairs, or the options and their one value: which devices, and what
@@ -129,8 +129,8 @@ static int apply_tier(struct builder *b, const struct dev_list *devs,
     long v;
 
     if (opts_long(value, 0, INT_MAX, &v))
-        return cli_error("Invalid %s value: '%s' (want an integer >= 0)",
-                         what, value);
+        return cli_error("Invalid %s value: '%s' (want an integer >= 0)", what,
+                         value);
     if (confirm(devs, what, yes))
         return CLI_ERROR;
     for (size_t i = 0; i < devs->n; i++) {
@@ -154,8 +154,7 @@ static int apply_region(struct builder *b, const struct dev_list *devs,
 }
 
 static int apply_zone(struct builder *b, const struct dev_list *devs,
-                      const char *value, const struct opt_value *vals,
-                      bool yes)
+                      const char *value, const struct opt_value *vals, bool yes)
 {
     (void)vals;
     return apply_tier(b, devs, value, true, yes);
@@ -169,8 +168,8 @@ static int check_unused(const struct builder *b, const struct ring_dev *t)
 
         if (d && d->id != t->id && !strcmp(d->ip, t->ip) &&
             d->port == t->port && !strcmp(d->device, t->device))
-            return cli_error("Device %d already uses %s:%d/%s.", d->id,
-                             d->ip, d->port, d->device);
+            return cli_error("Device %d already uses %s:%d/%s.", d->id, d->ip,
+                             d->port, d->device);
     }
     return CLI_OK;
 }
@@ -201,8 +200,7 @@ static int change_one(struct builder *b, const struct ring_dev *d,
 }
 
 static int apply_info(struct builder *b, const struct dev_list *devs,
-                      const char *value, const struct opt_value *vals,
-                      bool yes)
+                      const char *value, const struct opt_value *vals, bool yes)
 {
     char err[SEARCH_VALUE_ERRLEN];
     struct dev_spec change;

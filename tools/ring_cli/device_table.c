@@ -25,8 +25,7 @@ const char *device_table_format(const struct ring_dev *d,
 
     snprintf(out, DEVICE_TABLE_LINE_MAX, "d%dr%dz%d-%s:%dR%s:%d/%s_\"%s\"",
              d->id, d->region, d->zone, bracketed(d->ip, ip, sizeof(ip)),
-             d->port,
-             bracketed(d->replication_ip, rip, sizeof(rip)),
+             d->port, bracketed(d->replication_ip, rip, sizeof(rip)),
              d->replication_port, d->device, d->meta);
     return out;
 }
@@ -96,7 +95,8 @@ static void print_row(FILE *f, const struct builder *b,
     char ip[RING_DEV_IP_MAX + 3], rip[RING_DEV_IP_MAX + 3];
     double balance = builder_dev_balance(b, d->id); /* 0 without weight */
 
-    fprintf(f, "%13d %6d %4d %*s:%-*d %*s:%-*d %5s %*.02f %10ld %7.02f %5s %s\n",
+    fprintf(f,
+            "%13d %6d %4d %*s:%-*d %*s:%-*d %5s %*.02f %10ld %7.02f %5s %s\n",
             d->id, d->region, d->zone, w.ip, bracketed(d->ip, ip, sizeof(ip)),
             w.port, d->port, w.rep_ip,
             bracketed(d->replication_ip, rip, sizeof(rip)), w.rep_port,
@@ -110,7 +110,8 @@ void device_table_print(FILE *f, const struct builder *b)
     const struct builder_dev **sorted;
     size_t n = 0;
 
-    fprintf(f, "Devices:%5s %6s %4s %*s:%-*s %*s:%-*s %5s %*s %10s %7s %5s %s\n",
+    fprintf(f,
+            "Devices:%5s %6s %4s %*s:%-*s %*s:%-*s %5s %*s %10s %7s %5s %s\n",
             "id", "region", "zone", w.ip, "ip address", w.port, "port",
             w.rep_ip, "replication ip", w.rep_port, "port", "name", w.weight,
             "weight", "partitions", "balance", "flags", "meta");
@@ -129,8 +130,7 @@ void device_table_print(FILE *f, const struct builder *b)
 }
 
 void device_table_print_search(FILE *f, const struct builder *b,
-                               const struct builder_dev *const *devs,
-                               size_t n)
+                               const struct builder_dev *const *devs, size_t n)
 {
     fputs("Devices:    id  region  zone      ip address  port  replication "
           "ip  replication port      name weight partitions balance meta\n",

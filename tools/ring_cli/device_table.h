@@ -16,7 +16,7 @@
 /* Swift's format_device: d0r1z1-127.0.0.1:6200R127.0.0.1:6200/sdb_"meta",
  * IPv6 ips in brackets. Returns 'out'. */
 const char *device_table_format(const struct ring_dev *d,
-                                 char out[DEVICE_TABLE_LINE_MAX]);
+                                char out[DEVICE_TABLE_LINE_MAX]);
 
 /* The summary's table (Swift's _make_display_device_table): header line,
  * then every device sorted by (region, zone, ip, device), DEL in flags for
@@ -25,7 +25,6 @@ void device_table_print(FILE *f, const struct builder *b);
 
 /* search's fixed-width table, devices in id order. */
 void device_table_print_search(FILE *f, const struct builder *b,
-                               const struct builder_dev *const *devs,
-                               size_t n);
+                               const struct builder_dev *const *devs, size_t n);
 
 #endif /* TOOLS_RING_CLI_DEVICE_TABLE_H */

@@ -42,8 +42,7 @@ struct movement {
 };
 
 /* The devices holding 'part' in 'b', each once. Returns how many. */
-static int holders(const struct builder *b, uint64_t part, int *out,
-                   int max)
+static int holders(const struct builder *b, uint64_t part, int *out, int max)
 {
     int n = 0;
 
@@ -174,8 +173,8 @@ static int load_usage(struct movement *m, const char *path)
         double bytes = json_number_value(value);
 
         if (opts_long(key, 0, (long)b->n_devs - 1, &id) || !b->devs[id]) {
-            rc = cli_error("usage file '%s': no device with id '%s'", path,
-                           key);
+            rc =
+                cli_error("usage file '%s': no device with id '%s'", path, key);
             break;
         }
         if (!json_is_number(value) || bytes < 0) {
@@ -233,8 +232,7 @@ static void print_devices(const struct movement *m, const struct builder *after,
         snprintf(label, sizeof(label),
                  ring_dev_ip_is_v6(bd->d.ip) ? "r%dz%d-[%s]:%d/%s"
                                              : "r%dz%d-%s:%d/%s",
-                 bd->d.region, bd->d.zone, bd->d.ip, bd->d.port,
-                 bd->d.device);
+                 bd->d.region, bd->d.zone, bd->d.ip, bd->d.port, bd->d.device);
         printf("%6zu %-32s %10ld %10ld %+10ld %10ld", i, label, bd->parts,
                parts_after, dm->gained, -dm->lost);
         if (with_bytes) {

@@ -99,8 +99,8 @@ int main(int argc, char **argv)
         return cli_error("out of memory");
     cli.builder_file = builder_file;
     if (strcmp(builder_file, argv[1]))
-        printf("Note: using %s instead of %s as builder file\n",
-               builder_file, argv[1]);
+        printf("Note: using %s instead of %s as builder file\n", builder_file,
+               argv[1]);
     cli.cmd = argc == 2 ? &cmd_default : find_command(argv[2]);
     cli.argc = argc > 3 ? argc - 3 : 0;
     cli.argv = argv + 3;

@@ -50,19 +50,17 @@ static bool looks_positional(const char *w)
            w[1] == '.' || w[1] == '[';
 }
 
-static const struct opt_spec *find_long(const struct opt_spec *specs,
-                                        size_t n, const char *name,
-                                        size_t len)
+static const struct opt_spec *find_long(const struct opt_spec *specs, size_t n,
+                                        const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
-        if (strlen(specs[i].name) == len &&
-            !strncmp(specs[i].name, name, len))
+        if (strlen(specs[i].name) == len && !strncmp(specs[i].name, name, len))
             return &specs[i];
     return NULL;
 }
 
-static const struct opt_spec *find_short(const struct opt_spec *specs,
-                                         size_t n, char c)
+static const struct opt_spec *find_short(const struct opt_spec *specs, size_t n,
+                                         char c)
 {
     for (size_t i = 0; i < n; i++)
         if (specs[i].short_name && specs[i].short_name == c)
@@ -79,8 +77,8 @@ static int set_value(const struct opt_spec *spec, const char *shown,
     case OPT_STR: v->s = arg; break;
     case OPT_INT:
         if (opts_long(arg, -2147483647L - 1, 2147483647L, &v->i)) {
-            snprintf(err, OPTS_ERRLEN,
-                     "option %s: invalid integer value: '%s'", shown, arg);
+            snprintf(err, OPTS_ERRLEN, "option %s: invalid integer value: '%s'",
+                     shown, arg);
             return -EINVAL;
         }
         break;

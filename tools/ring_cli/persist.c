@@ -30,8 +30,7 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-int persist_file_names(const char *arg, char **builder_file,
-                       char **ring_file)
+int persist_file_names(const char *arg, char **builder_file, char **ring_file)
 {
     size_t n = strlen(arg);
     int r1, r2;

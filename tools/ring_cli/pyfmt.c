@@ -29,7 +29,7 @@ const char *pyfmt_float(double v, char out[PYFMT_FLOAT_LEN])
 {
     char sci[PYFMT_FLOAT_LEN];
     char *e;
-    int n_digits, exp10;
+    int n_digits, exp10, decimals;
 
     n_digits = shortest_digits(v, sci, sizeof(sci));
     e = strchr(sci, 'e');
@@ -44,7 +44,7 @@ const char *pyfmt_float(double v, char out[PYFMT_FLOAT_LEN])
                  exp10 < 0 ? '-' : '+', abs(exp10));
         return out;
     }
-    int decimals = n_digits - 1 - exp10;
+    decimals = n_digits - 1 - exp10;
     if (decimals < 0)
         decimals = 0;
     snprintf(out, PYFMT_FLOAT_LEN, "%.*f", decimals, v);
@@ -61,8 +61,8 @@ const char *pyfmt_timedelta(long secs, char out[PYFMT_TIMEDELTA_LEN])
     if (days)
         n = snprintf(out, PYFMT_TIMEDELTA_LEN, "%ld day%s, ", days,
                      days == 1 ? "" : "s");
-    snprintf(out + n, PYFMT_TIMEDELTA_LEN - n, "%ld:%02ld:%02ld",
-             rest / 3600, rest % 3600 / 60, rest % 60);
+    snprintf(out + n, PYFMT_TIMEDELTA_LEN - n, "%ld:%02ld:%02ld", rest / 3600,
+             rest % 3600 / 60, rest % 60);
     return out;
 }
 

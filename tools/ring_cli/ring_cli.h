@@ -28,19 +28,19 @@ struct cli_cmd;
 
 struct cli {
     const char *builder_file;
-    char *ring_file;        /* <name>.ring.gz beside the builder */
-    struct builder *b;      /* NULL only for create on a missing file */
+    char *ring_file;   /* <name>.ring.gz beside the builder */
+    struct builder *b; /* NULL only for create on a missing file */
     const struct cli_cmd *cmd;
-    int argc;               /* the words after the command name */
+    int argc; /* the words after the command name */
     char **argv;
 };
 
 struct cli_cmd {
     const char *name;
     int (*run)(struct cli *cli);
-    const char *usage;      /* Swift's docstring, naming kura-ring */
-    bool search_help;       /* usage errors also explain search values */
-    bool no_builder_ok;     /* runs when the builder file is missing */
+    const char *usage;  /* Swift's docstring, naming kura-ring */
+    bool search_help;   /* usage errors also explain search values */
+    bool no_builder_ok; /* runs when the builder file is missing */
 };
 
 /* The commands, one definition each in the cmd_*.c files. */
@@ -75,7 +75,6 @@ int persist_write_ring(struct cli *cli, const struct ring_data *rd,
 /* The ring file beside 'builder_file' ("x.builder" -> "x.ring.gz"). With a
  * ring file name, the builder file is derived the other way. Both are
  * malloc()ed; returns 0 or -ENOMEM. */
-int persist_file_names(const char *arg, char **builder_file,
-                       char **ring_file);
+int persist_file_names(const char *arg, char **builder_file, char **ring_file);
 
 #endif /* TOOLS_RING_CLI_RING_CLI_H */

@@ -40,9 +40,9 @@ bool dev_opts_given(const struct opt_value *v)
 {
     /* As Swift's validate_args: id, region, zone and weight count when
      * given (0 is a fine value); the others only when non-empty. */
-    return v[DEV_OPT_ID].set || v[DEV_OPT_REGION].set ||
-           v[DEV_OPT_ZONE].set || v[DEV_OPT_WEIGHT].set ||
-           (v[DEV_OPT_IP].set && *v[DEV_OPT_IP].s) || v[DEV_OPT_PORT].set ||
+    return v[DEV_OPT_ID].set || v[DEV_OPT_REGION].set || v[DEV_OPT_ZONE].set ||
+           v[DEV_OPT_WEIGHT].set || (v[DEV_OPT_IP].set && *v[DEV_OPT_IP].s) ||
+           v[DEV_OPT_PORT].set ||
            (v[DEV_OPT_REPLICATION_IP].set && *v[DEV_OPT_REPLICATION_IP].s) ||
            v[DEV_OPT_REPLICATION_PORT].set ||
            (v[DEV_OPT_DEVICE].set && *v[DEV_OPT_DEVICE].s) ||
@@ -153,9 +153,9 @@ static int take_device(const char **p, char out[])
 
 /* The "<ip>:<port>" of a search or change value, plus the R<ip>:<port>
  * that may follow; 'ip_bit' etc. say which spec fields they fill. */
-static int take_ip_port(const char **p, char ip[], long *port,
-                        unsigned ip_bit, unsigned port_bit,
-                        struct dev_spec *spec, char err[SEARCH_VALUE_ERRLEN])
+static int take_ip_port(const char **p, char ip[], long *port, unsigned ip_bit,
+                        unsigned port_bit, struct dev_spec *spec,
+                        char err[SEARCH_VALUE_ERRLEN])
 {
     bool found;
 
@@ -197,8 +197,8 @@ static int take_tail(const char *s, struct dev_spec *spec,
     return *s ? -EINVAL : 0;
 }
 
-static int take_prefixed(const char **p, char prefix, long *out,
-                         unsigned bit, struct dev_spec *spec)
+static int take_prefixed(const char **p, char prefix, long *out, unsigned bit,
+                         struct dev_spec *spec)
 {
     if (**p != prefix)
         return 0;
@@ -262,8 +262,8 @@ int search_value_from_opts(const struct opt_value *v, struct dev_spec *spec,
         spec->set |= DEV_SPEC_IP;
     }
     if (v[DEV_OPT_REPLICATION_IP].set) {
-        if (normalize_address(v[DEV_OPT_REPLICATION_IP].s,
-                              spec->replication_ip, err))
+        if (normalize_address(v[DEV_OPT_REPLICATION_IP].s, spec->replication_ip,
+                              err))
             return -EINVAL;
         spec->set |= DEV_SPEC_REPLICATION_IP;
     }
@@ -348,8 +348,7 @@ int add_value_parse(const char *value, struct dev_spec *spec,
     if (take_prefixed(&s, 'r', &spec->region, DEV_SPEC_REGION, spec) ||
         *s != 'z' || take_prefixed(&s, 'z', &spec->zone, DEV_SPEC_ZONE, spec) ||
         *s != '-') {
-        snprintf(err, SEARCH_VALUE_ERRLEN, "Invalid add value: %.200s",
-                 value);
+        snprintf(err, SEARCH_VALUE_ERRLEN, "Invalid add value: %.200s", value);
         return -EINVAL;
     }
     s++;
@@ -358,14 +357,12 @@ int add_value_parse(const char *value, struct dev_spec *spec,
     spec->set |= DEV_SPEC_IP | DEV_SPEC_PORT;
     if (*s == 'R') {
         s++;
-        if (add_address(&s, spec->replication_ip, &spec->replication_port,
-                        err))
+        if (add_address(&s, spec->replication_ip, &spec->replication_port, err))
             return -EINVAL;
         spec->set |= DEV_SPEC_REPLICATION_IP | DEV_SPEC_REPLICATION_PORT;
     }
     if (*s != '/') {
-        snprintf(err, SEARCH_VALUE_ERRLEN, "Invalid add value: %.200s",
-                 value);
+        snprintf(err, SEARCH_VALUE_ERRLEN, "Invalid add value: %.200s", value);
         return -EINVAL;
     }
     if (take_device(&s, spec->device) || !valid_device_name(spec->device)) {
@@ -392,8 +389,7 @@ int add_value_from_opts(const struct opt_value *v, struct dev_spec *spec,
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         if (!v[required[i].opt].set) {
             snprintf(err, SEARCH_VALUE_ERRLEN,
-                     "Required argument %s not specified.",
-                     required[i].name);
+                     "Required argument %s not specified.", required[i].name);
             return -EINVAL;
         }
     }
@@ -409,8 +405,8 @@ int add_value_from_opts(const struct opt_value *v, struct dev_spec *spec,
         strcpy(spec->replication_ip, spec->ip);
     if (!(spec->set & DEV_SPEC_REPLICATION_PORT) || !spec->replication_port)
         spec->replication_port = spec->port;
-    spec->set |= DEV_SPEC_REPLICATION_IP | DEV_SPEC_REPLICATION_PORT |
-                 DEV_SPEC_META;
+    spec->set |=
+        DEV_SPEC_REPLICATION_IP | DEV_SPEC_REPLICATION_PORT | DEV_SPEC_META;
     if (!spec->meta)
         spec->meta = "";
     return 0;

@@ -46,11 +46,24 @@ struct dev_spec {
 /* The device options every device command accepts (Swift's parse_args),
  * indexed by enum dev_opt. */
 enum dev_opt {
-    DEV_OPT_ID, DEV_OPT_REGION, DEV_OPT_ZONE, DEV_OPT_IP, DEV_OPT_PORT,
-    DEV_OPT_REPLICATION_IP, DEV_OPT_REPLICATION_PORT, DEV_OPT_DEVICE,
-    DEV_OPT_WEIGHT, DEV_OPT_META, DEV_OPT_CHANGE_IP, DEV_OPT_CHANGE_PORT,
-    DEV_OPT_CHANGE_REPLICATION_IP, DEV_OPT_CHANGE_REPLICATION_PORT,
-    DEV_OPT_CHANGE_DEVICE, DEV_OPT_CHANGE_META, DEV_OPT_YES, DEV_OPT_COUNT
+    DEV_OPT_ID,
+    DEV_OPT_REGION,
+    DEV_OPT_ZONE,
+    DEV_OPT_IP,
+    DEV_OPT_PORT,
+    DEV_OPT_REPLICATION_IP,
+    DEV_OPT_REPLICATION_PORT,
+    DEV_OPT_DEVICE,
+    DEV_OPT_WEIGHT,
+    DEV_OPT_META,
+    DEV_OPT_CHANGE_IP,
+    DEV_OPT_CHANGE_PORT,
+    DEV_OPT_CHANGE_REPLICATION_IP,
+    DEV_OPT_CHANGE_REPLICATION_PORT,
+    DEV_OPT_CHANGE_DEVICE,
+    DEV_OPT_CHANGE_META,
+    DEV_OPT_YES,
+    DEV_OPT_COUNT
 };
 extern const struct opt_spec dev_opt_specs[DEV_OPT_COUNT];
 
@@ -62,8 +75,7 @@ bool dev_opts_given(const struct opt_value *vals);
  * every part optional. */
 int search_value_parse(const char *value, struct dev_spec *spec,
                        char err[SEARCH_VALUE_ERRLEN]);
-int search_value_from_opts(const struct opt_value *vals,
-                           struct dev_spec *spec,
+int search_value_from_opts(const struct opt_value *vals, struct dev_spec *spec,
                            char err[SEARCH_VALUE_ERRLEN]);
 
 /* "[r<region>]z<zone>-<ip>:<port>[R<r_ip>:<r_port>]/<device>[_<meta>]".
@@ -80,8 +92,7 @@ int add_value_from_opts(const struct opt_value *vals, struct dev_spec *spec,
 int change_value_parse(const char *value, struct dev_spec *spec,
                        char err[SEARCH_VALUE_ERRLEN]);
 /* --change-ip --change-port ... --change-meta. */
-int change_value_from_opts(const struct opt_value *vals,
-                           struct dev_spec *spec,
+int change_value_from_opts(const struct opt_value *vals, struct dev_spec *spec,
                            char err[SEARCH_VALUE_ERRLEN]);
 
 /* Does 'dev' match every field set in 'spec' (Swift's search_devs: meta
