@@ -114,7 +114,7 @@ static int run_default(struct cli *cli)
 }
 
 const struct cli_cmd cmd_default = {
-    .name = "",
+    .name = "default",
     .run = run_default,
     .usage =
         "kura-ring <builder_file>\n"

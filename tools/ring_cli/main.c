@@ -49,6 +49,8 @@ int cli_error(const char *fmt, ...)
 
 static const struct cli_cmd *find_command(const char *name)
 {
+    if (!strcmp(name, cmd_default.name)) /* Swift has it by name too */
+        return &cmd_default;
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(commands[i]->name, name))
             return commands[i];
