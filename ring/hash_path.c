@@ -74,8 +74,7 @@ int hash_path_conf_load(struct hash_path_conf *hc, const char *path,
         snprintf(err, HASH_PATH_ERRLEN, "out of memory reading '%s'", path);
     } else if (line) {
         rc = -EINVAL;
-        snprintf(err, HASH_PATH_ERRLEN, "%s:%d: cannot parse line", path,
-                 line);
+        snprintf(err, HASH_PATH_ERRLEN, "%s:%d: cannot parse line", path, line);
     } else if (!hc->prefix[0] && !hc->suffix[0]) {
         rc = -EINVAL;
         snprintf(err, HASH_PATH_ERRLEN,

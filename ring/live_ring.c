@@ -166,8 +166,7 @@ struct ring *live_ring_get(struct live_ring *lr)
     long long now = now_ms();
     struct ring *ring;
 
-    if (now >= atomic_load_explicit(&lr->next_check_ms,
-                                    memory_order_relaxed) &&
+    if (now >= atomic_load_explicit(&lr->next_check_ms, memory_order_relaxed) &&
         !atomic_exchange(&lr->checking, true)) {
         atomic_store(&lr->next_check_ms, now + lr->reload_ms);
         check_file(lr, NULL);

@@ -31,11 +31,11 @@ enum { TIER_REGION, TIER_ZONE, TIER_IP, N_TIERS };
 struct ring {
     atomic_uint refs;
     struct ring_data rd;
-    size_t parts;                /* length of the first array */
+    size_t parts; /* length of the first array */
     size_t n_live_devs;
-    uint32_t (*tier)[N_TIERS];   /* per device id; see invariant 3 */
-    size_t n_tier_idx[N_TIERS];  /* distinct tiers among all devices */
-    size_t n_assigned[N_TIERS];  /* ... among devices with partitions */
+    uint32_t (*tier)[N_TIERS];  /* per device id; see invariant 3 */
+    size_t n_tier_idx[N_TIERS]; /* distinct tiers among all devices */
+    size_t n_assigned[N_TIERS]; /* ... among devices with partitions */
     size_t n_assigned_devs;
 };
 
@@ -45,13 +45,13 @@ struct ring_handoff_iter {
     uint64_t *used;          /* bitmap over device ids */
     size_t n_seen[N_TIERS];
     size_t n_used;
-    int pass;                /* 0..3 as in get_more_nodes, 4: done */
+    int pass; /* 0..3 as in get_more_nodes, 4: done */
     bool pass_started;
-    bool hit_all;            /* this pass has nothing more to find */
-    size_t start, inc;       /* the partition walk */
-    int segment;             /* 0: start..parts, 1: wrap-around..start */
-    size_t cur;              /* the handoff partition being looked at */
-    size_t replica;          /* next replica array to look in */
+    bool hit_all;      /* this pass has nothing more to find */
+    size_t start, inc; /* the partition walk */
+    int segment;       /* 0: start..parts, 1: wrap-around..start */
+    size_t cur;        /* the handoff partition being looked at */
+    size_t replica;    /* next replica array to look in */
 };
 
 /* ---- loading ---- */

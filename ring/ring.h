@@ -21,7 +21,7 @@
 #include "ring/dev.h"
 #include "ring/ringfile.h"
 
-struct ring; /* opaque */
+struct ring;              /* opaque */
 struct ring_handoff_iter; /* opaque */
 
 /* Loads the ring file at 'path'. On success returns 0 and sets *out to a
@@ -46,7 +46,7 @@ void ring_free(struct ring *ring);
 /* What the ring was built from: devices, arrays, version. Read-only. */
 const struct ring_data *ring_get_data(const struct ring *ring);
 
-unsigned ring_part_power(const struct ring *ring);   /* 32 - part_shift */
+unsigned ring_part_power(const struct ring *ring);    /* 32 - part_shift */
 size_t ring_partition_count(const struct ring *ring); /* 2^part_power */
 
 /* Swift's calc_replica_count: full arrays plus the fraction of the last,

@@ -46,8 +46,8 @@ static bool host_is_little(void)
     return *(const unsigned char *)&one == 1;
 }
 
-__attribute__((format(printf, 2, 3))) static void
-set_err(char *err, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_err(char *err,
+                                                          const char *fmt, ...)
 {
     va_list ap;
 
@@ -213,8 +213,8 @@ static int get_int(json_t *obj, const char *key, bool required, long lo,
     }
     if (!json_is_integer(v) || json_integer_value(v) < lo ||
         json_integer_value(v) > hi) {
-        set_err(err, "ring header: '%s' is not an integer in %ld..%ld", key,
-                lo, hi);
+        set_err(err, "ring header: '%s' is not an integer in %ld..%ld", key, lo,
+                hi);
         return -EINVAL;
     }
     *out = (long)json_integer_value(v);
@@ -222,8 +222,8 @@ static int get_int(json_t *obj, const char *key, bool required, long lo,
 }
 
 /* A string field of a device; 'dflt' (may be NULL: required) if absent. */
-static int dev_str(json_t *jdev, const char *key, const char *dflt,
-                   size_t max, char **out, char *err)
+static int dev_str(json_t *jdev, const char *key, const char *dflt, size_t max,
+                   char **out, char *err)
 {
     json_t *v = json_object_get(jdev, key);
     const char *s = dflt;
@@ -231,8 +231,10 @@ static int dev_str(json_t *jdev, const char *key, const char *dflt,
     if (v && !json_is_null(v)) {
         if (!json_is_string(v) || json_string_length(v) > max ||
             strlen(json_string_value(v)) != json_string_length(v)) {
-            set_err(err, "ring header: device '%s' is not a string of at "
-                    "most %zu bytes", key, max);
+            set_err(err,
+                    "ring header: device '%s' is not a string of at "
+                    "most %zu bytes",
+                    key, max);
             return -EINVAL;
         }
         s = json_string_value(v);
@@ -270,8 +272,8 @@ static int parse_dev(json_t *jdev, size_t index, struct ring_dev *dev,
     if ((rc = dev_int(jdev, "id", LONG_MIN, 0, 65535, &dev->id, err)) ||
         (rc = dev_int(jdev, "region", 1, INT32_MIN, INT32_MAX, &dev->region,
                       err)) ||
-        (rc = dev_int(jdev, "zone", LONG_MIN, INT32_MIN, INT32_MAX,
-                      &dev->zone, err)) ||
+        (rc = dev_int(jdev, "zone", LONG_MIN, INT32_MIN, INT32_MAX, &dev->zone,
+                      err)) ||
         (rc = dev_int(jdev, "port", LONG_MIN, 0, 65535, &dev->port, err)) ||
         (rc = dev_int(jdev, "replication_port", dev->port, 0, 65535,
                       &dev->replication_port, err)) ||
@@ -288,8 +290,7 @@ static int parse_dev(json_t *jdev, size_t index, struct ring_dev *dev,
         return -EINVAL;
     }
     if (w && !json_is_null(w) && !json_is_number(w)) {
-        set_err(err, "ring header: device %zu weight is not a number",
-                index);
+        set_err(err, "ring header: device %zu weight is not a number", index);
         return -EINVAL;
     }
     dev->weight = w ? json_number_value(w) : 0.0;
@@ -306,8 +307,7 @@ static int parse_devs(json_t *jdevs, struct ring_data *rd, char *err)
     }
     rd->n_devs = json_array_size(jdevs);
     if (rd->n_devs > 65536) {
-        set_err(err, "ring header: %zu devices, more than 65536",
-                rd->n_devs);
+        set_err(err, "ring header: %zu devices, more than 65536", rd->n_devs);
         return -EINVAL;
     }
     rd->devs = calloc(rd->n_devs ? rd->n_devs : 1, sizeof(*rd->devs));
@@ -373,8 +373,7 @@ static int parse_header(const char *text, size_t len, struct ring_data *rd,
     if (rc)
         goto out;
     rd->n_replicas = (size_t)v;
-    rc = get_int(hdr, "version", false, 0, LONG_MAX, &rd->version,
-                 err);
+    rc = get_int(hdr, "version", false, 0, LONG_MAX, &rd->version, err);
     if (rc < 0)
         goto out;
     rc = get_int(hdr, "next_part_power", false, 1, 32, &v, err);
@@ -453,8 +452,10 @@ static int check_dev_ids(const struct ring_data *rd, char *err)
             uint16_t id = rd->replica2part2dev[r][p];
 
             if (id >= rd->n_devs || !rd->devs[id]) {
-                set_err(err, "ring replica %zu partition %zu names device "
-                        "%u, which does not exist", r, p, id);
+                set_err(err,
+                        "ring replica %zu partition %zu names device "
+                        "%u, which does not exist",
+                        r, p, id);
                 return -EINVAL;
             }
         }
@@ -646,8 +647,8 @@ static int gz_write(struct gz_out *g, const void *data, size_t len, int flush)
         rc = deflate(&g->zs, flush);
         if (rc == Z_STREAM_ERROR)
             return -EINVAL;
-        rc = atomic_file_write(&g->af, g->buf,
-                               sizeof(g->buf) - g->zs.avail_out);
+        rc =
+            atomic_file_write(&g->af, g->buf, sizeof(g->buf) - g->zs.avail_out);
         if (rc)
             return rc;
     } while (g->zs.avail_out == 0 || g->zs.avail_in);
@@ -658,7 +659,12 @@ static int write_body(struct gz_out *g, const struct ring_data *rd,
                       const char *json)
 {
     uint32_t jlen = (uint32_t)strlen(json);
-    unsigned char head[10] = {'R', '1', 'N', 'G', 0, RING_FORMAT_VERSION,
+    unsigned char head[10] = {'R',
+                              '1',
+                              'N',
+                              'G',
+                              0,
+                              RING_FORMAT_VERSION,
                               (unsigned char)(jlen >> 24),
                               (unsigned char)(jlen >> 16),
                               (unsigned char)(jlen >> 8),

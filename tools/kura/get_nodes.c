@@ -17,21 +17,21 @@
 struct get_nodes_opts {
     const char *swift_conf; /* -c, or from --swift-dir */
     char *swift_conf_buf;
-    bool all;               /* -a: every handoff, not just as many as
-                               there are primaries */
+    bool all; /* -a: every handoff, not just as many as
+                 there are primaries */
     bool batch;
     bool rewrite;
-    unsigned n_handoffs;    /* batch mode */
+    unsigned n_handoffs; /* batch mode */
     const char *ring_path;
-    const char *target[3];  /* account, container, object */
+    const char *target[3]; /* account, container, object */
     char *split_buf;
 };
 
 /* What the report names: the kind of item and the storage directory. */
 struct target_kind {
-    const char *datadir;  /* "objects", "objects-1", "containers", ... */
-    int policy_index;     /* -1: none */
-    const char *warning;  /* ring name does not fit the item, or NULL */
+    char datadir[32];    /* "objects", "objects-1", "containers", ... */
+    int policy_index;    /* -1: none */
+    const char *warning; /* ring name does not fit the item, or NULL */
 };
 
 static int usage_error(const char *msg, const char *arg)
@@ -178,18 +178,19 @@ static void classify(const char *ring_path, const char *const t[3],
     k->policy_index = -1;
     k->warning = NULL;
     if (t[2] && *t[2]) {
-        k->datadir = "objects";
+        strcpy(k->datadir, "objects");
         if (!strncmp(name, "object", 6) && dash) {
             k->policy_index = atoi(dash + 1);
-            k->datadir = NULL; /* "objects-N" */
+            snprintf(k->datadir, sizeof(k->datadir), "objects-%d",
+                     k->policy_index);
         }
     } else if (t[1] && *t[1]) {
-        k->datadir = "containers";
+        strcpy(k->datadir, "containers");
         if (strcmp(name, "container"))
             k->warning = "Warning: account/container specified but ring "
                          "not named \"container\"";
     } else {
-        k->datadir = "accounts";
+        strcpy(k->datadir, "accounts");
         if (strcmp(name, "account"))
             k->warning = "Warning: account specified but ring not named "
                          "\"account\"";
@@ -198,8 +199,7 @@ static void classify(const char *ring_path, const char *const t[3],
 
 static void print_node(const struct ring_dev *d, const char *tail)
 {
-    printf("Server:Port Device\t%s:%d %s%s\n", d->ip, d->port, d->device,
-           tail);
+    printf("Server:Port Device\t%s:%d %s%s\n", d->ip, d->port, d->device, tail);
 }
 
 static void print_curl(const struct ring_dev *d, uint32_t part,
@@ -208,8 +208,8 @@ static void print_curl(const struct ring_dev *d, uint32_t part,
 {
     bool v6 = ring_dev_ip_is_v6(d->ip);
 
-    printf("curl -g -I -XHEAD \"http://%s%s%s:%d/%s/%u/", v6 ? "[" : "",
-           d->ip, v6 ? "]" : "", d->port, d->device, part);
+    printf("curl -g -I -XHEAD \"http://%s%s%s:%d/%s/%u/", v6 ? "[" : "", d->ip,
+           v6 ? "]" : "", d->port, d->device, part);
     print_quoted(t[0]);
     for (int i = 1; i < 3 && t[i] && *t[i]; i++) {
         putchar('/');
@@ -221,16 +221,11 @@ static void print_curl(const struct ring_dev *d, uint32_t part,
     printf(" --path-as-is%s\n", tail);
 }
 
-static void print_ssh(const struct ring_dev *d, uint32_t part,
-                      const char *hex, const struct target_kind *k,
-                      const char *tail)
+static void print_ssh(const struct ring_dev *d, uint32_t part, const char *hex,
+                      const struct target_kind *k, const char *tail)
 {
-    printf("ssh %s \"ls -lah ${DEVICE:-/srv/node*}/%s/", d->ip, d->device);
-    if (k->datadir)
-        printf("%s", k->datadir);
-    else
-        printf("objects-%d", k->policy_index);
-    printf("/%u/%s/%s\"%s\n", part, hex + 29, hex, tail);
+    printf("ssh %s \"ls -lah ${DEVICE:-/srv/node*}/%s/%s/%u/%s/%s\"%s\n", d->ip,
+           d->device, k->datadir, part, hex + 29, hex, tail);
 }
 
 /* Collects the handoffs to show: as many as primaries, or all. */
@@ -249,8 +244,7 @@ static size_t collect_handoffs(const struct ring *ring, uint32_t part,
     return n;
 }
 
-static void print_report(const char *hex,
-                         uint32_t part, const char *const t[3],
+static void print_report(const char *hex, uint32_t part, const char *const t[3],
                          const struct target_kind *k,
                          const struct ring_dev **prim, size_t n_prim,
                          const struct ring_dev **hand, size_t n_hand)
@@ -310,8 +304,7 @@ static int show(const struct get_nodes_opts *o, const struct ring *ring,
     n_prim = ring_get_part_nodes(ring, part, prim, max);
     n_hand = collect_handoffs(ring, part, o->all ? limit : n_prim, hand);
     classify(o->ring_path, o->target, &kind);
-    print_report(hex, part, o->target, &kind, prim, n_prim, hand,
-                 n_hand);
+    print_report(hex, part, o->target, &kind, prim, n_prim, hand, n_hand);
     rc = fflush(stdout) ? 1 : 0;
 out:
     free(prim);
@@ -339,8 +332,8 @@ int cmd_get_nodes(int argc, char **argv)
         goto out;
     }
     if (ring_load(o.ring_path, &ring, err)) {
-        fprintf(stderr, "kura get-nodes: cannot load '%s': %s\n",
-                o.ring_path, err);
+        fprintf(stderr, "kura get-nodes: cannot load '%s': %s\n", o.ring_path,
+                err);
         rc = 1;
         goto out;
     }

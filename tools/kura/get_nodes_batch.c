@@ -32,8 +32,7 @@ static json_t *id_list(const struct ring_dev **devs, size_t n)
     return list;
 }
 
-static json_t *handoff_list(const struct ring *ring, uint32_t part,
-                            unsigned n)
+static json_t *handoff_list(const struct ring *ring, uint32_t part, unsigned n)
 {
     json_t *list = json_array();
     struct ring_handoff_iter *it;
@@ -79,8 +78,7 @@ static json_t *place(const struct ring *ring, const struct hash_path_conf *hc,
     n = ring_get_part_nodes(ring, part, nodes, max);
     json_object_set_new(res, "part", json_integer(part));
     json_object_set_new(res, "primaries", id_list(nodes, n));
-    json_object_set_new(res, "handoffs",
-                        handoff_list(ring, part, n_handoffs));
+    json_object_set_new(res, "handoffs", handoff_list(ring, part, n_handoffs));
     free(nodes);
     return res;
 }
@@ -99,8 +97,8 @@ int get_nodes_batch(const struct ring *ring, const struct hash_path_conf *hc,
         if (len && line[len - 1] == '\n')
             line[--len] = '\0';
         res = place(ring, hc, n_handoffs, line);
-        if (!res || json_dumpf(res, out, JSON_COMPACT) || fputc('\n', out) ==
-                                                             EOF) {
+        if (!res || json_dumpf(res, out, JSON_COMPACT) ||
+            fputc('\n', out) == EOF) {
             json_decref(res);
             rc = -EIO;
             break;

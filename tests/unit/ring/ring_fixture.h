@@ -96,11 +96,11 @@ static const struct fixture_dev FIXTURE_DEVS_3Z[] = {
 
 /* Two regions, two zones each, two ips per zone, two devices per ip. */
 static const struct fixture_dev FIXTURE_DEVS_2R[] = {
-    {1, 1, "10.1.1.1", "d0", 100.0}, {1, 1, "10.1.1.1", "d1", 100.0},
-    {1, 1, "10.1.1.2", "d2", 100.0}, {1, 1, "10.1.1.2", "d3", 100.0},
-    {1, 2, "10.1.2.1", "d4", 100.0}, {1, 2, "10.1.2.1", "d5", 100.0},
-    {1, 2, "10.1.2.2", "d6", 100.0}, {1, 2, "10.1.2.2", "d7", 100.0},
-    {2, 1, "10.2.1.1", "d8", 100.0}, {2, 1, "10.2.1.1", "d9", 100.0},
+    {1, 1, "10.1.1.1", "d0", 100.0},  {1, 1, "10.1.1.1", "d1", 100.0},
+    {1, 1, "10.1.1.2", "d2", 100.0},  {1, 1, "10.1.1.2", "d3", 100.0},
+    {1, 2, "10.1.2.1", "d4", 100.0},  {1, 2, "10.1.2.1", "d5", 100.0},
+    {1, 2, "10.1.2.2", "d6", 100.0},  {1, 2, "10.1.2.2", "d7", 100.0},
+    {2, 1, "10.2.1.1", "d8", 100.0},  {2, 1, "10.2.1.1", "d9", 100.0},
     {2, 1, "10.2.1.2", "d10", 100.0}, {2, 1, "10.2.1.2", "d11", 100.0},
     {2, 2, "10.2.2.1", "d12", 100.0}, {2, 2, "10.2.2.1", "d13", 100.0},
     {2, 2, "10.2.2.2", "d14", 100.0}, {2, 2, "10.2.2.2", "d15", 100.0},
@@ -111,8 +111,8 @@ static inline void fixture_path(char *buf, size_t len, const char *name)
 {
     const char *dir = getenv("TMPDIR");
 
-    snprintf(buf, len, "%s/kura-test-%d-%s", dir ? dir : "/tmp",
-             (int)getpid(), name);
+    snprintf(buf, len, "%s/kura-test-%d-%s", dir ? dir : "/tmp", (int)getpid(),
+             name);
 }
 
 /* Writes 'len' bytes gzip-compressed to 'path'. Returns 0 or -EIO. */

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 /* NULL 'want': Swift raises ValueError. */
 static const struct {
@@ -89,9 +89,15 @@ static void test_ip_is_v6(void **state)
 static void test_copy_and_release(void **state)
 {
     struct ring_dev src = {
-        .id = 3, .region = 2, .zone = 5, .ip = (char *)"10.0.0.1",
-        .port = 6200, .replication_ip = (char *)"10.1.0.1",
-        .replication_port = 6300, .device = (char *)"sdb", .weight = 2.5,
+        .id = 3,
+        .region = 2,
+        .zone = 5,
+        .ip = (char *)"10.0.0.1",
+        .port = 6200,
+        .replication_ip = (char *)"10.1.0.1",
+        .replication_port = 6300,
+        .device = (char *)"sdb",
+        .weight = 2.5,
         .meta = (char *)"m",
     };
     struct ring_dev dst, zero = {0};

@@ -6,11 +6,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "tests/unit/ring/ring_fixture.h"
 
@@ -38,8 +38,7 @@ static void write_ring(unsigned part_power)
     struct ring_data rd;
     char err[RINGFILE_ERRLEN];
 
-    assert_int_equal(fixture_ring(&rd, part_power, 3, 0, FIXTURE_DEVS_3Z,
-                                  N_3Z),
+    assert_int_equal(fixture_ring(&rd, part_power, 3, 0, FIXTURE_DEVS_3Z, N_3Z),
                      0);
     assert_int_equal(ringfile_write(path, &rd, err), 0);
     ring_data_release(&rd);
@@ -213,8 +212,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_picks_up_changed_file, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_keeps_old_ring_on_bad_file,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keeps_old_ring_on_bad_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_waits_for_reload_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_reloads, setup,

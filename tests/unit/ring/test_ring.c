@@ -6,11 +6,11 @@
 
 #include "ring/hash_path.h"
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "tests/unit/ring/ring_fixture.h"
 
@@ -27,10 +27,8 @@ struct expect {
 
 /* 3 zones, part power 6, 3 replicas */
 static const struct expect expect_3z[] = {
-    {0, 3, {0, 5, 4}, 3, {2, 1, 3}},
-    {1, 3, {1, 0, 5}, 3, {3, 4, 2}},
-    {5, 3, {0, 5, 4}, 3, {3, 2, 1}},
-    {17, 3, {4, 3, 2}, 3, {1, 0, 5}},
+    {0, 3, {0, 5, 4}, 3, {2, 1, 3}},  {1, 3, {1, 0, 5}, 3, {3, 4, 2}},
+    {5, 3, {0, 5, 4}, 3, {3, 2, 1}},  {17, 3, {4, 3, 2}, 3, {1, 0, 5}},
     {63, 3, {0, 5, 4}, 3, {2, 1, 3}},
 };
 
@@ -60,15 +58,14 @@ static const struct expect expect_dedup[] = {
 };
 
 static struct ring *make_ring(unsigned part_power, size_t n_replicas,
-                              size_t last_parts,
-                              const struct fixture_dev *devs, size_t n_devs)
+                              size_t last_parts, const struct fixture_dev *devs,
+                              size_t n_devs)
 {
     struct ring_data rd;
     struct ring *ring;
 
     assert_int_equal(
-        fixture_ring(&rd, part_power, n_replicas, last_parts, devs, n_devs),
-        0);
+        fixture_ring(&rd, part_power, n_replicas, last_parts, devs, n_devs), 0);
     assert_int_equal(ring_from_data(&rd, &ring), 0);
     assert_null(rd.devs); /* taken */
     return ring;
@@ -173,8 +170,13 @@ static void test_dedup_and_unassigned_device(void **state)
     struct ring_data rd;
     struct ring *ring;
     struct ring_dev extra = {
-        .id = 6, .region = 2, .zone = 1, .ip = (char *)"10.9.9.9",
-        .port = 6200, .device = (char *)"sdz", .meta = (char *)"",
+        .id = 6,
+        .region = 2,
+        .zone = 1,
+        .ip = (char *)"10.9.9.9",
+        .port = 6200,
+        .device = (char *)"sdz",
+        .meta = (char *)"",
     };
     const struct ring_dev *nodes[1];
 

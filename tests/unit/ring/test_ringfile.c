@@ -6,22 +6,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "tests/unit/ring/ring_fixture.h"
 
 #define N_3Z (sizeof(FIXTURE_DEVS_3Z) / sizeof(FIXTURE_DEVS_3Z[0]))
 
 /* A JSON header with two devices, 2^(32 - shift) partitions. */
-#define HDR_ORDER(order, shift, replicas)                                     \
-    "{\"byteorder\": \"" #order "\", \"devs\": [{\"device\": \"sda\", "       \
+#define HDR_ORDER(order, shift, replicas)                                      \
+    "{\"byteorder\": \"" #order "\", \"devs\": [{\"device\": \"sda\", "        \
     "\"id\": 0, \"ip\": \"10.0.0.1\", \"port\": 6200, \"zone\": 1, "           \
-    "\"weight\": 1.0}, {\"device\": \"sdb\", \"id\": 1, \"ip\": \"10.0.0.2\", " \
-    "\"port\": 6200, \"zone\": 2, \"weight\": 1.0}], \"part_shift\": " #shift   \
+    "\"weight\": 1.0}, {\"device\": \"sdb\", \"id\": 1, \"ip\": "              \
+    "\"10.0.0.2\", "                                                           \
+    "\"port\": 6200, \"zone\": 2, \"weight\": 1.0}], \"part_shift\": " #shift  \
     ", \"replica_count\": " #replicas "}"
 #define HDR(shift, replicas) HDR_ORDER(little, shift, replicas)
 
@@ -267,9 +268,9 @@ static void test_rejects_data_after_gzip(void **state)
     gzFile gz;
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr, sizeof(arr)),
+        0);
     gz = gzopen(path, "ab"); /* a second gzip member */
     gzwrite(gz, "x", 1);
     gzclose(gz);
@@ -281,13 +282,13 @@ static void test_rejects_bad_magic_and_version(void **state)
     uint16_t arr[4] = {0, 1, 0, 1};
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R2NG", 1, HDR(30, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R2NG", 1, HDR(30, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("magic");
-    assert_int_equal(fixture_write_raw(path, "R1NG", 2, HDR(30, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 2, HDR(30, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("version 2");
     assert_int_equal(fixture_write_gz(path, "R1", 2), 0);
     assert_rejected("truncated");
@@ -298,8 +299,8 @@ static void test_rejects_bad_json_length(void **state)
     uint16_t arr[4] = {0, 1, 0, 1};
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1),
-                                       0xfffffff0u, arr, sizeof(arr)),
+    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), 0xfffffff0u,
+                                       arr, sizeof(arr)),
                      0);
     assert_rejected("length");
     /* longer than the data: runs out of stream */
@@ -307,8 +308,8 @@ static void test_rejects_bad_json_length(void **state)
         fixture_write_raw(path, "R1NG", 1, HDR(30, 1), 100000, arr, 8), 0);
     assert_rejected("truncated");
     /* shorter than the JSON: cuts the object */
-    assert_int_equal(
-        fixture_write_raw(path, "R1NG", 1, HDR(30, 1), 20, arr, 8), 0);
+    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), 20, arr, 8),
+                     0);
     assert_rejected("JSON");
 }
 
@@ -350,9 +351,9 @@ static void test_rejects_bad_json(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(fixture_write_raw(path, "R1NG", 1, bad[i], ~0u, arr,
-                                           sizeof(arr)),
-                         0);
+        assert_int_equal(
+            fixture_write_raw(path, "R1NG", 1, bad[i], ~0u, arr, sizeof(arr)),
+            0);
         assert_rejected(NULL);
     }
 }
@@ -362,17 +363,17 @@ static void test_rejects_bad_part_shift_and_replicas(void **state)
     uint16_t arr[4] = {0, 1, 0, 1};
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(32, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(32, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("part_shift");
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(-1, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(-1, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("part_shift");
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 0), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(30, 0), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("replica_count");
     assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1000000), ~0u,
                                        arr, sizeof(arr)),
@@ -387,15 +388,15 @@ static void test_rejects_oversized_ring(void **state)
     (void)state;
     /* part power 32 and 3 replicas: 24 GiB of arrays, refused before any
      * allocation */
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(0, 3), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(0, 3), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("oversized");
     /* part power 31 with 1 replica fits the cap; a short file is then
      * truncated, without allocating 4 GiB */
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(1, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(1, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("truncated");
 }
 
@@ -404,13 +405,12 @@ static void test_rejects_trailing_bytes(void **state)
     uint16_t arr[5] = {0, 1, 0, 1, 1};
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("oversized");
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr,
-                                       9),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr, 9), 0);
     assert_rejected("oversized");
 }
 
@@ -457,9 +457,9 @@ static void test_rejects_unknown_device_id(void **state)
     uint16_t arr[4] = {0, 1, 0, 2};
 
     (void)state;
-    assert_int_equal(fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr,
-                                       sizeof(arr)),
-                     0);
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(30, 1), ~0u, arr, sizeof(arr)),
+        0);
     assert_rejected("device 2");
     arr[3] = 1; /* names the null hole */
     assert_int_equal(
@@ -475,13 +475,12 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_is_deterministic, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_defaults_for_missing_fields,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults_for_missing_fields, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_byteswapped_arrays, setup,
                                         teardown),
         cmocka_unit_test(test_missing_file),
-        cmocka_unit_test_setup_teardown(test_rejects_not_gzip, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_not_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_truncated_gzip, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rejects_data_after_gzip, setup,
@@ -490,8 +489,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_bad_json_length, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_rejects_bad_json, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_bad_json, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_rejects_bad_part_shift_and_replicas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_oversized_ring, setup,
@@ -500,8 +498,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rejects_truncated_arrays, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_rejects_unknown_device_id,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_unknown_device_id, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
