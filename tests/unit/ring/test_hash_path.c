@@ -9,11 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 /* Computed with /usr/bin/python3 and HASH_PATH_PREFIX = b'kuraPre',
  * HASH_PATH_SUFFIX = b'kuraSuf'. */

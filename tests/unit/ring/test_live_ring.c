@@ -6,11 +6,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "tests/unit/ring/ring_fixture.h"
 
