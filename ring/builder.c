@@ -376,7 +376,6 @@ int builder_set_dev_info(struct builder *b, int id,
     }
     ring_dev_release(&bd->d);
     bd->d = nd;
-    b->version++;
     return 0;
 }
 
@@ -392,7 +391,6 @@ int builder_set_replicas(struct builder *b, double replicas,
         (long long)(b->parts * replicas))
         b->devs_changed = true;
     b->replicas = replicas;
-    b->version++;
     return 0;
 }
 
@@ -405,7 +403,6 @@ int builder_set_overload(struct builder *b, double overload,
         return -EINVAL;
     }
     b->overload = overload;
-    b->version++;
     return 0;
 }
 
