@@ -215,11 +215,11 @@ LAYOUTS = collections.OrderedDict((l.name, l) for l in [
 # running the builders
 
 def find_kura_ring():
-    """Path of the kura-ring binary ($KURA_RING or build/tools/kura-ring), or None."""
-    for p in (os.environ.get("KURA_RING"),
-              os.path.join(REPO, "build", "tools", "kura-ring")):
-        if p and os.path.isfile(p) and os.access(p, os.X_OK):
-            return p
+    """Path of the kura-ring binary, or None: $KURA_RING when set (and only
+    it), else build/tools/kura-ring of this repository."""
+    p = os.environ.get("KURA_RING") or os.path.join(REPO, "build", "tools", "kura-ring")
+    if os.path.isfile(p) and os.access(p, os.X_OK):
+        return os.path.abspath(p)
     return None
 
 

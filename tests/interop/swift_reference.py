@@ -12,6 +12,7 @@ entry and runs Swift live instead.
     /usr/bin/python3 tests/interop/swift_reference.py              # show file
     /usr/bin/python3 tests/interop/swift_reference.py --regenerate # 20-3-100
     /usr/bin/python3 tests/interop/swift_reference.py --regenerate --layouts all
+    /usr/bin/python3 tests/interop/swift_reference.py --check --layouts 18-3-48
 
 Regenerate after changing a layout or change in ringlab.py (about 1-3 minutes
 per big layout). Swift's results are deterministic for a given seed, so the
@@ -33,6 +34,8 @@ import ringlab  # noqa: E402
 
 REFERENCE = os.path.join(HERE, "swift_reference.json")
 DEFAULT_LAYOUTS = ["20-3-100"]
+KEYS = ("balance", "dispersion", "changed", "moved", "min_moves", "min_arrive",
+        "min_leave")
 
 
 def load():
@@ -47,6 +50,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--regenerate", action="store_true",
                     help="run swift-ring-builder and rewrite the entries")
+    ap.add_argument("--check", action="store_true",
+                    help="run swift-ring-builder and compare with the recorded "
+                         "entries (exit 1 on any difference)")
     ap.add_argument("--layouts", default=",".join(DEFAULT_LAYOUTS),
                     help="comma-separated layout names, or 'all' (default %(default)s)")
     args = ap.parse_args()
@@ -56,6 +62,24 @@ def main():
             ap.error("unknown layout %r (known: %s)" % (n, ", ".join(ringlab.LAYOUTS)))
 
     ref = load()
+    if args.check:
+        bad = 0
+        for n in names:
+            entry = ref["layouts"].get(n)
+            if not entry:
+                print("%s: no recorded entry" % n)
+                bad += 1
+                continue
+            live = ringlab.summary(ringlab.run_layout("swift", ringlab.LAYOUTS[n], jobs=2))
+            before = bad
+            for phase, m in live.items():
+                rec = entry["result"][phase]
+                for k in KEYS:
+                    if k in m and m[k] != rec.get(k):
+                        print("%s %s %s: live %r recorded %r" % (n, phase, k, m[k], rec.get(k)))
+                        bad += 1
+            print("%s: %s" % (n, "differs" if bad > before else "same as recorded"))
+        sys.exit(1 if bad else 0)
     if args.regenerate:
         ref["swift_version"] = ringlab.swift_version()
         ref["tool"] = ringlab.SWIFT_RING_BUILDER

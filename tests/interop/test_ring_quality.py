@@ -56,7 +56,9 @@ CHANGES = ("remove", "add", "weight")
 
 KURA = ringlab.find_kura_ring()
 if KURA is None:
-    pytest.skip("kura-ring is not built (build/tools/kura-ring; set KURA_RING "
+    pytest.skip("KURA_RING=%s is not an executable" % os.environ["KURA_RING"]
+                if os.environ.get("KURA_RING") else
+                "kura-ring is not built (build/tools/kura-ring; set KURA_RING "
                 "to use another path)", allow_module_level=True)
 
 _selected = os.environ.get("KURA_RING_LAYOUTS")
