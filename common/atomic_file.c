@@ -140,3 +140,34 @@ int atomic_file_replace(const char *path, const void *buf, size_t len)
     }
     return atomic_file_commit(&af);
 }
+
+int atomic_file_copy(const char *src, const char *dst)
+{
+    struct atomic_file af;
+    char buf[1 << 16];
+    int in = open(src, O_RDONLY | O_CLOEXEC), err;
+
+    if (in == -1)
+        return -errno;
+    err = atomic_file_open(&af, dst);
+    while (!err) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n == 0)
+            break;
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            err = -errno;
+            break;
+        }
+        err = atomic_file_write(&af, buf, (size_t)n);
+        if (err)
+            break;
+    }
+    close(in);
+    if (err) {
+        atomic_file_abort(&af);
+        return err;
+    }
+    return atomic_file_commit(&af);
+}

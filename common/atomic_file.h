@@ -35,6 +35,10 @@ void atomic_file_abort(struct atomic_file *af);
 /* Convenience: the whole new content at once. */
 int atomic_file_replace(const char *path, const void *buf, size_t len);
 
+/* Replaces 'dst' with a copy of the file 'src', atomically as above (for
+ * backups: one encoding, two files). Returns 0 or -errno. */
+int atomic_file_copy(const char *src, const char *dst);
+
 /* fsyncs the directory holding 'path'. Returns 0 or -errno. */
 int fsync_parent_dir(const char *path);
 

@@ -11,6 +11,7 @@
 #include "ring/builder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/atomic_file.h"
 
@@ -421,33 +423,75 @@ out:
     return rc;
 }
 
+/* The whole file in one read: jansson's own file reader takes a getc()
+ * per byte, a measurable part of loading a part power 20 builder. */
+static char *slurp(const char *path, size_t *len, int *err)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    *err = 0;
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        *err = -errno;
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        *err = -ENOMEM;
+        goto out;
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *err = n == 0 ? -EIO : -errno;
+            goto out;
+        }
+        got += (size_t)n;
+    }
+    *len = got;
+out:
+    if (fd != -1)
+        close(fd);
+    if (*err) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
 int builder_load(const char *path, struct builder **out,
                  char err[BUILDER_ERRLEN])
 {
     json_error_t jerr;
     json_t *doc;
-    struct stat st;
+    size_t len = 0;
+    char *text;
     int rc;
 
     *out = NULL;
-    if (stat(path, &st) == -1) {
-        rc = -errno;
+    text = slurp(path, &len, &rc);
+    if (!text) {
         snprintf(err, BUILDER_ERRLEN, "cannot open '%s': %s", path,
                  strerror(-rc));
         return rc;
     }
-    doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!doc) {
-        snprintf(err, BUILDER_ERRLEN, "builder file '%s' is invalid: line "
-                 "%d: %s", path, jerr.line, jerr.text);
+        snprintf(err, BUILDER_ERRLEN, "builder file '%.100s' is invalid: "
+                 "line %d: %.80s", path, jerr.line, jerr.text);
         return -EINVAL;
     }
     rc = from_json(doc, out, err);
     if (rc == -EINVAL) {
         char why[BUILDER_ERRLEN];
         snprintf(why, sizeof(why), "%s", err);
-        snprintf(err, BUILDER_ERRLEN, "builder file '%.100s' is invalid: %.120s",
-                 path, why);
+        snprintf(err, BUILDER_ERRLEN,
+                 "builder file '%.100s' is invalid: %.120s", path, why);
     }
     json_decref(doc);
     return rc;

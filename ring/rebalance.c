@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@
 #include "ring/tier_tree.h"
 
 #define MAX_BALANCE_PASSES 8
+#define TRADE_TRIES 1024   /* placed replicas tried per forced one */
+#define TRADE_GIVE_UP 32   /* forced replicas failing in a row */
 
 struct rebalance {
     struct builder *b;
@@ -97,112 +100,122 @@ static void assign(struct rebalance *rb, size_t r, uint64_t part, int dev)
     rb->b->replica2part2dev[r][part] = (uint16_t)dev;
 }
 
-/* Replicas of 'part' currently in tier 'tier' (at depth 'depth'). */
-static int replicas_in(const struct rebalance *rb, uint64_t part, int tier,
-                       int depth)
+/* Where one partition's replicas are: for each assigned replica its tier
+ * at every depth, how many of the partition's replicas share that tier,
+ * and whether the tier is closed to another replica (at its plan max, or
+ * the device itself). Built once per decision: replica counts are tiny, so
+ * scanning this beats any index. */
+#define VIEW_MAX 64
+struct part_view {
+    int n;
+    int tier[VIEW_MAX][TIER_LEVELS];
+    int count[VIEW_MAX][TIER_LEVELS];
+    bool closed[VIEW_MAX][TIER_LEVELS];
+};
+
+static void view_part(const struct rebalance *rb, uint64_t part,
+                      struct part_view *v)
 {
     const struct builder *b = rb->b;
-    int n = 0;
 
-    for (size_t r = 0; r < b->n_replica_arrays; r++) {
-        uint16_t dev;
-        if (part >= b->replica_parts[r])
-            continue;
-        dev = b->replica2part2dev[r][part];
-        if (dev != BUILDER_NONE_DEV && tier_of_dev(&rb->t, dev, depth) == tier)
-            n++;
-    }
-    return n;
-}
-
-/* Tiers partition 'part' may not enter: at or over their plan max given
- * its current replicas, or a device holding it. Returns how many. */
-static int blocked_tiers(const struct rebalance *rb, uint64_t part,
-                         int *blocked, int cap)
-{
-    const struct builder *b = rb->b;
-    int n = 0;
-
-    for (size_t r = 0; r < b->n_replica_arrays; r++) {
+    v->n = 0;
+    for (size_t r = 0; r < b->n_replica_arrays && v->n < VIEW_MAX; r++) {
         uint16_t dev;
         if (part >= b->replica_parts[r])
             continue;
         dev = b->replica2part2dev[r][part];
         if (dev == BUILDER_NONE_DEV)
             continue;
-        for (int depth = 1; depth <= TIER_DEVICE && n < cap; depth++) {
-            int tier = tier_of_dev(&rb->t, dev, depth), dup = 0;
-            for (int i = 0; i < n; i++)
-                dup |= blocked[i] == tier;
-            if (!dup && (depth == TIER_DEVICE ||
-                         replicas_in(rb, part, tier, depth) >=
-                             rb->t.tiers[tier].max))
-                blocked[n++] = tier;
+        for (int d = 0; d < TIER_LEVELS; d++)
+            v->tier[v->n][d] = tier_of_dev(&rb->t, dev, d);
+        v->n++;
+    }
+    for (int i = 0; i < v->n; i++) {
+        for (int d = 1; d < TIER_LEVELS; d++) {
+            int c = 0;
+            for (int j = 0; j < v->n; j++)
+                c += v->tier[j][d] == v->tier[i][d];
+            v->count[i][d] = c;
+            v->closed[i][d] = d == TIER_DEVICE ||
+                              c >= rb->t.tiers[v->tier[i][d]].max;
         }
     }
-    return n;
 }
 
-static int is_under(const struct tier_tree *t, int tier, int ancestor)
+/* Replicas of the partition in tier 'tier' at 'depth'. */
+static int view_count(const struct part_view *v, int tier, int depth)
 {
-    while (tier > ancestor)
-        tier = t->tiers[tier].parent;
-    return tier == ancestor;
+    for (int i = 0; i < v->n; i++)
+        if (v->tier[i][depth] == tier)
+            return v->count[i][depth];
+    return 0;
 }
 
-/* The room a partition can actually use below 'tier': its avail less
- * that of the blocked subtrees inside it (the topmost ones only). */
-static long usable_room(const struct rebalance *rb, int tier,
-                        const int *blocked, int n)
+/* The room the partition can actually use below 'tier' (at 'depth'): its
+ * avail less that of the closed subtrees inside it that hold replicas
+ * (the topmost closed tier on each replica's path, each once). */
+static long usable_room(const struct rebalance *rb, const struct part_view *v,
+                        int tier, int depth)
 {
     long room = rb->avail[tier];
+    int seen[VIEW_MAX], n_seen = 0;
 
-    for (int i = 0; i < n; i++) {
-        int covered = 0;
-        if (blocked[i] == tier || !is_under(&rb->t, blocked[i], tier))
+    for (int i = 0; i < v->n; i++) {
+        int e = depth + 1, dup = 0;
+        if (v->tier[i][depth] != tier)
             continue;
-        for (int j = 0; j < n && !covered; j++)
-            covered = j != i && blocked[j] != tier &&
-                      is_under(&rb->t, blocked[i], blocked[j]) &&
-                      is_under(&rb->t, blocked[j], tier);
-        if (!covered)
-            room -= rb->avail[blocked[i]];
+        while (!v->closed[i][e])
+            e++; /* ends at the device, which is always closed */
+        for (int j = 0; j < n_seen; j++)
+            dup |= seen[j] == v->tier[i][e];
+        if (!dup) {
+            seen[n_seen++] = v->tier[i][e];
+            room -= rb->avail[v->tier[i][e]];
+        }
     }
     return room;
+}
+
+static bool view_closed(const struct part_view *v, int tier, int depth)
+{
+    for (int i = 0; i < v->n; i++)
+        if (v->tier[i][depth] == tier)
+            return v->closed[i][depth];
+    return false;
 }
 
 /* Walks down from the cluster into the child with the most room this
  * partition can use. Looking past the child's own room matters: a zone
  * may want replicas only on the server that already holds this one.
- * strict: only where a device wants the replica (balance moves); else the
- * replica must land somewhere, past the plan's max if nothing else is
+ * strict: only where a device wants the replica (balance moves), and
+ * preferring tiers where the replica adds no dispersion risk; otherwise
+ * the replica must land somewhere, past the plan's max if nothing else is
  * left (never on a device holding the partition). Returns a device or -1.
  */
 static int find_home(struct rebalance *rb, uint64_t part, int strict)
 {
-    int blocked[256], n = blocked_tiers(rb, part, blocked, 256);
+    struct part_view v;
     int tier = 0;
 
+    view_part(rb, part, &v);
     for (int depth = 1; depth <= TIER_DEVICE; depth++) {
         const struct tier *tr = &rb->t.tiers[tier];
         int best = -1, ties = 0, risky, best_risky = 1;
         long best_room = 0;
 
         for (int i = 0; i < tr->n_children; i++) {
-            int c = tr->children[i], skip = 0;
+            int c = tr->children[i];
             long room;
-            for (int j = 0; j < n; j++)
-                skip |= blocked[j] == c;
-            if (skip)
+            if (view_closed(&v, c, depth))
                 continue;
-            room = usable_room(rb, c, blocked, n);
+            room = usable_room(rb, &v, c, depth);
+            if (strict && room <= 0)
+                continue;
             /* A tier that would hold more than its even share of this
              * partition's replicas puts data at risk (that is what
              * dispersion counts): any tier with room is better. */
-            risky = strict && replicas_in(rb, part, c, depth) >=
-                                  rb->t.tiers[c].max_ceil;
-            if (strict && room <= 0)
-                continue;
+            risky = strict &&
+                    view_count(&v, c, depth) >= rb->t.tiers[c].max_ceil;
             /* ties are broken at random: a fixed order would pair the
              * same devices in partition after partition */
             if (best < 0 || risky < best_risky ||
@@ -212,7 +225,8 @@ static int find_home(struct rebalance *rb, uint64_t part, int strict)
                 best_risky = risky;
                 ties = 1;
             } else if (risky == best_risky && room == best_room &&
-                       next_random(rb) % (uint64_t)++ties == 0) {
+                       ((next_random(rb) >> 32) * (uint64_t)++ties) >> 32 ==
+                           0) {
                 best = c;
             }
         }
@@ -220,7 +234,7 @@ static int find_home(struct rebalance *rb, uint64_t part, int strict)
             /* past the plan: any child with a device free of this part */
             for (int i = 0; i < tr->n_children && best < 0; i++) {
                 int c = tr->children[i];
-                if (depth < TIER_DEVICE || !replicas_in(rb, part, c, depth))
+                if (depth < TIER_DEVICE || !view_count(&v, c, depth))
                     best = c;
             }
         }
@@ -357,28 +371,26 @@ static int setup(struct rebalance *rb, char err[BUILDER_ERRLEN])
 static void gather_for_dispersion(struct rebalance *rb)
 {
     const struct builder *b = rb->b;
+    struct part_view v;
 
     for (uint64_t p = 0; p < b->parts; p++) {
         long worst_wanted = 0;
-        int worst_r = -1;
+        int worst_r = -1, i = 0;
 
         if (!can_move(rb, p))
             continue;
+        view_part(rb, p, &v);
         for (size_t r = 0; r < b->n_replica_arrays; r++) {
-            uint16_t dev;
             int over = 0;
-            if (p >= b->replica_parts[r])
+            uint16_t dev;
+            if (p >= b->replica_parts[r] ||
+                b->replica2part2dev[r][p] == BUILDER_NONE_DEV)
                 continue;
             dev = b->replica2part2dev[r][p];
-            if (dev == BUILDER_NONE_DEV)
-                continue;
-            for (int depth = 1; depth <= TIER_DEVICE && !over; depth++) {
-                int tier = tier_of_dev(&rb->t, dev, depth);
-                over = replicas_in(rb, p, tier, depth) >
-                       (rb->t.tiers[tier].n_weighted_devs
-                            ? rb->t.tiers[tier].max
-                            : 0);
-            }
+            for (int depth = 1; depth <= TIER_DEVICE && i < v.n; depth++)
+                over |= v.count[i][depth] >
+                        rb->t.tiers[v.tier[i][depth]].max;
+            i++;
             if (over && (worst_r < 0 || rb->wanted[dev] < worst_wanted)) {
                 worst_r = (int)r;
                 worst_wanted = rb->wanted[dev];
@@ -391,12 +403,83 @@ static void gather_for_dispersion(struct rebalance *rb)
     }
 }
 
+static bool any_hungry(const struct rebalance *rb)
+{
+    for (size_t i = 0; i < rb->b->n_devs; i++)
+        if (rb->b->devs[i] && rb->wanted[i] > 0)
+            return true;
+    return false;
+}
+
+/* Whether a replica of 'part' may go to 'dev' within the plan. */
+static bool fits(const struct rebalance *rb, uint64_t part, int dev)
+{
+    struct part_view v;
+
+    view_part(rb, part, &v);
+    for (int depth = 1; depth <= TIER_DEVICE; depth++) {
+        int tier = tier_of_dev(&rb->t, dev, depth);
+        if (view_closed(&v, tier, depth) ||
+            view_count(&v, tier, depth) >= rb->t.tiers[tier].max)
+            return false;
+    }
+    return true;
+}
+
+struct slot {
+    uint64_t part;
+    size_t replica;
+};
+
+/* A replica of part P that had to go to a device with no room left (D),
+ * while some device E still wants one P may not enter, is fixed for free
+ * by trading with a replica placed in this same rebalance: Q on G moves to
+ * E and P takes G. Both were being moved anyway, so the rebalance moves no
+ * more replicas, and D is not left overloaded for a balance move to fix.
+ * Returns true if traded. */
+static bool trade_forced(struct rebalance *rb, const struct slot *forced,
+                         const struct slot *placed, uint64_t n_placed)
+{
+    struct builder *b = rb->b;
+    uint64_t part = forced->part, start;
+    int d = b->replica2part2dev[forced->replica][part];
+
+    if (!n_placed)
+        return false;
+    start = next_random(rb) % n_placed;
+    unassign(rb, forced->replica, part);
+    for (uint64_t k = 0; k < n_placed && k < TRADE_TRIES; k++) {
+        const struct slot *q = &placed[(start + k) % n_placed];
+        int g = b->replica2part2dev[q->replica][q->part];
+        if (q->part == part || g == d || !fits(rb, part, g))
+            continue;
+        unassign(rb, q->replica, q->part);
+        for (size_t e = 0; e < b->n_devs; e++) {
+            if (!b->devs[e] || rb->wanted[e] <= 0 || (int)e == g ||
+                !fits(rb, q->part, (int)e))
+                continue;
+            assign(rb, q->replica, q->part, (int)e);
+            if (fits(rb, part, g)) {
+                assign(rb, forced->replica, part, g);
+                return true;
+            }
+            unassign(rb, q->replica, q->part);
+        }
+        assign(rb, q->replica, q->part, g);
+    }
+    assign(rb, forced->replica, part, d);
+    return false;
+}
+
 /* Places every free slot, partitions in a random order so no region of
- * the partition space is favoured when room runs short. */
+ * the partition space is favoured when room runs short; then trades away
+ * the placements that found no room (trade_forced). */
 static int place_free_slots(struct rebalance *rb, char err[BUILDER_ERRLEN])
 {
     struct builder *b = rb->b;
-    uint64_t *order, n = 0;
+    uint64_t *order, n = 0, n_placed = 0, n_forced = 0;
+    struct slot *placed = NULL, *forced = NULL;
+    int rc = 0;
 
     order = malloc(sizeof(*order) * b->parts);
     if (!order)
@@ -415,6 +498,12 @@ static int place_free_slots(struct rebalance *rb, char err[BUILDER_ERRLEN])
         order[i - 1] = order[j];
         order[j] = tmp;
     }
+    placed = malloc(sizeof(*placed) * (n * b->n_replica_arrays + 1));
+    forced = malloc(sizeof(*forced) * (n * b->n_replica_arrays + 1));
+    if (!placed || !forced) {
+        rc = -ENOMEM;
+        goto out;
+    }
     for (uint64_t i = 0; i < n; i++) {
         uint64_t p = order[i];
         for (size_t r = 0; r < b->n_replica_arrays; r++) {
@@ -426,15 +515,31 @@ static int place_free_slots(struct rebalance *rb, char err[BUILDER_ERRLEN])
             if (dev < 0) {
                 snprintf(err, BUILDER_ERRLEN, "no device can take partition "
                          "%llu replica %zu", (unsigned long long)p, r);
-                free(order);
-                return -EINVAL;
+                rc = -EINVAL;
+                goto out;
             }
+            if (rb->wanted[dev] <= 0)
+                forced[n_forced++] = (struct slot){p, r};
+            else
+                placed[n_placed++] = (struct slot){p, r};
             assign(rb, r, p, dev);
             rb->b->last_part_moves[p] = 0;
         }
     }
+    /* Trading fails for good when the plan itself leaves no better home
+     * (weights against dispersion): stop after a run of failures. */
+    for (uint64_t i = 0, failed = 0; i < n_forced && failed < TRADE_GIVE_UP;
+         i++) {
+        if (!any_hungry(rb))
+            break;
+        failed = trade_forced(rb, &forced[i], placed, n_placed) ? 0
+                                                                : failed + 1;
+    }
+out:
     free(order);
-    return 0;
+    free(placed);
+    free(forced);
+    return rc;
 }
 
 static int any_overloaded(const struct rebalance *rb)
@@ -449,31 +554,18 @@ static int any_overloaded(const struct rebalance *rb)
  * depth, the replicas beyond each tier's even share; the worst depth. */
 static long part_risk(const struct rebalance *rb, uint64_t part)
 {
-    const struct builder *b = rb->b;
+    struct part_view v;
     long worst = 0;
 
+    view_part(rb, part, &v);
     for (int depth = 1; depth <= TIER_DEVICE; depth++) {
         long excess = 0;
-        for (size_t r = 0; r < b->n_replica_arrays; r++) {
-            uint16_t dev;
-            int tier, have, first = 1;
-            if (part >= b->replica_parts[r])
-                continue;
-            dev = b->replica2part2dev[r][part];
-            if (dev == BUILDER_NONE_DEV)
-                continue;
-            tier = tier_of_dev(&rb->t, dev, depth);
-            for (size_t o = 0; o < r; o++)
-                if (part < b->replica_parts[o] &&
-                    b->replica2part2dev[o][part] != BUILDER_NONE_DEV &&
-                    tier_of_dev(&rb->t, b->replica2part2dev[o][part],
-                                depth) == tier)
-                    first = 0;
-            if (!first)
-                continue;
-            have = replicas_in(rb, part, tier, depth);
-            if (have > rb->t.tiers[tier].max_ceil)
-                excess += have - rb->t.tiers[tier].max_ceil;
+        for (int i = 0; i < v.n; i++) {
+            int tier = v.tier[i][depth], first = 1;
+            for (int j = 0; j < i; j++)
+                first &= v.tier[j][depth] != tier;
+            if (first && v.count[i][depth] > rb->t.tiers[tier].max_ceil)
+                excess += v.count[i][depth] - rb->t.tiers[tier].max_ceil;
         }
         if (excess > worst)
             worst = excess;

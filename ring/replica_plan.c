@@ -202,22 +202,29 @@ static void set_targets(const struct builder *b, struct tier_tree *t)
 
 static const struct tier_tree *sort_tree;
 
-/* Smallest target first; ties keep tier order (Swift's sort is stable). */
-static int cmp_target(const void *x, const void *y)
+/* Who gets the partition replicas left over after rounding down: tiers
+ * already holding more than their rounded-down share first (so a rebalance
+ * does not move a replica only to trade which tier rounds up), then, as in
+ * Swift, the smallest targets; ties keep tier order. */
+static int cmp_leftover(const void *x, const void *y)
 {
     int a = *(const int *)x, b = *(const int *)y;
-    double ta = sort_tree->tiers[a].target, tb = sort_tree->tiers[b].target;
+    const struct tier *ta = &sort_tree->tiers[a], *tb = &sort_tree->tiers[b];
+    long sa = ta->parts_now - ta->parts_target;
+    long sb = tb->parts_now - tb->parts_target;
 
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
+    if ((sa > 0) != (sb > 0))
+        return sa > 0 ? -1 : 1;
+    if (ta->target != tb->target)
+        return ta->target < tb->target ? -1 : 1;
     return a < b ? -1 : a > b;
 }
 
 /* Hands out whole partition replicas: floor(target * parts) to each child,
- * the rest one by one starting with the smallest targets, as Swift's
- * _set_parts_wanted. */
+ * the rest one by one in cmp_leftover() order, so every child ends within
+ * one of its exact share, as Swift's _set_parts_wanted. */
 static int place_parts(struct tier_tree *t, int idx, long parts,
-                       uint32_t nparts)
+                       uint64_t nparts)
 {
     struct tier *tr = &t->tiers[idx];
     int n = tr->n_children, *order;
@@ -230,13 +237,13 @@ static int place_parts(struct tier_tree *t, int idx, long parts,
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
         struct tier *c = &t->tiers[tr->children[i]];
-        long want = (long)floor(c->target * nparts);
+        long want = (long)floor(c->target * (double)nparts);
         c->parts_target = want < parts ? want : parts;
         parts -= c->parts_target;
         order[i] = tr->children[i];
     }
     sort_tree = t;
-    qsort(order, (size_t)n, sizeof(*order), cmp_target);
+    qsort(order, (size_t)n, sizeof(*order), cmp_leftover);
     for (int i = 0; parts > 0; i = (i + 1) % n, parts--)
         t->tiers[order[i]].parts_target++;
     for (int i = 0; i < n; i++) {

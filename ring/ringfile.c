@@ -11,7 +11,10 @@
  *
  * The writer produces what Swift's RingData.save does: the same JSON keys,
  * sorted, the same gzip header (mtime 1300507380, the file name without
- * ".gz", level 9), so writing the same ring twice gives the same bytes.
+ * ".gz"), so writing the same ring twice gives the same bytes, and the
+ * same uncompressed stream as Swift. Only the deflate level differs: 4,
+ * not Python's 9, because level 9 takes 7x as long (0.7 s for a part power
+ * 20 ring) to save under 2 % of the size.
  * Placement (ring.c) and device records (dev.c) live elsewhere.
  */
 #include "ring/ringfile.h"
@@ -37,6 +40,7 @@
 #define REPLICA_COUNT_MAX 65535
 #define ARRAYS_BYTES_MAX (4ull << 30)
 #define GZIP_MTIME 1300507380
+#define RINGFILE_GZIP_LEVEL 4
 #define CHUNK (64u << 10)
 
 static bool host_is_little(void)
@@ -754,9 +758,10 @@ int ringfile_write(const char *path, const struct ring_data *rd,
             set_err(err, "cannot build the ring header");
         goto out;
     }
-    /* Python's GzipFile: level 9, memLevel 8, OS 255, the name field. */
-    if (deflateInit2(&g->zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
+    /* Python's GzipFile header: memLevel 8, OS 255, the name field; a
+     * faster level than its 9 (see the top of this file) */
+    if (deflateInit2(&g->zs, RINGFILE_GZIP_LEVEL, Z_DEFLATED,
+                     16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         rc = -ENOMEM;
         goto out;
     }

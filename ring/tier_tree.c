@@ -101,6 +101,7 @@ int tier_tree_build(const struct builder *b, struct tier_tree *t)
         for (int depth = 0; depth < TIER_LEVELS; depth++) {
             struct tier *tr = &t->tiers[open[depth]];
             t->dev_path[(size_t)d->id * TIER_LEVELS + depth] = open[depth];
+            tr->parts_now += bd->parts;
             if (d->weight > 0) {
                 tr->n_weighted_devs++;
                 tr->weight += d->weight;

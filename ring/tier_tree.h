@@ -47,6 +47,7 @@ struct tier {
     double max_float;   /* even split of replicas by child count */
     int max_ceil;       /* ceil-bounded split: dispersion's "max allowed" */
     long parts_target;  /* partition replicas the tier should hold */
+    long parts_now;     /* partition replicas it holds when built */
 };
 
 struct tier_tree {

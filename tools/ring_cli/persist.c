@@ -7,10 +7,13 @@
  *      (builder_save() and ringfile_write() write a temp file, fsync,
  *      rename and fsync the directory), so a crash leaves the old file or
  *      the new one.
- *   2. Before a file is replaced, the same content is written to
- *      backups/<unix time>.<file name>, so every state an operator saved
- *      can be recovered. (Swift backs up the builder on create and
- *      rebalance only; kura-ring backs it up on every change.)
+ *   2. Every state written is also copied to backups/<unix time>.<file
+ *      name>, so every state an operator saved can be recovered. (Swift
+ *      backs up the builder on create and rebalance only; kura-ring backs
+ *      it up on every change.) The file is encoded once and copied: for a
+ *      part power 20 ring, compressing twice cost more than rebalancing.
+ *      The copy follows the write so that the ring's gzip header names the
+ *      ring, as Swift's does; if the copy fails the command fails.
  *   3. Nothing is written before the command has succeeded in memory.
  */
 #include "tools/ring_cli/ring_cli.h"
@@ -22,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "common/atomic_file.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -109,6 +114,16 @@ static int write_ring_to(const struct ring_data *rd, const char *path)
     return CLI_OK;
 }
 
+static int copy_to(const char *src, const char *dst)
+{
+    int rc = atomic_file_copy(src, dst);
+
+    if (rc)
+        return cli_error("cannot copy '%s' to '%s': %s", src, dst,
+                         strerror(-rc));
+    return CLI_OK;
+}
+
 int persist_save_builder(struct cli *cli)
 {
     char *backup;
@@ -116,9 +131,9 @@ int persist_save_builder(struct cli *cli)
 
     if (backup_path(cli->builder_file, time(NULL), &backup))
         return CLI_ERROR;
-    rc = save_builder_to(cli->b, backup);
+    rc = save_builder_to(cli->b, cli->builder_file);
     if (rc == CLI_OK)
-        rc = save_builder_to(cli->b, cli->builder_file);
+        rc = copy_to(cli->builder_file, backup);
     free(backup);
     return rc;
 }
@@ -134,13 +149,13 @@ int persist_write_ring(struct cli *cli, const struct ring_data *rd,
         goto out;
     if (with_builder && backup_path(cli->builder_file, now, &builder_backup))
         goto out;
-    rc = write_ring_to(rd, ring_backup);
-    if (rc == CLI_OK && with_builder)
-        rc = save_builder_to(cli->b, builder_backup);
+    rc = write_ring_to(rd, cli->ring_file);
     if (rc == CLI_OK)
-        rc = write_ring_to(rd, cli->ring_file);
+        rc = copy_to(cli->ring_file, ring_backup);
     if (rc == CLI_OK && with_builder)
         rc = save_builder_to(cli->b, cli->builder_file);
+    if (rc == CLI_OK && with_builder)
+        rc = copy_to(cli->builder_file, builder_backup);
 out:
     free(ring_backup);
     free(builder_backup);
