@@ -63,8 +63,18 @@ static long count_graph(const struct builder *b, const struct tier_tree *t,
                 path[n][d] = tier_of_dev(t, dev, d);
             n++;
         }
-        /* each distinct tier once, with its replica count */
-        for (int d = 1; d < TIER_LEVELS; d++) {
+        /* each distinct tier once, with its replica count; once no two
+         * replicas share a tier, deeper tiers hold one replica each */
+        for (int d = 1, shared = 1; d < TIER_LEVELS; d++) {
+            if (!shared) {
+                for (int i = 0; i < n; i++) {
+                    counts[(size_t)path[i][d] * width + 1]++;
+                    if (1 > t->tiers[path[i][d]].max_ceil)
+                        risk[d]++;
+                }
+                continue;
+            }
+            shared = 0;
             for (int i = 0; i < n; i++) {
                 int tier = path[i][d], k = 0, first = 1;
                 for (int j = 0; j < n; j++) {
@@ -73,6 +83,7 @@ static long count_graph(const struct builder *b, const struct tier_tree *t,
                 }
                 if (!first)
                     continue;
+                shared |= k > 1;
                 counts[(size_t)tier * width + (size_t)k]++;
                 if (k > t->tiers[tier].max_ceil)
                     risk[d] += k - t->tiers[tier].max_ceil;

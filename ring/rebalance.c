@@ -203,6 +203,10 @@ static int find_home(struct rebalance *rb, uint64_t part, int strict)
         int best = -1, ties = 0, risky, best_risky = 1;
         long best_room = 0;
 
+        if (!strict && depth < TIER_DEVICE && tr->n_children == 1) {
+            tier = tr->children[0]; /* the only way down, full or not */
+            continue;
+        }
         for (int i = 0; i < tr->n_children; i++) {
             int c = tr->children[i];
             long room;
@@ -371,33 +375,51 @@ static int setup(struct rebalance *rb, char err[BUILDER_ERRLEN])
 static void gather_for_dispersion(struct rebalance *rb)
 {
     const struct builder *b = rb->b;
-    struct part_view v;
+    int devs[VIEW_MAX];
+    size_t slot[VIEW_MAX];
 
     for (uint64_t p = 0; p < b->parts; p++) {
         long worst_wanted = 0;
-        int worst_r = -1, i = 0;
+        int worst = -1, n = 0;
 
         if (!can_move(rb, p))
             continue;
-        view_part(rb, p, &v);
-        for (size_t r = 0; r < b->n_replica_arrays; r++) {
-            int over = 0;
-            uint16_t dev;
+        for (size_t r = 0; r < b->n_replica_arrays && n < VIEW_MAX; r++) {
             if (p >= b->replica_parts[r] ||
                 b->replica2part2dev[r][p] == BUILDER_NONE_DEV)
                 continue;
-            dev = b->replica2part2dev[r][p];
-            for (int depth = 1; depth <= TIER_DEVICE && i < v.n; depth++)
-                over |= v.count[i][depth] >
-                        rb->t.tiers[v.tier[i][depth]].max;
-            i++;
-            if (over && (worst_r < 0 || rb->wanted[dev] < worst_wanted)) {
-                worst_r = (int)r;
-                worst_wanted = rb->wanted[dev];
+            slot[n] = r;
+            devs[n++] = b->replica2part2dev[r][p];
+        }
+        /* Going down the tiers: once no two replicas share a tier they
+         * share none deeper, and a tier holding one replica is over its
+         * max only when it has no weight at all (a device being
+         * drained): the usual partition is done after one or two depths. */
+        for (int depth = 1; depth <= TIER_DEVICE; depth++) {
+            int shared = 0;
+            for (int i = 0; i < n; i++) {
+                int tier = tier_of_dev(&rb->t, devs[i], depth), count = 0;
+                for (int j = 0; j < n; j++)
+                    count += tier_of_dev(&rb->t, devs[j], depth) == tier;
+                shared |= count > 1;
+                if (count > rb->t.tiers[tier].max &&
+                    (worst < 0 || rb->wanted[devs[i]] < worst_wanted)) {
+                    worst = i;
+                    worst_wanted = rb->wanted[devs[i]];
+                }
+            }
+            if (!shared)
+                break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (b->devs[devs[i]]->d.weight <= 0 &&
+                (worst < 0 || rb->wanted[devs[i]] < worst_wanted)) {
+                worst = i;
+                worst_wanted = rb->wanted[devs[i]];
             }
         }
-        if (worst_r >= 0) {
-            unassign(rb, (size_t)worst_r, p);
+        if (worst >= 0) {
+            unassign(rb, slot[worst], p);
             mark_moved(rb, p);
         }
     }
@@ -580,7 +602,7 @@ static int shed_one(struct rebalance *rb, uint64_t p, int careful)
 {
     struct builder *b = rb->b;
     int tried[64], n_tried = 0;
-    long risk = careful ? part_risk(rb, p) : 0;
+    long risk = -1;
 
     for (;;) {
         int pick = -1, dev, home;
@@ -600,6 +622,8 @@ static int shed_one(struct rebalance *rb, uint64_t p, int careful)
         }
         if (pick < 0)
             return 0;
+        if (careful && risk < 0)
+            risk = part_risk(rb, p);
         tried[n_tried++] = pick;
         dev = b->replica2part2dev[pick][p];
         unassign(rb, (size_t)pick, p);

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,17 +104,6 @@ static int save_builder_to(struct builder *b, const char *path)
     return CLI_OK;
 }
 
-static int write_ring_to(const struct ring_data *rd, const char *path)
-{
-    char err[RINGFILE_ERRLEN] = "";
-    int rc = ringfile_write(path, rd, err);
-
-    if (rc)
-        return cli_error("cannot write '%s': %s", path,
-                         err[0] ? err : strerror(-rc));
-    return CLI_OK;
-}
-
 static int copy_to(const char *src, const char *dst)
 {
     int rc = atomic_file_copy(src, dst);
@@ -138,24 +128,71 @@ int persist_save_builder(struct cli *cli)
     return rc;
 }
 
+/* The ring file and its backup, written on a thread of its own while the
+ * builder is saved: deflating a part power 20 ring and encoding its
+ * builder take about as long as each other. */
+struct ring_job {
+    const struct ring_data *rd;
+    const char *path, *backup;
+    char err[RINGFILE_ERRLEN];
+    int rc;
+    bool copying; /* failed while copying to the backup */
+};
+
+static void *write_ring_job(void *arg)
+{
+    struct ring_job *job = arg;
+
+    job->err[0] = '\0';
+    job->rc = ringfile_write(job->path, job->rd, job->err);
+    if (!job->rc) {
+        job->copying = true;
+        job->rc = atomic_file_copy(job->path, job->backup);
+    }
+    return NULL;
+}
+
+static int ring_job_result(const struct ring_job *job)
+{
+    if (!job->rc)
+        return CLI_OK;
+    if (job->copying)
+        return cli_error("cannot copy '%s' to '%s': %s", job->path,
+                         job->backup, strerror(-job->rc));
+    return cli_error("cannot write '%s': %s", job->path,
+                     job->err[0] ? job->err : strerror(-job->rc));
+}
+
 int persist_write_ring(struct cli *cli, const struct ring_data *rd,
                        bool with_builder)
 {
     time_t now = time(NULL);
     char *ring_backup = NULL, *builder_backup = NULL;
-    int rc = CLI_ERROR;
+    struct ring_job job = {.rd = rd, .path = cli->ring_file};
+    pthread_t thread;
+    bool threaded;
+    int rc = CLI_ERROR, ring_rc;
 
     if (backup_path(cli->ring_file, now, &ring_backup))
         goto out;
     if (with_builder && backup_path(cli->builder_file, now, &builder_backup))
         goto out;
-    rc = write_ring_to(rd, cli->ring_file);
-    if (rc == CLI_OK)
-        rc = copy_to(cli->ring_file, ring_backup);
-    if (rc == CLI_OK && with_builder)
+    job.backup = ring_backup;
+    threaded = with_builder &&
+               pthread_create(&thread, NULL, write_ring_job, &job) == 0;
+    if (!threaded)
+        write_ring_job(&job);
+    rc = CLI_OK;
+    if (with_builder) {
         rc = save_builder_to(cli->b, cli->builder_file);
-    if (rc == CLI_OK && with_builder)
-        rc = copy_to(cli->builder_file, builder_backup);
+        if (rc == CLI_OK)
+            rc = copy_to(cli->builder_file, builder_backup);
+    }
+    if (threaded)
+        pthread_join(thread, NULL);
+    ring_rc = ring_job_result(&job);
+    if (rc == CLI_OK)
+        rc = ring_rc;
 out:
     free(ring_backup);
     free(builder_backup);
