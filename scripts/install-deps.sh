@@ -7,6 +7,7 @@ PACKAGES=(
     # build
     build-essential cmake pkg-config clang-format
     zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
+    libmicrohttpd-dev libleveldb-dev liburing-dev libxxhash-dev attr
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner
     python3 python3-pytest python3-swift swift
