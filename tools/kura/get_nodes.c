@@ -197,35 +197,61 @@ static void classify(const char *ring_path, const char *const t[3],
     }
 }
 
-static void print_node(const struct ring_dev *d, const char *tail)
+/* One item's placement, as the report prints it. */
+struct report {
+    const char *hex; /* the hash of the path */
+    uint32_t part;
+    const char *const *t; /* account, container, object */
+    const struct target_kind *k;
+    const struct ring_dev **prim, **hand;
+    size_t n_prim, n_hand;
+};
+
+/* Prints one line about device 'd' of 'r', ending with 'tail'. */
+typedef void report_line_fn(const struct report *r, const struct ring_dev *d,
+                            const char *tail);
+
+static void print_node(const struct report *r, const struct ring_dev *d,
+                       const char *tail)
 {
+    (void)r;
     printf("Server:Port Device\t%s:%d %s%s\n", d->ip, d->port, d->device, tail);
 }
 
-static void print_curl(const struct ring_dev *d, uint32_t part,
-                       const char *const t[3], const struct target_kind *k,
+static void print_curl(const struct report *r, const struct ring_dev *d,
                        const char *tail)
 {
     bool v6 = ring_dev_ip_is_v6(d->ip);
 
     printf("curl -g -I -XHEAD \"http://%s%s%s:%d/%s/%u/", v6 ? "[" : "", d->ip,
-           v6 ? "]" : "", d->port, d->device, part);
-    print_quoted(t[0]);
-    for (int i = 1; i < 3 && t[i] && *t[i]; i++) {
+           v6 ? "]" : "", d->port, d->device, r->part);
+    print_quoted(r->t[0]);
+    for (int i = 1; i < 3 && r->t[i] && *r->t[i]; i++) {
         putchar('/');
-        print_quoted(t[i]);
+        print_quoted(r->t[i]);
     }
     putchar('"');
-    if (k->policy_index >= 0)
-        printf(" -H \"X-Backend-Storage-Policy-Index: %d\"", k->policy_index);
+    if (r->k->policy_index >= 0)
+        printf(" -H \"X-Backend-Storage-Policy-Index: %d\"",
+               r->k->policy_index);
     printf(" --path-as-is%s\n", tail);
 }
 
-static void print_ssh(const struct ring_dev *d, uint32_t part, const char *hex,
-                      const struct target_kind *k, const char *tail)
+static void print_ssh(const struct report *r, const struct ring_dev *d,
+                      const char *tail)
 {
     printf("ssh %s \"ls -lah ${DEVICE:-/srv/node*}/%s/%s/%u/%s/%s\"%s\n", d->ip,
-           d->device, k->datadir, part, hex + 29, hex, tail);
+           d->device, r->k->datadir, r->part, r->hex + 29, r->hex, tail);
+}
+
+/* A line per primary, then a line per handoff marked with 'hand_tail'. */
+static void print_lines(const struct report *r, report_line_fn *line,
+                        const char *hand_tail)
+{
+    for (size_t i = 0; i < r->n_prim; i++)
+        line(r, r->prim[i], "");
+    for (size_t i = 0; i < r->n_hand; i++)
+        line(r, r->hand[i], hand_tail);
 }
 
 /* Collects the handoffs to show: as many as primaries, or all. */
@@ -244,36 +270,24 @@ static size_t collect_handoffs(const struct ring *ring, uint32_t part,
     return n;
 }
 
-static void print_report(const char *hex, uint32_t part, const char *const t[3],
-                         const struct target_kind *k,
-                         const struct ring_dev **prim, size_t n_prim,
-                         const struct ring_dev **hand, size_t n_hand)
+static void print_report(const struct report *r)
 {
     const char *label[3] = {"Account  ", "Container", "Object   "};
 
-    if (k->warning)
-        printf("%s\n", k->warning);
-    for (int i = 0; i < 3 && t[i] && *t[i]; i++) {
+    if (r->k->warning)
+        printf("%s\n", r->k->warning);
+    for (int i = 0; i < 3 && r->t[i] && *r->t[i]; i++) {
         printf("%s%s\t", i == 0 ? "\n" : "", label[i]);
-        print_quoted(t[i]);
+        print_quoted(r->t[i]);
         printf(i == 2 ? "\n\n\n" : "\n");
     }
-    printf("Partition\t%u\nHash     \t%s\n\n", part, hex);
-    for (size_t i = 0; i < n_prim; i++)
-        print_node(prim[i], "");
-    for (size_t i = 0; i < n_hand; i++)
-        print_node(hand[i], "\t [Handoff]");
+    printf("Partition\t%u\nHash     \t%s\n\n", r->part, r->hex);
+    print_lines(r, print_node, "\t [Handoff]");
     printf("\n\n");
-    for (size_t i = 0; i < n_prim; i++)
-        print_curl(prim[i], part, t, k, "");
-    for (size_t i = 0; i < n_hand; i++)
-        print_curl(hand[i], part, t, k, " # [Handoff]");
+    print_lines(r, print_curl, " # [Handoff]");
     printf("\n\nUse your own device location of servers:\n"
            "such as \"export DEVICE=/srv/node\"\n");
-    for (size_t i = 0; i < n_prim; i++)
-        print_ssh(prim[i], part, hex, k, "");
-    for (size_t i = 0; i < n_hand; i++)
-        print_ssh(hand[i], part, hex, k, " # [Handoff]");
+    print_lines(r, print_ssh, " # [Handoff]");
     printf("\nnote: `/srv/node*` is used as default value of `devices`, the "
            "real value is set in the config file on each storage node.\n");
 }
@@ -281,14 +295,14 @@ static void print_report(const char *hex, uint32_t part, const char *const t[3],
 static int show(const struct get_nodes_opts *o, const struct ring *ring,
                 const struct hash_path_conf *hc)
 {
-    size_t max = ring_replica_arrays(ring), n_prim, n_hand;
+    size_t max = ring_replica_arrays(ring);
     size_t limit = o->all ? ring_dev_slots(ring) : max;
     const struct ring_dev **prim = calloc(max, sizeof(*prim));
     const struct ring_dev **hand = calloc(limit + 1, sizeof(*hand));
     struct target_kind kind;
     unsigned char digest[16];
     char hex[33];
-    uint32_t part;
+    struct report r = {.hex = hex, .t = o->target, .k = &kind};
     int rc = 1;
 
     if (!prim || !hand) {
@@ -300,11 +314,13 @@ static int show(const struct get_nodes_opts *o, const struct ring *ring,
         goto out;
     }
     hash_path_hex(digest, hex);
-    part = ring_get_part(ring, digest);
-    n_prim = ring_get_part_nodes(ring, part, prim, max);
-    n_hand = collect_handoffs(ring, part, o->all ? limit : n_prim, hand);
+    r.part = ring_get_part(ring, digest);
+    r.prim = prim;
+    r.n_prim = ring_get_part_nodes(ring, r.part, prim, max);
+    r.hand = hand;
+    r.n_hand = collect_handoffs(ring, r.part, o->all ? limit : r.n_prim, hand);
     classify(o->ring_path, o->target, &kind);
-    print_report(hex, part, o->target, &kind, prim, n_prim, hand, n_hand);
+    print_report(&r);
     rc = fflush(stdout) ? 1 : 0;
 out:
     free(prim);

@@ -85,20 +85,14 @@ static int add_pair(struct builder *b, const char *devstr,
 static int run_add(struct cli *cli)
 {
     struct opt_value vals[DEV_OPT_COUNT] = {0};
-    char err[OPTS_ERRLEN], **pos;
+    char err[SEARCH_VALUE_ERRLEN], **pos;
     struct dev_spec spec;
     int n_pos, rc = CLI_ERROR;
 
     if (cli->argc < 2)
         return cli_usage_error(cli, "add: missing arguments");
-    pos = calloc((size_t)cli->argc, sizeof(*pos));
-    if (!pos)
-        return cli_error("out of memory");
-    if (opts_parse(dev_opt_specs, DEV_OPT_COUNT, vals, cli->argc, cli->argv,
-                   pos, &n_pos, err)) {
-        rc = cli_usage_error(cli, "%s", err);
-        goto out;
-    }
+    if (dev_search_parse_args(cli, vals, &pos, &n_pos))
+        return CLI_ERROR;
     if (n_pos && (dev_opts_given(vals) || n_pos % 2)) {
         rc = cli_usage_error(cli, "add: give <devstr> <weight> pairs or "
                                   "options, not both");
@@ -158,51 +152,6 @@ const struct cli_cmd cmd_add = {
         "once.\n",
 };
 
-/* The devices named by the words of remove: search values, or options. */
-static int remove_targets(const struct cli *cli, struct dev_list *devs,
-                          bool *yes)
-{
-    struct opt_value vals[DEV_OPT_COUNT] = {0};
-    char err[OPTS_ERRLEN], **pos;
-    struct dev_spec spec;
-    int n_pos, rc = CLI_ERROR;
-
-    pos = calloc((size_t)cli->argc, sizeof(*pos));
-    if (!pos)
-        return cli_error("out of memory");
-    if (opts_parse(dev_opt_specs, DEV_OPT_COUNT, vals, cli->argc, cli->argv,
-                   pos, &n_pos, err)) {
-        rc = cli_usage_error(cli, "%s", err);
-        goto out;
-    }
-    *yes = vals[DEV_OPT_YES].set;
-    if (n_pos && dev_opts_given(vals)) {
-        rc = cli_usage_error(cli, "give search values or options, not both");
-        goto out;
-    }
-    if (!n_pos && search_value_from_opts(vals, &spec, err)) {
-        rc = cli_error("%s", err);
-        goto out;
-    }
-    if (!n_pos && dev_search(cli->b, &spec, devs))
-        goto oom;
-    for (int i = 0; i < n_pos; i++) {
-        if (search_value_parse(pos[i], &spec, err)) {
-            rc = cli_error("%s", err);
-            goto out;
-        }
-        if (dev_search(cli->b, &spec, devs))
-            goto oom;
-    }
-    rc = CLI_OK;
-    goto out;
-oom:
-    rc = cli_error("out of memory");
-out:
-    free(pos);
-    return rc;
-}
-
 static int run_remove(struct cli *cli)
 {
     char question[128], err[BUILDER_ERRLEN], line[DEVICE_TABLE_LINE_MAX];
@@ -212,7 +161,7 @@ static int run_remove(struct cli *cli)
 
     if (cli->argc < 1)
         return cli_usage_error(cli, "remove: missing search value");
-    rc = remove_targets(cli, &devs, &yes);
+    rc = dev_search_args(cli, false, &devs, &yes);
     snprintf(question, sizeof(question),
              "Are you sure you want to remove these %zu devices? (y/N) ",
              devs.n);
@@ -247,19 +196,10 @@ const struct cli_cmd cmd_remove = {
         "\n"
         "or\n"
         "\n"
-        "kura-ring <builder_file> remove\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
+        "kura-ring <builder_file> remove\n" DEV_SEARCH_USAGE_OPTIONS
         "    --device <device_name> --meta <meta> --weight <weight>\n"
         "    [--yes]\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
+        "\n" DEV_SEARCH_USAGE_WHERE "\n"
         "    Removes the device(s) from the ring. This should normally just "
         "be used for\n"
         "    a device that has failed. For a device you wish to "

@@ -128,51 +128,14 @@ const struct cli_cmd cmd_default = {
         "              ring and will be removed in next rebalance.\n",
 };
 
-/* The words of search and list_parts: search values, or the --options
- * form (which list_parts and search accept alone). Appends the matching
- * devices to 'out'. */
-static int select_devs(const struct cli *cli, bool one_value,
-                       struct dev_list *out)
+/* search and list_parts: finding no device is an error. */
+static int find_devs(const struct cli *cli, bool one_value,
+                     struct dev_list *out)
 {
-    struct opt_value vals[DEV_OPT_COUNT] = {0};
-    char err[OPTS_ERRLEN], **pos;
-    struct dev_spec spec;
-    int n_pos, rc = CLI_ERROR;
+    int rc = dev_search_args(cli, one_value, out, NULL);
 
-    pos = calloc((size_t)cli->argc + 1, sizeof(*pos));
-    if (!pos)
-        return cli_error("out of memory");
-    if (opts_parse(dev_opt_specs, DEV_OPT_COUNT, vals, cli->argc, cli->argv,
-                   pos, &n_pos, err)) {
-        rc = cli_usage_error(cli, "%s", err);
-        goto out;
-    }
-    if (n_pos && (dev_opts_given(vals) || (one_value && n_pos != 1))) {
-        rc = cli_usage_error(cli, "give search values or options, not both");
-        goto out;
-    }
-    if (!n_pos) {
-        if (search_value_from_opts(vals, &spec, err)) {
-            rc = cli_error("%s", err);
-            goto out;
-        }
-        if (dev_search(cli->b, &spec, out))
-            goto oom;
-    }
-    for (int i = 0; i < n_pos; i++) {
-        if (search_value_parse(pos[i], &spec, err)) {
-            rc = cli_error("%s", err);
-            goto out;
-        }
-        if (dev_search(cli->b, &spec, out))
-            goto oom;
-    }
-    rc = CLI_OK;
-    goto out;
-oom:
-    rc = cli_error("out of memory");
-out:
-    free(pos);
+    if (rc == CLI_OK && !out->n)
+        rc = cli_error("No matching devices found");
     return rc;
 }
 
@@ -183,9 +146,7 @@ static int run_search(struct cli *cli)
 
     if (cli->argc < 1)
         return cli_usage_error(cli, "search: missing search value");
-    rc = select_devs(cli, true, &found);
-    if (rc == CLI_OK && !found.n)
-        rc = cli_error("No matching devices found");
+    rc = find_devs(cli, true, &found);
     if (rc == CLI_OK)
         device_table_print_search(stdout, cli->b,
                                   (const struct builder_dev *const *)found.devs,
@@ -202,18 +163,9 @@ const struct cli_cmd cmd_search = {
              "\n"
              "or\n"
              "\n"
-             "kura-ring <builder_file> search\n"
-             "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-             "<port>\n"
-             "    --replication-ip <r_ip or r_hostname> --replication-port "
-             "<r_port>\n"
+             "kura-ring <builder_file> search\n" DEV_SEARCH_USAGE_OPTIONS
              "    --device <device_name> --meta <meta> --weight <weight>\n"
-             "\n"
-             "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-             "hostname\n"
-             "    and port.\n"
-             "    Any of the options are optional in both cases.\n"
-             "\n"
+             "\n" DEV_SEARCH_USAGE_WHERE "\n"
              "    Shows information about matching devices.\n",
 };
 
@@ -284,9 +236,7 @@ static int run_list_parts(struct cli *cli)
         return cli_error("Specified builder file \"%s\" is not rebalanced "
                          "yet. Please rebalance first.",
                          cli->builder_file);
-    rc = select_devs(cli, false, &found);
-    if (rc == CLI_OK && !found.n)
-        rc = cli_error("No matching devices found");
+    rc = find_devs(cli, false, &found);
     if (rc == CLI_OK)
         rc = print_parts(cli->b, &found);
     dev_list_release(&found);
@@ -303,18 +253,9 @@ const struct cli_cmd cmd_list_parts = {
         "\n"
         "or\n"
         "\n"
-        "kura-ring <builder_file> list_parts\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
+        "kura-ring <builder_file> list_parts\n" DEV_SEARCH_USAGE_OPTIONS
         "    --device <device_name> --meta <meta> --weight <weight>\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
+        "\n" DEV_SEARCH_USAGE_WHERE "\n"
         "    Returns a 2 column list of all the partitions that are assigned "
         "to any of\n"
         "    the devices matching the search values given. The first column "

@@ -1,7 +1,8 @@
 /*
  * cmd_params.c - the commands that set the ring's parameters rather than
  * its devices: create, set_replicas, set_overload, set_min_part_hours and
- * pretend_min_part_hours_passed.
+ * pretend_min_part_hours_passed. Each takes fixed positional words and no
+ * options.
  */
 #include "tools/ring_cli/ring_cli.h"
 
@@ -11,17 +12,6 @@
 
 #include "tools/ring_cli/opts.h"
 
-/* Commands of this file take fixed positional words and no options. */
-static int want_args(const struct cli *cli, int n)
-{
-    if (cli->argc < n)
-        return cli_usage_error(cli, "%s: missing arguments", cli->cmd->name);
-    if (cli->argc > n)
-        return cli_usage_error(cli, "%s: unexpected argument '%s'",
-                               cli->cmd->name, cli->argv[n]);
-    return CLI_OK;
-}
-
 static int run_create(struct cli *cli)
 {
     char err[BUILDER_ERRLEN];
@@ -29,7 +19,7 @@ static int run_create(struct cli *cli)
     long part_power, hours;
     double replicas;
 
-    if (want_args(cli, 3))
+    if (cli_want_args(cli, 3))
         return CLI_ERROR;
     if (opts_long(cli->argv[0], LONG_MIN, LONG_MAX, &part_power))
         return cli_error("invalid part_power '%s': not an integer",
@@ -71,7 +61,7 @@ static int run_set_replicas(struct cli *cli)
     char err[BUILDER_ERRLEN];
     double replicas;
 
-    if (want_args(cli, 1))
+    if (cli_want_args(cli, 1))
         return CLI_ERROR;
     if (opts_double(cli->argv[0], &replicas))
         return cli_usage_error(cli, "\"%s\" is not a valid number.",
@@ -110,7 +100,7 @@ static int run_set_overload(struct cli *cli)
     size_t len;
     int status = CLI_OK;
 
-    if (want_args(cli, 1))
+    if (cli_want_args(cli, 1))
         return CLI_ERROR;
     /* "10%" or 0.1; like Swift's rstrip('%'), every trailing % goes */
     len = strlen(cli->argv[0]);
@@ -150,7 +140,7 @@ static int run_set_min_part_hours(struct cli *cli)
     char err[BUILDER_ERRLEN];
     long hours;
 
-    if (want_args(cli, 1))
+    if (cli_want_args(cli, 1))
         return CLI_ERROR;
     if (opts_long(cli->argv[0], LONG_MIN, LONG_MAX, &hours))
         return cli_error("invalid min_part_hours '%s': not an integer",
@@ -180,7 +170,7 @@ const struct cli_cmd cmd_set_min_part_hours = {
 
 static int run_pretend(struct cli *cli)
 {
-    if (want_args(cli, 0))
+    if (cli_want_args(cli, 0))
         return CLI_ERROR;
     builder_pretend_min_part_hours_passed(cli->b);
     return persist_save_builder(cli);

@@ -234,9 +234,8 @@ static int run_write_ring(struct cli *cli)
     struct ring_data rd = {0};
     int rc;
 
-    if (cli->argc)
-        return cli_usage_error(cli, "write_ring: unexpected argument '%s'",
-                               cli->argv[0]);
+    if (cli_want_args(cli, 0))
+        return CLI_ERROR;
     if (!has_devices(cli->b))
         return cli_error("Unable to write empty ring.");
     if (!cli->b->replica2part2dev)
@@ -268,9 +267,8 @@ static int run_validate(struct cli *cli)
 {
     char err[BUILDER_ERRLEN] = "";
 
-    if (cli->argc)
-        return cli_usage_error(cli, "validate: unexpected argument '%s'",
-                               cli->argv[0]);
+    if (cli_want_args(cli, 0))
+        return CLI_ERROR;
     if (!cli->b->replica2part2dev)
         return cli_error("_replica2part2dev empty; did you forget to "
                          "rebalance?");

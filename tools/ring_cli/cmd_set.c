@@ -8,6 +8,7 @@
  */
 #include "tools/ring_cli/ring_cli.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,17 @@
 
 /* What one set_* command changes, and how its new value is read. */
 struct setter {
+    const struct cli_cmd *cmd;
     const char *what; /* "weight", "region", "zone", "info" */
     /* Parses the new value (from 'value', or from the --change-* options
      * in 'vals' for set_info), asks whether to change several devices,
      * then applies it to each, printing a line per device. Returns CLI_OK
      * or CLI_ERROR (printed). */
-    int (*apply)(struct builder *b, const struct dev_list *devs,
-                 const char *value, const struct opt_value *vals, bool yes);
+    int (*apply)(const struct setter *s, struct builder *b,
+                 const struct dev_list *devs, const char *value,
+                 const struct opt_value *vals, bool yes);
+    /* set_region and set_zone: the builder call that sets the tier */
+    int (*set_tier)(struct builder *b, int id, int v, char err[BUILDER_ERRLEN]);
 };
 
 /* Asked once the new value is known to be good, as Swift does. */
@@ -47,7 +52,7 @@ static int confirm(const struct dev_list *devs, const char *what, bool yes)
 static int run_setter(struct cli *cli, const struct setter *s)
 {
     struct opt_value vals[DEV_OPT_COUNT] = {0};
-    char err[OPTS_ERRLEN], **pos;
+    char err[SEARCH_VALUE_ERRLEN], **pos;
     struct dev_spec spec;
     struct dev_list devs = {0};
     int n_pos, rc = CLI_ERROR;
@@ -55,14 +60,8 @@ static int run_setter(struct cli *cli, const struct setter *s)
 
     if (cli->argc < 2)
         return cli_usage_error(cli, "%s: missing arguments", cli->cmd->name);
-    pos = calloc((size_t)cli->argc, sizeof(*pos));
-    if (!pos)
-        return cli_error("out of memory");
-    if (opts_parse(dev_opt_specs, DEV_OPT_COUNT, vals, cli->argc, cli->argv,
-                   pos, &n_pos, err)) {
-        rc = cli_usage_error(cli, "%s", err);
-        goto out;
-    }
+    if (dev_search_parse_args(cli, vals, &pos, &n_pos))
+        return CLI_ERROR;
     opts_form = dev_opts_given(vals);
     if (opts_form ? n_pos > 1 || (n_pos == 0 && strcmp(s->what, "info"))
                   : n_pos == 0 || n_pos % 2) {
@@ -81,7 +80,7 @@ static int run_setter(struct cli *cli, const struct setter *s)
             rc = cli_error("out of memory");
             goto out;
         }
-        rc = s->apply(cli->b, &devs,
+        rc = s->apply(s, cli->b, &devs,
                       opts_form ? (n_pos ? pos[0] : NULL) : pos[i + 1],
                       opts_form ? vals : NULL, vals[DEV_OPT_YES].set);
         if (rc != CLI_OK)
@@ -94,14 +93,15 @@ out:
     return rc;
 }
 
-static int apply_weight(struct builder *b, const struct dev_list *devs,
-                        const char *value, const struct opt_value *vals,
-                        bool yes)
+static int apply_weight(const struct setter *s, struct builder *b,
+                        const struct dev_list *devs, const char *value,
+                        const struct opt_value *vals, bool yes)
 {
     char err[BUILDER_ERRLEN], line[DEVICE_TABLE_LINE_MAX];
     char shown[PYFMT_FLOAT_LEN];
     double weight;
 
+    (void)s;
     (void)vals;
     if (opts_double(value, &weight))
         return cli_error("Invalid weight value: '%s' is not a number", value);
@@ -121,43 +121,27 @@ static int apply_weight(struct builder *b, const struct dev_list *devs,
     return CLI_OK;
 }
 
-static int apply_tier(struct builder *b, const struct dev_list *devs,
-                      const char *value, bool zone, bool yes)
+static int apply_tier(const struct setter *s, struct builder *b,
+                      const struct dev_list *devs, const char *value,
+                      const struct opt_value *vals, bool yes)
 {
-    const char *what = zone ? "zone" : "region";
     char err[BUILDER_ERRLEN], line[DEVICE_TABLE_LINE_MAX];
     long v;
 
+    (void)vals;
     if (opts_long(value, 0, INT_MAX, &v))
-        return cli_error("Invalid %s value: '%s' (want an integer >= 0)", what,
-                         value);
-    if (confirm(devs, what, yes))
+        return cli_error("Invalid %s value: '%s' (want an integer >= 0)",
+                         s->what, value);
+    if (confirm(devs, s->what, yes))
         return CLI_ERROR;
     for (size_t i = 0; i < devs->n; i++) {
         const struct ring_dev *d = &devs->devs[i]->d;
-        int rc = zone ? builder_set_dev_zone(b, d->id, (int)v, err)
-                      : builder_set_dev_region(b, d->id, (int)v, err);
 
-        if (rc)
+        if (s->set_tier(b, d->id, (int)v, err))
             return cli_error("%s", err);
-        printf("%s %s set to %ld\n", device_table_format(d, line), what, v);
+        printf("%s %s set to %ld\n", device_table_format(d, line), s->what, v);
     }
     return CLI_OK;
-}
-
-static int apply_region(struct builder *b, const struct dev_list *devs,
-                        const char *value, const struct opt_value *vals,
-                        bool yes)
-{
-    (void)vals;
-    return apply_tier(b, devs, value, false, yes);
-}
-
-static int apply_zone(struct builder *b, const struct dev_list *devs,
-                      const char *value, const struct opt_value *vals, bool yes)
-{
-    (void)vals;
-    return apply_tier(b, devs, value, true, yes);
 }
 
 /* Swift checks this itself, against the device as it would become. */
@@ -199,12 +183,14 @@ static int change_one(struct builder *b, const struct ring_dev *d,
     return rc;
 }
 
-static int apply_info(struct builder *b, const struct dev_list *devs,
-                      const char *value, const struct opt_value *vals, bool yes)
+static int apply_info(const struct setter *s, struct builder *b,
+                      const struct dev_list *devs, const char *value,
+                      const struct opt_value *vals, bool yes)
 {
     char err[SEARCH_VALUE_ERRLEN];
     struct dev_spec change;
 
+    (void)s;
     if (vals && value)
         return cli_error("set_info: unexpected argument '%s'", value);
     if (vals ? change_value_from_opts(vals, &change, err)
@@ -218,34 +204,47 @@ static int apply_info(struct builder *b, const struct dev_list *devs,
     return CLI_OK;
 }
 
-static const struct setter weight_setter = {"weight", apply_weight};
-static const struct setter region_setter = {"region", apply_region};
-static const struct setter zone_setter = {"zone", apply_zone};
-static const struct setter info_setter = {"info", apply_info};
+static const struct setter setters[] = {
+    {&cmd_set_weight, "weight", apply_weight, NULL},
+    {&cmd_set_region, "region", apply_tier, builder_set_dev_region},
+    {&cmd_set_zone, "zone", apply_tier, builder_set_dev_zone},
+    {&cmd_set_info, "info", apply_info, NULL},
+};
 
-static int run_set_weight(struct cli *cli)
+static int run_set(struct cli *cli)
 {
-    return run_setter(cli, &weight_setter);
+    for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++)
+        if (setters[i].cmd == cli->cmd)
+            return run_setter(cli, &setters[i]);
+    assert(!"a set_* command without a setter");
+    return CLI_ERROR;
 }
 
-static int run_set_region(struct cli *cli)
-{
-    return run_setter(cli, &region_setter);
-}
+/* The end of Swift's set_weight, set_region and set_zone docstrings;
+ * 'what' is plural ("weights"). */
+#define USAGE_RESETS(what)                                                     \
+    "    Resets the devices' " what ". No partitions will be reassigned to "   \
+    "or from\n"                                                                \
+    "    the device until after running 'rebalance'. This is so you can "      \
+    "make\n"                                                                   \
+    "    multiple device changes and rebalance them all just once.\n"          \
+    "\n"                                                                       \
+    "    Option --yes assume a yes response to all questions.\n"
 
-static int run_set_zone(struct cli *cli)
-{
-    return run_setter(cli, &zone_setter);
-}
-
-static int run_set_info(struct cli *cli)
-{
-    return run_setter(cli, &info_setter);
-}
+/* Swift's set_region and set_zone docstrings, the same but for the tier. */
+#define USAGE_SET_TIER(tier)                                                   \
+    "kura-ring <builder_file> set_" tier " <search-value> <" tier ">\n"        \
+    "    [<search-value> <" tier "] ...\n"                                     \
+    "\n"                                                                       \
+    "or\n"                                                                     \
+    "\n"                                                                       \
+    "kura-ring <builder_file> set_" tier "\n" DEV_SEARCH_USAGE_OPTIONS         \
+    "    --device <device_name> --meta <meta> <new " tier "> [--yes]\n"        \
+    "\n" DEV_SEARCH_USAGE_WHERE "\n" USAGE_RESETS(tier "s")
 
 const struct cli_cmd cmd_set_weight = {
     .name = "set_weight",
-    .run = run_set_weight,
+    .run = run_set,
     .search_help = true,
     .usage =
         "kura-ring <builder_file> set_weight <search-value> <new_weight>\n"
@@ -254,11 +253,7 @@ const struct cli_cmd cmd_set_weight = {
         "\n"
         "or\n"
         "\n"
-        "kura-ring <builder_file> set_weight\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
+        "kura-ring <builder_file> set_weight\n" DEV_SEARCH_USAGE_OPTIONS
         "    --device <device_name> --meta <meta> --weight <weight> "
         "<new_weight>\n"
         "    [--yes]\n"
@@ -269,81 +264,26 @@ const struct cli_cmd cmd_set_weight = {
         "new\n"
         "    weight values respectively.\n"
         "    Any of the options are optional in both cases.\n"
-        "\n"
-        "    Resets the devices' weights. No partitions will be reassigned to "
-        "or from\n"
-        "    the device until after running 'rebalance'. This is so you can "
-        "make\n"
-        "    multiple device changes and rebalance them all just once.\n"
-        "\n"
-        "    Option --yes assume a yes response to all questions.\n",
+        "\n" USAGE_RESETS("weights"),
 };
 
 const struct cli_cmd cmd_set_region = {
     .name = "set_region",
-    .run = run_set_region,
+    .run = run_set,
     .search_help = true,
-    .usage =
-        "kura-ring <builder_file> set_region <search-value> <region>\n"
-        "    [<search-value> <region] ...\n"
-        "\n"
-        "or\n"
-        "\n"
-        "kura-ring <builder_file> set_region\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
-        "    --device <device_name> --meta <meta> <new region> [--yes]\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
-        "    Resets the devices' regions. No partitions will be reassigned "
-        "to or from\n"
-        "    the device until after running 'rebalance'. This is so you can "
-        "make\n"
-        "    multiple device changes and rebalance them all just once.\n"
-        "\n"
-        "    Option --yes assume a yes response to all questions.\n",
+    .usage = USAGE_SET_TIER("region"),
 };
 
 const struct cli_cmd cmd_set_zone = {
     .name = "set_zone",
-    .run = run_set_zone,
+    .run = run_set,
     .search_help = true,
-    .usage =
-        "kura-ring <builder_file> set_zone <search-value> <zone>\n"
-        "    [<search-value> <zone] ...\n"
-        "\n"
-        "or\n"
-        "\n"
-        "kura-ring <builder_file> set_zone\n"
-        "    --region <region> --zone <zone> --ip <ip or hostname> --port "
-        "<port>\n"
-        "    --replication-ip <r_ip or r_hostname> --replication-port "
-        "<r_port>\n"
-        "    --device <device_name> --meta <meta> <new zone> [--yes]\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
-        "    Resets the devices' zones. No partitions will be reassigned to "
-        "or from\n"
-        "    the device until after running 'rebalance'. This is so you can "
-        "make\n"
-        "    multiple device changes and rebalance them all just once.\n"
-        "\n"
-        "    Option --yes assume a yes response to all questions.\n",
+    .usage = USAGE_SET_TIER("zone"),
 };
 
 const struct cli_cmd cmd_set_info = {
     .name = "set_info",
-    .run = run_set_info,
+    .run = run_set,
     .search_help = true,
     .usage =
         "kura-ring <builder_file> set_info\n"
@@ -366,12 +306,7 @@ const struct cli_cmd cmd_set_info = {
         "    --change-device <device_name>\n"
         "    --change-meta <meta>\n"
         "    [--yes]\n"
-        "\n"
-        "    Where <r_ip>, <r_hostname> and <r_port> are replication ip, "
-        "hostname\n"
-        "    and port.\n"
-        "    Any of the options are optional in both cases.\n"
-        "\n"
+        "\n" DEV_SEARCH_USAGE_WHERE "\n"
         "    For each search-value, resets the matched device's "
         "information.\n"
         "    This information isn't used to assign partitions, so you can "

@@ -1,6 +1,6 @@
 /*
- * dev_search.c - the devices a command acts on, and asking before acting
- * on several.
+ * dev_search.c - the devices a command acts on: which words name them,
+ * which devices match, and asking before acting on several.
  */
 #include "tools/ring_cli/dev_search.h"
 
@@ -11,7 +11,66 @@
 #include <unistd.h>
 
 #include "tools/ring_cli/device_table.h"
-#include "tools/ring_cli/ring_cli.h"
+
+int dev_search_parse_args(const struct cli *cli,
+                          struct opt_value vals[DEV_OPT_COUNT], char ***pos,
+                          int *n_pos)
+{
+    char err[OPTS_ERRLEN];
+
+    *pos = calloc((size_t)cli->argc + 1, sizeof(**pos));
+    if (!*pos)
+        return cli_error("out of memory");
+    if (opts_parse(dev_opt_specs, DEV_OPT_COUNT, vals, cli->argc, cli->argv,
+                   *pos, n_pos, err)) {
+        free(*pos);
+        *pos = NULL;
+        return cli_usage_error(cli, "%s", err);
+    }
+    return CLI_OK;
+}
+
+int dev_search_args(const struct cli *cli, bool one_value, struct dev_list *out,
+                    bool *yes)
+{
+    struct opt_value vals[DEV_OPT_COUNT] = {0};
+    char err[SEARCH_VALUE_ERRLEN], **pos;
+    struct dev_spec spec;
+    int n_pos, rc;
+
+    if (dev_search_parse_args(cli, vals, &pos, &n_pos))
+        return CLI_ERROR;
+    if (yes)
+        *yes = vals[DEV_OPT_YES].set;
+    rc = CLI_ERROR;
+    if (n_pos && (dev_opts_given(vals) || (one_value && n_pos != 1))) {
+        rc = cli_usage_error(cli, "give search values or options, not both");
+        goto out;
+    }
+    if (!n_pos) {
+        if (search_value_from_opts(vals, &spec, err)) {
+            rc = cli_error("%s", err);
+            goto out;
+        }
+        if (dev_search(cli->b, &spec, out))
+            goto oom;
+    }
+    for (int i = 0; i < n_pos; i++) {
+        if (search_value_parse(pos[i], &spec, err)) {
+            rc = cli_error("%s", err);
+            goto out;
+        }
+        if (dev_search(cli->b, &spec, out))
+            goto oom;
+    }
+    rc = CLI_OK;
+    goto out;
+oom:
+    rc = cli_error("out of memory");
+out:
+    free(pos);
+    return rc;
+}
 
 int dev_search(const struct builder *b, const struct dev_spec *spec,
                struct dev_list *out)

@@ -34,16 +34,22 @@ static const struct cli_cmd *const commands[] = {
 };
 #define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
+int cli_verror(const char *fmt, va_list ap)
+{
+    fflush(stdout); /* keep stdout and stderr in order on a terminal */
+    fputs("kura-ring: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return CLI_ERROR;
+}
+
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fflush(stdout); /* keep stdout and stderr in order on a terminal */
-    fputs("kura-ring: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_verror(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return CLI_ERROR;
 }
 

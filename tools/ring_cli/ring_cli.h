@@ -11,6 +11,7 @@
 #ifndef TOOLS_RING_CLI_RING_CLI_H
 #define TOOLS_RING_CLI_RING_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "ring/builder.h"
@@ -52,11 +53,18 @@ extern const struct cli_cmd cmd_default, cmd_create, cmd_add, cmd_remove,
 
 /* Prints "kura-ring: <message>" as one line on stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_error() for callers that have a va_list (left for them to end). */
+int cli_verror(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 /* Prints the command's usage on stdout (as Swift does), then the one-line
  * error on stderr; returns CLI_ERROR. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* For commands that take exactly 'n' words and no options: CLI_OK, or
+ * CLI_ERROR after cli_usage_error() names the missing or extra words. */
+int cli_want_args(const struct cli *cli, int n);
 
 /* Prints the usage of one command, or of all of them (cmd NULL). */
 void usage_print_command(const struct cli_cmd *cmd);

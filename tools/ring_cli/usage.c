@@ -69,13 +69,20 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
     va_list ap;
 
     usage_print_command(cli->cmd);
-    fflush(stdout);
-    fputs("kura-ring: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_verror(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return CLI_ERROR;
+}
+
+int cli_want_args(const struct cli *cli, int n)
+{
+    if (cli->argc < n)
+        return cli_usage_error(cli, "%s: missing arguments", cli->cmd->name);
+    if (cli->argc > n)
+        return cli_usage_error(cli, "%s: unexpected argument '%s'",
+                               cli->cmd->name, cli->argv[n]);
+    return CLI_OK;
 }
 
 /* Python's textwrap.wrap(' '.join(names), 79, initial_indent='Quick list:
