@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
     # build
     build-essential cmake pkg-config clang-format
+    # libFuzzer targets (tests/fuzz)
+    clang libclang-rt-dev
     zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
     libmicrohttpd-dev libleveldb-dev liburing-dev libxxhash-dev attr
     # tests: the reference Swift (oracle for ring placement, peer for

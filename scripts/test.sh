@@ -13,6 +13,9 @@ ctest --test-dir build-debug --output-on-failure -j "$(nproc)"
 echo "== unit tests (optimized)"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
+echo "== fuzzing the ring and builder file parsers"
+scripts/fuzz.sh
+
 echo "== functional and interop tests"
 # Debian's python3 on purpose: it has python3-swift, the placement oracle.
 KURA_BUILD="$PWD/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests

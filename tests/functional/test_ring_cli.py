@@ -365,6 +365,8 @@ BAD = [
     ['add', '--region', '1', '--zone', 'one', '--ip', '1.2.3.4', '--port',
      '6200', '--device', 'sdq', '--weight', '1'],
     ['add', '--bogus', '1'],
+    ['add', '--region', '1', '--zone', '1', '--ip', '127.0.0.1', '--port',
+     '6200', '--device', 'sdb', '--weight', '10'],
     ['remove'],
     ['remove', 'd99'],
     ['remove', 'q'],
@@ -405,11 +407,13 @@ def test_bad_input(ring_cli_builder, args):
     d = ring_cli_builder
     path = os.path.join(d, 'object.builder')
     before = file_bytes(path)
+    backups = sorted(os.listdir(os.path.join(d, 'backups')))
     rc, out, err = run(['object.builder'] + args, d)
     assert rc == 2, (out, err)
     assert len(err.splitlines()) == 1, err
     assert err.startswith('kura-ring: ')
     assert file_bytes(path) == before
+    assert sorted(os.listdir(os.path.join(d, 'backups'))) == backups
     assert not os.path.exists(os.path.join(d, 'object.ring.gz'))
 
 

@@ -38,7 +38,7 @@ static int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "kura get-nodes: %s%s%s\n", msg, arg ? ": " : "",
             arg ? arg : "");
-    return CMD_EXIT_USAGE;
+    return CMD_EXIT_ERROR;
 }
 
 static void print_help(void)
@@ -303,7 +303,7 @@ static int show(const struct get_nodes_opts *o, const struct ring *ring,
     unsigned char digest[16];
     char hex[33];
     struct report r = {.hex = hex, .t = o->target, .k = &kind};
-    int rc = 1;
+    int rc = CMD_EXIT_ERROR;
 
     if (!prim || !hand) {
         fprintf(stderr, "kura get-nodes: out of memory\n");
@@ -321,7 +321,7 @@ static int show(const struct get_nodes_opts *o, const struct ring *ring,
     r.n_hand = collect_handoffs(ring, r.part, o->all ? limit : r.n_prim, hand);
     classify(o->ring_path, o->target, &kind);
     print_report(&r);
-    rc = fflush(stdout) ? 1 : 0;
+    rc = fflush(stdout) ? CMD_EXIT_ERROR : 0;
 out:
     free(prim);
     free(hand);
@@ -339,22 +339,25 @@ int cmd_get_nodes(int argc, char **argv)
     if (rc)
         goto out;
     if (o.rewrite) {
-        rc = get_nodes_rewrite(argv[optind], argv[optind + 1]) ? 1 : 0;
+        rc = get_nodes_rewrite(argv[optind], argv[optind + 1]) ? CMD_EXIT_ERROR
+                                                               : 0;
         goto out;
     }
     if (hash_path_conf_load(&hc, o.swift_conf, err)) {
         fprintf(stderr, "kura get-nodes: %s\n", err);
-        rc = 1;
+        rc = CMD_EXIT_ERROR;
         goto out;
     }
     if (ring_load(o.ring_path, &ring, err)) {
         fprintf(stderr, "kura get-nodes: cannot load '%s': %s\n", o.ring_path,
                 err);
-        rc = 1;
+        rc = CMD_EXIT_ERROR;
         goto out;
     }
     if (o.batch)
-        rc = get_nodes_batch(ring, &hc, o.n_handoffs, stdin, stdout) ? 1 : 0;
+        rc = get_nodes_batch(ring, &hc, o.n_handoffs, stdin, stdout)
+                 ? CMD_EXIT_ERROR
+                 : 0;
     else
         rc = show(&o, ring, &hc);
 out:

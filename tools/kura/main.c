@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "kura: no command given (try 'kura --help')\n");
-        return CMD_EXIT_USAGE;
+        return CMD_EXIT_ERROR;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
@@ -38,5 +38,5 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "kura: unknown command '%s' (try 'kura --help')\n",
             argv[1]);
-    return CMD_EXIT_USAGE;
+    return CMD_EXIT_ERROR;
 }

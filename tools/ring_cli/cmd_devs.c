@@ -108,6 +108,8 @@ static int run_add(struct cli *cli)
             goto out;
         }
         rc = add_one(cli->b, &spec);
+        if (rc != CLI_OK)
+            goto out;
     }
     for (int i = 0; i < n_pos; i += 2) {
         rc = add_pair(cli->b, pos[i], pos[i + 1]);
