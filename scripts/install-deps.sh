@@ -10,6 +10,7 @@ PACKAGES=(
     clang libclang-rt-dev
     zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
     libmicrohttpd-dev libleveldb-dev liburing-dev libxxhash-dev attr
+    libhttp-parser-dev
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner
     python3 python3-pytest python3-swift swift
