@@ -1,0 +1,1303 @@
+/*
+ * http_client.c - the backend HTTP/1.1 client and its connection pool.
+ *
+ * This file owns the sockets to peers: connecting with a timeout, the pool
+ * of idle keep-alive connections, writing requests, and reading responses
+ * through libhttp-parser. It knows nothing of Swift: callers build paths
+ * and headers and decide what a status means.
+ *
+ * Invariants:
+ * 1. A connection is in the pool only when its last response was read to
+ *    the end, both sides allowed keep-alive and no byte is left unread.
+ * 2. Every socket is non-blocking; every wait is a poll() bounded by the
+ *    connect or node timeout, so no call blocks forever on a peer.
+ * 3. The parser is paused at each event (headers complete, a piece of
+ *    body, message complete), so one event is handed over at a time and a
+ *    piece of body points into the connection's read buffer, uncopied.
+ */
+#include "common/http_client.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <http_parser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF_SIZE (16 * 1024)
+#define MULTI_STACK 8 /* send_multi's calls without a malloc() */
+#define PEER_BUCKETS 64
+
+struct peer;
+
+struct conn {
+    int fd;
+    struct peer *peer; /* the pool slot it returns to */
+    bool reused;       /* came from the pool: may be stale */
+    size_t rpos, rlen; /* unparsed bytes are rbuf[rpos, rlen) */
+    char rbuf[RBUF_SIZE];
+};
+
+/* Peers are created on first use and live as long as the client. */
+struct peer {
+    struct peer *next;
+    char *host;
+    unsigned int port;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    struct conn **idle; /* a stack: the most recently used is on top */
+    size_t n_idle;
+};
+
+struct http_client {
+    pthread_mutex_t lock; /* guards the peers and their idle stacks */
+    struct http_client_conf conf;
+    struct peer *peers[PEER_BUCKETS];
+};
+
+enum call_state {
+    CALL_SENDING, /* headers sent; body (if any) going out */
+    CALL_WAITING, /* request complete, awaiting the status line */
+    CALL_BODY,    /* headers read; body being read */
+    CALL_DONE,    /* response read to the end */
+    CALL_BROKEN,  /* error: the connection will be closed */
+};
+
+enum call_event { EV_NONE, EV_INTERIM, EV_HEADERS, EV_BODY, EV_DONE };
+
+struct hdr {
+    uint32_t name, value; /* offsets into hbuf, NUL-terminated */
+};
+
+struct http_client_call {
+    struct http_client *client;
+    struct conn *conn;
+    enum call_state state;
+    int err; /* why the call is broken */
+
+    /* request, kept to send it again on a fresh connection */
+    char *head; /* request line and headers */
+    size_t head_len;
+    const void *body;
+    size_t body_len;
+    enum http_client_body body_mode;
+    uint64_t to_send; /* HTTP_CLIENT_BODY_LENGTH: bytes still due */
+    bool streamed;    /* some caller-streamed body went out */
+    bool expect;      /* 100-continue asked, not yet answered */
+    bool idempotent;
+    bool is_head;
+    bool no_reuse; /* a final answer to 100-continue: the peer may still
+                    * expect the body we never sent */
+    unsigned int conn_timeout_ms, node_timeout_ms;
+
+    /* response */
+    http_parser parser;
+    enum call_event event;
+    bool got_bytes; /* some byte of a response arrived */
+    bool keep_alive;
+    int status;
+    int limit_err; /* set by a parser callback that refused the input */
+    const char *piece;
+    size_t piece_len;
+    char *hbuf;
+    size_t hlen, hcap, header_bytes, line_bytes;
+    struct hdr *hdrs;
+    size_t n_hdrs, hdrs_cap;
+    enum { CB_NONE, CB_FIELD, CB_VALUE } last_cb;
+};
+
+/* ---- time and waiting ---- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for 'events' on 'fd' for up to 'timeout_ms'. Returns 0 or
+ * -ETIMEDOUT (or -errno from poll). */
+static int wait_fd(int fd, short events, unsigned int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    struct pollfd p = {.fd = fd, .events = events};
+
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        int n;
+
+        if (left < 0)
+            left = 0;
+        n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return 0;
+        if (n == 0)
+            return -ETIMEDOUT;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+/* ---- connections ---- */
+
+static void conn_close(struct conn *conn)
+{
+    if (!conn)
+        return;
+    close(conn->fd);
+    free(conn);
+}
+
+static int conn_connect(struct peer *peer, unsigned int timeout_ms,
+                        struct conn **out)
+{
+    struct conn *conn;
+    socklen_t len = sizeof(int);
+    int one = 1, soerr = 0, err;
+
+    *out = NULL;
+    conn = malloc(sizeof(*conn));
+    if (!conn)
+        return -ENOMEM;
+    conn->peer = peer;
+    conn->reused = false;
+    conn->rpos = conn->rlen = 0;
+    conn->fd = socket(peer->addr.ss_family,
+                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (conn->fd == -1) {
+        err = -errno;
+        free(conn);
+        return err;
+    }
+    /* requests are written whole; Nagle would only delay the last piece */
+    setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(conn->fd, (struct sockaddr *)&peer->addr, peer->addrlen)) {
+        if (errno != EINPROGRESS) {
+            err = -errno;
+            goto fail;
+        }
+        err = wait_fd(conn->fd, POLLOUT, timeout_ms);
+        if (err)
+            goto fail;
+        if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len)) {
+            err = -errno;
+            goto fail;
+        }
+        if (soerr) {
+            err = -soerr;
+            goto fail;
+        }
+    }
+    *out = conn;
+    return 0;
+fail:
+    conn_close(conn);
+    return err;
+}
+
+/* A pooled connection whose peer closed it (or sent something unasked)
+ * is readable while idle; one that is not is very likely still good. */
+static bool conn_is_stale(const struct conn *conn)
+{
+    struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+
+    return poll(&p, 1, 0) != 0;
+}
+
+/* Writes all of 'iov', waiting up to the node timeout for each bit of
+ * progress. Advances 'iov' in place. */
+static int conn_writev(struct conn *conn, struct iovec *iov, int iovcnt,
+                       unsigned int timeout_ms)
+{
+    while (iovcnt > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = iovcnt};
+        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            int err = -errno;
+
+            if (err == -EINTR)
+                continue;
+            if (err != -EAGAIN)
+                return err;
+            err = wait_fd(conn->fd, POLLOUT, timeout_ms);
+            if (err)
+                return err;
+            continue;
+        }
+        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= iov->iov_len;
+            iov++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= n;
+        }
+    }
+    return 0;
+}
+
+/* Reads what the peer has sent into the empty read buffer. Returns the
+ * byte count, 0 at end of stream, or -errno. */
+static ssize_t conn_read(struct conn *conn, unsigned int timeout_ms)
+{
+    assert(conn->rpos == conn->rlen);
+    conn->rpos = conn->rlen = 0;
+    for (;;) {
+        ssize_t n = recv(conn->fd, conn->rbuf, sizeof(conn->rbuf), 0);
+        int err;
+
+        if (n >= 0) {
+            conn->rlen = n;
+            return n;
+        }
+        err = -errno;
+        if (err == -EINTR)
+            continue;
+        if (err != -EAGAIN)
+            return err;
+        err = wait_fd(conn->fd, POLLIN, timeout_ms);
+        if (err)
+            return err;
+    }
+}
+
+/* ---- the pool ---- */
+
+static unsigned int peer_hash(const char *host, unsigned int port)
+{
+    unsigned int h = port;
+
+    for (; *host; host++)
+        h = h * 31 + (unsigned char)*host;
+    return h % PEER_BUCKETS;
+}
+
+static int peer_new(const char *host, unsigned int port, size_t max_idle,
+                    struct peer **out)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    struct peer *peer;
+    char service[16];
+
+    *out = NULL;
+    if (port == 0 || port > 65535)
+        return -EINVAL;
+    snprintf(service, sizeof(service), "%u", port);
+    /* numeric host: a parse of the literal, never a DNS lookup */
+    if (getaddrinfo(host, service, &hints, &ai))
+        return -EINVAL;
+    peer = calloc(1, sizeof(*peer));
+    if (peer) {
+        peer->host = strdup(host);
+        peer->idle = calloc(max_idle ? max_idle : 1, sizeof(*peer->idle));
+    }
+    if (!peer || !peer->host || !peer->idle) {
+        freeaddrinfo(ai);
+        if (peer) {
+            free(peer->host);
+            free(peer->idle);
+            free(peer);
+        }
+        return -ENOMEM;
+    }
+    peer->port = port;
+    memcpy(&peer->addr, ai->ai_addr, ai->ai_addrlen);
+    peer->addrlen = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    *out = peer;
+    return 0;
+}
+
+/* Finds or adds the peer; called with the lock held. */
+static int peer_get(struct http_client *c, const char *host, unsigned int port,
+                    struct peer **out)
+{
+    unsigned int b = peer_hash(host, port);
+    struct peer *peer;
+    int err;
+
+    for (peer = c->peers[b]; peer; peer = peer->next) {
+        if (peer->port == port && !strcmp(peer->host, host)) {
+            *out = peer;
+            return 0;
+        }
+    }
+    err = peer_new(host, port, c->conf.max_idle_per_peer, &peer);
+    if (err)
+        return err;
+    peer->next = c->peers[b];
+    c->peers[b] = peer;
+    *out = peer;
+    return 0;
+}
+
+/* Hands out a connection to (host, port): an idle pooled one unless
+ * 'fresh', else a new one. */
+static int pool_get(struct http_client *c, const char *host, unsigned int port,
+                    bool fresh, unsigned int timeout_ms, struct conn **out)
+{
+    struct peer *peer;
+    int err;
+
+    *out = NULL;
+    pthread_mutex_lock(&c->lock);
+    err = peer_get(c, host, port, &peer);
+    pthread_mutex_unlock(&c->lock);
+    if (err)
+        return err;
+    while (!fresh) {
+        struct conn *conn = NULL;
+
+        pthread_mutex_lock(&c->lock);
+        if (peer->n_idle > 0)
+            conn = peer->idle[--peer->n_idle];
+        pthread_mutex_unlock(&c->lock);
+        if (!conn)
+            break;
+        if (!conn_is_stale(conn)) {
+            conn->reused = true;
+            *out = conn;
+            return 0;
+        }
+        conn_close(conn);
+    }
+    return conn_connect(peer, timeout_ms, out);
+}
+
+static void pool_put(struct http_client *c, struct conn *conn)
+{
+    struct peer *peer = conn->peer;
+
+    pthread_mutex_lock(&c->lock);
+    if (peer->n_idle < c->conf.max_idle_per_peer) {
+        peer->idle[peer->n_idle++] = conn;
+        conn = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    conn_close(conn); /* the pool is full */
+}
+
+int http_client_new(const struct http_client_conf *conf,
+                    struct http_client **out)
+{
+    struct http_client *c;
+
+    *out = NULL;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    if (conf)
+        c->conf = *conf;
+    if (!c->conf.conn_timeout_ms)
+        c->conf.conn_timeout_ms = HTTP_CLIENT_CONN_TIMEOUT_MS;
+    if (!c->conf.node_timeout_ms)
+        c->conf.node_timeout_ms = HTTP_CLIENT_NODE_TIMEOUT_MS;
+    if (!c->conf.max_idle_per_peer)
+        c->conf.max_idle_per_peer = HTTP_CLIENT_MAX_IDLE_PER_PEER;
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return 0;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    for (size_t b = 0; b < PEER_BUCKETS; b++) {
+        struct peer *peer = c->peers[b], *next;
+
+        for (; peer; peer = next) {
+            next = peer->next;
+            for (size_t i = 0; i < peer->n_idle; i++)
+                conn_close(peer->idle[i]);
+            free(peer->idle);
+            free(peer->host);
+            free(peer);
+        }
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* ---- response parsing ---- */
+
+static int hbuf_append(struct http_client_call *call, const char *at,
+                       size_t len)
+{
+    if (call->hlen + len + 1 > call->hcap) {
+        size_t cap = call->hcap ? call->hcap : 1024;
+        char *p;
+
+        while (cap < call->hlen + len + 1)
+            cap *= 2;
+        p = realloc(call->hbuf, cap);
+        if (!p)
+            return -ENOMEM;
+        call->hbuf = p;
+        call->hcap = cap;
+    }
+    memcpy(call->hbuf + call->hlen, at, len);
+    call->hlen += len;
+    return 0;
+}
+
+/* Counts header bytes against the limits; a refusal stops the parser. */
+static int charge(struct http_client_call *call, size_t len)
+{
+    call->header_bytes += len;
+    call->line_bytes += len;
+    if (call->header_bytes > HTTP_CLIENT_MAX_HEADER_BYTES ||
+        call->line_bytes > HTTP_CLIENT_MAX_LINE) {
+        call->limit_err = -EMSGSIZE;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    struct http_client_call *call = p->data;
+
+    call->hlen = 0;
+    call->n_hdrs = 0;
+    call->last_cb = CB_NONE;
+    call->header_bytes = call->line_bytes = 0;
+    return 0;
+}
+
+static int on_status(http_parser *p, const char *at, size_t len)
+{
+    (void)at;
+    return charge(p->data, len);
+}
+
+/* Ends the header being collected: NUL-terminates its name and value
+ * (empty when the parser reported none) and trims the value's trailing
+ * blanks. */
+static int end_header(struct http_client_call *call)
+{
+    struct hdr *h = &call->hdrs[call->n_hdrs - 1];
+    char nul[2] = {'\0', '\0'};
+
+    if (call->last_cb == CB_FIELD) {
+        if (hbuf_append(call, nul, 2))
+            return -ENOMEM;
+        h->value = call->hlen - 1;
+    } else if (call->last_cb == CB_VALUE) {
+        while (call->hlen > h->value && (call->hbuf[call->hlen - 1] == ' ' ||
+                                         call->hbuf[call->hlen - 1] == '\t'))
+            call->hlen--;
+        if (hbuf_append(call, nul, 1))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int new_header(struct http_client_call *call)
+{
+    if (call->n_hdrs == HTTP_CLIENT_MAX_HEADERS)
+        return -EMSGSIZE;
+    if (call->n_hdrs == call->hdrs_cap) {
+        size_t cap = call->hdrs_cap ? call->hdrs_cap * 2 : 32;
+        struct hdr *h = realloc(call->hdrs, cap * sizeof(*h));
+
+        if (!h)
+            return -ENOMEM;
+        call->hdrs = h;
+        call->hdrs_cap = cap;
+    }
+    call->hdrs[call->n_hdrs].name = call->hlen;
+    call->hdrs[call->n_hdrs].value = UINT32_MAX;
+    call->n_hdrs++;
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct http_client_call *call = p->data;
+    int err = 0;
+
+    if (call->last_cb != CB_FIELD) {
+        if (call->last_cb == CB_VALUE)
+            err = end_header(call);
+        if (!err)
+            err = new_header(call);
+        call->line_bytes = 0;
+        call->last_cb = CB_FIELD;
+    }
+    if (!err && charge(call, len))
+        return -1;
+    if (!err)
+        err = hbuf_append(call, at, len);
+    if (err) {
+        call->limit_err = err;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct http_client_call *call = p->data;
+    char nul = '\0';
+
+    if (charge(call, len))
+        return -1;
+    if (call->last_cb == CB_FIELD) {
+        if (hbuf_append(call, &nul, 1))
+            goto nomem;
+        call->hdrs[call->n_hdrs - 1].value = call->hlen;
+        call->last_cb = CB_VALUE;
+    }
+    if (hbuf_append(call, at, len))
+        goto nomem;
+    return 0;
+nomem:
+    call->limit_err = -ENOMEM;
+    return -1;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct http_client_call *call = p->data;
+
+    if (call->n_hdrs > 0 && end_header(call)) {
+        call->limit_err = -ENOMEM;
+        return -1;
+    }
+    call->last_cb = CB_NONE;
+    if (p->status_code < 100 || p->status_code > 599 || p->status_code == 101 ||
+        p->http_major != 1) {
+        call->limit_err = -EPROTO;
+        return -1;
+    }
+    if (p->status_code < 200)
+        return 0; /* interim: its message-complete is the event */
+    call->status = p->status_code;
+    call->event = EV_HEADERS;
+    http_parser_pause(p, 1);
+    /* no body whatever the headers say (RFC 9112 6.3) */
+    if (call->is_head || p->status_code == 204 || p->status_code == 304)
+        return 1;
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    struct http_client_call *call = p->data;
+
+    call->piece = at;
+    call->piece_len = len;
+    call->event = EV_BODY;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct http_client_call *call = p->data;
+
+    if (p->status_code < 200) {
+        call->event = EV_INTERIM;
+    } else {
+        call->event = EV_DONE;
+        call->keep_alive = http_should_keep_alive(p);
+    }
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_status = on_status,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static int parser_err(struct http_client_call *call)
+{
+    enum http_errno e = HTTP_PARSER_ERRNO(&call->parser);
+
+    if (call->limit_err)
+        return call->limit_err;
+    if (e == HPE_HEADER_OVERFLOW)
+        return -EMSGSIZE;
+    return -EPROTO;
+}
+
+/* Runs the parser until it reports one event, reading from the peer as
+ * needed. */
+static int next_event(struct http_client_call *call)
+{
+    struct conn *conn = call->conn;
+
+    call->event = EV_NONE;
+    for (;;) {
+        ssize_t n;
+
+        if (conn->rpos < conn->rlen) {
+            size_t used = http_parser_execute(&call->parser, &parser_settings,
+                                              conn->rbuf + conn->rpos,
+                                              conn->rlen - conn->rpos);
+            enum http_errno e = HTTP_PARSER_ERRNO(&call->parser);
+
+            conn->rpos += used;
+            if (e == HPE_PAUSED)
+                http_parser_pause(&call->parser, 0);
+            else if (e != HPE_OK)
+                return parser_err(call);
+            if (call->event != EV_NONE)
+                return 0;
+            continue;
+        }
+        n = conn_read(conn, call->node_timeout_ms);
+        if (n < 0)
+            return (int)n;
+        if (n > 0) {
+            call->got_bytes = true;
+            continue;
+        }
+        /* end of stream: completes a read-until-close body, else the
+         * peer quit mid-response */
+        http_parser_execute(&call->parser, &parser_settings, NULL, 0);
+        if (call->event == EV_DONE) {
+            http_parser_pause(&call->parser, 0);
+            return 0;
+        }
+        return -ECONNRESET;
+    }
+}
+
+/* ---- requests ---- */
+
+static bool method_is_idempotent(const char *method)
+{
+    static const char *const methods[] = {"GET",    "HEAD",    "PUT",
+                                          "DELETE", "OPTIONS", "REPLICATE"};
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (!strcmp(method, methods[i]))
+            return true;
+    return false;
+}
+
+static bool has_header(const struct http_client_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcasecmp(req->headers[i].name, name))
+            return true;
+    return false;
+}
+
+/* A name or value with CR, LF or NUL would split the request. */
+static bool header_ok(const char *s)
+{
+    return !strpbrk(s, "\r\n");
+}
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int err;
+};
+
+static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (sb->err)
+        return;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            sb->err = -EINVAL;
+            return;
+        }
+        if (sb->len + n < sb->cap) {
+            sb->len += n;
+            return;
+        }
+        size_t cap = sb->cap ? sb->cap * 2 : 1024;
+        while (cap <= sb->len + n)
+            cap *= 2;
+        char *p = realloc(sb->p, cap);
+        if (!p) {
+            sb->err = -ENOMEM;
+            return;
+        }
+        sb->p = p;
+        sb->cap = cap;
+    }
+}
+
+static int build_head(const struct http_client_req *req, struct sbuf *sb)
+{
+    if (!header_ok(req->method) || !header_ok(req->path) ||
+        strchr(req->method, ' ') || strchr(req->path, ' ') ||
+        req->path[0] != '/')
+        return -EINVAL;
+    sbuf_printf(sb, "%s %s HTTP/1.1\r\n", req->method, req->path);
+    if (!has_header(req, "Host")) {
+        if (strchr(req->host, ':'))
+            sbuf_printf(sb, "Host: [%s]:%u\r\n", req->host, req->port);
+        else
+            sbuf_printf(sb, "Host: %s:%u\r\n", req->host, req->port);
+    }
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct http_header *h = &req->headers[i];
+
+        if (!header_ok(h->name) || !header_ok(h->value) || !h->name[0])
+            return -EINVAL;
+        sbuf_printf(sb, "%s: %s\r\n", h->name, h->value);
+    }
+    switch (req->body_mode) {
+    case HTTP_CLIENT_BODY_NONE:
+        if (req->body_len ||
+            (strcmp(req->method, "GET") && strcmp(req->method, "HEAD") &&
+             strcmp(req->method, "DELETE")))
+            sbuf_printf(sb, "Content-Length: %zu\r\n", req->body_len);
+        break;
+    case HTTP_CLIENT_BODY_LENGTH:
+        sbuf_printf(sb, "Content-Length: %llu\r\n",
+                    (unsigned long long)req->content_length);
+        break;
+    case HTTP_CLIENT_BODY_CHUNKED:
+        sbuf_printf(sb, "Transfer-Encoding: chunked\r\n");
+        break;
+    default: return -EINVAL;
+    }
+    if (req->expect_continue)
+        sbuf_printf(sb, "Expect: 100-continue\r\n");
+    sbuf_printf(sb, "\r\n");
+    return sb->err;
+}
+
+static void call_reset_response(struct http_client_call *call)
+{
+    http_parser_init(&call->parser, HTTP_RESPONSE);
+    call->parser.data = call;
+    call->got_bytes = false;
+    call->status = 0;
+    call->limit_err = 0;
+    call->n_hdrs = 0;
+    call->hlen = 0;
+}
+
+/* Writes the request line, headers and, unless 100-continue is awaited or
+ * the body is streamed, the buffer body. */
+static int send_head(struct http_client_call *call)
+{
+    struct iovec iov[2] = {
+        {.iov_base = call->head, .iov_len = call->head_len},
+        {.iov_base = (void *)call->body, .iov_len = call->body_len},
+    };
+    int n = call->expect || !call->body_len ? 1 : 2;
+
+    return conn_writev(call->conn, iov, n, call->node_timeout_ms);
+}
+
+/* The stale-connection rule: a pooled connection that fails before any
+ * byte of a response came back was most likely closed by the peer while
+ * idle. It is replaced by a fresh connection and the request sent again,
+ * once, when that cannot repeat anything: the method is idempotent and no
+ * caller-streamed byte went out (we still hold all we sent). */
+static bool may_retry(const struct http_client_call *call, int err)
+{
+    return call->conn->reused && !call->got_bytes && !call->streamed &&
+           call->idempotent &&
+           (err == -ECONNRESET || err == -EPIPE || err == -ENOTCONN);
+}
+
+static int resend_fresh(struct http_client_call *call)
+{
+    struct http_client *c = call->client;
+    struct peer *peer = call->conn->peer;
+    struct conn *conn;
+    int err;
+
+    conn_close(call->conn);
+    call->conn = NULL;
+    err =
+        pool_get(c, peer->host, peer->port, true, call->conn_timeout_ms, &conn);
+    if (err)
+        return err;
+    call->conn = conn;
+    call_reset_response(call);
+    return send_head(call);
+}
+
+static int call_fail(struct http_client_call *call, int err)
+{
+    assert(err < 0);
+    call->state = CALL_BROKEN;
+    if (!call->err)
+        call->err = err;
+    return err;
+}
+
+static void call_free(struct http_client_call *call)
+{
+    conn_close(call->conn);
+    free(call->head);
+    free(call->hbuf);
+    free(call->hdrs);
+    free(call);
+}
+
+int http_client_start(struct http_client *c, const struct http_client_req *req,
+                      struct http_client_call **out)
+{
+    struct http_client_call *call;
+    struct sbuf sb = {0};
+    int err;
+
+    *out = NULL;
+    if (!req->host || !req->method || !req->path ||
+        (req->n_headers && !req->headers) || (req->body_len && !req->body) ||
+        (req->body_mode != HTTP_CLIENT_BODY_NONE && req->body_len))
+        return -EINVAL;
+    call = calloc(1, sizeof(*call));
+    if (!call)
+        return -ENOMEM;
+    call->client = c;
+    call->conn_timeout_ms =
+        req->conn_timeout_ms ? req->conn_timeout_ms : c->conf.conn_timeout_ms;
+    call->node_timeout_ms =
+        req->node_timeout_ms ? req->node_timeout_ms : c->conf.node_timeout_ms;
+    call->body = req->body;
+    call->body_len = req->body_len;
+    call->body_mode = req->body_mode;
+    call->to_send = req->content_length;
+    call->expect = req->expect_continue;
+    call->idempotent = method_is_idempotent(req->method);
+    call->is_head = !strcmp(req->method, "HEAD");
+    call_reset_response(call);
+    err = build_head(req, &sb);
+    call->head = sb.p;
+    call->head_len = sb.len;
+    if (err)
+        goto fail;
+    err = pool_get(c, req->host, req->port, false, call->conn_timeout_ms,
+                   &call->conn);
+    if (err)
+        goto fail;
+    err = send_head(call);
+    if (err && may_retry(call, err))
+        err = resend_fresh(call);
+    if (err)
+        goto fail;
+    call->state = req->body_mode == HTTP_CLIENT_BODY_NONE && !call->expect
+                      ? CALL_WAITING
+                      : CALL_SENDING;
+    *out = call;
+    return 0;
+fail:
+    call_free(call);
+    return err;
+}
+
+/* Reads until the final response's headers, skipping interim responses;
+ * with 'until_continue', a 100 Continue stops the wait too. Returns the
+ * status or -errno. */
+static int read_status(struct http_client_call *call, bool until_continue)
+{
+    bool retried = false;
+    int err;
+
+    for (;;) {
+        err = next_event(call);
+        if (err) {
+            if (retried || !may_retry(call, err))
+                return call_fail(call, err);
+            retried = true;
+            err = resend_fresh(call);
+            if (err)
+                return call_fail(call, err);
+            continue;
+        }
+        switch (call->event) {
+        case EV_INTERIM:
+            if (until_continue && call->parser.status_code == 100)
+                return 100;
+            break;
+        case EV_HEADERS: call->state = CALL_BODY; return call->status;
+        default:
+            assert(!"no body or message end before the headers");
+            return call_fail(call, -EPROTO);
+        }
+    }
+}
+
+int http_client_wait_continue(struct http_client_call *call)
+{
+    int status;
+
+    if (call->state != CALL_SENDING || !call->expect)
+        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+    status = read_status(call, true);
+    if (status != 100) {
+        /* a final answer before the body: the server may still expect
+         * the body it refused, so the connection is not reused */
+        if (status > 0)
+            call->no_reuse = true;
+        return status;
+    }
+    call->expect = false;
+    if (call->body_mode == HTTP_CLIENT_BODY_NONE) {
+        struct iovec iov = {.iov_base = (void *)call->body,
+                            .iov_len = call->body_len};
+        int err = conn_writev(call->conn, &iov, 1, call->node_timeout_ms);
+
+        if (err)
+            return call_fail(call, err);
+        call->state = CALL_WAITING;
+    }
+    return 100;
+}
+
+/* One body piece on its way to one call: the chunk framing and the data,
+ * iov[first..first + iovcnt) still to write. */
+struct piece {
+    struct iovec iov[3];
+    int first, iovcnt;
+    int err;
+    int64_t deadline; /* node timeout since the last progress */
+    char frame[24];
+};
+
+static int piece_init(struct http_client_call *call, struct piece *pc,
+                      const void *buf, size_t len)
+{
+    pc->first = pc->iovcnt = 0;
+    pc->deadline = now_ms() + call->node_timeout_ms;
+    if (call->state != CALL_SENDING || call->expect ||
+        call->body_mode == HTTP_CLIENT_BODY_NONE)
+        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+    if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
+        if (len > call->to_send)
+            return call_fail(call, -EINVAL);
+        call->to_send -= len;
+        pc->iov[0] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
+        pc->iovcnt = len ? 1 : 0;
+        return 0;
+    }
+    if (!len)
+        return 0; /* a zero-size chunk would end the body */
+    pc->iov[0].iov_base = pc->frame;
+    pc->iov[0].iov_len = snprintf(pc->frame, sizeof(pc->frame), "%zx\r\n", len);
+    pc->iov[1] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
+    pc->iov[2] = (struct iovec){.iov_base = "\r\n", .iov_len = 2};
+    pc->iovcnt = 3;
+    return 0;
+}
+
+/* Writes what the socket takes now. Returns 0 (done when iovcnt is 0) or
+ * -errno. */
+static int piece_write(struct http_client_call *call, struct piece *pc)
+{
+    while (pc->iovcnt > 0) {
+        struct iovec *iov = pc->iov + pc->first;
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = pc->iovcnt};
+        ssize_t n = sendmsg(call->conn->fd, &msg, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? 0 : -errno;
+        }
+        call->streamed = true;
+        pc->deadline = now_ms() + call->node_timeout_ms;
+        while (pc->iovcnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= iov->iov_len;
+            iov++;
+            pc->first++;
+            pc->iovcnt--;
+        }
+        if (pc->iovcnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= n;
+        }
+    }
+    return 0;
+}
+
+/* Writes each call's piece as its socket takes it, until all are written
+ * or have failed. Returns how many are still pending (0). */
+static void pieces_write(struct http_client_call **calls, struct piece *pcs,
+                         struct pollfd *pfds, size_t n)
+{
+    for (;;) {
+        int64_t now = now_ms(), wait = INT32_MAX;
+        size_t pending = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            struct piece *pc = &pcs[i];
+
+            pfds[i] = (struct pollfd){.fd = -1};
+            if (pc->err || !pc->iovcnt)
+                continue;
+            pc->err = piece_write(calls[i], pc);
+            if (!pc->err && pc->iovcnt && now_ms() >= pc->deadline)
+                pc->err = -ETIMEDOUT;
+            if (pc->err) {
+                call_fail(calls[i], pc->err);
+                continue;
+            }
+            if (!pc->iovcnt)
+                continue;
+            pfds[i] =
+                (struct pollfd){.fd = calls[i]->conn->fd, .events = POLLOUT};
+            if (pc->deadline - now < wait)
+                wait = pc->deadline - now;
+            pending++;
+        }
+        if (!pending)
+            return;
+        /* a poll() error leaves the deadlines to end the wait */
+        poll(pfds, n, wait > 0 ? (int)wait : 0);
+    }
+}
+
+size_t http_client_send_multi(struct http_client_call **calls, size_t n,
+                              const void *buf, size_t len, int *errs)
+{
+    struct piece stack_pcs[MULTI_STACK], *pcs = stack_pcs;
+    struct pollfd stack_pfds[MULTI_STACK], *pfds = stack_pfds;
+    size_t ok = 0;
+
+    if (n > MULTI_STACK) {
+        pcs = calloc(n, sizeof(*pcs));
+        pfds = calloc(n, sizeof(*pfds));
+        if (!pcs || !pfds) {
+            for (size_t i = 0; i < n; i++)
+                errs[i] = call_fail(calls[i], -ENOMEM);
+            n = 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        pcs[i].err = piece_init(calls[i], &pcs[i], buf, len);
+    pieces_write(calls, pcs, pfds, n);
+    for (size_t i = 0; i < n; i++) {
+        errs[i] = pcs[i].err;
+        if (!errs[i])
+            ok++;
+    }
+    if (pcs != stack_pcs) {
+        free(pcs);
+        free(pfds);
+    }
+    return ok;
+}
+
+int http_client_send(struct http_client_call *call, const void *buf, size_t len)
+{
+    int err;
+
+    http_client_send_multi(&call, 1, buf, len, &err);
+    return err;
+}
+
+int http_client_send_end(struct http_client_call *call)
+{
+    struct iovec iov = {.iov_base = "0\r\n\r\n", .iov_len = 5};
+    int err;
+
+    if (call->state != CALL_SENDING || call->expect ||
+        call->body_mode == HTTP_CLIENT_BODY_NONE)
+        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+    if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
+        if (call->to_send)
+            return call_fail(call, -EINVAL);
+    } else {
+        err = conn_writev(call->conn, &iov, 1, call->node_timeout_ms);
+        if (err)
+            return call_fail(call, err);
+    }
+    call->state = CALL_WAITING;
+    return 0;
+}
+
+int http_client_response(struct http_client_call *call)
+{
+    switch (call->state) {
+    case CALL_WAITING: return read_status(call, false);
+    case CALL_BODY:
+    case CALL_DONE: return call->status;
+    case CALL_BROKEN: return call->err;
+    default: return -EINVAL; /* the body is not all sent */
+    }
+}
+
+int http_client_status(const struct http_client_call *call)
+{
+    return call->status;
+}
+
+size_t http_client_header_count(const struct http_client_call *call)
+{
+    return call->status ? call->n_hdrs : 0;
+}
+
+struct http_header http_client_header_at(const struct http_client_call *call,
+                                         size_t i)
+{
+    assert(i < http_client_header_count(call));
+    return (struct http_header){
+        .name = call->hbuf + call->hdrs[i].name,
+        .value = call->hbuf + call->hdrs[i].value,
+    };
+}
+
+const char *http_client_header(const struct http_client_call *call,
+                               const char *name)
+{
+    size_t n = http_client_header_count(call);
+
+    for (size_t i = 0; i < n; i++) {
+        struct http_header h = http_client_header_at(call, i);
+
+        if (!strcasecmp(h.name, name))
+            return h.value;
+    }
+    return NULL;
+}
+
+int http_client_read(struct http_client_call *call, const void **data,
+                     size_t *len)
+{
+    int err;
+
+    *data = NULL;
+    *len = 0;
+    if (call->state == CALL_DONE)
+        return 0;
+    if (call->state != CALL_BODY)
+        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+    err = next_event(call);
+    if (err)
+        return call_fail(call, err);
+    if (call->event == EV_BODY) {
+        *data = call->piece;
+        *len = call->piece_len;
+        return 0;
+    }
+    if (call->event != EV_DONE)
+        return call_fail(call, -EPROTO);
+    call->state = CALL_DONE;
+    return 0;
+}
+
+int http_client_read_all(struct http_client_call *call, size_t max, char **out,
+                         size_t *len)
+{
+    char *p = NULL;
+    size_t n = 0, cap = 0;
+    int err;
+
+    *out = NULL;
+    *len = 0;
+    for (;;) {
+        const void *data;
+        size_t piece;
+
+        err = http_client_read(call, &data, &piece);
+        if (err)
+            goto fail;
+        if (n + piece > max) {
+            err = call_fail(call, -EMSGSIZE);
+            goto fail;
+        }
+        if (n + piece + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            char *np;
+
+            while (ncap < n + piece + 1)
+                ncap *= 2;
+            np = realloc(p, ncap);
+            if (!np) {
+                err = call_fail(call, -ENOMEM);
+                goto fail;
+            }
+            p = np;
+            cap = ncap;
+        }
+        if (!piece)
+            break;
+        memcpy(p + n, data, piece);
+        n += piece;
+    }
+    p[n] = '\0';
+    *out = p;
+    *len = n;
+    return 0;
+fail:
+    free(p);
+    return err;
+}
+
+void http_client_end(struct http_client_call *call)
+{
+    if (!call)
+        return;
+    if (call->state == CALL_DONE && call->keep_alive && !call->no_reuse &&
+        call->conn && call->conn->rpos == call->conn->rlen) {
+        pool_put(call->client, call->conn);
+        call->conn = NULL;
+    }
+    call_free(call);
+}
+
+int http_client_request(struct http_client *c,
+                        const struct http_client_req *req,
+                        struct http_client_call **out)
+{
+    struct http_client_call *call;
+    int status;
+
+    *out = NULL;
+    if (req->body_mode != HTTP_CLIENT_BODY_NONE)
+        return -EINVAL;
+    status = http_client_start(c, req, &call);
+    if (status)
+        return status;
+    if (req->expect_continue) {
+        status = http_client_wait_continue(call);
+        if (status == 100)
+            status = http_client_response(call);
+    } else {
+        status = http_client_response(call);
+    }
+    if (status < 0) {
+        http_client_end(call);
+        return status;
+    }
+    *out = call;
+    return status;
+}
