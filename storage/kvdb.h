@@ -1,0 +1,103 @@
+/*
+ * kvdb.h - one LevelDB per device per server type (containers.ldb,
+ * accounts.ldb), and the only code that touches LevelDB's C API.
+ *
+ * Everything LevelDB hands back (values, error strings) is copied or freed
+ * here, so callers see plain memory and negative errnos. Keys and values
+ * are byte strings compared bytewise (LevelDB's default comparator).
+ *
+ * Thread safety: a kvdb is shared by all request threads; get, iterators
+ * and kvdb_write() are safe concurrently (LevelDB serializes writers).
+ * A read-modify-write (read a row, write a batch depending on it) takes
+ * kvdb_lock() around both, so two updates of one row cannot both read the
+ * old value. Batches and iterators belong to one thread.
+ */
+#ifndef STORAGE_KVDB_H
+#define STORAGE_KVDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kvdb;       /* opaque */
+struct kvdb_batch; /* opaque */
+struct kvdb_iter;  /* opaque */
+
+struct kvdb_opts {
+    size_t cache_bytes;        /* block cache; 0: 8 MiB */
+    size_t write_buffer_bytes; /* memtable; 0: 8 MiB */
+    int max_open_files;        /* 0: 500 */
+    bool error_if_exists;      /* tests */
+};
+
+enum kvdb_write_flags {
+    /* fsync the log before returning. A sync costs ~0.25 ms here, so a
+     * server groups concurrent updates into one synced batch. */
+    KVDB_SYNC = 1 << 0,
+};
+
+/* Opens (creating if missing) the LevelDB directory at 'path'; 'opts' may
+ * be NULL. On success returns 0 and sets *out (close with kvdb_close()).
+ * On failure returns -EIO (corrupt or unreadable), -EBUSY (locked by
+ * another process), -EEXIST (error_if_exists) or -ENOMEM, logs LevelDB's
+ * reason, and sets *out to NULL. */
+int kvdb_open(const char *path, const struct kvdb_opts *opts,
+              struct kvdb **out);
+void kvdb_close(struct kvdb *db); /* NULL is fine */
+
+/* Reads the value of 'key'. On success returns 0 and sets *val to a
+ * malloc()ed copy (free with free(); NUL-terminated for convenience, the
+ * NUL not counted in *vlen). Returns -ENOENT when absent, -EIO on a read
+ * error; *val is then NULL. */
+int kvdb_get(struct kvdb *db, const void *key, size_t klen, void **val,
+             size_t *vlen);
+
+/* Serializes read-modify-write sequences on 'db' (a plain mutex). */
+void kvdb_lock(struct kvdb *db);
+void kvdb_unlock(struct kvdb *db);
+
+/* A write batch: puts and deletes applied atomically by kvdb_write(), in
+ * order (a later put of a key wins over an earlier one). */
+struct kvdb_batch *kvdb_batch_new(void);    /* NULL: out of memory */
+void kvdb_batch_free(struct kvdb_batch *b); /* NULL is fine */
+void kvdb_batch_put(struct kvdb_batch *b, const void *key, size_t klen,
+                    const void *val, size_t vlen);
+void kvdb_batch_delete(struct kvdb_batch *b, const void *key, size_t klen);
+void kvdb_batch_clear(struct kvdb_batch *b);
+size_t kvdb_batch_count(const struct kvdb_batch *b); /* puts + deletes */
+
+/* Applies 'b' atomically; 'flags' from enum kvdb_write_flags. Returns 0 or
+ * -EIO (LevelDB's reason is logged). The batch is left as it was. */
+int kvdb_write(struct kvdb *db, struct kvdb_batch *b, unsigned flags);
+
+/* Iterators see a consistent snapshot taken at kvdb_iter_new(). Keys and
+ * values returned are borrowed until the next move or kvdb_iter_free(). */
+struct kvdb_iter *kvdb_iter_new(struct kvdb *db); /* NULL: no memory */
+void kvdb_iter_free(struct kvdb_iter *it);        /* NULL is fine */
+void kvdb_iter_seek(struct kvdb_iter *it, const void *key, size_t klen);
+/* Positions at the last key < 'key' (the start of a reverse scan). */
+void kvdb_iter_seek_before(struct kvdb_iter *it, const void *key, size_t klen);
+void kvdb_iter_seek_first(struct kvdb_iter *it);
+void kvdb_iter_seek_last(struct kvdb_iter *it);
+bool kvdb_iter_valid(const struct kvdb_iter *it);
+void kvdb_iter_next(struct kvdb_iter *it);
+void kvdb_iter_prev(struct kvdb_iter *it);
+const void *kvdb_iter_key(const struct kvdb_iter *it, size_t *klen);
+const void *kvdb_iter_value(const struct kvdb_iter *it, size_t *vlen);
+/* 0, or -EIO if the scan stopped on an error (logged once). */
+int kvdb_iter_status(struct kvdb_iter *it);
+
+/* Calls 'fn' for each key in [start, end) in order, stopping early when it
+ * returns non-zero (which is returned). 'end' NULL means to the end.
+ * Returns 0, fn's value or -EIO/-ENOMEM. */
+int kvdb_scan(struct kvdb *db, const void *start, size_t slen, const void *end,
+              size_t elen,
+              int (*fn)(const void *key, size_t klen, const void *val,
+                        size_t vlen, void *arg),
+              void *arg);
+
+/* Sets 'out' (at least klen + 1 bytes) to the smallest key greater than
+ * every key that starts with 'key' and returns its length, 0 if there is
+ * none (all bytes 0xff): the end of a prefix range. */
+size_t kvdb_prefix_end(const void *key, size_t klen, unsigned char *out);
+
+#endif
