@@ -1,0 +1,783 @@
+/*
+ * diskfile.c - an object's files in its hash directory: writing a .data,
+ * .ts or .meta durably, reading the current state, quarantine. Which files
+ * count is ondisk.c's; the metadata encoding is objmeta.c's; suffix hashes
+ * are suffix_hash.c's; HTTP and timestamps' meaning are the object
+ * server's.
+ *
+ * Layout: <devices>/<dev>/objects/<part>/<suffix>/<hash>/<timestamp>.<ext>
+ * Invariants:
+ * 1. A file appears in a hash directory only by rename(), after its data
+ *    and metadata are fsynced; then the hash directory is fsynced, and the
+ *    parent of every directory we created on the way (a rename is durable
+ *    only once its directory entry is). Only then do we report success.
+ * 2. Files in a hash directory are never modified, only added and
+ *    removed. The newest .data or .ts wins; a newer .meta on top of a
+ *    .data carries POSTed metadata (ondisk.h has the exact rules).
+ * 3. A new file makes older ones obsolete; we remove them after our
+ *    rename, never before, so a crash leaves old + new (still correct,
+ *    the newest wins), never neither. Tombstones stay until the
+ *    replicator reclaims them after reclaim_age.
+ * 4. The suffix is invalidated before the rename (suffix_hash.h).
+ * 5. Temp files live in <dev>/tmp, on the same filesystem as the object,
+ *    and are removed on every failure path. We use mkstemp + rename, not
+ *    O_TMPFILE + linkat: on ext4 without a journal the link count of a
+ *    linked O_TMPFILE inode is durable only after another fsync of the
+ *    file, an extra device flush per PUT. A crash mid-PUT can leave a stray
+ *    in <dev>/tmp (NEEDSWORK: the replicator removes old ones, as Swift's).
+ * 6. We never create <devices>/<dev>: a missing device is -ENODEV.
+ */
+#include "storage/diskfile.h"
+
+#include "storage/devices.h"
+#include "storage/diskfile_io.h"
+#include "storage/ondisk.h"
+#include "storage/suffix_hash.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct diskfile {
+    char *dev_path;    /* <devices>/<dev> */
+    char *part_dir;    /* .../objects/<part> */
+    char *suffix_dir;  /* .../<suffix> */
+    char *hash_dir;    /* .../<hash> */
+    char *name;        /* /a/c/o, or NULL when known only by hash */
+    bool mount_check;
+    char hash[33];
+    char suffix[4];
+    /* state after diskfile_open() */
+    bool open;
+    int fd; /* the current .data, or -1 */
+    uint64_t data_len;
+    struct objmeta meta;
+    char data_ts[ONDISK_TS_SIZE];
+    char meta_ts[ONDISK_TS_SIZE];
+    char ts_ts[ONDISK_TS_SIZE];
+};
+
+struct diskfile_writer {
+    struct diskfile *df;
+    int fd;
+    char *tmp_path; /* NULL once renamed or removed */
+    uint64_t bytes;
+    EVP_MD_CTX *md5;
+    char etag[33];
+};
+
+struct diskfile_reader {
+    struct diskfile *df;
+    uint64_t off;
+    uint64_t end;
+    EVP_MD_CTX *md5; /* NULL unless the whole object is read */
+    bool done;
+};
+
+static void assert_diskfile_ok(const struct diskfile *df)
+{
+    assert(strlen(df->hash) == 32);
+    assert(strcmp(df->suffix, df->hash + 29) == 0);
+    assert(!df->open || df->fd >= 0);
+    assert(df->open || df->fd == -1);
+    (void)df;
+}
+
+static void close_state(struct diskfile *df)
+{
+    if (df->fd >= 0)
+        close(df->fd);
+    df->fd = -1;
+    df->open = false;
+    df->data_len = 0;
+    objmeta_release(&df->meta);
+    df->data_ts[0] = df->meta_ts[0] = df->ts_ts[0] = '\0';
+}
+
+void diskfile_free(struct diskfile *df)
+{
+    if (!df)
+        return;
+    close_state(df);
+    free(df->dev_path);
+    free(df->part_dir);
+    free(df->suffix_dir);
+    free(df->hash_dir);
+    free(df->name);
+    free(df);
+}
+
+static bool valid_hash(const char *h)
+{
+    size_t i;
+
+    for (i = 0; h[i]; i++)
+        if (i >= 32 || !strchr("0123456789abcdef", h[i]))
+            return false;
+    return i == 32;
+}
+
+static int make(const struct diskfile_conf *conf, const char *dev,
+                uint32_t part, const char *hash, struct diskfile **out)
+{
+    struct diskfile *df;
+    int err;
+
+    *out = NULL;
+    if (!valid_hash(hash))
+        return -EINVAL;
+    err = devices_check(conf->devices, dev, conf->mount_check);
+    if (err)
+        return err;
+    df = calloc(1, sizeof(*df));
+    if (!df)
+        return -ENOMEM;
+    df->fd = -1;
+    df->mount_check = conf->mount_check;
+    memcpy(df->hash, hash, 33);
+    memcpy(df->suffix, hash + 29, 4);
+    if (asprintf(&df->dev_path, "%s/%s", conf->devices, dev) < 0)
+        df->dev_path = NULL;
+    else if (asprintf(&df->part_dir, "%s/objects/%" PRIu32, df->dev_path,
+                      part) < 0)
+        df->part_dir = NULL;
+    else if (asprintf(&df->suffix_dir, "%s/%s", df->part_dir, df->suffix) <
+             0)
+        df->suffix_dir = NULL;
+    else if (asprintf(&df->hash_dir, "%s/%s", df->suffix_dir, hash) < 0)
+        df->hash_dir = NULL;
+    if (!df->hash_dir) {
+        diskfile_free(df);
+        return -ENOMEM;
+    }
+    *out = df;
+    return 0;
+}
+
+int diskfile_new_from_hash(const struct diskfile_conf *conf, const char *dev,
+                           uint32_t part, const char *hash,
+                           struct diskfile **out)
+{
+    return make(conf, dev, part, hash, out);
+}
+
+int diskfile_new(const struct diskfile_conf *conf, const char *dev,
+                 uint32_t part, const char *account, const char *container,
+                 const char *object, struct diskfile **out)
+{
+    unsigned char digest[16];
+    char hex[33];
+    int err;
+
+    *out = NULL;
+    if (!account || !*account || !container || !*container || !object ||
+        !*object)
+        return -EINVAL;
+    err = hash_path(conf->hash_conf, account, container, object, digest);
+    if (err)
+        return err;
+    hash_path_hex(digest, hex);
+    err = make(conf, dev, part, hex, out);
+    if (err)
+        return err;
+    if (asprintf(&(*out)->name, "/%s/%s/%s", account, container, object) <
+        0) {
+        (*out)->name = NULL;
+        diskfile_free(*out);
+        *out = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+const char *diskfile_hash(const struct diskfile *df)
+{
+    return df->hash;
+}
+
+const char *diskfile_hash_dir(const struct diskfile *df)
+{
+    return df->hash_dir;
+}
+
+const struct objmeta *diskfile_metadata(const struct diskfile *df)
+{
+    return &df->meta;
+}
+
+const char *diskfile_data_timestamp(const struct diskfile *df)
+{
+    return df->open ? df->data_ts : NULL;
+}
+
+const char *diskfile_timestamp(const struct diskfile *df)
+{
+    if (!df->open)
+        return NULL;
+    return strcmp(df->meta_ts, df->data_ts) > 0 ? df->meta_ts : df->data_ts;
+}
+
+uint64_t diskfile_content_length(const struct diskfile *df)
+{
+    return df->data_len;
+}
+
+const char *diskfile_tombstone(const struct diskfile *df)
+{
+    return df->ts_ts[0] ? df->ts_ts : NULL;
+}
+
+/* ---- quarantine ---- */
+
+/* mkdir that treats "already there" as success and a missing parent under
+ * the device as a missing device. */
+static int mkdir_one(const char *path, bool *created)
+{
+    *created = false;
+    if (diskfile_io->mkdir(path, 0755) == 0) {
+        *created = true;
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -errno;
+}
+
+int diskfile_quarantine(struct diskfile *df)
+{
+    char qdir[PATH_MAX], target[PATH_MAX];
+    bool created;
+    int err;
+
+    close_state(df);
+    snprintf(qdir, sizeof(qdir), "%s/quarantined", df->dev_path);
+    err = mkdir_one(qdir, &created);
+    if (!err) {
+        strncat(qdir, "/objects", sizeof(qdir) - strlen(qdir) - 1);
+        err = mkdir_one(qdir, &created);
+    }
+    if (err)
+        return err == -ENOENT ? -ENODEV : err;
+    if (snprintf(target, sizeof(target), "%s/%s", qdir, df->hash) >=
+        (int)sizeof(target))
+        return -ENAMETOOLONG;
+    /* a hash quarantined before keeps its copy: add a random suffix */
+    for (int tries = 0; tries < 8; tries++) {
+        struct stat st;
+
+        if (lstat(target, &st) == -1 && errno == ENOENT)
+            break;
+        if (snprintf(target, sizeof(target), "%s/%s-%08lx%08lx", qdir,
+                     df->hash, random(), random()) >= (int)sizeof(target))
+            return -ENAMETOOLONG;
+    }
+    if (diskfile_io->rename(df->hash_dir, target) == -1)
+        return -errno;
+    return suffix_hash_invalidate(df->part_dir, df->suffix);
+}
+
+/* ---- open for read ---- */
+
+static int read_meta_file(const char *dir, const char *name,
+                          struct objmeta *m, int *fd_out, uint64_t *len)
+{
+    char path[PATH_MAX];
+    int fd, err;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return -errno;
+    err = objmeta_read_fd(fd, m, len);
+    if (err == -ENODATA)
+        err = -EINVAL; /* an object file without metadata is corrupt */
+    if (err || !fd_out)
+        close(fd);
+    else
+        *fd_out = fd;
+    return err;
+}
+
+static bool is_sysmeta_kept(const char *key)
+{
+    static const char *const kept[] = {"content-length", "deleted", "etag",
+                                       "x-static-large-object"};
+
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        if (strcasecmp(key, kept[i]) == 0)
+            return true;
+    return strncasecmp(key, "x-object-sysmeta-", 17) == 0;
+}
+
+/* Swift's merge: the .meta's items, then the .data's reserved and system
+ * items over them; the .data's Content-Type unless the .meta carries a
+ * newer Content-Type-Timestamp. */
+static int merge_meta(struct objmeta *out, const struct objmeta *data,
+                      const struct objmeta *meta, const char *data_ts)
+{
+    const char *ctt = objmeta_get(meta, "Content-Type-Timestamp");
+    const struct objmeta_item *ct = objmeta_find(data, "Content-Type");
+    int err = objmeta_copy(out, meta);
+
+    for (size_t i = 0; !err && i < data->n; i++) {
+        const struct objmeta_item *it = &data->items[i];
+
+        if (is_sysmeta_kept(it->key))
+            err = objmeta_setn(out, it->key, it->klen, it->val, it->vlen);
+    }
+    if (!err && ct && (!ctt || strcmp(data_ts, ctt) > 0)) {
+        err = objmeta_setn(out, ct->key, ct->klen, ct->val, ct->vlen);
+        objmeta_del(out, "Content-Type-Timestamp");
+    }
+    return err;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return errno || *end ? -EINVAL : 0;
+}
+
+/* Loads the .data (and .meta) chosen in 'l' into df. -EINVAL: corrupt. */
+static int load_current(struct diskfile *df, const struct ondisk_listing *l)
+{
+    const struct ondisk_file *data = &l->files[l->st.data];
+    struct objmeta dmeta = {0}, mmeta = {0};
+    uint64_t clen;
+    int err;
+
+    err = read_meta_file(df->hash_dir, data->name, &dmeta, &df->fd,
+                         &df->data_len);
+    if (err)
+        goto out;
+    memcpy(df->data_ts, data->ts, ONDISK_TS_SIZE);
+    err = -EINVAL;
+    if (parse_u64(objmeta_get(&dmeta, "Content-Length"), &clen) ||
+        clen != df->data_len || !objmeta_get(&dmeta, "ETag"))
+        goto out;
+    if (l->st.meta < 0) {
+        objmeta_release(&df->meta);
+        df->meta = dmeta;
+        dmeta = (struct objmeta){0};
+        err = 0;
+        goto out;
+    }
+    err = read_meta_file(df->hash_dir, l->files[l->st.meta].name, &mmeta,
+                         NULL, NULL);
+    if (err)
+        goto out;
+    memcpy(df->meta_ts, l->files[l->st.meta].ts, ONDISK_TS_SIZE);
+    err = merge_meta(&df->meta, &dmeta, &mmeta, df->data_ts);
+out:
+    objmeta_release(&dmeta);
+    objmeta_release(&mmeta);
+    return err;
+}
+
+int diskfile_open(struct diskfile *df)
+{
+    struct ondisk_listing l;
+    int err;
+
+    close_state(df);
+    if (df->mount_check && !devices_is_mount(df->dev_path))
+        return -ENODEV;
+    err = ondisk_list(df->hash_dir, false, &l);
+    if (err == -ENOENT || err == -ENOTDIR) {
+        struct stat st;
+
+        err = stat(df->dev_path, &st) == -1 ? -ENODEV : -ENOENT;
+        goto out;
+    }
+    if (err)
+        goto out;
+    if (l.st.data < 0) {
+        if (l.st.ts >= 0)
+            memcpy(df->ts_ts, l.files[l.st.ts].ts, ONDISK_TS_SIZE);
+        err = -ENOENT;
+        goto out;
+    }
+    err = load_current(df, &l);
+    if (err == -EINVAL) {
+        diskfile_quarantine(df);
+        err = -EINVAL;
+    } else if (!err) {
+        df->open = true;
+    }
+    if (err)
+        close_state(df);
+out:
+    ondisk_listing_release(&l);
+    assert_diskfile_ok(df);
+    return err;
+}
+
+/* ---- read ---- */
+
+ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len,
+                       uint64_t off)
+{
+    ssize_t n;
+
+    if (!df->open)
+        return -EINVAL;
+    if (off >= df->data_len)
+        return 0;
+    if (len > df->data_len - off)
+        len = (size_t)(df->data_len - off);
+    do {
+        n = pread(df->fd, buf, len, (off_t)off);
+    } while (n == -1 && errno == EINTR);
+    return n == -1 ? -errno : n;
+}
+
+int diskfile_reader_new(struct diskfile *df, uint64_t off, uint64_t len,
+                        struct diskfile_reader **out)
+{
+    struct diskfile_reader *r;
+
+    *out = NULL;
+    if (!df->open || off > df->data_len)
+        return -EINVAL;
+    if (len > df->data_len - off)
+        len = df->data_len - off;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->df = df;
+    r->off = off;
+    r->end = off + len;
+    if (off == 0 && len == df->data_len) {
+        r->md5 = EVP_MD_CTX_new();
+        if (!r->md5 || !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)) {
+            diskfile_reader_free(r);
+            return -ENOMEM;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+static void md5_hex(EVP_MD_CTX *ctx, char hex[33])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    EVP_DigestFinal_ex(ctx, d, &n);
+    for (unsigned int i = 0; i < n && i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    hex[32] = '\0';
+}
+
+static int verify_end(struct diskfile_reader *r)
+{
+    const char *etag = objmeta_get(&r->df->meta, "ETag");
+    char hex[33];
+
+    md5_hex(r->md5, hex);
+    if (etag && strcasecmp(etag, hex) == 0)
+        return 0;
+    diskfile_quarantine(r->df);
+    return -EUCLEAN;
+}
+
+ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf,
+                             size_t cap)
+{
+    ssize_t n;
+
+    if (r->done)
+        return 0;
+    if (r->off == r->end) {
+        r->done = true;
+        return r->md5 ? verify_end(r) : 0;
+    }
+    if (cap > r->end - r->off)
+        cap = (size_t)(r->end - r->off);
+    n = diskfile_pread(r->df, buf, cap, r->off);
+    if (n == 0)
+        return -EIO; /* the file shrank under us */
+    if (n < 0)
+        return n;
+    if (r->md5)
+        EVP_DigestUpdate(r->md5, buf, (size_t)n);
+    r->off += (uint64_t)n;
+    return n;
+}
+
+void diskfile_reader_free(struct diskfile_reader *r)
+{
+    if (!r)
+        return;
+    EVP_MD_CTX_free(r->md5);
+    free(r);
+}
+
+/* ---- write ---- */
+
+int diskfile_writer_new(struct diskfile *df, int64_t size,
+                        struct diskfile_writer **out)
+{
+    struct diskfile_writer *w;
+    char tmp_dir[PATH_MAX];
+    bool created;
+    int err;
+
+    *out = NULL;
+    if (df->mount_check && !devices_is_mount(df->dev_path))
+        return -ENODEV;
+    snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", df->dev_path);
+    err = mkdir_one(tmp_dir, &created);
+    if (err)
+        return err == -ENOENT ? -ENODEV : err;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->df = df;
+    w->fd = -1;
+    w->md5 = EVP_MD_CTX_new();
+    if (!w->md5 || !EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) ||
+        asprintf(&w->tmp_path, "%s/tmpXXXXXX", tmp_dir) < 0) {
+        w->tmp_path = NULL;
+        err = -ENOMEM;
+        goto fail;
+    }
+    w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+    if (w->fd == -1) {
+        err = -errno;
+        free(w->tmp_path);
+        w->tmp_path = NULL;
+        goto fail;
+    }
+    if (size > 0 && diskfile_io->fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0,
+                                           (off_t)size) == -1) {
+        err = -errno;
+        if (err != -EOPNOTSUPP && err != -ENOSYS)
+            goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    diskfile_writer_free(w);
+    return err;
+}
+
+int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
+                          size_t len)
+{
+    int err;
+
+    if (!w->tmp_path)
+        return -EINVAL;
+    err = diskfile_io_pwrite_all(w->fd, buf, len, (off_t)w->bytes);
+    if (err)
+        return err;
+    EVP_DigestUpdate(w->md5, buf, len);
+    w->bytes += len;
+    return 0;
+}
+
+uint64_t diskfile_writer_bytes(const struct diskfile_writer *w)
+{
+    return w->bytes;
+}
+
+const char *diskfile_writer_etag(const struct diskfile_writer *w)
+{
+    return w->etag;
+}
+
+static void remove_tmp(struct diskfile_writer *w)
+{
+    if (w->tmp_path)
+        unlink(w->tmp_path); /* not through diskfile_io: must not fail */
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+}
+
+void diskfile_writer_free(struct diskfile_writer *w)
+{
+    if (!w)
+        return;
+    remove_tmp(w);
+    if (w->fd >= 0)
+        close(w->fd);
+    EVP_MD_CTX_free(w->md5);
+    free(w);
+}
+
+/* Creates objects/, <part>, <suffix> and <hash> as needed. Sets *top to
+ * the index (0 objects .. 3 hash) of the first directory created, or 4. */
+static int make_dirs(struct diskfile *df, int *top)
+{
+    char objects[PATH_MAX];
+    const char *dirs[4];
+    bool created;
+    int err;
+
+    snprintf(objects, sizeof(objects), "%s/objects", df->dev_path);
+    dirs[0] = objects;
+    dirs[1] = df->part_dir;
+    dirs[2] = df->suffix_dir;
+    dirs[3] = df->hash_dir;
+    *top = 4;
+    /* usually the hash dir exists or only it is new: try deepest first */
+    for (int i = 3; i >= 0; i--) {
+        err = mkdir_one(dirs[i], &created);
+        if (err == -ENOENT)
+            continue;
+        if (err)
+            return err;
+        if (created)
+            *top = i;
+        for (int j = i + 1; j < 4; j++) {
+            err = mkdir_one(dirs[j], &created);
+            if (err)
+                return err;
+            if (created && j < *top)
+                *top = j;
+        }
+        return 0;
+    }
+    return -ENODEV; /* even objects/ cannot be made: no device */
+}
+
+/* fsyncs the hash dir, then the parent of each directory we created. */
+static int sync_dirs(struct diskfile *df, int top)
+{
+    const char *dirs[5] = {df->dev_path, NULL, df->part_dir, df->suffix_dir,
+                           df->hash_dir};
+    char objects[PATH_MAX];
+    int err;
+
+    snprintf(objects, sizeof(objects), "%s/objects", df->dev_path);
+    dirs[1] = objects;
+    /* dirs[i + 1] is directory i of make_dirs(); its parent is dirs[i] */
+    for (int i = 4; i >= top; i--) {
+        err = diskfile_io_fsync_dir(dirs[i]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int build_meta(struct diskfile *df, struct objmeta *out,
+                      const struct objmeta *meta, const char *timestamp)
+{
+    int err = meta ? objmeta_copy(out, meta) : 0;
+
+    if (!err && df->name && !objmeta_get(out, "name"))
+        err = objmeta_set(out, "name", df->name);
+    if (!err)
+        err = objmeta_set(out, "X-Timestamp", timestamp);
+    return err;
+}
+
+/* The common tail of PUT, DELETE and POST: metadata, fsync, rename,
+ * directory fsyncs, cleanup. Removes the temp file on failure. */
+static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
+                       const char *timestamp, const char *ext)
+{
+    struct diskfile *df = w->df;
+    char target[PATH_MAX];
+    struct ondisk_listing l;
+    int top, err;
+
+    err = objmeta_write_fd(w->fd, m, w->bytes);
+    if (!err && diskfile_io->fsync(w->fd) == -1)
+        err = -errno;
+    if (!err && df->mount_check && !devices_is_mount(df->dev_path))
+        err = -ENODEV;
+    if (!err)
+        err = make_dirs(df, &top);
+    if (!err)
+        err = suffix_hash_invalidate(df->part_dir, df->suffix);
+    snprintf(target, sizeof(target), "%s/%s%s", df->hash_dir, timestamp, ext);
+    if (!err && diskfile_io->rename(w->tmp_path, target) == -1)
+        err = -errno;
+    if (err) {
+        remove_tmp(w);
+        return err;
+    }
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+    err = sync_dirs(df, top);
+    if (err)
+        return err;
+    ondisk_list(df->hash_dir, true, &l);
+    ondisk_listing_release(&l);
+    return 0;
+}
+
+int diskfile_writer_commit(struct diskfile_writer *w,
+                           const struct objmeta *meta, const char *timestamp,
+                           const char *expected_etag)
+{
+    struct objmeta m = {0};
+    char len[24];
+    int err;
+
+    if (!w->tmp_path)
+        return -EINVAL;
+    md5_hex(w->md5, w->etag);
+    if (!ondisk_timestamp_valid(timestamp))
+        err = -EINVAL;
+    else if (expected_etag && strcasecmp(expected_etag, w->etag) != 0)
+        err = -EBADMSG;
+    else
+        err = build_meta(w->df, &m, meta, timestamp);
+    snprintf(len, sizeof(len), "%" PRIu64, w->bytes);
+    if (!err)
+        err = objmeta_set(&m, "ETag", w->etag);
+    if (!err)
+        err = objmeta_set(&m, "Content-Length", len);
+    if (!err)
+        err = commit_file(w, &m, timestamp, ".data");
+    if (err)
+        remove_tmp(w);
+    objmeta_release(&m);
+    return err;
+}
+
+static int write_empty(struct diskfile *df, const struct objmeta *meta,
+                       const char *timestamp, const char *ext)
+{
+    struct diskfile_writer *w;
+    struct objmeta m = {0};
+    int err;
+
+    if (!ondisk_timestamp_valid(timestamp))
+        return -EINVAL;
+    err = diskfile_writer_new(df, -1, &w);
+    if (err)
+        return err;
+    err = build_meta(df, &m, meta, timestamp);
+    if (!err)
+        err = commit_file(w, &m, timestamp, ext);
+    objmeta_release(&m);
+    diskfile_writer_free(w);
+    return err;
+}
+
+int diskfile_delete(struct diskfile *df, const char *timestamp)
+{
+    return write_empty(df, NULL, timestamp, ".ts");
+}
+
+int diskfile_post(struct diskfile *df, const struct objmeta *meta,
+                  const char *timestamp)
+{
+    return write_empty(df, meta, timestamp, ".meta");
+}
