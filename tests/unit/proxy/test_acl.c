@@ -1,0 +1,147 @@
+/* Description: container ACL cleaning, parsing and Referer matching, with
+ * the values and messages of swift.common.middleware.acl (Swift 2.30). */
+#include "proxy/acl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+static void expect_clean(const char *header, const char *value,
+                         const char *want)
+{
+    char *out, *msg;
+
+    assert_int_equal(acl_clean(header, value, &out, &msg), 0);
+    assert_null(msg);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void expect_error(const char *header, const char *value,
+                         const char *want)
+{
+    char *out, *msg;
+
+    assert_int_equal(acl_clean(header, value, &out, &msg), -EINVAL);
+    assert_null(out);
+    assert_string_equal(msg, want);
+    free(msg);
+}
+
+static void test_clean_normalizes(void **state)
+{
+    (void)state;
+    expect_clean("X-Container-Read", "bob, sue", "bob,sue");
+    expect_clean("X-Container-Read", "bob , sue", "bob,sue");
+    expect_clean("X-Container-Read", "bob,,,sue", "bob,sue");
+    expect_clean("X-Container-Read", ".referrer : *", ".r:*");
+    expect_clean("X-Container-Read", ".ref:*.example.com", ".r:.example.com");
+    expect_clean("X-Container-Read", ".r:*, .rlistings", ".r:*,.rlistings");
+    expect_clean("X-Container-Read", ".r: - .bad.com", ".r:-.bad.com");
+    expect_clean("X-Container-Read", ".r:it's", ".r:it's");
+    expect_clean("X-Container-Read", ":x,a:b:c, .r : -*", ":x,a:b:c,.r:-*");
+    expect_clean("X-Container-Read", "", "");
+    expect_clean("X-Container-Write", "test:tester, *:admin",
+                 "test:tester,*:admin");
+    /* \xa0 is whitespace to Python's str.strip() on a WSGI string */
+    expect_clean("X-Container-Read", ".r:\xc3\xa9\xa0", ".r:\xc3\xa9");
+}
+
+static void test_clean_errors(void **state)
+{
+    (void)state;
+    expect_error("X-Container-Write", ".r:*",
+                 "Referrers not allowed in write ACL: '.r:*'");
+    expect_error("x-container-write", "a, .referrer:x",
+                 "Referrers not allowed in write ACL: '.referrer:x'");
+    expect_error("X-Container-Read", ".r:",
+                 "No host/domain value after referrer designation in ACL: "
+                 "'.r:'");
+    expect_error("X-Container-Read", ".r:-",
+                 "No host/domain value after referrer designation in ACL: "
+                 "'.r:-'");
+    expect_error("X-Container-Read", ".r:*.",
+                 "No host/domain value after referrer designation in ACL: "
+                 "'.r:*.'");
+    expect_error("X-Container-Read", ".bogus:x",
+                 "Unknown designator '.bogus' in ACL: '.bogus:x'");
+    expect_error("X-Container-Read", ".rlistings:x",
+                 "Unknown designator '.rlistings' in ACL: '.rlistings:x'");
+    /* repr() quoting and escapes, as Python prints them */
+    expect_error("X-Container-Read", ".x:it's",
+                 "Unknown designator '.x' in ACL: \".x:it's\"");
+    expect_error("X-Container-Read", ".x:\x01\\\xe9\x85\x7f",
+                 "Unknown designator '.x' in ACL: "
+                 "'.x:\\x01\\\\\xc3\xa9\\x85\\x7f'");
+}
+
+static void test_parse(void **state)
+{
+    struct acl acl;
+
+    (void)state;
+    assert_int_equal(acl_parse(".r:*,.rlistings,a%3Ab,test:tester", &acl), 0);
+    assert_int_equal(acl.n_referrers, 1);
+    assert_string_equal(acl.referrers[0], "*");
+    assert_int_equal(acl.n_groups, 3);
+    assert_string_equal(acl.groups[0], ".rlistings");
+    assert_string_equal(acl.groups[1], "a:b");
+    assert_string_equal(acl.groups[2], "test:tester");
+    assert_true(acl_has_group(&acl, "test:tester"));
+    assert_false(acl_has_group(&acl, "test"));
+    acl_release(&acl);
+    assert_int_equal(acl.n_groups, 0);
+    assert_int_equal(acl_parse(NULL, &acl), 0);
+    assert_int_equal(acl.n_groups + acl.n_referrers, 0);
+    acl_release(&acl);
+}
+
+static bool allowed(const char *referrer, const char *acl_string)
+{
+    struct acl acl;
+    bool r;
+
+    assert_int_equal(acl_parse(acl_string, &acl), 0);
+    r = acl_referrer_allowed(referrer, &acl);
+    acl_release(&acl);
+    return r;
+}
+
+static void test_referrer_allowed(void **state)
+{
+    (void)state;
+    assert_true(allowed("http://www.example.com/x", ".r:.example.com"));
+    assert_false(allowed("http://example.com/", ".r:.example.com"));
+    assert_false(allowed("http://thief.example.com",
+                         ".r:.example.com,.r:-thief.example.com"));
+    assert_true(allowed(NULL, ".r:*"));
+    assert_true(allowed("", ".r:*"));
+    assert_true(allowed("bogus", ".r:unknown"));
+    assert_true(allowed("//Host.COM:80/p", ".r:host.com"));
+    assert_false(allowed("http://u:p@Bad.com:8080/", ".r:*,.r:-bad.com"));
+    assert_true(allowed("http://[::1]:80/", ".r:::1"));
+    assert_true(allowed("HTTP://a.b", ".r:a.b"));
+    assert_false(allowed("a.b/c", ".r:a.b"));
+    assert_true(allowed(" http://x.y/", ".r:x.y"));
+    assert_true(allowed("http://x\t.y/", ".r:x.y"));
+    assert_false(allowed("http://x.y/", "x.y"));
+    assert_false(allowed("http://x.y/", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_normalizes),
+        cmocka_unit_test(test_clean_errors),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_referrer_allowed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
