@@ -1262,10 +1262,35 @@ fail:
     return err;
 }
 
+/* A response whose end already sits in the read buffer (no body, or an
+ * unread body that has all arrived) is finished without waiting on the
+ * peer, so its connection can be reused. */
+static void finish_buffered(struct http_client_call *call)
+{
+    struct conn *conn = call->conn;
+
+    while (call->state == CALL_BODY && conn->rpos < conn->rlen) {
+        size_t used = http_parser_execute(&call->parser, &parser_settings,
+                                          conn->rbuf + conn->rpos,
+                                          conn->rlen - conn->rpos);
+        enum http_errno e = HTTP_PARSER_ERRNO(&call->parser);
+
+        conn->rpos += used;
+        if (e == HPE_PAUSED)
+            http_parser_pause(&call->parser, 0);
+        else if (e != HPE_OK)
+            return;
+        if (call->event == EV_DONE)
+            call->state = CALL_DONE;
+    }
+}
+
 void http_client_end(struct http_client_call *call)
 {
     if (!call)
         return;
+    if (call->state == CALL_BODY)
+        finish_buffered(call);
     if (call->state == CALL_DONE && call->keep_alive && !call->no_reuse &&
         call->conn && call->conn->rpos == call->conn->rlen) {
         pool_put(call->client, call->conn);
