@@ -3,12 +3,14 @@
  * swift/common/middleware/acl.py byte for byte, including its habits on
  * Python 3 WSGI strings (one character per byte, Latin-1): strip() also
  * removes \x1c-\x1f, \x85 and \xa0, and error messages quote with
- * Python's repr(). Who may do what with an ACL is tempauth.c's business.
+ * Python's repr(). Account ACLs (version 2, JSON) are read with jansson.
+ * Who may do what with an ACL is tempauth.c's business.
  */
 #include "proxy/acl.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,4 +377,166 @@ bool acl_referrer_allowed(const char *referrer, const struct acl *acl)
     }
     free(rhost);
     return allow;
+}
+
+static const char *const account_keys[] = {"admin", "read-write", "read-only"};
+
+/* Whether 'doc' is a tempauth account ACL: 0, or -EINVAL with the
+ * malloc'ed reason in *reason, or -ENOMEM. */
+static int account_acl_error(json_t *doc, char **reason)
+{
+    const char *key;
+    json_t *v, *el;
+    char *q;
+    size_t i, j;
+    int n = 0;
+
+    json_object_foreach(doc, key, v)
+    {
+        for (i = 0; i < 3 && strcmp(key, account_keys[i]); i++)
+            ;
+        if (i < 3)
+            continue;
+        v = json_string(key);
+        q = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+        json_decref(v);
+        n = q ? asprintf(reason, "Key %s not recognized", q) : -1;
+        free(q);
+        goto out;
+    }
+    for (i = 0; i < 3; i++) {
+        v = json_object_get(doc, account_keys[i]);
+        if (!v)
+            continue;
+        if (!json_is_array(v)) {
+            n = asprintf(reason, "Value for key \"%s\" must be a list",
+                         account_keys[i]);
+            goto out;
+        }
+        json_array_foreach(v, j, el)
+        {
+            if (json_is_string(el))
+                continue;
+            n = asprintf(reason, "Elements of \"%s\" list must be strings",
+                         account_keys[i]);
+            goto out;
+        }
+    }
+    return 0;
+out:
+    if (n < 0) {
+        *reason = NULL;
+        return -ENOMEM;
+    }
+    return -EINVAL;
+}
+
+/* Latin-1 (the WSGI string) to UTF-8 (the body swob sends). */
+static char *latin1_to_utf8(const char *s)
+{
+    char *u = malloc(2 * strlen(s) + 1), *p = u;
+
+    if (!u)
+        return NULL;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch < 0x80) {
+            *p++ = (char)ch;
+        } else {
+            *p++ = (char)(0xc0 | ch >> 6);
+            *p++ = (char)(0x80 | (ch & 0x3f));
+        }
+    }
+    *p = '\0';
+    return u;
+}
+
+int acl_account_check(const char *value, char **message)
+{
+    char *reason = NULL, *input = NULL;
+    size_t len = strlen(value);
+    json_t *doc;
+    int err;
+
+    *message = NULL;
+    if (!len) /* an empty header clears the ACL */
+        return 0;
+    doc = json_loads(value, JSON_DECODE_ANY, NULL);
+    if (json_is_object(doc)) {
+        err = account_acl_error(doc, &reason);
+    } else {
+        err = -ENOMEM;
+        reason = malloc(4 * len + 32);
+        if (reason) {
+            strcpy(
+                py_repr(stpcpy(reason, "Syntax error in input ("), value, len),
+                ")");
+            err = -EINVAL;
+        }
+    }
+    json_decref(doc);
+    if (err != -EINVAL)
+        return err;
+    input = latin1_to_utf8(value);
+    if (!input ||
+        asprintf(message, "X-Account-Access-Control invalid: %s\n\nInput: %s\n",
+                 reason, input) < 0) {
+        *message = NULL;
+        err = -ENOMEM;
+    }
+    free(reason);
+    free(input);
+    return err;
+}
+
+/* Whether the JSON list 'members' names one of the comma-separated
+ * 'groups'. */
+static bool names_any(json_t *members, const char *groups)
+{
+    json_t *el;
+    size_t i;
+
+    json_array_foreach(members, i, el)
+    {
+        const char *m = json_string_value(el), *g = groups;
+        size_t mlen;
+
+        if (!m)
+            continue;
+        mlen = strlen(m);
+        for (;;) {
+            const char *comma = strchr(g, ',');
+            size_t glen = comma ? (size_t)(comma - g) : strlen(g);
+
+            if (glen == mlen && !memcmp(g, m, mlen))
+                return true;
+            if (!comma)
+                break;
+            g = comma + 1;
+        }
+    }
+    return false;
+}
+
+unsigned int acl_account_match(const char *stored, const char *groups)
+{
+    static const unsigned int levels[] = {
+        ACL_ACCOUNT_ADMIN, ACL_ACCOUNT_READ_WRITE, ACL_ACCOUNT_READ_ONLY};
+    unsigned int mask = 0;
+    json_t *doc, *v;
+    size_t i;
+
+    if (!stored || !*stored)
+        return 0;
+    doc = json_loads(stored, JSON_DECODE_ANY, NULL);
+    if (json_is_object(doc)) {
+        for (i = 0; i < 3; i++) {
+            v = json_object_get(doc, account_keys[i]);
+            if (json_is_array(v) && names_any(v, groups ? groups : ""))
+                mask |= levels[i];
+        }
+    }
+    json_decref(doc);
+    return mask;
 }

@@ -43,4 +43,24 @@ bool acl_has_group(const struct acl *acl, const char *group);
  * absent) passes the referrer designations, applied in order. */
 bool acl_referrer_allowed(const char *referrer, const struct acl *acl);
 
+/* Account ACLs: X-Account-Access-Control, version 2 (JSON), as tempauth
+ * reads them: {"admin": [...], "read-write": [...], "read-only": [...]}
+ * lists of groups. */
+enum acl_account_level {
+    ACL_ACCOUNT_ADMIN = 1 << 0,
+    ACL_ACCOUNT_READ_WRITE = 1 << 1,
+    ACL_ACCOUNT_READ_ONLY = 1 << 2,
+};
+
+/* tempauth's extract_acl_and_report_errors(): 0 when 'value' (the header
+ * a client sent) is a valid account ACL; -EINVAL with *message set to the
+ * malloc'ed 400 body ("X-Account-Access-Control invalid: Key \"foo\" not
+ * recognized\n\nInput: ...\n"); or -ENOMEM. */
+int acl_account_check(const char *value, char **message);
+
+/* The levels of the stored account ACL 'stored' (NULL: none) that any of
+ * the comma-separated 'groups' holds, as a mask of acl_account_level; 0
+ * when the ACL is absent, invalid or names none of them. */
+unsigned int acl_account_match(const char *stored, const char *groups);
+
 #endif

@@ -3,6 +3,7 @@
 #include "proxy/acl.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,53 @@ static void test_referrer_allowed(void **state)
     assert_false(allowed("http://x.y/", NULL));
 }
 
+static void expect_account_error(const char *value, const char *reason)
+{
+    char *msg, want[512];
+
+    snprintf(want, sizeof(want),
+             "X-Account-Access-Control invalid: %s\n\nInput: %s\n", reason,
+             value);
+    assert_int_equal(acl_account_check(value, &msg), -EINVAL);
+    assert_string_equal(msg, want);
+    free(msg);
+}
+
+/* Reasons from tempauth's extract_acl_and_report_errors(). */
+static void test_account_acl_check(void **state)
+{
+    char *msg;
+
+    (void)state;
+    assert_int_equal(acl_account_check("", &msg), 0);
+    assert_int_equal(acl_account_check("{\"admin\":[\"a:b\"]}", &msg), 0);
+    assert_null(msg);
+    expect_account_error("{\"admin\":[\"x\"]",
+                         "Syntax error in input ('{\"admin\":[\"x\"]')");
+    expect_account_error("[1]", "Syntax error in input ('[1]')");
+    expect_account_error("{\"foo\":[]}", "Key \"foo\" not recognized");
+    expect_account_error("{\"admin\":\"x\"}",
+                         "Value for key \"admin\" must be a list");
+    expect_account_error("{\"read-only\":[1]}",
+                         "Elements of \"read-only\" list must be strings");
+}
+
+static void test_account_acl_match(void **state)
+{
+    const char *stored = "{\"admin\":[\"a:admin\"],\"read-write\":[\"b\"],"
+                         "\"read-only\":[\"b\",\"c:u\"]}";
+
+    (void)state;
+    assert_int_equal(acl_account_match(stored, "a,a:admin"), ACL_ACCOUNT_ADMIN);
+    assert_int_equal(acl_account_match(stored, "b,b:u"),
+                     ACL_ACCOUNT_READ_WRITE | ACL_ACCOUNT_READ_ONLY);
+    assert_int_equal(acl_account_match(stored, "c,c:u"), ACL_ACCOUNT_READ_ONLY);
+    assert_int_equal(acl_account_match(stored, "c"), 0);
+    assert_int_equal(acl_account_match(stored, NULL), 0);
+    assert_int_equal(acl_account_match(NULL, "a:admin"), 0);
+    assert_int_equal(acl_account_match("{bad", "a:admin"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +190,8 @@ int main(void)
         cmocka_unit_test(test_clean_errors),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_referrer_allowed),
+        cmocka_unit_test(test_account_acl_check),
+        cmocka_unit_test(test_account_acl_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
