@@ -26,8 +26,7 @@ bool devices_is_mount(const char *path)
 
     if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode))
         return false;
-    if (snprintf(parent, sizeof(parent), "%s/..", path) >=
-        (int)sizeof(parent))
+    if (snprintf(parent, sizeof(parent), "%s/..", path) >= (int)sizeof(parent))
         return false;
     if (stat(parent, &pst) == -1)
         return false;

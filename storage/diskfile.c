@@ -48,11 +48,11 @@
 #include <unistd.h>
 
 struct diskfile {
-    char *dev_path;    /* <devices>/<dev> */
-    char *part_dir;    /* .../objects/<part> */
-    char *suffix_dir;  /* .../<suffix> */
-    char *hash_dir;    /* .../<hash> */
-    char *name;        /* /a/c/o, or NULL when known only by hash */
+    char *dev_path;   /* <devices>/<dev> */
+    char *part_dir;   /* .../objects/<part> */
+    char *suffix_dir; /* .../<suffix> */
+    char *hash_dir;   /* .../<hash> */
+    char *name;       /* /a/c/o, or NULL when known only by hash */
     bool mount_check;
     char hash[33];
     char suffix[4];
@@ -150,8 +150,7 @@ static int make(const struct diskfile_conf *conf, const char *dev,
     else if (asprintf(&df->part_dir, "%s/objects/%" PRIu32, df->dev_path,
                       part) < 0)
         df->part_dir = NULL;
-    else if (asprintf(&df->suffix_dir, "%s/%s", df->part_dir, df->suffix) <
-             0)
+    else if (asprintf(&df->suffix_dir, "%s/%s", df->part_dir, df->suffix) < 0)
         df->suffix_dir = NULL;
     else if (asprintf(&df->hash_dir, "%s/%s", df->suffix_dir, hash) < 0)
         df->hash_dir = NULL;
@@ -189,8 +188,7 @@ int diskfile_new(const struct diskfile_conf *conf, const char *dev,
     err = make(conf, dev, part, hex, out);
     if (err)
         return err;
-    if (asprintf(&(*out)->name, "/%s/%s/%s", account, container, object) <
-        0) {
+    if (asprintf(&(*out)->name, "/%s/%s/%s", account, container, object) < 0) {
         (*out)->name = NULL;
         diskfile_free(*out);
         *out = NULL;
@@ -274,8 +272,8 @@ int diskfile_quarantine(struct diskfile *df)
 
         if (lstat(target, &st) == -1 && errno == ENOENT)
             break;
-        if (snprintf(target, sizeof(target), "%s/%s-%08lx%08lx", qdir,
-                     df->hash, random(), random()) >= (int)sizeof(target))
+        if (snprintf(target, sizeof(target), "%s/%s-%08lx%08lx", qdir, df->hash,
+                     random(), random()) >= (int)sizeof(target))
             return -ENAMETOOLONG;
     }
     if (diskfile_io->rename(df->hash_dir, target) == -1)
@@ -285,8 +283,8 @@ int diskfile_quarantine(struct diskfile *df)
 
 /* ---- open for read ---- */
 
-static int read_meta_file(const char *dir, const char *name,
-                          struct objmeta *m, int *fd_out, uint64_t *len)
+static int read_meta_file(const char *dir, const char *name, struct objmeta *m,
+                          int *fd_out, uint64_t *len)
 {
     char path[PATH_MAX];
     int fd, err;
@@ -374,8 +372,8 @@ static int load_current(struct diskfile *df, const struct ondisk_listing *l)
         err = 0;
         goto out;
     }
-    err = read_meta_file(df->hash_dir, l->files[l->st.meta].name, &mmeta,
-                         NULL, NULL);
+    err = read_meta_file(df->hash_dir, l->files[l->st.meta].name, &mmeta, NULL,
+                         NULL);
     if (err)
         goto out;
     memcpy(df->meta_ts, l->files[l->st.meta].ts, ONDISK_TS_SIZE);
@@ -426,8 +424,7 @@ out:
 
 /* ---- read ---- */
 
-ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len,
-                       uint64_t off)
+ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len, uint64_t off)
 {
     ssize_t n;
 
@@ -493,8 +490,7 @@ static int verify_end(struct diskfile_reader *r)
     return -EUCLEAN;
 }
 
-ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf,
-                             size_t cap)
+ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf, size_t cap)
 {
     ssize_t n;
 

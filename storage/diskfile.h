@@ -106,8 +106,7 @@ int diskfile_reader_new(struct diskfile *df, uint64_t off, uint64_t len,
 /* Reads the next bytes into 'buf'. Returns the count, 0 at the end, or
  * -errno; -EUCLEAN instead of the final 0 when the MD5 of a whole-object
  * read does not match the ETag (the object is then quarantined). */
-ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf,
-                             size_t cap);
+ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf, size_t cap);
 void diskfile_reader_free(struct diskfile_reader *r); /* NULL is fine */
 
 /* Starts a PUT: creates a temp file in <dev>/tmp. When 'size' >= 0 the

@@ -15,8 +15,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static int sys_fsetxattr(int fd, const char *name, const void *val,
-                         size_t len, int flags)
+static int sys_fsetxattr(int fd, const char *name, const void *val, size_t len,
+                         int flags)
 {
     return fsetxattr(fd, name, val, len, flags);
 }

@@ -61,8 +61,7 @@ static char *dupn(const char *s, size_t len)
     return d;
 }
 
-static ssize_t find_index(const struct objmeta *m, const char *key,
-                          size_t klen)
+static ssize_t find_index(const struct objmeta *m, const char *key, size_t klen)
 {
     for (size_t i = 0; i < m->n; i++)
         if (m->items[i].klen == klen &&
@@ -89,8 +88,7 @@ int objmeta_setn(struct objmeta *m, const char *key, size_t klen,
     }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
-        struct objmeta_item *items =
-            realloc(m->items, cap * sizeof(*items));
+        struct objmeta_item *items = realloc(m->items, cap * sizeof(*items));
 
         if (!items) {
             free(v);
@@ -215,8 +213,7 @@ static uint64_t get_le(const unsigned char *p, int nbytes)
     return v;
 }
 
-int objmeta_encode(const struct objmeta *m, unsigned char **out,
-                   size_t *len)
+int objmeta_encode(const struct objmeta *m, unsigned char **out, size_t *len)
 {
     size_t total = HDR_LEN + varint_len(m->n) + SUM_LEN;
     unsigned char *buf, *p;

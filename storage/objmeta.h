@@ -61,8 +61,7 @@ int objmeta_copy(struct objmeta *dst, const struct objmeta *src);
 
 /* Encodes 'm' into a malloc()ed buffer the caller frees. Returns 0,
  * -E2BIG above OBJMETA_MAX_ENCODED, or -ENOMEM. */
-int objmeta_encode(const struct objmeta *m, unsigned char **out,
-                   size_t *len);
+int objmeta_encode(const struct objmeta *m, unsigned char **out, size_t *len);
 
 /* Decodes 'len' bytes into 'm' (which it first releases). Returns 0,
  * -EINVAL for anything but a well-formed encoding whose checksum holds

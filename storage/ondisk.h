@@ -54,11 +54,11 @@ void ondisk_classify(struct ondisk_file *files, size_t n,
 
 /* A hash directory's files, classified. */
 struct ondisk_listing {
-    char **names;              /* every entry but . and .., sorted */
+    char **names; /* every entry but . and .., sorted */
     size_t n_names;
     struct ondisk_file *files; /* the entries that parse, sorted by name */
     size_t n;
-    struct ondisk_state st;    /* indexes into 'files' */
+    struct ondisk_state st; /* indexes into 'files' */
 };
 
 /* Lists and classifies 'hash_dir'. With 'cleanup', unlinks the obsolete

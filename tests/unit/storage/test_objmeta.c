@@ -77,8 +77,8 @@ static void max_swift_meta(struct objmeta *m)
     name[13 + 1024] = '\0';
     assert_int_equal(objmeta_set(m, "name", name), 0);
     assert_int_equal(objmeta_set(m, "Content-Type", "application/x-kura"), 0);
-    assert_int_equal(objmeta_set(m, "ETag",
-                                 "d41d8cd98f00b204e9800998ecf8427e"), 0);
+    assert_int_equal(objmeta_set(m, "ETag", "d41d8cd98f00b204e9800998ecf8427e"),
+                     0);
     assert_int_equal(objmeta_set(m, "Content-Length", "0"), 0);
     assert_int_equal(objmeta_set(m, "X-Timestamp", "1700000000.00000"), 0);
     assert_int_equal(objmeta_set(m, "X-Delete-At", "1800000000"), 0);
@@ -196,13 +196,27 @@ static void test_decode_rejects_bad_structure_with_good_checksum(void **state)
         const char *body;
         size_t len;
     } bad[] = {
-        {"\x01\x05" "ab", 4},                      /* key longer than data */
-        {"\x01\x01" "a\x05" "b", 5},               /* value longer */
-        {"\x02\x01" "a\x01" "b", 5},               /* count too big */
-        {"\x01\x01" "a\x01" "bX", 6},              /* trailing byte */
-        {"\xff\xff\xff\xff\x0f", 5},               /* over-long varint */
-        {"\x02\x01" "a\x00\x01" "A\x00", 7},       /* duplicate key */
-        {"\x80", 1},                               /* cut varint */
+        {"\x01\x05"
+         "ab",
+         4}, /* key longer than data */
+        {"\x01\x01"
+         "a\x05"
+         "b",
+         5}, /* value longer */
+        {"\x02\x01"
+         "a\x01"
+         "b",
+         5}, /* count too big */
+        {"\x01\x01"
+         "a\x01"
+         "bX",
+         6},                         /* trailing byte */
+        {"\xff\xff\xff\xff\x0f", 5}, /* over-long varint */
+        {"\x02\x01"
+         "a\x00\x01"
+         "A\x00",
+         7},         /* duplicate key */
+        {"\x80", 1}, /* cut varint */
     };
     unsigned char buf[64];
     struct objmeta m = {0};
@@ -214,8 +228,12 @@ static void test_decode_rejects_bad_structure_with_good_checksum(void **state)
         assert_int_equal(objmeta_decode(&m, buf, len), -EINVAL);
     }
     /* and the well-formed neighbour is accepted */
-    assert_int_equal(objmeta_decode(&m, buf, frame(buf, "\x01\x01" "a\x01" "b",
-                                                    5)),
+    assert_int_equal(objmeta_decode(&m, buf,
+                                    frame(buf,
+                                          "\x01\x01"
+                                          "a\x01"
+                                          "b",
+                                          5)),
                      0);
     assert_string_equal(objmeta_get(&m, "a"), "b");
     objmeta_release(&m);
@@ -256,8 +274,8 @@ static void test_small_metadata_lives_in_the_xattr(void **state)
     int fd = open_file("small", "hello"), kind;
 
     (void)state;
-    assert_int_equal(objmeta_set(&m, "ETag", "5d41402abc4b2a76b9719d911017c592"),
-                     0);
+    assert_int_equal(
+        objmeta_set(&m, "ETag", "5d41402abc4b2a76b9719d911017c592"), 0);
     assert_int_equal(objmeta_write_fd(fd, &m, 5), 0);
     read_xattr_kind(fd, &kind, &xlen);
     assert_int_equal(kind, 0);
@@ -384,7 +402,8 @@ int main(void)
         cmocka_unit_test(test_decode_rejects_bad_structure_with_good_checksum),
         cmocka_unit_test(test_decode_random_garbage),
         cmocka_unit_test(test_small_metadata_lives_in_the_xattr),
-        cmocka_unit_test(test_max_swift_metadata_spills_and_round_trips_on_ext4),
+        cmocka_unit_test(
+            test_max_swift_metadata_spills_and_round_trips_on_ext4),
         cmocka_unit_test(test_xattr_full_falls_back_to_spill),
         cmocka_unit_test(test_read_rejects_missing_and_corrupt),
     };

@@ -88,52 +88,51 @@ static void test_timestamps_and_names(void **state)
 static void test_rules(void **state)
 {
     (void)state;
-    {   /* nothing */
+    { /* nothing */
         const char *n[] = {NULL};
         struct expect e = {0};
         check(n, &e);
     }
-    {   /* newest .data wins */
+    { /* newest .data wins */
         const char *n[] = {T1 ".data", T3 ".data", T2 ".data", NULL};
-        struct expect e = {T3 ".data", NULL, NULL,
-                           {T1 ".data", T2 ".data", NULL}};
+        struct expect e = {
+            T3 ".data", NULL, NULL, {T1 ".data", T2 ".data", NULL}};
         check(n, &e);
     }
-    {   /* a newer .meta rides on the .data, older ones are obsolete */
+    { /* a newer .meta rides on the .data, older ones are obsolete */
         const char *n[] = {T2 ".data", T1 ".meta", T3 ".meta", T4 ".meta",
                            NULL};
-        struct expect e = {T2 ".data", NULL, T4 ".meta",
-                           {T1 ".meta", T3 ".meta", NULL}};
+        struct expect e = {
+            T2 ".data", NULL, T4 ".meta", {T1 ".meta", T3 ".meta", NULL}};
         check(n, &e);
     }
-    {   /* a .ts newer than the .data deletes it */
+    { /* a .ts newer than the .data deletes it */
         const char *n[] = {T1 ".data", T2 ".meta", T3 ".ts", NULL};
-        struct expect e = {NULL, T3 ".ts", NULL,
-                           {T1 ".data", T2 ".meta", NULL}};
+        struct expect e = {
+            NULL, T3 ".ts", NULL, {T1 ".data", T2 ".meta", NULL}};
         check(n, &e);
     }
-    {   /* a .data newer than the .ts resurrects; the offset counts */
+    { /* a .data newer than the .ts resurrects; the offset counts */
         const char *n[] = {T2 ".ts", T2O ".data", T1 ".ts", NULL};
-        struct expect e = {T2O ".data", NULL, NULL,
-                           {T2 ".ts", T1 ".ts", NULL}};
+        struct expect e = {T2O ".data", NULL, NULL, {T2 ".ts", T1 ".ts", NULL}};
         check(n, &e);
     }
-    {   /* a .data at the tombstone's timestamp loses */
+    { /* a .data at the tombstone's timestamp loses */
         const char *n[] = {T2 ".ts", T2 ".data", NULL};
         struct expect e = {NULL, T2 ".ts", NULL, {T2 ".data", NULL}};
         check(n, &e);
     }
-    {   /* a .meta newer than a .ts without .data: kept, not reported */
+    { /* a .meta newer than a .ts without .data: kept, not reported */
         const char *n[] = {T1 ".data", T2 ".ts", T3 ".meta", NULL};
         struct expect e = {NULL, T2 ".ts", NULL, {T1 ".data", NULL}};
         check(n, &e);
     }
-    {   /* .meta alone */
+    { /* .meta alone */
         const char *n[] = {T3 ".meta", T1 ".meta", NULL};
         struct expect e = {NULL, NULL, NULL, {T1 ".meta", NULL}};
         check(n, &e);
     }
-    {   /* .meta at the .data's timestamp is obsolete */
+    { /* .meta at the .data's timestamp is obsolete */
         const char *n[] = {T2 ".data", T2 ".meta", NULL};
         struct expect e = {T2 ".data", NULL, NULL, {T2 ".meta", NULL}};
         check(n, &e);

@@ -113,8 +113,7 @@ static void test_missing_partition_is_empty(void **state)
 static void test_hash_matches_the_definition(void **state)
 {
     struct suffix_hashes sh = {0};
-    const char *expect_in = H1 "/" T1 ".data/" T2 ".meta\n"
-                            H2 "/" T1 ".ts\n";
+    const char *expect_in = H1 "/" T1 ".data/" T2 ".meta\n" H2 "/" T1 ".ts\n";
 
     (void)state;
     put_file(part, H2, T1 ".ts");
@@ -256,7 +255,7 @@ static void test_bad_or_stale_cache_is_rebuilt(void **state)
     /* a well-formed cache from another boot (say, before a power cut lost
      * hashes.invalid) is thrown away too */
     len = read_cache(buf, sizeof(buf));
-    buf[8] ^= 1;          /* boot id */
+    buf[8] ^= 1;           /* boot id */
     buf[len - 8 - 8] ^= 1; /* and a wrong hash to notice its use */
     sum = XXH3_64bits(buf, len - 8);
     for (int i = 0; i < 8; i++)
@@ -277,10 +276,10 @@ static void test_bad_or_stale_cache_is_rebuilt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_missing_partition_is_empty,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hash_matches_the_definition,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_partition_is_empty, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hash_matches_the_definition, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_same_files_same_hash_anywhere,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_cached_until_invalidated, setup,
