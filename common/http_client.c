@@ -38,7 +38,8 @@
 #include <unistd.h>
 
 #define RBUF_SIZE (16 * 1024)
-#define MULTI_STACK 8 /* send_multi's calls without a malloc() */
+#define MULTI_STACK 8  /* send_multi's calls without a malloc() */
+#define MAX_INTERIM 16 /* 1xx responses before the final one */
 #define PEER_BUCKETS 64
 
 struct peer;
@@ -117,6 +118,9 @@ struct http_client_call {
     struct hdr *hdrs;
     size_t n_hdrs, hdrs_cap;
     enum { CB_NONE, CB_FIELD, CB_VALUE } last_cb;
+    bool in_trailers; /* counted against the limits, not kept: header
+                       * values handed out must not move */
+    int n_interim;
 };
 
 /* ---- time and waiting ---- */
@@ -479,6 +483,7 @@ static int on_message_begin(http_parser *p)
     call->hlen = 0;
     call->n_hdrs = 0;
     call->last_cb = CB_NONE;
+    call->in_trailers = false;
     call->header_bytes = call->line_bytes = 0;
     return 0;
 }
@@ -535,6 +540,12 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     struct http_client_call *call = p->data;
     int err = 0;
 
+    if (call->in_trailers) {
+        if (call->last_cb != CB_FIELD)
+            call->line_bytes = 0;
+        call->last_cb = CB_FIELD;
+        return charge(call, len);
+    }
     if (call->last_cb != CB_FIELD) {
         if (call->last_cb == CB_VALUE)
             err = end_header(call);
@@ -561,6 +572,10 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 
     if (charge(call, len))
         return -1;
+    if (call->in_trailers) {
+        call->last_cb = CB_VALUE;
+        return 0;
+    }
     if (call->last_cb == CB_FIELD) {
         if (hbuf_append(call, &nul, 1))
             goto nomem;
@@ -584,6 +599,7 @@ static int on_headers_complete(http_parser *p)
         return -1;
     }
     call->last_cb = CB_NONE;
+    call->in_trailers = true;
     if (p->status_code < 100 || p->status_code > 599 || p->status_code == 101 ||
         p->http_major != 1) {
         call->limit_err = -EPROTO;
@@ -616,6 +632,10 @@ static int on_message_complete(http_parser *p)
     struct http_client_call *call = p->data;
 
     if (p->status_code < 200) {
+        if (++call->n_interim > MAX_INTERIM) {
+            call->limit_err = -EPROTO;
+            return -1;
+        }
         call->event = EV_INTERIM;
     } else {
         call->event = EV_DONE;
@@ -759,6 +779,11 @@ static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 
 static int build_head(const struct http_client_req *req, struct sbuf *sb)
 {
+    /* the body's framing is ours: a second one would desynchronise the
+     * connection */
+    if (has_header(req, "Content-Length") ||
+        has_header(req, "Transfer-Encoding") || has_header(req, "Expect"))
+        return -EINVAL;
     if (!header_ok(req->method) || !header_ok(req->path) ||
         strchr(req->method, ' ') || strchr(req->path, ' ') ||
         req->path[0] != '/')

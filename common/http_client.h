@@ -102,11 +102,12 @@ int http_client_new(const struct http_client_conf *conf,
 void http_client_free(struct http_client *c);
 
 /* Sends the request line and headers (Host, Content-Length or
- * Transfer-Encoding and Expect are added from 'req'; the caller's headers
- * go out as given) and a buffer body unless 'req' expects 100-continue.
- * Reuses an idle pooled connection to the peer when there is one. On
- * success returns 0 and sets *out to a call the caller ends with
- * http_client_end(); on failure returns -errno and sets *out to NULL. */
+ * Transfer-Encoding and Expect are added from 'req' and are -EINVAL in
+ * 'req->headers'; the caller's headers go out as given) and a buffer body
+ * unless 'req' expects 100-continue. Reuses an idle pooled connection to the
+ * peer when there is one. On success returns 0 and sets *out to a call the
+ * caller ends with http_client_end(); on failure returns -errno and sets *out
+ * to NULL. */
 int http_client_start(struct http_client *c, const struct http_client_req *req,
                       struct http_client_call **out);
 
@@ -135,7 +136,8 @@ size_t http_client_send_multi(struct http_client_call **calls, size_t n,
  * were sent. Returns 0 or -errno. */
 int http_client_send_end(struct http_client_call *call);
 
-/* Reads the response's status line and headers, skipping 1xx responses.
+/* Reads the response's status line and headers, skipping 1xx responses
+ * (at most 16, then -EPROTO).
  * Returns the status (200..599) or -errno. A pooled connection that turns
  * out to be closed by the peer before any byte of the response arrived is
  * replaced by a fresh one and the request sent again, once, when the
@@ -157,7 +159,8 @@ struct http_header http_client_header_at(const struct http_client_call *call,
                                          size_t i);
 
 /* Reads the next piece of the body (Content-Length, chunked or until the
- * peer closes; none for HEAD, 1xx, 204 and 304). Returns 0 and points *data
+ * peer closes; none for HEAD, 1xx, 204 and 304; chunked trailers are read
+ * and dropped). Returns 0 and points *data
  * at *len bytes that stay valid until the next call on 'call'; *len is 0
  * at the end of the body. Returns -errno on failure. */
 int http_client_read(struct http_client_call *call, const void **data,

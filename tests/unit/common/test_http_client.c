@@ -698,6 +698,12 @@ static void test_connect_refused(void **state)
     req.host = "127.0.0.1";
     req.path = "/a b"; /* unquoted */
     assert_int_equal(http_client_start(c, &req, &call), -EINVAL);
+    req.path = "/a";
+    req.headers = (struct http_header[]){{"content-length", "5"}};
+    req.n_headers = 1; /* the framing is the client's */
+    assert_int_equal(http_client_start(c, &req, &call), -EINVAL);
+    req.headers = (struct http_header[]){{"X-Evil", "a\r\nX-Injected: 1"}};
+    assert_int_equal(http_client_start(c, &req, &call), -EINVAL);
     http_client_free(c);
 }
 
@@ -732,6 +738,53 @@ static void test_malformed_status_line(void **state)
     expect_raw("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", -EPROTO);
     expect_raw("HTTP/1.1 099 Low\r\n\r\n", -EPROTO);
     expect_raw("HTTP/1.1 101 Switching Protocols\r\n\r\n", -EPROTO);
+    /* both framings at once: a response-splitting attempt */
+    expect_raw("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+               -EPROTO);
+}
+
+/* Trailers are read and dropped; the headers stay as they were. */
+static void test_chunked_trailers_dropped(void **state)
+{
+    struct srv *s = srv_start(h_raw);
+    struct http_client *c = client_new(1000);
+    struct http_client_req req = get_req(s, "/a");
+    struct http_client_call *call;
+    const char *etag;
+    char *body;
+    size_t len;
+
+    (void)state;
+    raw_response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                   "Etag: abc\r\n\r\n3\r\nxyz\r\n0\r\n"
+                   "X-Trailer: t\r\nEtag: def\r\n\r\n";
+    assert_int_equal(http_client_request(c, &req, &call), 200);
+    etag = http_client_header(call, "ETag");
+    assert_int_equal(http_client_read_all(call, 100, &body, &len), 0);
+    assert_string_equal(body, "xyz");
+    assert_string_equal(etag, "abc");
+    assert_null(http_client_header(call, "X-Trailer"));
+    free(body);
+    http_client_end(call);
+    get_expect(c, s, "xyz");
+    assert_int_equal(s->n_conns, 1);
+    http_client_free(c);
+    srv_stop(s);
+}
+
+/* An endless stream of 1xx responses is not a response. */
+static void test_interim_flood_rejected(void **state)
+{
+    char *r = malloc(4096);
+
+    (void)state;
+    r[0] = '\0';
+    for (int i = 0; i < 17; i++)
+        strcat(r, "HTTP/1.1 100 Continue\r\n\r\n");
+    strcat(r, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    expect_raw(r, -EPROTO);
+    free(r);
 }
 
 /* A 200 with 'count' headers "X-H<i>: v". */
@@ -1042,6 +1095,8 @@ int main(void)
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_malformed_status_line),
         cmocka_unit_test(test_oversized_headers_rejected),
+        cmocka_unit_test(test_chunked_trailers_dropped),
+        cmocka_unit_test(test_interim_flood_rejected),
         cmocka_unit_test(test_head_has_no_body),
         cmocka_unit_test(test_no_body_statuses_and_interim),
         cmocka_unit_test(test_body_until_close_not_pooled),
