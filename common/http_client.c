@@ -666,6 +666,27 @@ static int parser_err(struct http_client_call *call)
     return -EPROTO;
 }
 
+/* Runs the parser over the buffered bytes until they are used up or it
+ * reports an event. */
+static int parse_buffered(struct http_client_call *call)
+{
+    struct conn *conn = call->conn;
+    size_t used;
+    enum http_errno e;
+
+    call->event = EV_NONE;
+    used =
+        http_parser_execute(&call->parser, &parser_settings,
+                            conn->rbuf + conn->rpos, conn->rlen - conn->rpos);
+    e = HTTP_PARSER_ERRNO(&call->parser);
+    conn->rpos += used;
+    if (e == HPE_PAUSED)
+        http_parser_pause(&call->parser, 0);
+    else if (e != HPE_OK)
+        return parser_err(call);
+    return 0;
+}
+
 /* Runs the parser until it reports one event, reading from the peer as
  * needed. */
 static int next_event(struct http_client_call *call)
@@ -677,18 +698,10 @@ static int next_event(struct http_client_call *call)
         ssize_t n;
 
         if (conn->rpos < conn->rlen) {
-            size_t used = http_parser_execute(&call->parser, &parser_settings,
-                                              conn->rbuf + conn->rpos,
-                                              conn->rlen - conn->rpos);
-            enum http_errno e = HTTP_PARSER_ERRNO(&call->parser);
+            int err = parse_buffered(call);
 
-            conn->rpos += used;
-            if (e == HPE_PAUSED)
-                http_parser_pause(&call->parser, 0);
-            else if (e != HPE_OK)
-                return parser_err(call);
-            if (call->event != EV_NONE)
-                return 0;
+            if (err || call->event != EV_NONE)
+                return err;
             continue;
         }
         n = conn_read(conn, call->node_timeout_ms);
@@ -1022,9 +1035,11 @@ static int piece_init(struct http_client_call *call, struct piece *pc,
 {
     pc->first = pc->iovcnt = 0;
     pc->deadline = now_ms() + call->node_timeout_ms;
+    if (call->err)
+        return call->err;
     if (call->state != CALL_SENDING || call->expect ||
         call->body_mode == HTTP_CLIENT_BODY_NONE)
-        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+        return -EINVAL;
     if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
         if (len > call->to_send)
             return call_fail(call, -EINVAL);
@@ -1073,8 +1088,51 @@ static int piece_write(struct http_client_call *call, struct piece *pc)
     return 0;
 }
 
+/* The peer sent something while we send the body: reads what is there
+ * without waiting. Returns 1 when a final response's headers are in (the
+ * server answered early: 413, 507, 422...), 0 to keep sending (nothing
+ * yet, part of a response, a 1xx), or -errno (-EPIPE: closed). */
+static int peek_response(struct http_client_call *call)
+{
+    struct conn *conn = call->conn;
+
+    for (;;) {
+        int err;
+
+        if (conn->rpos == conn->rlen) {
+            ssize_t n;
+
+            conn->rpos = conn->rlen = 0;
+            n = recv(conn->fd, conn->rbuf, sizeof(conn->rbuf), MSG_DONTWAIT);
+            if (n == 0)
+                return -EPIPE;
+            if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+            conn->rlen = n;
+            call->got_bytes = true;
+        }
+        err = parse_buffered(call);
+        if (err)
+            return err;
+        if (call->event == EV_HEADERS)
+            return 1;
+        if (call->event != EV_NONE && call->event != EV_INTERIM)
+            return -EPROTO;
+    }
+}
+
+/* A final response arrived mid-body: the call stops sending and keeps the
+ * response for http_client_response(); the connection is not reused. */
+static int answered_early(struct http_client_call *call)
+{
+    call->state = CALL_BODY;
+    call->no_reuse = true;
+    call->err = -ECONNABORTED;
+    return call->err;
+}
+
 /* Writes each call's piece as its socket takes it, until all are written
- * or have failed. Returns how many are still pending (0). */
+ * or have failed. */
 static void pieces_write(struct http_client_call **calls, struct piece *pcs,
                          struct pollfd *pfds, size_t n)
 {
@@ -1097,8 +1155,8 @@ static void pieces_write(struct http_client_call **calls, struct piece *pcs,
             }
             if (!pc->iovcnt)
                 continue;
-            pfds[i] =
-                (struct pollfd){.fd = calls[i]->conn->fd, .events = POLLOUT};
+            pfds[i] = (struct pollfd){.fd = calls[i]->conn->fd,
+                                      .events = POLLOUT | POLLIN};
             if (pc->deadline - now < wait)
                 wait = pc->deadline - now;
             pending++;
@@ -1106,7 +1164,19 @@ static void pieces_write(struct http_client_call **calls, struct piece *pcs,
         if (!pending)
             return;
         /* a poll() error leaves the deadlines to end the wait */
-        poll(pfds, n, wait > 0 ? (int)wait : 0);
+        if (poll(pfds, n, wait > 0 ? (int)wait : 0) <= 0)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            int r;
+
+            if (pfds[i].fd == -1 || !(pfds[i].revents & ~POLLOUT))
+                continue;
+            r = peek_response(calls[i]);
+            if (r > 0)
+                pcs[i].err = answered_early(calls[i]);
+            else if (r < 0)
+                pcs[i].err = call_fail(calls[i], r);
+        }
     }
 }
 
@@ -1154,9 +1224,11 @@ int http_client_send_end(struct http_client_call *call)
     struct iovec iov = {.iov_base = "0\r\n\r\n", .iov_len = 5};
     int err;
 
+    if (call->err)
+        return call->err;
     if (call->state != CALL_SENDING || call->expect ||
         call->body_mode == HTTP_CLIENT_BODY_NONE)
-        return call->state == CALL_BROKEN ? call->err : -EINVAL;
+        return -EINVAL;
     if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
         if (call->to_send)
             return call_fail(call, -EINVAL);
@@ -1295,15 +1367,7 @@ static void finish_buffered(struct http_client_call *call)
     struct conn *conn = call->conn;
 
     while (call->state == CALL_BODY && conn->rpos < conn->rlen) {
-        size_t used = http_parser_execute(&call->parser, &parser_settings,
-                                          conn->rbuf + conn->rpos,
-                                          conn->rlen - conn->rpos);
-        enum http_errno e = HTTP_PARSER_ERRNO(&call->parser);
-
-        conn->rpos += used;
-        if (e == HPE_PAUSED)
-            http_parser_pause(&call->parser, 0);
-        else if (e != HPE_OK)
+        if (parse_buffered(call))
             return;
         if (call->event == EV_DONE)
             call->state = CALL_DONE;

@@ -119,17 +119,21 @@ int http_client_start(struct http_client *c, const struct http_client_req *req,
 int http_client_wait_continue(struct http_client_call *call);
 
 /* Streams 'len' bytes of the body (one chunk in chunked mode; len 0 sends
- * nothing). Returns 0 or -errno (-EINVAL: past the declared length). */
+ * nothing). Returns 0 or -errno (-EINVAL: past the declared length).
+ * -ECONNABORTED is not a broken call: the server answered before the body
+ * was all sent (413, 507, 422...); send no more, http_client_response()
+ * returns its status. */
 int http_client_send(struct http_client_call *call, const void *buf,
                      size_t len);
 
 /* Writes the same 'len' bytes to each of the 'n' calls in parallel; each
  * call times out on its own when it makes no progress for its node
  * timeout, and is then broken without holding up the others. Calls that
- * were broken already are skipped. Sets errs[i] to 0 or -errno for each
- * call and returns the number of calls that are not broken. */
+ * failed or were answered already are skipped. Sets errs[i] to 0 or -errno for
+ * each call and returns the number of calls that are not broken. */
 size_t http_client_send_multi(struct http_client_call **calls, size_t n,
                               const void *buf, size_t len, int *errs);
+/* (errs[i] is -ECONNABORTED for a call answered early, as above.) */
 
 /* Ends a streamed body: the last chunk in chunked mode; in length mode,
  * -EINVAL (and the call is broken) unless exactly 'content_length' bytes

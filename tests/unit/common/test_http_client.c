@@ -376,6 +376,19 @@ static void h_stall_mid_body(struct srv *s, int fd)
     wait_stop(s);
 }
 
+/* Reads 1 MiB of the body, answers 413 and stops reading. */
+static void h_answer_mid_body(struct srv *s, int fd)
+{
+    char head[8192];
+
+    if (!read_head(s, fd, head, sizeof(head)))
+        return;
+    read_body_bytes(s, fd, 1 << 20);
+    write_str(fd, "HTTP/1.1 413 Request Entity Too Large\r\n"
+                  "Content-Length: 4\r\n\r\nbig!");
+    wait_stop(s);
+}
+
 static const char *raw_response;
 
 static void h_raw(struct srv *s, int fd)
@@ -1030,6 +1043,38 @@ static void test_send_multi_three_replicas(void **state)
         srv_stop(srvs[i]);
 }
 
+/* A server that answers before the body is all sent stops the upload
+ * with its status, not a timeout. */
+static void test_early_answer_mid_body(void **state)
+{
+    const size_t total = 48 << 20, chunk = 64 << 10;
+    struct srv *s = srv_start(h_answer_mid_body);
+    struct http_client *c = client_new(5000);
+    struct http_client_req req = get_req(s, "/sda1/0/a/c/o");
+    struct http_client_call *call;
+    char *buf = calloc(1, chunk), *body;
+    size_t sent = 0, len;
+    int err = 0;
+
+    (void)state;
+    req.method = "PUT";
+    req.body_mode = HTTP_CLIENT_BODY_CHUNKED;
+    assert_int_equal(http_client_start(c, &req, &call), 0);
+    for (; sent < total && !err; sent += chunk)
+        err = http_client_send(call, buf, chunk);
+    assert_int_equal(err, -ECONNABORTED);
+    assert_true(sent < total);
+    assert_int_equal(http_client_send_end(call), -ECONNABORTED);
+    assert_int_equal(http_client_response(call), 413);
+    assert_int_equal(http_client_read_all(call, 100, &body, &len), 0);
+    assert_string_equal(body, "big!");
+    free(body);
+    http_client_end(call);
+    free(buf);
+    http_client_free(c);
+    srv_stop(s);
+}
+
 struct worker {
     struct http_client *c;
     struct srv *s;
@@ -1103,6 +1148,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_literal),
         cmocka_unit_test(test_stream_64mib_bounded_memory),
         cmocka_unit_test(test_send_multi_three_replicas),
+        cmocka_unit_test(test_early_answer_mid_body),
         cmocka_unit_test(test_threads_share_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
