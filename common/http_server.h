@@ -1,0 +1,218 @@
+/*
+ * http_server.h - the HTTP server every Kura daemon runs: libmicrohttpd
+ * underneath, requests shaped for Swift's servers on top.
+ *
+ * Threads. One thread per connection (libmicrohttpd's
+ * MHD_USE_THREAD_PER_CONNECTION), because handlers block: on fsync, on
+ * LevelDB, on backend servers. All callbacks for one request, and for the
+ * requests that follow on the same keep-alive connection, run on that
+ * connection's thread, one at a time; a struct request is therefore never
+ * shared and needs no lock. Different connections run concurrently, so
+ * handler code shares only thread-safe state (the ring, the conf, the
+ * logger). Stacks are small (thread_stack_size): no big arrays on them.
+ *
+ * A request's life, as the handler sees it:
+ *   1. on_headers: method, path, query and headers are in; the body is
+ *      not. Respond now to refuse the request before its body is read
+ *      (401, 411, 413, 507...): a client that sent "Expect: 100-continue"
+ *      then gets the final status instead of "100 Continue" and never
+ *      sends the body, which is how Swift's servers reject uploads.
+ *   2. on_body: the body as it arrives, in pieces of at most
+ *      conn_memory_limit bytes, Content-Length or chunked (decoded); memory
+ *      stays bounded whatever the size. The pieces are gone after the call.
+ *   3. on_end: the body is complete (or there was none): respond.
+ *   4. on_done: always, once, however the request ended (response sent,
+ *      client gone mid-upload, timeout, shutdown): release what the handler
+ *      hung on the request and, if !ok, undo a half-done write.
+ * A handler responds exactly once, from inside on_headers, on_body or
+ * on_end. A response made in on_body is sent after the rest of the body
+ * has been read and dropped (libmicrohttpd cannot answer mid-body); past
+ * HTTP_SERVER_DRAIN_MAX dropped bytes the connection is closed instead.
+ * A callback that returns -errno without responding gets a 500 and a log
+ * line; on_end returning without a response is a bug, answered alike.
+ *
+ * Ownership. The server allocates a struct request when the request line
+ * arrives and frees it after on_done, in libmicrohttpd's request-completed
+ * callback; everything a req_*() call returns lives until then. The
+ * handler's own state hangs on it with req_set_ctx() and is freed by the
+ * handler in on_done.
+ *
+ * Paths. req_raw_path() is the path exactly as sent; req_path() is it
+ * percent-decoded by http_unquote(), which refuses bad escapes and NUL
+ * ("%zz", "%4", "%00"): such requests get 400 before any callback.
+ * libmicrohttpd's own decoding is switched off.
+ */
+#ifndef COMMON_HTTP_SERVER_H
+#define COMMON_HTTP_SERVER_H
+
+#include "common/log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct http_server; /* opaque */
+struct request;     /* opaque, one per HTTP request */
+
+/* Listening and limits; the names are Swift's where Swift has them. */
+struct http_server_conf {
+    char *bind_ip;                 /* "0.0.0.0", "127.0.0.1", "::" ... */
+    unsigned int bind_port;        /* 0: any free port (tests) */
+    unsigned int max_clients;      /* concurrent connections */
+    unsigned int client_timeout;   /* seconds idle before a close */
+    unsigned int backlog;          /* listen() backlog */
+    unsigned int max_header_size;  /* per request line and header line */
+    unsigned int max_header_count; /* headers per request */
+    uint64_t conn_memory_limit;    /* per connection: headers + buffers */
+    uint64_t thread_stack_size;    /* per connection thread */
+    bool log_requests;             /* one access line per request */
+};
+
+/* Rows for a daemon's option table (conf.h); 'port' is its default
+ * bind_port. The defaults follow Swift 2.30 where it has the option. */
+#define HTTP_SERVER_CONF_OPTIONS(T, m, port)                                   \
+    CONF_STR("bind_ip", T, m.bind_ip, "0.0.0.0"),                              \
+        CONF_UINT("bind_port", T, m.bind_port, port, 0, 65535),                \
+        CONF_UINT("max_clients", T, m.max_clients, 1024, 1, 1000000),          \
+        CONF_UINT("client_timeout", T, m.client_timeout, 60, 1, 86400),        \
+        CONF_UINT("backlog", T, m.backlog, 4096, 1, 65535),                    \
+        CONF_UINT("max_header_size", T, m.max_header_size, 8192, 256,          \
+                  1048576),                                                    \
+        CONF_UINT("max_header_count", T, m.max_header_count, 90, 1, 10000),    \
+        CONF_SIZE("conn_memory_limit", T, m.conn_memory_limit, 65536, 16384,   \
+                  16777216),                                                   \
+        CONF_SIZE("thread_stack_size", T, m.thread_stack_size, 524288, 65536,  \
+                  67108864),                                                   \
+        CONF_BOOL("log_requests", T, m.log_requests, true)
+
+/* The same defaults, for callers without a config file (tests, tools). */
+void http_server_conf_defaults(struct http_server_conf *conf);
+
+/* Body bytes read and dropped after an early response before giving up on
+ * the connection. */
+#define HTTP_SERVER_DRAIN_MAX (1024 * 1024)
+
+struct http_handler {
+    int (*on_headers)(struct request *req, void *arg); /* required */
+    /* NULL: bodies are read and dropped */
+    int (*on_body)(struct request *req, const char *data, size_t len,
+                   void *arg);
+    int (*on_end)(struct request *req, void *arg); /* required */
+    /* NULL allowed. 'ok': the whole response went out. */
+    void (*on_done)(struct request *req, bool ok, void *arg);
+    void *arg; /* passed to every callback */
+};
+
+/* Binds and starts serving. 'conf' and 'handler' are copied (bind_ip
+ * too). On success returns 0 and sets *out to a server the caller stops
+ * with http_server_stop() and frees with http_server_free(). Returns
+ * -EINVAL (bad bind_ip), -EADDRINUSE or another -errno, with a log line. */
+int http_server_new(const struct http_server_conf *conf,
+                    const struct http_handler *handler,
+                    struct http_server **out);
+
+/* The port actually bound (useful with bind_port 0). */
+unsigned int http_server_port(const struct http_server *srv);
+
+/* Graceful stop: stop accepting, let requests in flight finish for up to
+ * 'grace_ms', then close what is left (their on_done gets ok = false).
+ * Idempotent. Call from one thread, not from a handler. */
+void http_server_stop(struct http_server *srv, unsigned int grace_ms);
+
+/* Stops (without grace) if still running, then frees. NULL is fine. */
+void http_server_free(struct http_server *srv);
+
+/* ---- the request ---- */
+
+const char *req_method(const struct request *req);   /* "GET", "REPLICATE" */
+const char *req_raw_path(const struct request *req); /* as sent */
+const char *req_path(const struct request *req);     /* decoded */
+/* The query string as sent (without '?'), "" when there is none. */
+const char *req_raw_query(const struct request *req);
+/* Swift's req.params: the query split on '&' and '=', '+' as space,
+ * percent-decoded; a name without '=' has the value "". For a repeated
+ * name the last value wins. NULL when absent. */
+const char *req_param(const struct request *req, const char *name);
+
+/* Case-insensitive; the first of repeated headers; NULL when absent. */
+const char *req_header(const struct request *req, const char *name);
+/* Calls fn for each header in arrival order; stops when fn returns
+ * non-zero and returns that value. */
+int req_foreach_header(const struct request *req,
+                       int (*fn)(const char *name, const char *value,
+                                 void *arg),
+                       void *arg);
+
+/* The body as declared: Content-Length, or -1 when absent or chunked. */
+int64_t req_content_length(const struct request *req);
+bool req_chunked(const struct request *req); /* Transfer-Encoding: chunked */
+uint64_t req_bytes_received(const struct request *req); /* body so far */
+const char *req_client_ip(const struct request *req);
+
+/* The transaction id: X-Trans-Id as received (backends), or what the proxy
+ * set with req_set_txn() (copied, at most TXN_ID_LEN * 2 bytes kept). ""
+ * when none. */
+const char *req_txn(const struct request *req);
+void req_set_txn(struct request *req, const char *txn);
+
+/* The handler's per-request state; freeing it is on_done's job. */
+void req_set_ctx(struct request *req, void *ctx);
+void *req_ctx(const struct request *req);
+
+/* Logs through log_txn() with the request's transaction id; the level is
+ * checked before the arguments are evaluated. */
+#define req_log(req, level, ...)                                               \
+    do {                                                                       \
+        if (log_enabled(level))                                                \
+            req_log_msg(req, level, __VA_ARGS__);                              \
+    } while (0)
+__attribute__((format(printf, 3, 4))) void
+req_log_msg(const struct request *req, int level, const char *fmt, ...);
+
+/* ---- responding ---- */
+
+/* Adds a response header (copied). Returns -EINVAL for CR or LF in either
+ * part, for an empty name or value (libmicrohttpd cannot send an empty
+ * value), and for Content-Length and
+ * Transfer-Encoding (set from the body); -EALREADY after the response. */
+int req_add_header(struct request *req, const char *name, const char *value);
+
+/* A response with 'len' bytes from 'body' (copied). Without a
+ * Content-Type header, Swift's default "text/html; charset=UTF-8" is
+ * sent. Each returns 0, -EALREADY if a response was already made, or
+ * -ENOMEM. */
+int req_respond(struct request *req, unsigned int status, const void *body,
+                size_t len);
+
+/* Swift's error page for 'status', e.g. 404:
+ * "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>",
+ * an empty body for statuses without an explanation. */
+int req_respond_error(struct request *req, unsigned int status);
+
+/* Streams 'size' bytes (HTTP_SIZE_UNKNOWN: chunked) from read(), called on
+ * the connection's thread as the client takes the data, with the offset
+ * reached so far. read() returns bytes written into buf (1..max), 0 at
+ * the end, -errno on error (the connection is closed: the client sees a
+ * short body). free_arg(arg) runs once when the response is done with,
+ * also if it is never sent; it may be NULL. For HEAD, read() is never
+ * called and Content-Length is 'size'. */
+#define HTTP_SIZE_UNKNOWN UINT64_MAX
+typedef ssize_t (*req_read_fn)(void *arg, uint64_t pos, char *buf, size_t max);
+int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
+                       req_read_fn read, void *arg,
+                       void (*free_arg)(void *arg));
+
+/* The status of the response made, 0 before. */
+unsigned int req_status(const struct request *req);
+
+/* Swift's reason phrase for a status ("Not Found"), "" if unknown. */
+const char *http_reason(unsigned int status);
+
+/* Percent-decodes 'len' bytes of 'in' into a new NUL-terminated string
+ * (free() it), turning '+' into ' ' when 'plus_is_space' (query strings).
+ * Returns 0, -EINVAL for '%' not followed by two hex digits or for a
+ * decoded NUL, or -ENOMEM; *out is NULL on failure. */
+int http_unquote(const char *in, size_t len, bool plus_is_space, char **out);
+
+#endif /* COMMON_HTTP_SERVER_H */

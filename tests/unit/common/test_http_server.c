@@ -1,0 +1,768 @@
+/* Description: the HTTP glue for real: a server on 127.0.0.1 and a raw
+ * socket client. GET with query and headers, Content-Length and chunked
+ * PUTs, Expect: 100-continue accepted and refused early, strict path
+ * decoding, streamed and HEAD responses, limits, keep-alive, a client
+ * that hangs up mid-upload. */
+#include "common/http_server.h"
+
+#include "common/conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* ---- what the handler saw, shared with the test thread ---- */
+
+struct seen {
+    char method[16], raw_path[256], path[256], query[256];
+    char param_prefix[64], param_x[16], param_empty[16], custom[64];
+    char txn[80];
+    int has_empty, has_missing;
+    int64_t content_length;
+    int chunked;
+    uint64_t body_len, body_sum;
+    size_t max_piece;
+    char body_head[64];
+    int headers_calls, body_calls, end_calls, done_calls, done_ok;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static struct seen seen;
+static struct http_server *srv;
+
+static void copy(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "(null)");
+}
+
+static int on_headers(struct request *req, void *arg)
+{
+    const char *path = req_raw_path(req);
+
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    seen.headers_calls++;
+    copy(seen.method, sizeof(seen.method), req_method(req));
+    copy(seen.raw_path, sizeof(seen.raw_path), path);
+    copy(seen.path, sizeof(seen.path), req_path(req));
+    copy(seen.query, sizeof(seen.query), req_raw_query(req));
+    copy(seen.param_prefix, sizeof(seen.param_prefix),
+         req_param(req, "prefix"));
+    copy(seen.param_x, sizeof(seen.param_x), req_param(req, "x"));
+    copy(seen.param_empty, sizeof(seen.param_empty), req_param(req, "empty"));
+    seen.has_missing = req_param(req, "missing") != NULL;
+    copy(seen.custom, sizeof(seen.custom), req_header(req, "x-CUSTOM-header"));
+    copy(seen.txn, sizeof(seen.txn), req_txn(req));
+    seen.content_length = req_content_length(req);
+    seen.chunked = req_chunked(req);
+    pthread_mutex_unlock(&lock);
+
+    if (!strcmp(path, "/reject"))
+        return req_respond_error(req, 413);
+    if (!strcmp(path, "/fail"))
+        return -EIO;
+    return 0;
+}
+
+static int on_body(struct request *req, const char *data, size_t len, void *arg)
+{
+    size_t i, head;
+
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    seen.body_calls++;
+    head = seen.body_len < sizeof(seen.body_head) - 1
+               ? sizeof(seen.body_head) - 1 - seen.body_len
+               : 0;
+    memcpy(seen.body_head + seen.body_len, data, len < head ? len : head);
+    for (i = 0; i < len; i++)
+        seen.body_sum += (unsigned char)data[i];
+    seen.body_len += len;
+    if (len > seen.max_piece)
+        seen.max_piece = len;
+    pthread_mutex_unlock(&lock);
+    if (!strcmp(req_raw_path(req), "/full"))
+        return req_respond_error(req, 507); /* mid-body, like ENOSPC */
+    return 0;
+}
+
+/* A pattern body: byte i is i % 251. */
+static ssize_t pattern_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    uint64_t size = *(uint64_t *)arg, i;
+
+    if (pos >= size)
+        return 0;
+    if (max > size - pos)
+        max = (size_t)(size - pos);
+    for (i = 0; i < max; i++)
+        buf[i] = (char)((pos + i) % 251);
+    return (ssize_t)max;
+}
+
+static int on_end(struct request *req, void *arg)
+{
+    const char *path = req_raw_path(req);
+    char body[128];
+    int n;
+
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    seen.end_calls++;
+    pthread_mutex_unlock(&lock);
+    if (!strcmp(path, "/stream")) {
+        uint64_t *size = malloc(sizeof(*size));
+
+        if (!size)
+            return -ENOMEM;
+        *size = 300000;
+        return req_respond_stream(req, 200, *size, pattern_read, size, free);
+    }
+    if (!strcmp(path, "/silent"))
+        return 0; /* forgets to respond */
+    assert_int_equal(req_add_header(req, "X-Bad", "a\r\nInjected: 1"), -EINVAL);
+    assert_int_equal(req_add_header(req, "Content-Length", "1"), -EINVAL);
+    assert_int_equal(req_add_header(req, "X-Empty", ""), -EINVAL);
+    if ((*req_txn(req) && req_add_header(req, "X-Trans-Id", req_txn(req))) ||
+        req_add_header(req, "Content-Type", "text/plain"))
+        return -ENOMEM;
+    n = snprintf(body, sizeof(body), "%s %llu", req_method(req),
+                 (unsigned long long)req_bytes_received(req));
+    return req_respond(req, strcmp(req_method(req), "PUT") ? 200 : 201, body,
+                       (size_t)n);
+}
+
+static void on_done(struct request *req, bool ok, void *arg)
+{
+    (void)req;
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    seen.done_calls++;
+    seen.done_ok = ok;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Waits for the n-th on_done since the last reset; returns the seen. */
+static struct seen wait_done(int n)
+{
+    struct timespec deadline;
+    struct seen copy_;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&lock);
+    while (seen.done_calls < n)
+        if (pthread_cond_timedwait(&cond, &lock, &deadline))
+            break;
+    copy_ = seen;
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(copy_.done_calls, n);
+    return copy_;
+}
+
+static void reset(void)
+{
+    pthread_mutex_lock(&lock);
+    memset(&seen, 0, sizeof(seen));
+    pthread_mutex_unlock(&lock);
+}
+
+/* ---- a raw client ---- */
+
+static int connect_server(void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    struct timeval tv = {10, 0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    sin.sin_port = htons((uint16_t)http_server_port(srv));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+        assert_true(n > 0);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_all(fd, s, strlen(s));
+}
+
+struct response {
+    int status;
+    char head[16384]; /* status line and headers */
+    char *body;
+    size_t body_len;
+    long content_length;
+};
+
+static char inbuf[1 << 20];
+static size_t inlen;
+
+/* Reads until 'inbuf' holds n bytes or EOF; returns whether it does. */
+static int fill(int fd, size_t n)
+{
+    while (inlen < n) {
+        ssize_t r = recv(fd, inbuf + inlen, sizeof(inbuf) - inlen, 0);
+
+        if (r <= 0)
+            return 0;
+        inlen += (size_t)r;
+    }
+    return 1;
+}
+
+static void consume(size_t n)
+{
+    memmove(inbuf, inbuf + n, inlen - n);
+    inlen -= n;
+}
+
+/* Reads one response; with 'head_only' no body follows (HEAD, 100). */
+static void read_response(int fd, struct response *r, int head_only)
+{
+    char *end = NULL, *cl;
+    size_t head_len;
+
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+    for (;;) {
+        inbuf[inlen] = '\0';
+        end = strstr(inbuf, "\r\n\r\n");
+        if (end || !fill(fd, inlen + 1))
+            break;
+    }
+    assert_non_null(end);
+    head_len = (size_t)(end - inbuf) + 4;
+    assert_true(head_len < sizeof(r->head));
+    memcpy(r->head, inbuf, head_len);
+    r->head[head_len] = '\0';
+    consume(head_len);
+    assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
+    cl = strcasestr(r->head, "\r\nContent-Length: ");
+    r->content_length = cl ? atol(cl + 18) : -1;
+    if (head_only || r->status == 100)
+        return;
+    assert_true(r->content_length >= 0);
+    assert_true(fill(fd, (size_t)r->content_length));
+    r->body = malloc((size_t)r->content_length + 1);
+    assert_non_null(r->body);
+    memcpy(r->body, inbuf, (size_t)r->content_length);
+    r->body[r->content_length] = '\0';
+    r->body_len = (size_t)r->content_length;
+    consume(r->body_len);
+}
+
+/* Sends one request on a new connection and reads the response. */
+static void exchange(const char *request, struct response *r, int head_only)
+{
+    int fd = connect_server();
+
+    inlen = 0;
+    send_str(fd, request);
+    read_response(fd, r, head_only);
+    close(fd);
+}
+
+static int at_eof(int fd)
+{
+    char c;
+
+    return inlen == 0 && recv(fd, &c, 1, 0) == 0;
+}
+
+/* ---- tests ---- */
+
+static void test_get_with_query_and_headers(void **state)
+{
+    struct response r = {0};
+    struct seen s;
+
+    (void)state;
+    reset();
+    exchange("GET /v1/AUTH_test/c/o?format=json&prefix=a+b%2Fc%C3%A9&empty"
+             "&x=1&x=2 HTTP/1.1\r\n"
+             "Host: localhost\r\n"
+             "X-Custom-Header: some value\r\n"
+             "X-Trans-Id: tx0123456789abcdef01234-0065a1b2c3\r\n"
+             "Connection: close\r\n\r\n",
+             &r, 0);
+    s = wait_done(1);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "GET 0");
+    assert_non_null(strstr(r.head, "\r\nContent-Type: text/plain\r\n"));
+    assert_non_null(strstr(
+        r.head, "\r\nX-Trans-Id: tx0123456789abcdef01234-0065a1b2c3\r\n"));
+    assert_string_equal(s.method, "GET");
+    assert_string_equal(s.raw_path, "/v1/AUTH_test/c/o");
+    assert_string_equal(s.path, "/v1/AUTH_test/c/o");
+    assert_string_equal(s.query,
+                        "format=json&prefix=a+b%2Fc%C3%A9&empty&x=1&x=2");
+    assert_string_equal(s.param_prefix, "a b/c\xc3\xa9");
+    assert_string_equal(s.param_x, "2"); /* the last one wins */
+    assert_string_equal(s.param_empty, "");
+    assert_false(s.has_missing);
+    assert_string_equal(s.custom, "some value");
+    assert_string_equal(s.txn, "tx0123456789abcdef01234-0065a1b2c3");
+    assert_int_equal(s.content_length, -1);
+    assert_false(s.chunked);
+    assert_int_equal(s.body_calls, 0);
+    assert_true(s.done_ok);
+    free(r.body);
+}
+
+static void test_put_with_content_length(void **state)
+{
+    static char body[200000];
+    struct response r = {0};
+    uint64_t sum = 0;
+    char head[256];
+    struct seen s;
+    size_t i;
+    int fd;
+
+    (void)state;
+    reset();
+    for (i = 0; i < sizeof(body); i++) {
+        body[i] = (char)(i % 251);
+        sum += (unsigned char)body[i];
+    }
+    snprintf(head, sizeof(head),
+             "PUT /d1/1/a/c/o HTTP/1.1\r\nHost: x\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             sizeof(body));
+    fd = connect_server();
+    inlen = 0;
+    send_str(fd, head);
+    send_all(fd, body, sizeof(body));
+    read_response(fd, &r, 0);
+    close(fd);
+    s = wait_done(1);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "PUT 200000");
+    assert_int_equal(s.content_length, 200000);
+    assert_false(s.chunked);
+    assert_int_equal(s.body_len, sizeof(body));
+    assert_true(s.body_sum == sum);
+    assert_true(s.body_calls > 1); /* delivered in pieces */
+    assert_true(s.max_piece <= 65536);
+    assert_int_equal(s.end_calls, 1);
+    free(r.body);
+}
+
+static void test_chunked_put(void **state)
+{
+    struct response r = {0};
+    struct seen s;
+
+    (void)state;
+    reset();
+    exchange("PUT /d1/1/a/c/o HTTP/1.1\r\nHost: x\r\n"
+             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+             "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+             &r, 0);
+    s = wait_done(1);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "PUT 11");
+    assert_true(s.chunked);
+    assert_int_equal(s.content_length, -1);
+    assert_string_equal(s.body_head, "hello world");
+    free(r.body);
+}
+
+static void test_expect_100_continue_accepted(void **state)
+{
+    struct response r = {0};
+    int fd = connect_server();
+
+    (void)state;
+    reset();
+    inlen = 0;
+    send_str(fd, "PUT /d1/1/a/c/o HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    read_response(fd, &r, 1);
+    assert_int_equal(r.status, 100);
+    send_str(fd, "data");
+    read_response(fd, &r, 0);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "PUT 4");
+    close(fd);
+    wait_done(1);
+    free(r.body);
+}
+
+static void test_expect_100_continue_refused_early(void **state)
+{
+    struct response r = {0};
+    struct seen s;
+    int fd = connect_server();
+
+    (void)state;
+    reset();
+    inlen = 0;
+    /* the body is never sent: the answer must come without it */
+    send_str(fd, "PUT /reject HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n");
+    read_response(fd, &r, 0);
+    assert_int_equal(r.status, 413);
+    /* the reason phrase is libmicrohttpd's, not Swift's; the body is ours */
+    assert_string_equal(r.body,
+                        "<html><h1>Request Entity Too Large</h1><p>The body "
+                        "of your request was too large for this "
+                        "server.</p></html>");
+    assert_non_null(
+        strstr(r.head, "\r\nContent-Type: text/html; charset=UTF-8\r\n"));
+    assert_true(at_eof(fd)); /* and the connection is closed */
+    close(fd);
+    s = wait_done(1);
+    assert_int_equal(s.body_calls, 0);
+    assert_int_equal(s.end_calls, 0);
+    assert_int_equal(s.content_length, 10000000000LL);
+    free(r.body);
+}
+
+static void test_paths_are_decoded_strictly(void **state)
+{
+    static const char *const bad[] = {
+        "GET /a%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /a%2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /a?b=%g0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET a/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    };
+    struct response r = {0};
+    struct seen s;
+    size_t i;
+
+    (void)state;
+    reset();
+    exchange("GET /d1/1/a/c/o%2Fx%20y+z HTTP/1.1\r\nHost: x\r\n"
+             "Connection: close\r\n\r\n",
+             &r, 0);
+    s = wait_done(1);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(s.raw_path, "/d1/1/a/c/o%2Fx%20y+z");
+    assert_string_equal(s.path, "/d1/1/a/c/o/x y+z");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset();
+        exchange(bad[i], &r, 0);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.body, "<h1>Bad Request</h1>"));
+        s = wait_done(1);
+        assert_int_equal(s.headers_calls, 0); /* the handler never saw it */
+    }
+    free(r.body);
+}
+
+static void test_stream_and_head(void **state)
+{
+    struct response r = {0};
+    size_t i;
+
+    (void)state;
+    reset();
+    exchange("GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r,
+             0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 300000);
+    for (i = 0; i < r.body_len; i++)
+        if ((unsigned char)r.body[i] != i % 251)
+            fail_msg("byte %zu is %d", i, r.body[i]);
+    wait_done(1);
+
+    reset();
+    exchange("HEAD /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+             &r, 1);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.content_length, 300000);
+    assert_int_equal(inlen, 0); /* no body after the headers */
+    wait_done(1);
+    free(r.body);
+}
+
+static void test_handler_failures_are_500(void **state)
+{
+    struct response r = {0};
+
+    (void)state;
+    reset();
+    exchange("GET /fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r,
+             0);
+    assert_int_equal(r.status, 500);
+    wait_done(1);
+    reset();
+    exchange("GET /silent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r,
+             0);
+    assert_int_equal(r.status, 500);
+    wait_done(1);
+    free(r.body);
+}
+
+static void test_response_mid_body(void **state)
+{
+    static char body[100000];
+    struct response r = {0};
+    struct seen s;
+    int fd = connect_server();
+
+    (void)state;
+    reset();
+    inlen = 0;
+    memset(body, 'x', sizeof(body));
+    send_str(fd, "PUT /full HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 100000\r\n\r\n");
+    send_all(fd, body, sizeof(body));
+    read_response(fd, &r, 0);
+    close(fd);
+    s = wait_done(1);
+    assert_int_equal(r.status, 507);
+    assert_int_equal(s.end_calls, 0);
+    assert_true(s.body_len < sizeof(body)); /* no calls after the answer */
+    free(r.body);
+}
+
+static void test_header_limits(void **state)
+{
+    char *req = malloc(200000);
+    struct response r = {0};
+    size_t n;
+    int i;
+
+    (void)state;
+    assert_non_null(req);
+    reset();
+    n = (size_t)sprintf(req, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(req + n, 'a', 9000);
+    n += 9000;
+    strcpy(req + n, "\r\nConnection: close\r\n\r\n");
+    exchange(req, &r, 0);
+    assert_int_equal(r.status, 400);
+    wait_done(1);
+
+    reset();
+    n = (size_t)sprintf(req, "GET / HTTP/1.1\r\nHost: x\r\n");
+    for (i = 0; i < 100; i++)
+        n += (size_t)sprintf(req + n, "X-H%d: v\r\n", i);
+    strcpy(req + n, "Connection: close\r\n\r\n");
+    exchange(req, &r, 0);
+    assert_int_equal(r.status, 400);
+    wait_done(1);
+
+    /* past the connection's memory: MHD answers without us */
+    reset();
+    n = (size_t)sprintf(req, "GET / HTTP/1.1\r\nHost: x\r\n");
+    for (i = 0; i < 20; i++) {
+        n += (size_t)sprintf(req + n, "X-H%d: ", i);
+        memset(req + n, 'b', 8000);
+        n += 8000;
+        n += (size_t)sprintf(req + n, "\r\n");
+    }
+    strcpy(req + n, "Connection: close\r\n\r\n");
+    exchange(req, &r, 1);
+    assert_true(r.status == 431 || r.status == 413 || r.status == 400);
+    free(req);
+    free(r.body);
+}
+
+static void test_keep_alive(void **state)
+{
+    struct response r = {0};
+    int fd = connect_server();
+
+    (void)state;
+    reset();
+    inlen = 0;
+    send_str(fd, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(fd, &r, 0);
+    assert_int_equal(r.status, 200);
+    send_str(fd, "PUT /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+                 "abc");
+    read_response(fd, &r, 0);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "PUT 3");
+    close(fd);
+    wait_done(2);
+    free(r.body);
+}
+
+static void test_client_hangs_up_mid_upload(void **state)
+{
+    struct seen s;
+    int fd = connect_server();
+
+    (void)state;
+    reset();
+    send_str(fd, "PUT /d1/1/a/c/o HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 1000\r\n\r\n0123456789");
+    /* let the server read the first bytes before the hang-up */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&lock);
+        s = seen;
+        pthread_mutex_unlock(&lock);
+        if (s.body_len)
+            break;
+        usleep(10000);
+    }
+    close(fd);
+    s = wait_done(1);
+    assert_false(s.done_ok);
+    assert_int_equal(s.body_len, 10);
+    assert_int_equal(s.end_calls, 0);
+}
+
+static void test_unquote(void **state)
+{
+    char *out;
+
+    (void)state;
+    assert_int_equal(http_unquote("a%2Fb+c%41", 10, false, &out), 0);
+    assert_string_equal(out, "a/b+cA");
+    free(out);
+    assert_int_equal(http_unquote("a%2fb+c", 7, true, &out), 0);
+    assert_string_equal(out, "a/b c");
+    free(out);
+    assert_int_equal(http_unquote("%", 1, false, &out), -EINVAL);
+    assert_null(out);
+    assert_int_equal(http_unquote("%4", 2, false, &out), -EINVAL);
+    assert_int_equal(http_unquote("%4g", 3, false, &out), -EINVAL);
+    assert_int_equal(http_unquote("a%00", 4, false, &out), -EINVAL);
+    /* 'len' bounds the input: "%41" cut to "%4" is invalid */
+    assert_int_equal(http_unquote("%41", 2, false, &out), -EINVAL);
+    assert_string_equal(http_reason(507), "Insufficient Storage");
+    assert_string_equal(http_reason(299), "");
+}
+
+static void test_conf_rows(void **state)
+{
+    struct holder {
+        struct http_server_conf http;
+    } h;
+    static const struct conf_option table[] = {
+        HTTP_SERVER_CONF_OPTIONS(struct holder, http, 6200),
+        CONF_END,
+    };
+    struct http_server_conf d;
+    char path[] = "/tmp/kura-http-conf-XXXXXX", err[CONF_ERR_LEN];
+    struct conf *conf;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_true(write(fd, "[app:x]\nbind_ip = 127.0.0.1\n", 28) == 28);
+    close(fd);
+    assert_int_equal(conf_load(path, &conf, err), 0);
+    if (conf_apply(conf, "app:x", table, &h, err))
+        fail_msg("%s", err);
+    http_server_conf_defaults(&d);
+    assert_string_equal(h.http.bind_ip, "127.0.0.1");
+    assert_int_equal(h.http.bind_port, 6200);
+    assert_int_equal(h.http.max_clients, d.max_clients);
+    assert_int_equal(h.http.client_timeout, d.client_timeout);
+    assert_int_equal(h.http.max_header_size, d.max_header_size);
+    assert_int_equal(h.http.conn_memory_limit, d.conn_memory_limit);
+    assert_int_equal(h.http.thread_stack_size, d.thread_stack_size);
+    assert_true(h.http.log_requests);
+    conf_release(table, &h);
+    conf_free(conf);
+    unlink(path);
+}
+
+static void test_stop_closes_the_port(void **state)
+{
+    struct http_server_conf conf;
+    struct http_handler h = {on_headers, on_body, on_end, on_done, NULL};
+    struct http_server *other;
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    int fd;
+
+    (void)state;
+    http_server_conf_defaults(&conf);
+    conf.bind_ip = "127.0.0.1";
+    assert_int_equal(http_server_new(&conf, &h, &other), 0);
+    sin.sin_port = htons((uint16_t)http_server_port(other));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    http_server_stop(other, 1000);
+    http_server_stop(other, 1000); /* idempotent */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    close(fd);
+    http_server_free(other);
+
+    conf.bind_ip = "not-an-ip";
+    assert_int_equal(http_server_new(&conf, &h, &other), -EINVAL);
+    assert_null(other);
+}
+
+static int setup(void **state)
+{
+    struct http_server_conf conf;
+    struct http_handler h = {on_headers, on_body, on_end, on_done, NULL};
+
+    (void)state;
+    log_open("test-server", LOG_WARNING, NULL);
+    http_server_conf_defaults(&conf);
+    conf.bind_ip = "127.0.0.1";
+    conf.client_timeout = 10;
+    return http_server_new(&conf, &h, &srv);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    http_server_stop(srv, 2000);
+    http_server_free(srv);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_with_query_and_headers),
+        cmocka_unit_test(test_put_with_content_length),
+        cmocka_unit_test(test_chunked_put),
+        cmocka_unit_test(test_expect_100_continue_accepted),
+        cmocka_unit_test(test_expect_100_continue_refused_early),
+        cmocka_unit_test(test_paths_are_decoded_strictly),
+        cmocka_unit_test(test_stream_and_head),
+        cmocka_unit_test(test_handler_failures_are_500),
+        cmocka_unit_test(test_response_mid_body),
+        cmocka_unit_test(test_header_limits),
+        cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_client_hangs_up_mid_upload),
+        cmocka_unit_test(test_unquote),
+        cmocka_unit_test(test_conf_rows),
+        cmocka_unit_test(test_stop_closes_the_port),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
