@@ -59,7 +59,8 @@ int diskfile_new(const struct diskfile_conf *conf, const char *dev,
 
 /* The same for a hash directory known only by its hash (32 lowercase hex
  * digits), as the replicator and auditor see them. The name then comes
- * from the metadata and is not checked against the hash (NEEDSWORK). */
+ * from the metadata, and diskfile_open() quarantines a .data whose name
+ * does not hash to the directory (-EINVAL), as Swift does. */
 int diskfile_new_from_hash(const struct diskfile_conf *conf, const char *dev,
                            uint32_t part, const char *hash,
                            struct diskfile **out);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,6 +504,97 @@ static void test_bit_rot_is_found_by_a_full_read(void **state)
     diskfile_free(df);
 }
 
+static void test_name_must_hash_to_its_directory(void **state)
+{
+    const char *other = "00000000000000000000000000000abc";
+    struct diskfile *df = new_df("o9"), *wrong;
+    char cmd[1024];
+
+    (void)state;
+    assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), 0);
+    /* a hash dir whose .data names another object (say, copied by a
+     * broken tool) */
+    assert_int_equal(diskfile_new_from_hash(&conf, "sda", PART, other, &wrong),
+                     0);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp -a '%s'/* '%s'/",
+             diskfile_hash_dir(wrong), diskfile_hash_dir(df),
+             diskfile_hash_dir(wrong));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(diskfile_open(wrong), -EINVAL);
+    assert_int_equal(count_dir("sda/quarantined/objects"), 1);
+    assert_int_equal(diskfile_open(df), 0); /* the real one is fine */
+    diskfile_free(wrong);
+    assert_int_equal(diskfile_new_from_hash(&conf, "sda", PART, "ABC", &wrong),
+                     -EINVAL);
+    diskfile_free(wrong);
+    diskfile_free(df);
+}
+
+static void test_ninety_items_and_utf8_round_trip(void **state)
+{
+    struct objmeta m = {0};
+    struct diskfile *df = new_df("\xc3\xa9t\xc3\xa9/\xe2\x82\xac");
+    char key[64], val[64];
+
+    (void)state;
+    for (int i = 0; i < 90; i++) {
+        snprintf(key, sizeof(key), "X-Object-Meta-K\xc3\xa9y-%02d-pad", i);
+        snprintf(val, sizeof(val), "v\xe2\x82\xac %02d pad pad pad", i);
+        assert_int_equal(objmeta_set(&m, key, val), 0);
+    }
+    assert_int_equal(put(df, T1, "x", 1, &m, NULL), 0);
+    assert_int_equal(diskfile_open(df), 0);
+    for (size_t i = 0; i < m.n; i++)
+        assert_string_equal(objmeta_get(diskfile_metadata(df), m.items[i].key),
+                            m.items[i].val);
+    assert_string_equal(objmeta_get(diskfile_metadata(df), "name"),
+                        "/AUTH_test/c/\xc3\xa9t\xc3\xa9/\xe2\x82\xac");
+    diskfile_free(df);
+    objmeta_release(&m);
+}
+
+static void *racing_writer(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char ts[32], body[32];
+
+    for (int i = 0; i < 20; i++) {
+        struct diskfile *df = new_df("contended");
+        int n = i * 4 + id;
+
+        snprintf(ts, sizeof(ts), "17000000%02d.00000", n);
+        snprintf(body, sizeof(body), "body %d", n);
+        if (n % 5 == 3)
+            assert_int_equal(diskfile_delete(df, ts), 0);
+        else
+            assert_int_equal(put(df, ts, body, strlen(body), NULL, NULL), 0);
+        diskfile_free(df);
+    }
+    return NULL;
+}
+
+static void test_concurrent_writers_newest_wins(void **state)
+{
+    struct diskfile *df;
+    pthread_t t[4];
+    char buf[32];
+
+    (void)state;
+    for (intptr_t i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, racing_writer, (void *)i),
+                         0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    df = new_df("contended");
+    assert_int_equal(diskfile_open(df), 0); /* 79 % 5 != 3: a PUT */
+    assert_string_equal(diskfile_data_timestamp(df), "1700000079.00000");
+    assert_int_equal(diskfile_pread(df, buf, sizeof(buf), 0), 7);
+    assert_memory_equal(buf, "body 79", 7);
+    assert_int_equal(count_hash_dir(df), 1);
+    assert_int_equal(count_dir("sda/tmp"), 0);
+    diskfile_free(df);
+}
+
 /* ---- error injection ---- */
 
 static int fail_at; /* fail the fail_at-th call of the chosen op (1-based) */
@@ -681,6 +773,9 @@ int main(void)
         T(test_mount_check_and_missing_device),
         T(test_corrupt_metadata_is_quarantined),
         T(test_bit_rot_is_found_by_a_full_read),
+        T(test_name_must_hash_to_its_directory),
+        T(test_ninety_items_and_utf8_round_trip),
+        T(test_concurrent_writers_newest_wins),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
         T(test_tombstone_and_post_fail_cleanly),
