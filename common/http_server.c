@@ -352,13 +352,11 @@ void *req_ctx(const struct request *req)
 
 void req_log_msg(const struct request *req, int level, const char *fmt, ...)
 {
-    char msg[LOG_LINE_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_vtxn(level, req->txn, fmt, ap);
     va_end(ap);
-    log_txn(level, req->txn, "%s", msg);
 }
 
 unsigned int req_status(const struct request *req)
@@ -754,14 +752,15 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     return req;
 }
 
-static void log_request(const struct request *req)
+/* Swift logs 499 for a request whose client went away before an answer. */
+static void log_request(const struct request *req, bool ok)
 {
     struct timespec now;
     struct log_access a = {
         .client = req->client_ip,
         .method = req->method,
         .path = req->raw_path,
-        .status = req->status,
+        .status = req->status || ok ? req->status : 499,
         .bytes_in = req->body_received,
         .bytes_out = req->bytes_out,
         .txn = req->txn,
@@ -788,7 +787,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         if (srv->handler.on_done)
             srv->handler.on_done(req, ok, srv->handler.arg);
         if (srv->conf.log_requests)
-            log_request(req);
+            log_request(req, ok);
     }
     request_free(req);
 }

@@ -182,17 +182,23 @@ void log_msg(int level, const char *fmt, ...)
     va_end(ap);
 }
 
-void log_txn(int level, const char *txn, const char *fmt, ...)
+void log_vtxn(int level, const char *txn, const char *fmt, va_list ap)
 {
     struct line l;
-    va_list ap;
 
     if (!log_enabled(level))
         return;
     l.len = 0;
     l.cut = false;
-    va_start(ap, fmt);
     emit(txn, &l, fmt, ap);
+}
+
+void log_txn(int level, const char *txn, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vtxn(level, txn, fmt, ap);
     va_end(ap);
 }
 

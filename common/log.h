@@ -20,6 +20,7 @@
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <syslog.h> /* LOG_ERR .. LOG_DEBUG */
@@ -50,6 +51,10 @@ __attribute__((format(printf, 2, 3))) void log_msg(int level, const char *fmt,
  * and non-empty. */
 __attribute__((format(printf, 3, 4))) void log_txn(int level, const char *txn,
                                                    const char *fmt, ...);
+
+/* log_txn() for wrappers that carry their own arguments (req_log). */
+__attribute__((format(printf, 3, 0))) void
+log_vtxn(int level, const char *txn, const char *fmt, va_list ap);
 
 /* Checked before the arguments are evaluated, not just formatted. */
 #define log_at(level, ...)                                                     \

@@ -134,6 +134,11 @@ static int on_end(struct request *req, void *arg)
         *size = 300000;
         return req_respond_stream(req, 200, *size, pattern_read, size, free);
     }
+    if (!strcmp(path, "/slow")) {
+        struct timespec t = {0, 300 * 1000 * 1000};
+
+        nanosleep(&t, NULL); /* an fsync that takes its time */
+    }
     if (!strcmp(path, "/silent"))
         return 0; /* forgets to respond */
     assert_int_equal(req_add_header(req, "X-Bad", "a\r\nInjected: 1"), -EINVAL);
@@ -724,6 +729,35 @@ static void test_stop_closes_the_port(void **state)
     assert_null(other);
 }
 
+static void test_stop_lets_requests_finish(void **state)
+{
+    struct http_server_conf conf;
+    struct http_handler h = {on_headers, on_body, on_end, on_done, NULL};
+    struct http_server *main_srv = srv;
+    struct response r = {0};
+    int fd, i;
+
+    (void)state;
+    http_server_conf_defaults(&conf);
+    conf.bind_ip = "127.0.0.1";
+    assert_int_equal(http_server_new(&conf, &h, &srv), 0);
+    reset();
+    fd = connect_server();
+    inlen = 0;
+    send_str(fd, "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    for (i = 0; i < 500 && !seen.headers_calls; i++)
+        usleep(10000);
+    http_server_stop(srv, 5000); /* waits for /slow to answer */
+    read_response(fd, &r, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "GET 0");
+    close(fd);
+    assert_true(wait_done(1).done_ok);
+    http_server_free(srv);
+    srv = main_srv;
+    free(r.body);
+}
+
 static int setup(void **state)
 {
     struct http_server_conf conf;
@@ -763,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_unquote),
         cmocka_unit_test(test_conf_rows),
         cmocka_unit_test(test_stop_closes_the_port),
+        cmocka_unit_test(test_stop_lets_requests_finish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
