@@ -583,6 +583,29 @@ static void test_stale_connection_retried_once(void **state)
     srv_stop(s);
 }
 
+/* The same race for a PUT with a buffer body: the server closes with the
+ * body unread (a reset), the client still holds it and sends it again. */
+static void test_stale_connection_put_retried(void **state)
+{
+    struct srv *s = srv_start(h_drop_second);
+    struct http_client *c = client_new(0);
+    struct http_client_req req = get_req(s, "/sda1/0/a/c/o");
+    struct http_client_call *call;
+
+    (void)state;
+    req.method = "PUT";
+    req.body = "abc";
+    req.body_len = 3;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(http_client_request(c, &req, &call), 200);
+        http_client_end(call);
+    }
+    assert_int_equal(s->n_conns, 2);
+    assert_int_equal(s->body_bytes, 6);
+    http_client_free(c);
+    srv_stop(s);
+}
+
 static void test_continue_accepted_then_body_sent(void **state)
 {
     struct srv *s = srv_start(h_continue);
@@ -1133,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_unread_body_closes_connection),
         cmocka_unit_test(test_idle_close_then_next_request_succeeds),
         cmocka_unit_test(test_stale_connection_retried_once),
+        cmocka_unit_test(test_stale_connection_put_retried),
         cmocka_unit_test(test_continue_accepted_then_body_sent),
         cmocka_unit_test(test_continue_refused_body_never_sent),
         cmocka_unit_test(test_continue_refused_counts_no_body),
