@@ -620,6 +620,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct http_client_call *call = p->data;
 
+    if (!len)
+        return 0; /* an empty piece would read as the end of the body */
     call->piece = at;
     call->piece_len = len;
     call->event = EV_BODY;
@@ -743,7 +745,7 @@ static bool has_header(const struct http_client_req *req, const char *name)
     return false;
 }
 
-/* A name or value with CR, LF or NUL would split the request. */
+/* A CR or LF in a name or value would split the request in two. */
 static bool header_ok(const char *s)
 {
     return !strpbrk(s, "\r\n");
@@ -765,6 +767,14 @@ static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 
     if (sb->err)
         return;
+    if (!sb->p) {
+        sb->p = malloc(1024);
+        if (!sb->p) {
+            sb->err = -ENOMEM;
+            return;
+        }
+        sb->cap = 1024;
+    }
     for (;;) {
         va_start(ap, fmt);
         n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
@@ -777,7 +787,7 @@ static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
             sb->len += n;
             return;
         }
-        size_t cap = sb->cap ? sb->cap * 2 : 1024;
+        size_t cap = sb->cap * 2;
         while (cap <= sb->len + n)
             cap *= 2;
         char *p = realloc(sb->p, cap);
