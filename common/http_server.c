@@ -490,23 +490,29 @@ static void stream_free(void *cls)
 int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
                        req_read_fn read, void *arg, void (*free_arg)(void *arg))
 {
-    struct MHD_Response *resp;
-    struct stream *s;
+    struct MHD_Response *resp = NULL;
+    struct stream *s = NULL;
 
-    if (req->status)
+    if (req->status) {
+        if (free_arg)
+            free_arg(arg);
         return -EALREADY;
+    }
     s = malloc(sizeof(*s));
-    if (!s)
-        return -ENOMEM;
-    *s = (struct stream){req, read, free_arg, arg};
-    /* 64 KiB blocks: few calls per object, a bounded buffer per stream */
-    resp = MHD_create_response_from_callback(
-        size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 64 * 1024,
-        stream_read, s, stream_free);
+    if (s) {
+        *s = (struct stream){req, read, free_arg, arg};
+        /* 64 KiB blocks: few calls per object, a bounded buffer each */
+        resp = MHD_create_response_from_callback(
+            size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 64 * 1024,
+            stream_read, s, stream_free);
+    }
     if (!resp) {
-        free(s); /* 'arg' stays the caller's, as the call failed */
+        if (free_arg)
+            free_arg(arg);
+        free(s);
         return -ENOMEM;
     }
+    /* from here MHD calls stream_free(), whatever happens */
     return park_response(req, status, resp);
 }
 

@@ -194,9 +194,10 @@ int req_respond_error(struct request *req, unsigned int status);
  * the connection's thread as the client takes the data, with the offset
  * reached so far. read() returns bytes written into buf (1..max), 0 at
  * the end, -errno on error (the connection is closed: the client sees a
- * short body). free_arg(arg) runs once when the response is done with,
- * also if it is never sent; it may be NULL. For HEAD, read() is never
- * called and Content-Length is 'size'. */
+ * short body). Takes ownership of 'arg' whatever the outcome:
+ * free_arg(arg), if not NULL, runs exactly once, when the response is done
+ * with or at once if this call fails. For HEAD, read() is never called and
+ * Content-Length is 'size'. */
 #define HTTP_SIZE_UNKNOWN UINT64_MAX
 typedef ssize_t (*req_read_fn)(void *arg, uint64_t pos, char *buf, size_t max);
 int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
