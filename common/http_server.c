@@ -579,11 +579,11 @@ static int parse_query(struct request *req)
             if (err)
                 return err;
             req->n_params++;
-            err = name_len < len
-                      ? http_unquote(p + name_len + 1, len - name_len - 1, true,
-                                     &prm->value)
-                  : (prm->value = strdup("")) ? 0
-                                              : -ENOMEM;
+            if (name_len < len)
+                err = http_unquote(p + name_len + 1, len - name_len - 1, true,
+                                   &prm->value);
+            else if (!(prm->value = strdup("")))
+                err = -ENOMEM;
             if (err)
                 return err;
         }
@@ -618,6 +618,7 @@ static unsigned int prepare(struct request *req)
     struct header_check hc = {conf->max_header_size, conf->max_header_count, 0,
                               false};
     const char *cl, *te, *txn;
+    int err;
 
     if (strlen(req->uri) > conf->max_header_size)
         return 414;
@@ -625,10 +626,11 @@ static unsigned int prepare(struct request *req)
         return 400;
     if (req->raw_path[0] != '/')
         return 400;
-    if (http_unquote(req->raw_path, strlen(req->raw_path), false, &req->path))
-        return 400;
-    if (parse_query(req))
-        return 400;
+    err = http_unquote(req->raw_path, strlen(req->raw_path), false, &req->path);
+    if (!err)
+        err = parse_query(req);
+    if (err) /* a bad escape is the client's fault, no memory is ours */
+        return err == -ENOMEM ? 503 : 400;
     txn = req_header(req, "X-Trans-Id");
     req_set_txn(req, txn);
     te = req_header(req, "Transfer-Encoding");
@@ -659,7 +661,8 @@ static enum MHD_Result first_call(struct request *req, const char *method)
     req->method = method;
     refuse = prepare(req);
     if (refuse) {
-        req_respond_error(req, refuse);
+        if (req_respond_error(req, refuse))
+            return MHD_NO;
     } else {
         err = srv->handler.on_headers(req, srv->handler.arg);
         if (err && !handler_failed(req, "on_headers", err))

@@ -645,6 +645,61 @@ static void test_client_hangs_up_mid_upload(void **state)
     assert_int_equal(s.end_calls, 0);
 }
 
+#define CLIENTS 8
+#define PUTS_EACH 25
+
+/* One client thread: PUTs of 1000 bytes, one connection each, read to
+ * EOF. Returns the number of 201s with the expected body. */
+static void *put_client(void *arg)
+{
+    static const char head[] = "PUT /d1/1/a/c/o HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Length: 1000\r\n"
+                               "Connection: close\r\n\r\n";
+    char body[1000], resp[4096];
+    intptr_t good = 0;
+    int i;
+
+    (void)arg;
+    memset(body, 'b', sizeof(body));
+    for (i = 0; i < PUTS_EACH; i++) {
+        int fd = connect_server();
+        size_t n = 0;
+        ssize_t r;
+
+        send_all(fd, head, sizeof(head) - 1);
+        send_all(fd, body, sizeof(body));
+        while (n < sizeof(resp) - 1 &&
+               (r = recv(fd, resp + n, sizeof(resp) - 1 - n, 0)) > 0)
+            n += (size_t)r;
+        resp[n] = '\0';
+        close(fd);
+        if (!strncmp(resp, "HTTP/1.1 201 ", 13) && n > 8 &&
+            !strcmp(resp + n - 8, "PUT 1000"))
+            good++;
+    }
+    return (void *)good;
+}
+
+static void test_concurrent_clients(void **state)
+{
+    pthread_t t[CLIENTS];
+    intptr_t good, total = 0;
+    struct seen s;
+    int i;
+
+    (void)state;
+    reset();
+    for (i = 0; i < CLIENTS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, put_client, NULL), 0);
+    for (i = 0; i < CLIENTS; i++) {
+        pthread_join(t[i], (void **)&good);
+        total += good;
+    }
+    assert_int_equal(total, CLIENTS * PUTS_EACH);
+    s = wait_done(CLIENTS * PUTS_EACH);
+    assert_int_equal(s.body_len, CLIENTS * PUTS_EACH * 1000);
+}
+
 static void test_unquote(void **state)
 {
     char *out;
@@ -794,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_header_limits),
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_client_hangs_up_mid_upload),
+        cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_unquote),
         cmocka_unit_test(test_conf_rows),
         cmocka_unit_test(test_stop_closes_the_port),
