@@ -386,6 +386,41 @@ static void test_unknown_key_is_a_warning(void **state)
     conf_free(conf);
 }
 
+/* Random files built from ini fragments never crash the parser; what
+ * loads answers lookups. */
+static void test_random_files(void **state)
+{
+    static const char *const bits[] = {
+        "[", "]",    "[s]", "[DEFAULT]",    "=",  ":",
+        "k", "K",    " ",   "\t",           "\n", "#",
+        ";", "set ", "v",   "\xef\xbb\xbf", "%",  "\r\n",
+    };
+    unsigned int seed = 42;
+    char text[256];
+    int i, j, loaded = 0;
+
+    (void)state;
+    for (i = 0; i < 3000; i++) {
+        char err[CONF_ERR_LEN];
+        struct conf *conf;
+        int n = rand_r(&seed) % 40;
+
+        text[0] = '\0';
+        for (j = 0; j < n; j++)
+            strcat(text,
+                   bits[rand_r(&seed) % (int)(sizeof(bits) / sizeof(bits[0]))]);
+        write_file(path, text);
+        if (conf_load(path, &conf, err)) {
+            assert_non_null(strstr(err, path));
+            continue;
+        }
+        loaded++;
+        (void)conf_get(conf, "s", "k", NULL);
+        conf_free(conf);
+    }
+    assert_true(loaded > 10);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -416,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_apply_rejects_bad_values),
         cmocka_unit_test(test_bool_values),
         cmocka_unit_test(test_unknown_key_is_a_warning),
+        cmocka_unit_test(test_random_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

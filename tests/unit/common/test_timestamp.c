@@ -4,6 +4,7 @@
 #include "common/timestamp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -177,6 +178,33 @@ static void test_http_date_rounds_up(void **state)
         -EINVAL);
 }
 
+/* Random strings over the characters that matter never crash the parser,
+ * and whatever parses prints to a string that parses to the same value. */
+static void test_random_input_round_trips(void **state)
+{
+    static const char alphabet[] = "0123456789._eE+-xafAF n";
+    char in[24], buf[TIMESTAMP_INTERNAL_SIZE];
+    unsigned int seed = 12345, ok = 0;
+    int i, j;
+
+    (void)state;
+    for (i = 0; i < 200000; i++) {
+        struct timestamp ts, again;
+        int len = rand_r(&seed) % (int)(sizeof(in) - 1);
+
+        for (j = 0; j < len; j++)
+            in[j] = alphabet[rand_r(&seed) % (int)(sizeof(alphabet) - 1)];
+        in[len] = '\0';
+        if (timestamp_parse(in, &ts))
+            continue;
+        ok++;
+        assert_int_equal(timestamp_parse(timestamp_internal(&ts, buf), &again),
+                         0);
+        assert_int_equal(timestamp_cmp(&ts, &again), 0);
+    }
+    assert_true(ok > 100); /* the alphabet does produce valid input */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_order_is_ticks_then_offset),
         cmocka_unit_test(test_now_is_current),
         cmocka_unit_test(test_http_date_rounds_up),
+        cmocka_unit_test(test_random_input_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
