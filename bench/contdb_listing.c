@@ -2,7 +2,7 @@
  * contdb_listing.c - container listing benchmark: a 10,000-row page from a
  * 1,000,000-object container (issue 3's target: <= 20 ms), through
  * contdb_list() and the json formatter, as the container server will run
- * them. Build and run with bench/contdb_listing.sh.
+ * them. Build and run with bench/contdb.sh.
  *
  * Objects are named "d%03u/o%06u" (1,000 directories of 1,000 objects)
  * and written in batches of 1,000, as a group-committing server would.

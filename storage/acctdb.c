@@ -182,7 +182,7 @@ static int write_info(struct acctdb *db, const struct acctdb_info *info,
     }
     err = k.err ? k.err : v.err;
     if (!err)
-        err = kvdb_write(db->kv, b, KVDB_SYNC);
+        err = kvdb_write(db->kv, b, 0); /* the caller syncs, unlocked */
     kvdb_batch_free(b);
     dbenc_release(&k);
     dbenc_release(&v);
@@ -213,7 +213,7 @@ int acctdb_create(struct acctdb *db, const char *account,
 
     if (!*account)
         return -EINVAL;
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = acctdb_get_info(db, &old);
     acctdb_info_release(&old);
     if (err != -ENOENT) {
@@ -226,7 +226,9 @@ int acctdb_create(struct acctdb *db, const char *account,
     if (!err)
         err = write_info(db, &info, true);
 out:
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(db->kv);
     return err;
 }
 
@@ -235,15 +237,20 @@ static int update_info(struct acctdb *db,
                        const void *arg)
 {
     struct acctdb_info info;
+    bool changed = false;
     int err;
 
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = acctdb_get_info(db, &info);
     if (!err)
         err = fn(&info, arg);
-    if (err == 1)
+    if (err == 1) {
         err = write_info(db, &info, false);
-    kvdb_unlock(db->kv);
+        changed = !err;
+    }
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (changed)
+        err = kvdb_sync(db->kv);
     acctdb_info_release(&info);
     return err;
 }
@@ -456,7 +463,7 @@ int acctdb_merge_containers(struct acctdb *db,
 
     if (!b)
         return -ENOMEM;
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = read_stats(db, &st);
     for (size_t i = 0; !err && i < n; i++) {
         for (size_t j = 0; j < i; j++) {
@@ -475,9 +482,11 @@ int acctdb_merge_containers(struct acctdb *db,
     if (!err && kvdb_batch_count(b)) {
         err = put_stats(db, b, &st, &k, &v);
         if (!err)
-            err = kvdb_write(db->kv, b, flags);
+            err = kvdb_write(db->kv, b, 0);
     }
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err && (flags & KVDB_SYNC))
+        err = kvdb_sync(db->kv);
     kvdb_batch_free(b);
     dbenc_release(&k);
     dbenc_release(&v);
@@ -633,7 +642,7 @@ int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
     start[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
     memcpy(end, start, sizeof(end));
     end[DB_KEY_PREFIX_LEN] = DB_KEY_ROW + 1;
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = kvdb_scan(db->kv, start, sizeof(start), end, sizeof(end), reclaim_row,
                     &a);
     if (!err && a.n) {
@@ -649,7 +658,7 @@ int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
             err = kvdb_write(db->kv, a.b, 0);
         dbenc_release(&v);
     }
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     kvdb_batch_free(a.b);
     dbenc_release(&a.k);
     if (!err)
@@ -678,12 +687,14 @@ int acctdb_destroy(struct acctdb *db)
     if (!b)
         return -ENOMEM;
     elen = kvdb_prefix_end(db->prefix, DB_KEY_PREFIX_LEN, end);
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = kvdb_scan(db->kv, db->prefix, DB_KEY_PREFIX_LEN, elen ? end : NULL,
                     elen, destroy_key, b);
     if (!err)
-        err = kvdb_write(db->kv, b, KVDB_SYNC);
-    kvdb_unlock(db->kv);
+        err = kvdb_write(db->kv, b, 0);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(db->kv);
     kvdb_batch_free(b);
     return err;
 }

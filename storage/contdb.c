@@ -180,7 +180,7 @@ static int write_info(struct contdb *db, const struct contdb_info *info,
     }
     err = k.err ? k.err : v.err;
     if (!err)
-        err = kvdb_write(db->kv, b, KVDB_SYNC);
+        err = kvdb_write(db->kv, b, 0); /* the caller syncs, unlocked */
     kvdb_batch_free(b);
     dbenc_release(&k);
     dbenc_release(&v);
@@ -211,7 +211,7 @@ int contdb_create(struct contdb *db, const char *account, const char *container,
 
     if (!*account || !*container)
         return -EINVAL;
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = contdb_get_info(db, &old);
     contdb_info_release(&old);
     if (err != -ENOENT) {
@@ -226,7 +226,9 @@ int contdb_create(struct contdb *db, const char *account, const char *container,
     if (!err)
         err = write_info(db, &info, true);
 out:
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(db->kv);
     return err;
 }
 
@@ -236,15 +238,20 @@ static int update_info(struct contdb *db,
                        const void *arg)
 {
     struct contdb_info info;
+    bool changed = false;
     int err;
 
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = contdb_get_info(db, &info);
     if (!err)
         err = fn(&info, arg);
-    if (err == 1)
+    if (err == 1) {
         err = write_info(db, &info, false);
-    kvdb_unlock(db->kv);
+        changed = !err;
+    }
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (changed)
+        err = kvdb_sync(db->kv);
     contdb_info_release(&info);
     return err;
 }
@@ -554,7 +561,7 @@ int contdb_merge_objects(struct contdb *db, const struct contdb_object *objs,
 
     if (!b)
         return -ENOMEM;
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = read_stats(db, &st);
     for (size_t i = 0; !err && i < n; i++) {
         /* A name already in this batch: flush first so the second update
@@ -581,9 +588,11 @@ int contdb_merge_objects(struct contdb *db, const struct contdb_object *objs,
         kvdb_batch_put(b, k.p, k.len, v.p, v.len);
         err = k.err ? k.err : v.err;
         if (!err)
-            err = kvdb_write(db->kv, b, flags);
+            err = kvdb_write(db->kv, b, 0);
     }
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err && (flags & KVDB_SYNC))
+        err = kvdb_sync(db->kv);
     kvdb_batch_free(b);
     dbenc_release(&k);
     dbenc_release(&v);
@@ -758,12 +767,12 @@ int contdb_reclaim(struct contdb *db, const struct db_ts *age,
     /* Deleted rows do not count in stats, so stats need no update; the
      * lock keeps a concurrent undelete from being dropped. NEEDSWORK:
      * one batch per DB; a huge backlog should go in slices. */
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = kvdb_scan(db->kv, start, sizeof(start), end, sizeof(end), reclaim_row,
                     &a);
     if (!err && a.n)
         err = kvdb_write(db->kv, a.b, 0);
-    kvdb_unlock(db->kv);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     kvdb_batch_free(a.b);
     dbenc_release(&a.k);
     if (!err)
@@ -792,12 +801,14 @@ int contdb_destroy(struct contdb *db)
     if (!b)
         return -ENOMEM;
     elen = kvdb_prefix_end(db->prefix, DB_KEY_PREFIX_LEN, end);
-    kvdb_lock(db->kv);
+    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
     err = kvdb_scan(db->kv, db->prefix, DB_KEY_PREFIX_LEN, elen ? end : NULL,
                     elen, destroy_key, b);
     if (!err)
-        err = kvdb_write(db->kv, b, KVDB_SYNC);
-    kvdb_unlock(db->kv);
+        err = kvdb_write(db->kv, b, 0);
+    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(db->kv);
     kvdb_batch_free(b);
     return err;
 }

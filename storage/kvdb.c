@@ -10,11 +10,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <leveldb/c.h>
+
+#define KVDB_LOCKS 64
 
 struct kvdb {
     leveldb_t *db;
@@ -24,7 +27,8 @@ struct kvdb {
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts;
     leveldb_writeoptions_t *wopts_sync;
-    pthread_mutex_t lock;
+    leveldb_writebatch_t *empty; /* kvdb_sync()'s batch, never changed */
+    pthread_mutex_t locks[KVDB_LOCKS];
     char *path;
 };
 
@@ -70,7 +74,8 @@ int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
     db = calloc(1, sizeof(*db));
     if (!db)
         return -ENOMEM;
-    pthread_mutex_init(&db->lock, NULL);
+    for (int i = 0; i < KVDB_LOCKS; i++)
+        pthread_mutex_init(&db->locks[i], NULL);
     db->path = strdup(path);
     db->options = leveldb_options_create();
     db->cache =
@@ -79,8 +84,9 @@ int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
     db->ropts = leveldb_readoptions_create();
     db->wopts = leveldb_writeoptions_create();
     db->wopts_sync = leveldb_writeoptions_create();
-    if (!db->path || !db->options || !db->cache || !db->filter || !db->ropts ||
-        !db->wopts || !db->wopts_sync) {
+    db->empty = leveldb_writebatch_create();
+    if (!db->empty || !db->path || !db->options || !db->cache || !db->filter ||
+        !db->ropts || !db->wopts || !db->wopts_sync) {
         kvdb_close(db);
         return -ENOMEM;
     }
@@ -123,7 +129,10 @@ void kvdb_close(struct kvdb *db)
         leveldb_writeoptions_destroy(db->wopts);
     if (db->wopts_sync)
         leveldb_writeoptions_destroy(db->wopts_sync);
-    pthread_mutex_destroy(&db->lock);
+    if (db->empty)
+        leveldb_writebatch_destroy(db->empty);
+    for (int i = 0; i < KVDB_LOCKS; i++)
+        pthread_mutex_destroy(&db->locks[i]);
     free(db->path);
     free(db);
 }
@@ -158,14 +167,38 @@ int kvdb_get(struct kvdb *db, const void *key, size_t klen, void **val,
     return 0;
 }
 
-void kvdb_lock(struct kvdb *db)
+static pthread_mutex_t *lock_of(struct kvdb *db, const void *scope, size_t n)
 {
-    pthread_mutex_lock(&db->lock);
+    const unsigned char *p = scope;
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return &db->locks[h % KVDB_LOCKS];
 }
 
-void kvdb_unlock(struct kvdb *db)
+void kvdb_lock(struct kvdb *db, const void *scope, size_t n)
 {
-    pthread_mutex_unlock(&db->lock);
+    pthread_mutex_lock(lock_of(db, scope, n));
+}
+
+void kvdb_unlock(struct kvdb *db, const void *scope, size_t n)
+{
+    pthread_mutex_unlock(lock_of(db, scope, n));
+}
+
+int kvdb_sync(struct kvdb *db)
+{
+    char *lerr = NULL;
+
+    /* An empty batch still appends a log record and, with sync, fsyncs
+     * the log; LevelDB lets concurrent writers share that fsync. */
+    leveldb_write(db->db, db->wopts_sync, db->empty, &lerr);
+    if (lerr) {
+        log_leveldb("sync", db->path, lerr);
+        return -EIO;
+    }
+    return 0;
 }
 
 struct kvdb_batch *kvdb_batch_new(void)

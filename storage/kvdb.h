@@ -9,8 +9,15 @@
  * Thread safety: a kvdb is shared by all request threads; get, iterators
  * and kvdb_write() are safe concurrently (LevelDB serializes writers).
  * A read-modify-write (read a row, write a batch depending on it) takes
- * kvdb_lock() around both, so two updates of one row cannot both read the
- * old value. Batches and iterators belong to one thread.
+ * kvdb_lock() on its scope (e.g. one container's key prefix) around both,
+ * so two updates of one container cannot both read the old stats.
+ * Batches and iterators belong to one thread.
+ *
+ * Durability: write unsynced under the lock, unlock, then kvdb_sync().
+ * LevelDB's log is sequential, so a sync makes every earlier write
+ * durable, and LevelDB groups concurrent writers into one log write and
+ * one fsync: many request threads share each fsync (group commit), which
+ * a sync under the lock would prevent.
  */
 #ifndef STORAGE_KVDB_H
 #define STORAGE_KVDB_H
@@ -51,9 +58,15 @@ void kvdb_close(struct kvdb *db); /* NULL is fine */
 int kvdb_get(struct kvdb *db, const void *key, size_t klen, void **val,
              size_t *vlen);
 
-/* Serializes read-modify-write sequences on 'db' (a plain mutex). */
-void kvdb_lock(struct kvdb *db);
-void kvdb_unlock(struct kvdb *db);
+/* Serializes read-modify-write sequences on the same 'scope' bytes (one
+ * of 64 mutexes, chosen by a hash of the scope; unrelated scopes rarely
+ * share one). Unlock with the same scope. Not recursive. */
+void kvdb_lock(struct kvdb *db, const void *scope, size_t n);
+void kvdb_unlock(struct kvdb *db, const void *scope, size_t n);
+
+/* Makes every write that returned before the call durable (fsyncs the
+ * log, shared with concurrent callers). Returns 0 or -EIO. */
+int kvdb_sync(struct kvdb *db);
 
 /* A write batch: puts and deletes applied atomically by kvdb_write(), in
  * order (a later put of a key wins over an earlier one). */
