@@ -1,10 +1,12 @@
 /*
- * http_client.c - the backend HTTP/1.1 client and its connection pool.
+ * http_client.c - the backend HTTP/1.1 client.
  *
- * This file owns the sockets to peers: connecting with a timeout, the pool
- * of idle keep-alive connections, writing requests, and reading responses
- * through libhttp-parser. It knows nothing of Swift: callers build paths
- * and headers and decide what a status means.
+ * This file owns the HTTP exchange on a connection: writing requests and
+ * their bodies, reading responses through libhttp-parser, deciding when a
+ * connection may go back to the pool and when a request is sent again.
+ * Sockets, connecting and the pool itself are conn_pool.c's. It knows
+ * nothing of Swift: callers build paths and headers and decide what a
+ * status means.
  *
  * Invariants:
  * 1. A connection is in the pool only when its last response was read to
@@ -17,15 +19,12 @@
  */
 #include "common/http_client.h"
 
-#include <arpa/inet.h>
+#include "common/conn_pool.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <http_parser.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,39 +33,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
-#include <unistd.h>
 
-#define RBUF_SIZE (16 * 1024)
 #define MULTI_STACK 8  /* send_multi's calls without a malloc() */
 #define MAX_INTERIM 16 /* 1xx responses before the final one */
-#define PEER_BUCKETS 64
-
-struct peer;
-
-struct conn {
-    int fd;
-    struct peer *peer; /* the pool slot it returns to */
-    bool reused;       /* came from the pool: may be stale */
-    size_t rpos, rlen; /* unparsed bytes are rbuf[rpos, rlen) */
-    char rbuf[RBUF_SIZE];
-};
-
-/* Peers are created on first use and live as long as the client. */
-struct peer {
-    struct peer *next;
-    char *host;
-    unsigned int port;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    struct conn **idle; /* a stack: the most recently used is on top */
-    size_t n_idle;
-};
 
 struct http_client {
-    pthread_mutex_t lock; /* guards the peers and their idle stacks */
     struct http_client_conf conf;
-    struct peer *peers[PEER_BUCKETS];
+    struct conn_pool *pool;
 };
 
 enum call_state {
@@ -123,282 +96,6 @@ struct http_client_call {
     int n_interim;
 };
 
-/* ---- time and waiting ---- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for 'events' on 'fd' for up to 'timeout_ms'. Returns 0 or
- * -ETIMEDOUT (or -errno from poll). */
-static int wait_fd(int fd, short events, unsigned int timeout_ms)
-{
-    int64_t deadline = now_ms() + timeout_ms;
-    struct pollfd p = {.fd = fd, .events = events};
-
-    for (;;) {
-        int64_t left = deadline - now_ms();
-        int n;
-
-        if (left < 0)
-            left = 0;
-        n = poll(&p, 1, (int)left);
-        if (n > 0)
-            return 0;
-        if (n == 0)
-            return -ETIMEDOUT;
-        if (errno != EINTR)
-            return -errno;
-    }
-}
-
-/* ---- connections ---- */
-
-static void conn_close(struct conn *conn)
-{
-    if (!conn)
-        return;
-    close(conn->fd);
-    free(conn);
-}
-
-static int conn_connect(struct peer *peer, unsigned int timeout_ms,
-                        struct conn **out)
-{
-    struct conn *conn;
-    socklen_t len = sizeof(int);
-    int one = 1, soerr = 0, err;
-
-    *out = NULL;
-    conn = malloc(sizeof(*conn));
-    if (!conn)
-        return -ENOMEM;
-    conn->peer = peer;
-    conn->reused = false;
-    conn->rpos = conn->rlen = 0;
-    conn->fd = socket(peer->addr.ss_family,
-                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (conn->fd == -1) {
-        err = -errno;
-        free(conn);
-        return err;
-    }
-    /* requests are written whole; Nagle would only delay the last piece */
-    setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(conn->fd, (struct sockaddr *)&peer->addr, peer->addrlen)) {
-        if (errno != EINPROGRESS) {
-            err = -errno;
-            goto fail;
-        }
-        err = wait_fd(conn->fd, POLLOUT, timeout_ms);
-        if (err)
-            goto fail;
-        if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len)) {
-            err = -errno;
-            goto fail;
-        }
-        if (soerr) {
-            err = -soerr;
-            goto fail;
-        }
-    }
-    *out = conn;
-    return 0;
-fail:
-    conn_close(conn);
-    return err;
-}
-
-/* A pooled connection whose peer closed it (or sent something unasked)
- * is readable while idle; one that is not is very likely still good. */
-static bool conn_is_stale(const struct conn *conn)
-{
-    struct pollfd p = {.fd = conn->fd, .events = POLLIN};
-
-    return poll(&p, 1, 0) != 0;
-}
-
-/* Writes all of 'iov', waiting up to the node timeout for each bit of
- * progress. Advances 'iov' in place. */
-static int conn_writev(struct conn *conn, struct iovec *iov, int iovcnt,
-                       unsigned int timeout_ms)
-{
-    while (iovcnt > 0) {
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = iovcnt};
-        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-
-        if (n < 0) {
-            int err = -errno;
-
-            if (err == -EINTR)
-                continue;
-            if (err != -EAGAIN)
-                return err;
-            err = wait_fd(conn->fd, POLLOUT, timeout_ms);
-            if (err)
-                return err;
-            continue;
-        }
-        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-            n -= iov->iov_len;
-            iov++;
-            iovcnt--;
-        }
-        if (iovcnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + n;
-            iov->iov_len -= n;
-        }
-    }
-    return 0;
-}
-
-/* Reads what the peer has sent into the empty read buffer. Returns the
- * byte count, 0 at end of stream, or -errno. */
-static ssize_t conn_read(struct conn *conn, unsigned int timeout_ms)
-{
-    assert(conn->rpos == conn->rlen);
-    conn->rpos = conn->rlen = 0;
-    for (;;) {
-        ssize_t n = recv(conn->fd, conn->rbuf, sizeof(conn->rbuf), 0);
-        int err;
-
-        if (n >= 0) {
-            conn->rlen = n;
-            return n;
-        }
-        err = -errno;
-        if (err == -EINTR)
-            continue;
-        if (err != -EAGAIN)
-            return err;
-        err = wait_fd(conn->fd, POLLIN, timeout_ms);
-        if (err)
-            return err;
-    }
-}
-
-/* ---- the pool ---- */
-
-static unsigned int peer_hash(const char *host, unsigned int port)
-{
-    unsigned int h = port;
-
-    for (; *host; host++)
-        h = h * 31 + (unsigned char)*host;
-    return h % PEER_BUCKETS;
-}
-
-static int peer_new(const char *host, unsigned int port, size_t max_idle,
-                    struct peer **out)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    struct peer *peer;
-    char service[16];
-
-    *out = NULL;
-    if (port == 0 || port > 65535)
-        return -EINVAL;
-    snprintf(service, sizeof(service), "%u", port);
-    /* numeric host: a parse of the literal, never a DNS lookup */
-    if (getaddrinfo(host, service, &hints, &ai))
-        return -EINVAL;
-    peer = calloc(1, sizeof(*peer));
-    if (peer) {
-        peer->host = strdup(host);
-        peer->idle = calloc(max_idle ? max_idle : 1, sizeof(*peer->idle));
-    }
-    if (!peer || !peer->host || !peer->idle) {
-        freeaddrinfo(ai);
-        if (peer) {
-            free(peer->host);
-            free(peer->idle);
-            free(peer);
-        }
-        return -ENOMEM;
-    }
-    peer->port = port;
-    memcpy(&peer->addr, ai->ai_addr, ai->ai_addrlen);
-    peer->addrlen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    *out = peer;
-    return 0;
-}
-
-/* Finds or adds the peer; called with the lock held. */
-static int peer_get(struct http_client *c, const char *host, unsigned int port,
-                    struct peer **out)
-{
-    unsigned int b = peer_hash(host, port);
-    struct peer *peer;
-    int err;
-
-    for (peer = c->peers[b]; peer; peer = peer->next) {
-        if (peer->port == port && !strcmp(peer->host, host)) {
-            *out = peer;
-            return 0;
-        }
-    }
-    err = peer_new(host, port, c->conf.max_idle_per_peer, &peer);
-    if (err)
-        return err;
-    peer->next = c->peers[b];
-    c->peers[b] = peer;
-    *out = peer;
-    return 0;
-}
-
-/* Hands out a connection to (host, port): an idle pooled one unless
- * 'fresh', else a new one. */
-static int pool_get(struct http_client *c, const char *host, unsigned int port,
-                    bool fresh, unsigned int timeout_ms, struct conn **out)
-{
-    struct peer *peer;
-    int err;
-
-    *out = NULL;
-    pthread_mutex_lock(&c->lock);
-    err = peer_get(c, host, port, &peer);
-    pthread_mutex_unlock(&c->lock);
-    if (err)
-        return err;
-    while (!fresh) {
-        struct conn *conn = NULL;
-
-        pthread_mutex_lock(&c->lock);
-        if (peer->n_idle > 0)
-            conn = peer->idle[--peer->n_idle];
-        pthread_mutex_unlock(&c->lock);
-        if (!conn)
-            break;
-        if (!conn_is_stale(conn)) {
-            conn->reused = true;
-            *out = conn;
-            return 0;
-        }
-        conn_close(conn);
-    }
-    return conn_connect(peer, timeout_ms, out);
-}
-
-static void pool_put(struct http_client *c, struct conn *conn)
-{
-    struct peer *peer = conn->peer;
-
-    pthread_mutex_lock(&c->lock);
-    if (peer->n_idle < c->conf.max_idle_per_peer) {
-        peer->idle[peer->n_idle++] = conn;
-        conn = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
-    conn_close(conn); /* the pool is full */
-}
-
 int http_client_new(const struct http_client_conf *conf,
                     struct http_client **out)
 {
@@ -416,7 +113,11 @@ int http_client_new(const struct http_client_conf *conf,
         c->conf.node_timeout_ms = HTTP_CLIENT_NODE_TIMEOUT_MS;
     if (!c->conf.max_idle_per_peer)
         c->conf.max_idle_per_peer = HTTP_CLIENT_MAX_IDLE_PER_PEER;
-    pthread_mutex_init(&c->lock, NULL);
+    c->pool = conn_pool_new(c->conf.max_idle_per_peer);
+    if (!c->pool) {
+        free(c);
+        return -ENOMEM;
+    }
     *out = c;
     return 0;
 }
@@ -425,19 +126,7 @@ void http_client_free(struct http_client *c)
 {
     if (!c)
         return;
-    for (size_t b = 0; b < PEER_BUCKETS; b++) {
-        struct peer *peer = c->peers[b], *next;
-
-        for (; peer; peer = next) {
-            next = peer->next;
-            for (size_t i = 0; i < peer->n_idle; i++)
-                conn_close(peer->idle[i]);
-            free(peer->idle);
-            free(peer->host);
-            free(peer);
-        }
-    }
-    pthread_mutex_destroy(&c->lock);
+    conn_pool_free(c->pool);
     free(c);
 }
 
@@ -706,7 +395,7 @@ static int next_event(struct http_client_call *call)
                 return err;
             continue;
         }
-        n = conn_read(conn, call->node_timeout_ms);
+        n = conn_pool_read(conn, call->node_timeout_ms);
         if (n < 0)
             return (int)n;
         if (n > 0) {
@@ -868,7 +557,7 @@ static int send_head(struct http_client_call *call)
     };
     int n = call->expect || !call->body_len ? 1 : 2;
 
-    return conn_writev(call->conn, iov, n, call->node_timeout_ms);
+    return conn_pool_writev(call->conn, iov, n, call->node_timeout_ms);
 }
 
 /* The stale-connection rule: a pooled connection that fails before any
@@ -885,18 +574,11 @@ static bool may_retry(const struct http_client_call *call, int err)
 
 static int resend_fresh(struct http_client_call *call)
 {
-    struct http_client *c = call->client;
-    struct peer *peer = call->conn->peer;
-    struct conn *conn;
-    int err;
+    int err = conn_pool_reconnect(call->client->pool, &call->conn,
+                                  call->conn_timeout_ms);
 
-    conn_close(call->conn);
-    call->conn = NULL;
-    err =
-        pool_get(c, peer->host, peer->port, true, call->conn_timeout_ms, &conn);
     if (err)
         return err;
-    call->conn = conn;
     call_reset_response(call);
     return send_head(call);
 }
@@ -912,7 +594,7 @@ static int call_fail(struct http_client_call *call, int err)
 
 static void call_free(struct http_client_call *call)
 {
-    conn_close(call->conn);
+    conn_pool_close(call->conn);
     free(call->head);
     free(call->hbuf);
     free(call->hdrs);
@@ -952,8 +634,8 @@ int http_client_start(struct http_client *c, const struct http_client_req *req,
     call->head_len = sb.len;
     if (err)
         goto fail;
-    err = pool_get(c, req->host, req->port, false, call->conn_timeout_ms,
-                   &call->conn);
+    err = conn_pool_get(c->pool, req->host, req->port, call->conn_timeout_ms,
+                        &call->conn);
     if (err)
         goto fail;
     err = send_head(call);
@@ -1021,7 +703,7 @@ int http_client_wait_continue(struct http_client_call *call)
     if (call->body_mode == HTTP_CLIENT_BODY_NONE) {
         struct iovec iov = {.iov_base = (void *)call->body,
                             .iov_len = call->body_len};
-        int err = conn_writev(call->conn, &iov, 1, call->node_timeout_ms);
+        int err = conn_pool_writev(call->conn, &iov, 1, call->node_timeout_ms);
 
         if (err)
             return call_fail(call, err);
@@ -1044,7 +726,7 @@ static int piece_init(struct http_client_call *call, struct piece *pc,
                       const void *buf, size_t len)
 {
     pc->first = pc->iovcnt = 0;
-    pc->deadline = now_ms() + call->node_timeout_ms;
+    pc->deadline = conn_pool_now_ms() + call->node_timeout_ms;
     if (call->err)
         return call->err;
     if (call->state != CALL_SENDING || call->expect ||
@@ -1083,7 +765,7 @@ static int piece_write(struct http_client_call *call, struct piece *pc)
             return errno == EAGAIN ? 0 : -errno;
         }
         call->streamed = true;
-        pc->deadline = now_ms() + call->node_timeout_ms;
+        pc->deadline = conn_pool_now_ms() + call->node_timeout_ms;
         while (pc->iovcnt > 0 && (size_t)n >= iov->iov_len) {
             n -= iov->iov_len;
             iov++;
@@ -1147,7 +829,7 @@ static void pieces_write(struct http_client_call **calls, struct piece *pcs,
                          struct pollfd *pfds, size_t n)
 {
     for (;;) {
-        int64_t now = now_ms(), wait = INT32_MAX;
+        int64_t now = conn_pool_now_ms(), wait = INT32_MAX;
         size_t pending = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -1157,7 +839,7 @@ static void pieces_write(struct http_client_call **calls, struct piece *pcs,
             if (pc->err || !pc->iovcnt)
                 continue;
             pc->err = piece_write(calls[i], pc);
-            if (!pc->err && pc->iovcnt && now_ms() >= pc->deadline)
+            if (!pc->err && pc->iovcnt && conn_pool_now_ms() >= pc->deadline)
                 pc->err = -ETIMEDOUT;
             if (pc->err) {
                 call_fail(calls[i], pc->err);
@@ -1243,7 +925,7 @@ int http_client_send_end(struct http_client_call *call)
         if (call->to_send)
             return call_fail(call, -EINVAL);
     } else {
-        err = conn_writev(call->conn, &iov, 1, call->node_timeout_ms);
+        err = conn_pool_writev(call->conn, &iov, 1, call->node_timeout_ms);
         if (err)
             return call_fail(call, err);
     }
@@ -1392,7 +1074,7 @@ void http_client_end(struct http_client_call *call)
         finish_buffered(call);
     if (call->state == CALL_DONE && call->keep_alive && !call->no_reuse &&
         call->conn && call->conn->rpos == call->conn->rlen) {
-        pool_put(call->client, call->conn);
+        conn_pool_put(call->client->pool, call->conn);
         call->conn = NULL;
     }
     call_free(call);
