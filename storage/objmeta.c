@@ -180,14 +180,15 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
 }
 
 /* Reads a varint of at most 4 bytes (values < 2^28, far above any length we
- * accept) from [*p, end). Returns 0 or -EINVAL. */
+ * accept) from [*p, end), in its shortest form only (a last byte of 0 after
+ * the first is a padded encoding we never write). Returns 0 or -EINVAL. */
 static int get_varint(const unsigned char **p, const unsigned char *end,
                       size_t *out)
 {
     size_t v = 0;
 
     for (int shift = 0; shift < 28; shift += 7) {
-        if (*p == end)
+        if (*p == end || (shift && **p == 0))
             return -EINVAL;
         v |= (size_t)(**p & 0x7f) << shift;
         if (!(*(*p)++ & 0x80)) {

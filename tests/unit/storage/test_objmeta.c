@@ -217,6 +217,10 @@ static void test_decode_rejects_bad_structure_with_good_checksum(void **state)
          "A\x00",
          7},         /* duplicate key */
         {"\x80", 1}, /* cut varint */
+        {"\x01\x81\x00"
+         "a\x01"
+         "b",
+         6}, /* padded varint: 1 written in two bytes */
     };
     unsigned char buf[64];
     struct objmeta m = {0};
