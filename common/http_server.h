@@ -16,7 +16,8 @@
  *      not. Respond now to refuse the request before its body is read
  *      (401, 411, 413, 507...): a client that sent "Expect: 100-continue"
  *      then gets the final status instead of "100 Continue" and never
- *      sends the body, which is how Swift's servers reject uploads.
+ *      sends the body, which is how Swift's servers reject uploads. A
+ *      request without a body may be answered here too (most GETs are).
  *   2. on_body: the body as it arrives, in pieces of at most
  *      conn_memory_limit bytes, Content-Length or chunked (decoded); memory
  *      stays bounded whatever the size. The pieces are gone after the call.
@@ -117,6 +118,8 @@ unsigned int http_server_port(const struct http_server *srv);
 
 /* Graceful stop: stop accepting, let requests in flight finish for up to
  * 'grace_ms', then close what is left (their on_done gets ok = false).
+ * An idle keep-alive connection counts as open until its client closes
+ * it, so with pooled clients the stop takes the whole grace period.
  * Idempotent. Call from one thread, not from a handler. */
 void http_server_stop(struct http_server *srv, unsigned int grace_ms);
 

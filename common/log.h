@@ -11,6 +11,9 @@
  * written as "#ooo" (octal, as syslog does) so that a line is always one
  * line, whatever a client put in a path or header.
  *
+ * A daemon ignores SIGPIPE at startup (signal(SIGPIPE, SIG_IGN)): a log
+ * written to a closed pipe must not kill it.
+ *
  * Threads: log_open() and log_close() run at startup and shutdown, before
  * and after the request threads. Everything else is thread-safe: the level
  * is an atomic and each line reaches the fd in one write() (O_APPEND), so
