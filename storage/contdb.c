@@ -76,6 +76,10 @@ static void encode_info(const struct contdb_info *info, struct dbenc *e)
     dbenc_varint(e, info->storage_policy_index);
     dbenc_str(e, info->id, strlen(info->id));
     db_meta_encode(&info->meta, e);
+    dbenc_ts(e, &info->reported_put_timestamp);
+    dbenc_ts(e, &info->reported_delete_timestamp);
+    dbenc_svarint(e, info->reported_object_count);
+    dbenc_svarint(e, info->reported_bytes_used);
 }
 
 static int decode_info(const void *p, size_t n, struct contdb_info *info)
@@ -83,6 +87,7 @@ static int decode_info(const void *p, size_t n, struct contdb_info *info)
     struct dbdec d;
     const char *id;
     size_t idlen;
+    int err;
 
     dbdec_init(&d, p, n);
     if (dbdec_u8(&d) != INFO_VERSION)
@@ -101,7 +106,14 @@ static int decode_info(const void *p, size_t n, struct contdb_info *info)
         return -EINVAL;
     memcpy(info->id, id, idlen);
     info->id[idlen] = '\0';
-    return db_meta_decode(&info->meta, &d);
+    err = db_meta_decode(&info->meta, &d);
+    if (err)
+        return err;
+    dbdec_ts(&d, &info->reported_put_timestamp);
+    dbdec_ts(&d, &info->reported_delete_timestamp);
+    info->reported_object_count = dbdec_svarint(&d);
+    info->reported_bytes_used = dbdec_svarint(&d);
+    return d.err;
 }
 
 static void encode_stats(const struct contdb_info *info, struct dbenc *e)
@@ -301,6 +313,32 @@ static int delete_db(struct contdb_info *info, const void *arg)
         info->delete_timestamp = *ts;
     info->status_changed_at = *ts;
     return 1;
+}
+
+struct reported_arg {
+    const struct db_ts *put, *del;
+    int64_t count, bytes;
+};
+
+static int reported(struct contdb_info *info, const void *arg)
+{
+    const struct reported_arg *a = arg;
+
+    info->reported_put_timestamp = *a->put;
+    info->reported_delete_timestamp = *a->del;
+    info->reported_object_count = a->count;
+    info->reported_bytes_used = a->bytes;
+    return 1;
+}
+
+int contdb_set_reported(struct contdb *db, const struct db_ts *put_timestamp,
+                        const struct db_ts *delete_timestamp,
+                        int64_t object_count, int64_t bytes_used)
+{
+    struct reported_arg a = {put_timestamp, delete_timestamp, object_count,
+                             bytes_used};
+
+    return update_info(db, reported, &a);
 }
 
 int contdb_delete_db(struct contdb *db, const struct db_ts *ts)

@@ -51,6 +51,13 @@ struct contdb_info {
     uint64_t max_row; /* sequence of the newest row; 0 when none yet */
     char id[37];      /* random uuid, the replication id */
     struct db_meta meta;
+    /* What the account server was last told (contdb_set_reported()); the
+     * container updater reports again while these differ from the
+     * current values, as Swift's reported_* columns. */
+    struct db_ts reported_put_timestamp;
+    struct db_ts reported_delete_timestamp;
+    int64_t reported_object_count;
+    int64_t reported_bytes_used;
 };
 
 void contdb_info_release(struct contdb_info *info);
@@ -91,6 +98,11 @@ int contdb_get_info(struct contdb *db, struct contdb_info *out);
  * *revived (may be NULL). Returns 0, -ENOENT, -EIO, -ENOMEM. */
 int contdb_update_put_timestamp(struct contdb *db, const struct db_ts *ts,
                                 bool *revived);
+
+/* Records what the account server acknowledged (Swift's reported()). */
+int contdb_set_reported(struct contdb *db, const struct db_ts *put_timestamp,
+                        const struct db_ts *delete_timestamp,
+                        int64_t object_count, int64_t bytes_used);
 
 /* Swift's delete_db(): delete_timestamp = max(it, ts), status_changed_at
  * = ts, all metadata removed at 'ts'. The caller refuses a non-empty

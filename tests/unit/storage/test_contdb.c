@@ -197,6 +197,16 @@ static void test_delete_db_and_revive(void **state)
     assert_int_equal(contdb_get_info(&db, &info), 0);
     assert_false(contdb_info_is_deleted(&info));
     assert_int_equal(db_ts_cmp(&info.status_changed_at, &t), 0);
+    assert_int_equal(info.reported_put_timestamp.raw, 0);
+    contdb_info_release(&info);
+    assert_int_equal(contdb_set_reported(&db, &t, &t, 3, 4), 0);
+    assert_int_equal(contdb_get_info(&db, &info), 0);
+    assert_int_equal(db_ts_cmp(&info.reported_put_timestamp, &t), 0);
+    assert_int_equal(db_ts_cmp(&info.reported_delete_timestamp, &t), 0);
+    assert_int_equal(info.reported_object_count, 3);
+    assert_int_equal(info.reported_bytes_used, 4);
+    assert_string_equal(
+        db_meta_get(&info.meta, "X-Container-Meta-Color")->value, "");
     contdb_info_release(&info);
     db_meta_release(&m);
 }
