@@ -96,6 +96,21 @@ struct http_client_call {
     int n_interim;
 };
 
+/* The call's invariants, checked at each entry in debug builds. */
+static void assert_call_ok(const struct http_client_call *call)
+{
+    assert(call->state != CALL_BROKEN || call->err < 0);
+    assert(call->state == CALL_BROKEN || call->conn);
+    assert(!call->conn || call->conn->rpos <= call->conn->rlen);
+    assert(call->hlen <= call->hcap && call->n_hdrs <= call->hdrs_cap);
+    assert(!call->expect || call->state == CALL_SENDING ||
+           call->state == CALL_BROKEN);
+    assert(call->state == CALL_SENDING || call->state == CALL_WAITING ||
+           call->state == CALL_BROKEN || call->status >= 200);
+    assert(call->body_mode != HTTP_CLIENT_BODY_NONE || !call->streamed);
+    (void)call;
+}
+
 int http_client_new(const struct http_client_conf *conf,
                     struct http_client **out)
 {
@@ -689,14 +704,17 @@ int http_client_wait_continue(struct http_client_call *call)
 {
     int status;
 
+    assert_call_ok(call);
     if (call->state != CALL_SENDING || !call->expect)
         return call->state == CALL_BROKEN ? call->err : -EINVAL;
     status = read_status(call, true);
     if (status != 100) {
         /* a final answer before the body: the server may still expect
          * the body it refused, so the connection is not reused */
-        if (status > 0)
+        if (status > 0) {
             call->no_reuse = true;
+            call->expect = false;
+        }
         return status;
     }
     call->expect = false;
@@ -725,6 +743,7 @@ struct piece {
 static int piece_init(struct http_client_call *call, struct piece *pc,
                       const void *buf, size_t len)
 {
+    assert_call_ok(call);
     pc->first = pc->iovcnt = 0;
     pc->deadline = conn_pool_now_ms() + call->node_timeout_ms;
     if (call->err)
@@ -916,6 +935,7 @@ int http_client_send_end(struct http_client_call *call)
     struct iovec iov = {.iov_base = "0\r\n\r\n", .iov_len = 5};
     int err;
 
+    assert_call_ok(call);
     if (call->err)
         return call->err;
     if (call->state != CALL_SENDING || call->expect ||
@@ -935,6 +955,7 @@ int http_client_send_end(struct http_client_call *call)
 
 int http_client_response(struct http_client_call *call)
 {
+    assert_call_ok(call);
     switch (call->state) {
     case CALL_WAITING: return read_status(call, false);
     case CALL_BODY:
@@ -983,6 +1004,7 @@ int http_client_read(struct http_client_call *call, const void **data,
 {
     int err;
 
+    assert_call_ok(call);
     *data = NULL;
     *len = 0;
     if (call->state == CALL_DONE)
@@ -1070,6 +1092,7 @@ void http_client_end(struct http_client_call *call)
 {
     if (!call)
         return;
+    assert_call_ok(call);
     if (call->state == CALL_BODY)
         finish_buffered(call);
     if (call->state == CALL_DONE && call->keep_alive && !call->no_reuse &&
