@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct diskfile {
@@ -55,6 +56,7 @@ struct diskfile {
     char *name;       /* /a/c/o, or NULL when known only by hash */
     const struct hash_path_conf *hash_conf; /* borrowed from the conf */
     bool mount_check;
+    uint64_t fallocate_reserve;
     char hash[33];
     char suffix[4];
     /* state after diskfile_open() */
@@ -144,6 +146,7 @@ static int make(const struct diskfile_conf *conf, const char *dev,
         return -ENOMEM;
     df->fd = -1;
     df->mount_check = conf->mount_check;
+    df->fallocate_reserve = conf->fallocate_reserve;
     df->hash_conf = conf->hash_conf;
     memcpy(df->hash, hash, 33);
     memcpy(df->suffix, hash + 29, 4);
@@ -546,6 +549,23 @@ void diskfile_reader_free(struct diskfile_reader *r)
 
 /* ---- write ---- */
 
+/* Swift's fallocate_reserve: refuse a write that would leave less than
+ * 'reserve' bytes free, before reading its body. */
+static int check_reserve(int fd, int64_t size, uint64_t reserve)
+{
+    struct statvfs sv;
+    uint64_t avail;
+
+    if (!reserve)
+        return 0;
+    if (fstatvfs(fd, &sv) == -1)
+        return -errno;
+    avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    if (size > 0)
+        avail = avail > (uint64_t)size ? avail - (uint64_t)size : 0;
+    return avail <= reserve ? -ENOSPC : 0;
+}
+
 int diskfile_writer_new(struct diskfile *df, int64_t size,
                         struct diskfile_writer **out)
 {
@@ -580,6 +600,9 @@ int diskfile_writer_new(struct diskfile *df, int64_t size,
         w->tmp_path = NULL;
         goto fail;
     }
+    err = check_reserve(w->fd, size, df->fallocate_reserve);
+    if (err)
+        goto fail;
     if (size > 0 && diskfile_io->fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0,
                                            (off_t)size) == -1) {
         err = -errno;

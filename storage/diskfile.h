@@ -42,6 +42,10 @@
 struct diskfile_conf {
     const char *devices; /* e.g. "/srv/node"; borrowed, must outlive us */
     bool mount_check;    /* refuse device directories that are not mounts */
+    /* Swift's fallocate_reserve in bytes: a PUT that would leave less free
+     * space on the device fails with -ENOSPC at once (507), so a device
+     * never fills up completely; 0 turns the check off. */
+    uint64_t fallocate_reserve;
     const struct hash_path_conf *hash_conf; /* borrowed */
 };
 
@@ -112,8 +116,9 @@ void diskfile_reader_free(struct diskfile_reader *r); /* NULL is fine */
 
 /* Starts a PUT: creates a temp file in <dev>/tmp. When 'size' >= 0 the
  * space is reserved now, so a full disk fails here (-ENOSPC) before the
- * body is read. Returns 0 and sets *out (free with diskfile_writer_free()),
- * -ENODEV, -ENOSPC or -errno. */
+ * body is read; so does a PUT that would eat into fallocate_reserve. Returns 0
+ * and sets *out (free with diskfile_writer_free()), -ENODEV, -ENOSPC or -errno.
+ */
 int diskfile_writer_new(struct diskfile *df, int64_t size,
                         struct diskfile_writer **out);
 

@@ -595,6 +595,26 @@ static void test_concurrent_writers_newest_wins(void **state)
     diskfile_free(df);
 }
 
+static void test_fallocate_reserve_refuses_early(void **state)
+{
+    struct diskfile_conf rc = conf;
+    struct diskfile_writer *w;
+    struct diskfile *df;
+
+    (void)state;
+    rc.fallocate_reserve = UINT64_MAX / 2; /* more than any disk here */
+    assert_int_equal(diskfile_new(&rc, "sda", PART, "a", "c", "o", &df), 0);
+    assert_int_equal(diskfile_writer_new(df, 10, &w), -ENOSPC);
+    assert_null(w);
+    assert_int_equal(diskfile_delete(df, T1), -ENOSPC);
+    assert_int_equal(count_dir("sda/tmp"), 0);
+    diskfile_free(df);
+    rc.fallocate_reserve = 1; /* a byte: fine */
+    assert_int_equal(diskfile_new(&rc, "sda", PART, "a", "c", "o", &df), 0);
+    assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), 0);
+    diskfile_free(df);
+}
+
 /* ---- error injection ---- */
 
 static int fail_at; /* fail the fail_at-th call of the chosen op (1-based) */
@@ -776,6 +796,7 @@ int main(void)
         T(test_name_must_hash_to_its_directory),
         T(test_ninety_items_and_utf8_round_trip),
         T(test_concurrent_writers_newest_wins),
+        T(test_fallocate_reserve_refuses_early),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
         T(test_tombstone_and_post_fail_cleanly),
