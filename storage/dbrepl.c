@@ -1,0 +1,118 @@
+/*
+ * dbrepl.c - partition walks and sync points for the replicators. Sync
+ * points live under the DB's prefix (doc/container-format.md, key type
+ * 0x03): prefix, 0x03, 'i' or 'o', the peer's replication id; the value
+ * is an svarint. contdb_destroy()/acctdb_destroy() remove them with the
+ * DB.
+ */
+#include "storage/dbrepl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dbrepl_walk_partition(struct kvdb *kv, uint32_t part,
+                          int (*fn)(const unsigned char hash[16], void *arg),
+                          void *arg)
+{
+    struct kvdb_iter *it = kvdb_iter_new(kv);
+    unsigned char start[4] = {part >> 24, part >> 16, part >> 8, part};
+    unsigned char next[DB_KEY_PREFIX_LEN];
+    int err = 0;
+
+    if (!it)
+        return -ENOMEM;
+    kvdb_iter_seek(it, start, sizeof(start));
+    while (kvdb_iter_valid(it)) {
+        size_t klen;
+        const unsigned char *key = kvdb_iter_key(it, &klen);
+        size_t n;
+
+        if (klen < DB_KEY_PREFIX_LEN + 1 || memcmp(key, start, 4))
+            break;
+        /* Info is a DB's first key; a prefix without it is skipped. */
+        if (key[DB_KEY_PREFIX_LEN] == DB_KEY_INFO) {
+            err = fn(key + 4, arg);
+            if (err)
+                break;
+        }
+        n = kvdb_prefix_end(key, DB_KEY_PREFIX_LEN, next);
+        if (!n)
+            break;
+        kvdb_iter_seek(it, next, n);
+    }
+    if (!err)
+        err = kvdb_iter_status(it);
+    kvdb_iter_free(it);
+    return err;
+}
+
+static void sync_key(struct dbenc *k, const unsigned char *prefix,
+                     const char *remote_id, enum dbrepl_dir dir)
+{
+    k->len = 0;
+    dbenc_bytes(k, prefix, DB_KEY_PREFIX_LEN);
+    dbenc_u8(k, DB_KEY_SYNC);
+    dbenc_u8(k, dir);
+    dbenc_bytes(k, remote_id, strlen(remote_id));
+}
+
+static int read_point(struct kvdb *kv, const struct dbenc *k, int64_t *point)
+{
+    struct dbdec d;
+    void *v;
+    size_t n;
+    int err;
+
+    *point = -1;
+    err = kvdb_get(kv, k->p, k->len, &v, &n);
+    if (err == -ENOENT)
+        return 0;
+    if (err)
+        return err;
+    dbdec_init(&d, v, n);
+    *point = dbdec_svarint(&d);
+    free(v);
+    return d.err;
+}
+
+int dbrepl_get_sync(struct kvdb *kv,
+                    const unsigned char prefix[DB_KEY_PREFIX_LEN],
+                    const char *remote_id, enum dbrepl_dir dir, int64_t *point)
+{
+    struct dbenc k = {0};
+    int err;
+
+    sync_key(&k, prefix, remote_id, dir);
+    err = k.err ? k.err : read_point(kv, &k, point);
+    dbenc_release(&k);
+    return err;
+}
+
+int dbrepl_merge_sync(struct kvdb *kv,
+                      const unsigned char prefix[DB_KEY_PREFIX_LEN],
+                      const char *remote_id, enum dbrepl_dir dir, int64_t point)
+{
+    struct dbenc k = {0}, v = {0};
+    struct kvdb_batch *b = kvdb_batch_new();
+    int64_t old;
+    int err;
+
+    if (!b)
+        return -ENOMEM;
+    sync_key(&k, prefix, remote_id, dir);
+    kvdb_lock(kv, prefix, DB_KEY_PREFIX_LEN);
+    err = k.err ? k.err : read_point(kv, &k, &old);
+    if (!err && point > old) {
+        dbenc_svarint(&v, point);
+        kvdb_batch_put(b, k.p, k.len, v.p, v.len);
+        err = v.err ? v.err : kvdb_write(kv, b, 0);
+    }
+    kvdb_unlock(kv, prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(kv);
+    kvdb_batch_free(b);
+    dbenc_release(&k);
+    dbenc_release(&v);
+    return err;
+}
