@@ -29,6 +29,8 @@
  *                  made no progress for node_timeout
  *   -ECONNRESET    the peer closed or reset the connection mid-response
  *   -EPIPE         the peer closed the connection while we were sending
+ *   -ECONNABORTED  the server answered before the body was all sent (see
+ *                  http_client_send(); the call is not broken)
  *   -EPROTO        the response is not HTTP/1.x as we understand it
  *   -EMSGSIZE      the response's headers are over the limits below
  *   -EINVAL        a caller mistake (bad host, body longer than declared...)
