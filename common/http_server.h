@@ -39,13 +39,15 @@
  * handler in on_done.
  *
  * Paths. req_raw_path() is the path exactly as sent; req_path() is it
- * percent-decoded by http_unquote(), which refuses bad escapes and NUL
+ * percent-decoded by http_unquote() (http.h), which refuses bad escapes
+ * and NUL
  * ("%zz", "%4", "%00"): such requests get 400 before any callback.
  * libmicrohttpd's own decoding is switched off.
  */
 #ifndef COMMON_HTTP_SERVER_H
 #define COMMON_HTTP_SERVER_H
 
+#include "common/http.h"
 #include "common/log.h"
 
 #include <stdbool.h>
@@ -209,14 +211,5 @@ int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
 
 /* The status of the response made, 0 before. */
 unsigned int req_status(const struct request *req);
-
-/* Swift's reason phrase for a status ("Not Found"), "" if unknown. */
-const char *http_reason(unsigned int status);
-
-/* Percent-decodes 'len' bytes of 'in' into a new NUL-terminated string
- * (free() it), turning '+' into ' ' when 'plus_is_space' (query strings).
- * Returns 0, -EINVAL for '%' not followed by two hex digits or for a
- * decoded NUL, or -ENOMEM; *out is NULL on failure. */
-int http_unquote(const char *in, size_t len, bool plus_is_space, char **out);
 
 #endif /* COMMON_HTTP_SERVER_H */

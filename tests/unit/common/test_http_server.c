@@ -700,28 +700,6 @@ static void test_concurrent_clients(void **state)
     assert_int_equal(s.body_len, CLIENTS * PUTS_EACH * 1000);
 }
 
-static void test_unquote(void **state)
-{
-    char *out;
-
-    (void)state;
-    assert_int_equal(http_unquote("a%2Fb+c%41", 10, false, &out), 0);
-    assert_string_equal(out, "a/b+cA");
-    free(out);
-    assert_int_equal(http_unquote("a%2fb+c", 7, true, &out), 0);
-    assert_string_equal(out, "a/b c");
-    free(out);
-    assert_int_equal(http_unquote("%", 1, false, &out), -EINVAL);
-    assert_null(out);
-    assert_int_equal(http_unquote("%4", 2, false, &out), -EINVAL);
-    assert_int_equal(http_unquote("%4g", 3, false, &out), -EINVAL);
-    assert_int_equal(http_unquote("a%00", 4, false, &out), -EINVAL);
-    /* 'len' bounds the input: "%41" cut to "%4" is invalid */
-    assert_int_equal(http_unquote("%41", 2, false, &out), -EINVAL);
-    assert_string_equal(http_reason(507), "Insufficient Storage");
-    assert_string_equal(http_reason(299), "");
-}
-
 static void test_conf_rows(void **state)
 {
     struct holder {
@@ -850,7 +828,6 @@ int main(void)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_client_hangs_up_mid_upload),
         cmocka_unit_test(test_concurrent_clients),
-        cmocka_unit_test(test_unquote),
         cmocka_unit_test(test_conf_rows),
         cmocka_unit_test(test_stop_closes_the_port),
         cmocka_unit_test(test_stop_lets_requests_finish),
