@@ -580,14 +580,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
     size_t len = *upload_data_size;
 
     (void)cls;
-    (void)url;
+    (void)conn;
+    (void)url; /* decoded by MHD's rules, not ours: we use uri_log()'s */
     (void)version;
     if (!req) /* uri_log() ran out of memory: drop the connection */
         return MHD_NO;
     assert_request_ok(req);
     if (!req->started)
         return first_call(req, method);
-    (void)conn;
     if (len) {
         *upload_data_size = 0;
         return body_call(req, upload_data, len);
