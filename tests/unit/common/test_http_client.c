@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -410,6 +411,14 @@ static void h_raw_close(struct srv *s, int fd)
 
 /* ---- helpers ---- */
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static struct http_client *client_new(unsigned int node_timeout_ms)
 {
     struct http_client_conf conf = {.node_timeout_ms = node_timeout_ms};
@@ -626,6 +635,14 @@ static void test_continue_accepted_then_body_sent(void **state)
     assert_int_equal(http_client_send(call, "x", 1), -EINVAL);
     http_client_end(call);
 
+    /* a body shorter than declared cannot be ended */
+    assert_int_equal(http_client_start(c, &req, &call), 0);
+    assert_int_equal(http_client_wait_continue(call), 100);
+    assert_int_equal(http_client_send(call, "01234", 5), 0);
+    assert_int_equal(http_client_send_end(call), -EINVAL);
+    assert_int_equal(http_client_response(call), -EINVAL);
+    http_client_end(call);
+
     assert_int_equal(http_client_start(c, &req, &call), 0);
     assert_int_equal(http_client_wait_continue(call), 100);
     assert_int_equal(http_client_send(call, "0123456789", 10), 0);
@@ -741,6 +758,71 @@ static void test_connect_refused(void **state)
     req.headers = (struct http_header[]){{"X-Evil", "a\r\nX-Injected: 1"}};
     assert_int_equal(http_client_start(c, &req, &call), -EINVAL);
     http_client_free(c);
+}
+
+/* A listener that never accepts, its queue full: SYNs go unanswered, as
+ * with a host that is down. */
+static void test_connect_timeout(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[8];
+    struct http_client_conf conf = {.conn_timeout_ms = 100};
+    struct http_client *c;
+    struct http_client_req req = {
+        .host = "127.0.0.1", .method = "GET", .path = "/"};
+    struct http_client_call *call;
+    int64_t t0;
+    int err;
+
+    (void)state;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, len), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &len);
+    for (int i = 0; i < 8; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&a, len);
+    }
+    assert_int_equal(http_client_new(&conf, &c), 0);
+    req.port = ntohs(a.sin_port);
+    t0 = now_ms();
+    err = http_client_request(c, &req, &call);
+    assert_int_equal(err, -ETIMEDOUT);
+    assert_true(now_ms() - t0 >= 90 && now_ms() - t0 < 1000);
+    http_client_free(c);
+    for (int i = 0; i < 8; i++)
+        close(fill[i]);
+    close(lfd);
+}
+
+/* At most max_idle_per_peer idle connections are kept per peer. */
+static void test_idle_cap_per_peer(void **state)
+{
+    struct srv *s = srv_start(h_hello);
+    struct http_client_conf conf = {.max_idle_per_peer = 1};
+    struct http_client *c;
+    struct http_client_req req = get_req(s, "/a");
+    struct http_client_call *calls[2];
+    char *body;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(http_client_new(&conf, &c), 0);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(http_client_request(c, &req, &calls[i]), 200);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(http_client_read_all(calls[i], 10, &body, &len),
+                             0);
+            free(body);
+            http_client_end(calls[i]);
+        }
+    }
+    /* round 1: two new; round 2: one pooled, one new */
+    assert_int_equal(s->n_conns, 3);
+    http_client_free(c);
+    srv_stop(s);
 }
 
 static void expect_raw(const char *response, int want)
@@ -1162,6 +1244,8 @@ int main(void)
         cmocka_unit_test(test_continue_refused_counts_no_body),
         cmocka_unit_test(test_node_timeout_on_stalled_server),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_idle_cap_per_peer),
         cmocka_unit_test(test_malformed_status_line),
         cmocka_unit_test(test_oversized_headers_rejected),
         cmocka_unit_test(test_chunked_trailers_dropped),
