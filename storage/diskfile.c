@@ -418,7 +418,7 @@ int diskfile_open(struct diskfile *df)
     close_state(df);
     if (df->mount_check && !devices_is_mount(df->dev_path))
         return -ENODEV;
-    err = ondisk_list(df->hash_dir, false, &l);
+    err = ondisk_list(df->hash_dir, false, 0, &l);
     if (err == -ENOENT || err == -ENOTDIR) {
         struct stat st;
 
@@ -758,7 +758,7 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     err = sync_dirs(df, top);
     if (err)
         return err;
-    ondisk_list(df->hash_dir, true, &l);
+    ondisk_list(df->hash_dir, true, 0, &l);
     ondisk_listing_release(&l);
     return 0;
 }

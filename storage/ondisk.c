@@ -107,9 +107,11 @@ static void obsolete_below(struct ondisk_file *files, size_t n, int keep,
 void ondisk_classify(struct ondisk_file *files, size_t n,
                      struct ondisk_state *st)
 {
-    int ts = newest(files, n, ONDISK_TS);
-    int meta, data;
+    int ts, meta, data;
 
+    for (size_t i = 0; i < n; i++)
+        files[i].obsolete = false;
+    ts = newest(files, n, ONDISK_TS);
     st->data = st->ts = st->meta = -1;
     if (ts >= 0)
         obsolete_below(files, n, ts, true);
@@ -127,6 +129,27 @@ void ondisk_classify(struct ondisk_file *files, size_t n,
     } else if (ts >= 0) {
         st->ts = ts;
     }
+}
+
+static bool older_than(const struct ondisk_file *f, int64_t t)
+{
+    /* the ten digits before the dot are whole seconds */
+    return strtoll(f->ts, NULL, 10) < t;
+}
+
+void ondisk_reclaim(struct ondisk_file *files, size_t n,
+                    struct ondisk_state *st, int64_t reclaim_before)
+{
+    if (st->ts >= 0 && older_than(&files[st->ts], reclaim_before)) {
+        files[st->ts].obsolete = true;
+        st->ts = -1;
+    }
+    if (st->data >= 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (files[i].ext == ONDISK_META &&
+            older_than(&files[i], reclaim_before))
+            files[i].obsolete = true;
 }
 
 void ondisk_listing_release(struct ondisk_listing *l)
@@ -164,7 +187,8 @@ static void drop_obsolete(const char *hash_dir, struct ondisk_listing *l)
     l->st.meta = meta;
 }
 
-int ondisk_list(const char *hash_dir, bool cleanup, struct ondisk_listing *out)
+int ondisk_list(const char *hash_dir, bool cleanup, int64_t reclaim_before,
+                struct ondisk_listing *out)
 {
     int err;
 
@@ -180,6 +204,8 @@ int ondisk_list(const char *hash_dir, bool cleanup, struct ondisk_listing *out)
         if (ondisk_parse_name(out->names[i], &out->files[out->n]) == 0)
             out->n++;
     ondisk_classify(out->files, out->n, &out->st);
+    if (reclaim_before)
+        ondisk_reclaim(out->files, out->n, &out->st, reclaim_before);
     if (cleanup)
         drop_obsolete(hash_dir, out);
     return 0;

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest timestamp: 16 + 1 + 16 characters, plus the NUL. */
 #define ONDISK_TS_SIZE 34
@@ -48,9 +49,18 @@ int ondisk_parse_name(const char *name, struct ondisk_file *f);
  *   .ts/.meta not newer than it are obsolete;
  * - a .meta is reported only on top of a current .data; a .meta newer
  *   than a .ts with no .data is kept (not obsolete) but not reported.
- * Sets each file's 'obsolete' and fills 'st'. */
+ * Sets (or clears) each file's 'obsolete' and fills 'st'. */
 void ondisk_classify(struct ondisk_file *files, size_t n,
                      struct ondisk_state *st);
+
+/* Swift's reclaim_age, applied after ondisk_classify(): a current .ts, and
+ * any .meta while no .data is current, whose timestamp is older than
+ * 'reclaim_before' (Unix seconds) becomes obsolete too; st->ts is cleared
+ * if its tombstone went. Tombstones must live long enough for every replica
+ * to have seen them, or a stale replica resurrects the object: only the
+ * replicator's hashing passes a reclaim time. */
+void ondisk_reclaim(struct ondisk_file *files, size_t n,
+                    struct ondisk_state *st, int64_t reclaim_before);
 
 /* A hash directory's files, classified. */
 struct ondisk_listing {
@@ -61,12 +71,14 @@ struct ondisk_listing {
     struct ondisk_state st; /* indexes into 'files' */
 };
 
-/* Lists and classifies 'hash_dir'. With 'cleanup', unlinks the obsolete
- * files (through diskfile_io; a failed unlink is left for next time) and
- * drops them from the listing. Returns 0, -ENOENT (no such directory),
+/* Lists and classifies 'hash_dir', then applies ondisk_reclaim() when
+ * 'reclaim_before' is not 0. With 'cleanup', unlinks the obsolete files
+ * (through diskfile_io; a failed unlink is left for next time) and drops
+ * them from the listing. Returns 0, -ENOENT (no such directory),
  * -ENOTDIR, -ENOMEM or -errno; release 'out' with ondisk_listing_release()
  * either way. */
-int ondisk_list(const char *hash_dir, bool cleanup, struct ondisk_listing *out);
+int ondisk_list(const char *hash_dir, bool cleanup, int64_t reclaim_before,
+                struct ondisk_listing *out);
 void ondisk_listing_release(struct ondisk_listing *l);
 
 #endif /* STORAGE_ONDISK_H */

@@ -100,7 +100,7 @@ static void read_boot_id(char id[BOOT_ID_LEN])
 /* Hashes one hash directory into 'st'; sets *live when it holds a live
  * file. Removes it when nothing at all is left in it. */
 static int hash_one_dir(const char *suffix_dir, const char *name,
-                        XXH3_state_t *st, bool *live)
+                        int64_t reclaim_before, XXH3_state_t *st, bool *live)
 {
     struct ondisk_listing l;
     char path[PATH_MAX];
@@ -108,17 +108,17 @@ static int hash_one_dir(const char *suffix_dir, const char *name,
 
     *live = false;
     snprintf(path, sizeof(path), "%s/%s", suffix_dir, name);
-    err = ondisk_list(path, true, &l);
+    err = ondisk_list(path, true, reclaim_before, &l);
     if (err == -ENOENT || err == -ENOTDIR) {
         err = 0; /* vanished, or junk that is not ours */
         goto out;
     }
     if (err)
         goto out;
-    if (l.n_names == 0)
-        rmdir(path);
-    if (l.n == 0)
+    if (l.n == 0) {
+        rmdir(path); /* fails harmlessly when junk remains */
         goto out;
+    }
     *live = true;
     XXH3_64bits_update(st, name, strlen(name));
     for (size_t i = 0; i < l.n; i++) {
@@ -131,7 +131,8 @@ out:
     return err;
 }
 
-int suffix_hash_compute(const char *suffix_dir, uint64_t *hash, bool *empty)
+int suffix_hash_compute(const char *suffix_dir, int64_t reclaim_before,
+                        uint64_t *hash, bool *empty)
 {
     XXH3_state_t *st = XXH3_createState();
     char **names = NULL;
@@ -152,7 +153,7 @@ int suffix_hash_compute(const char *suffix_dir, uint64_t *hash, bool *empty)
     for (size_t i = 0; !err && i < n; i++) {
         if (!valid_hash_name(names[i]))
             continue;
-        err = hash_one_dir(suffix_dir, names[i], st, &live);
+        err = hash_one_dir(suffix_dir, names[i], reclaim_before, st, &live);
         any |= live;
     }
     if (err)
@@ -398,7 +399,8 @@ static int list_suffixes(const char *part_dir, struct suffix_set *set)
 
 /* Rebuilds 'sh' from 'old' with the suffixes in 'dirty' recomputed. */
 static int recompute(const char *part_dir, const struct suffix_hashes *old,
-                     const struct suffix_set *dirty, struct suffix_hashes *sh)
+                     const struct suffix_set *dirty, int64_t reclaim_before,
+                     struct suffix_hashes *sh)
 {
     char path[PATH_MAX];
     size_t j = 0;
@@ -422,7 +424,7 @@ static int recompute(const char *part_dir, const struct suffix_hashes *old,
             continue;
         }
         snprintf(path, sizeof(path), "%s/%s", part_dir, e->suffix);
-        err = suffix_hash_compute(path, &e->hash, &empty);
+        err = suffix_hash_compute(path, reclaim_before, &e->hash, &empty);
         if (err)
             return err;
         if (!empty)
@@ -432,7 +434,8 @@ static int recompute(const char *part_dir, const struct suffix_hashes *old,
 }
 
 int suffix_hash_get(const char *part_dir, const char *const *recalc,
-                    size_t nrecalc, struct suffix_hashes *out)
+                    size_t nrecalc, int64_t reclaim_before,
+                    struct suffix_hashes *out)
 {
     struct suffix_hashes old = {0};
     struct suffix_set dirty = {0};
@@ -458,7 +461,7 @@ int suffix_hash_get(const char *part_dir, const char *const *recalc,
         goto out;
     for (size_t i = 0; i < nrecalc; i++)
         set_add(&dirty, recalc[i]);
-    err = recompute(part_dir, &old, &dirty, out);
+    err = recompute(part_dir, &old, &dirty, reclaim_before, out);
     if (!err && out->n == 0)
         suffix_hashes_release(out);
     if (!err)

@@ -57,14 +57,18 @@ int suffix_hash_invalidate(const char *part_dir, const char *suffix);
  * map): the cached one with every invalidated suffix and those in
  * 'recalc' (may be NULL when 'nrecalc' is 0) recomputed, or all suffixes
  * recomputed when there is no valid cache. Recomputing removes obsolete
- * files, empty hash directories and empty suffix directories. Returns 0
+ * files, empty hash directories and empty suffix directories, and, when
+ * 'reclaim_before' (Unix seconds: now - reclaim_age) is not 0, tombstones
+ * and orphaned .meta files older than that (ondisk_reclaim()). Returns 0
  * and fills 'out' (release with suffix_hashes_release()), or -errno. */
 int suffix_hash_get(const char *part_dir, const char *const *recalc,
-                    size_t nrecalc, struct suffix_hashes *out);
+                    size_t nrecalc, int64_t reclaim_before,
+                    struct suffix_hashes *out);
 
 /* Computes one suffix directory's hash without caching it. Sets *empty
  * when it holds no live file (it is then removed if possible). Returns 0
  * (a missing directory is empty) or -errno. */
-int suffix_hash_compute(const char *suffix_dir, uint64_t *hash, bool *empty);
+int suffix_hash_compute(const char *suffix_dir, int64_t reclaim_before,
+                        uint64_t *hash, bool *empty);
 
 #endif /* STORAGE_SUFFIX_HASH_H */

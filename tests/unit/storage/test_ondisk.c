@@ -139,6 +139,36 @@ static void test_rules(void **state)
     }
 }
 
+static void test_reclaim_old_tombstones_and_orphaned_meta(void **state)
+{
+    struct ondisk_file f[4];
+    struct ondisk_state st;
+
+    (void)state;
+    /* a tombstone older than the reclaim time goes; a newer one stays */
+    assert_int_equal(ondisk_parse_name(T1 ".ts", &f[0]), 0);
+    assert_int_equal(ondisk_parse_name(T3 ".meta", &f[1]), 0);
+    ondisk_classify(f, 2, &st);
+    ondisk_reclaim(f, 2, &st, 1700000002);
+    assert_true(f[0].obsolete);
+    assert_int_equal(st.ts, -1);
+    assert_false(f[1].obsolete); /* the orphaned .meta is newer */
+    ondisk_classify(f, 2, &st);
+    ondisk_reclaim(f, 2, &st, 1700000001);
+    assert_false(f[0].obsolete);
+    assert_int_equal(st.ts, 0);
+    ondisk_classify(f, 2, &st);
+    ondisk_reclaim(f, 2, &st, 1700000004);
+    assert_true(f[0].obsolete && f[1].obsolete);
+    /* a current .data and its .meta never go, however old */
+    assert_int_equal(ondisk_parse_name(T1 ".data", &f[0]), 0);
+    assert_int_equal(ondisk_parse_name(T2 ".meta", &f[1]), 0);
+    ondisk_classify(f, 2, &st);
+    ondisk_reclaim(f, 2, &st, 1800000000);
+    assert_false(f[0].obsolete || f[1].obsolete);
+    assert_int_equal(st.meta, 1);
+}
+
 static void touch(const char *dir, const char *name)
 {
     char path[256];
@@ -162,12 +192,12 @@ static void test_list_with_cleanup_removes_obsolete_only(void **state)
     touch(dir, T3 ".meta");
     touch(dir, T1 ".meta");
     touch(dir, "junk");
-    assert_int_equal(ondisk_list(dir, false, &l), 0);
+    assert_int_equal(ondisk_list(dir, false, 0, &l), 0);
     assert_int_equal(l.n_names, 5);
     assert_int_equal(l.n, 4);
     ondisk_listing_release(&l);
 
-    assert_int_equal(ondisk_list(dir, true, &l), 0);
+    assert_int_equal(ondisk_list(dir, true, 0, &l), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.files[l.st.data].name, T2 ".data");
     assert_string_equal(l.files[l.st.meta].name, T3 ".meta");
@@ -178,7 +208,7 @@ static void test_list_with_cleanup_removes_obsolete_only(void **state)
     assert_int_equal(access(path, F_OK), 0); /* not ours: left alone */
 
     snprintf(path, sizeof(path), "%s/missing", dir);
-    assert_int_equal(ondisk_list(path, true, &l), -ENOENT);
+    assert_int_equal(ondisk_list(path, true, 0, &l), -ENOENT);
     ondisk_listing_release(&l);
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     assert_int_equal(system(path), 0);
@@ -189,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamps_and_names),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_reclaim_old_tombstones_and_orphaned_meta),
         cmocka_unit_test(test_list_with_cleanup_removes_obsolete_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,7 +89,7 @@ static uint64_t get_hash(const char *suffix, const char *const *recalc,
     const struct suffix_hash *h;
     uint64_t v;
 
-    assert_int_equal(suffix_hash_get(part, recalc, n, &sh), 0);
+    assert_int_equal(suffix_hash_get(part, recalc, n, 0, &sh), 0);
     h = suffix_hashes_find(&sh, suffix);
     v = h ? h->hash : 0;
     suffix_hashes_release(&sh);
@@ -103,10 +103,10 @@ static void test_missing_partition_is_empty(void **state)
 
     (void)state;
     snprintf(path, sizeof(path), "%s/missing", root);
-    assert_int_equal(suffix_hash_get(path, NULL, 0, &sh), 0);
+    assert_int_equal(suffix_hash_get(path, NULL, 0, 0, &sh), 0);
     assert_int_equal(sh.n, 0);
     assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(suffix_hash_get(part, NULL, 0, &sh), 0);
+    assert_int_equal(suffix_hash_get(part, NULL, 0, 0, &sh), 0);
     assert_int_equal(sh.n, 0);
 }
 
@@ -120,7 +120,7 @@ static void test_hash_matches_the_definition(void **state)
     put_file(part, H1, T1 ".data");
     put_file(part, H1, T2 ".meta");
     put_file(part, H3, T1 ".data");
-    assert_int_equal(suffix_hash_get(part, NULL, 0, &sh), 0);
+    assert_int_equal(suffix_hash_get(part, NULL, 0, 0, &sh), 0);
     assert_int_equal(sh.n, 2);
     assert_string_equal(sh.v[0].suffix, "123");
     assert_string_equal(sh.v[1].suffix, "abc");
@@ -142,7 +142,7 @@ static void test_same_files_same_hash_anywhere(void **state)
     put_file(other, H1, T1 ".data");
     a = get_hash("abc", NULL, 0);
     snprintf(other, sizeof(other), "%s/other/abc", root);
-    assert_int_equal(suffix_hash_compute(other, &b, &empty), 0);
+    assert_int_equal(suffix_hash_compute(other, 0, &b, &empty), 0);
     assert_false(empty);
     assert_true(a == b && a != 0);
 }
@@ -187,7 +187,7 @@ static void test_recompute_cleans_up(void **state)
     put_file(part, H1, T1 ".data");
     put_file(part, H1, T2 ".ts");
     put_file(part, H2, T1 ".meta"); /* a lone .meta: kept */
-    assert_int_equal(suffix_hash_get(part, abc, 1, &sh), 0);
+    assert_int_equal(suffix_hash_get(part, abc, 1, 0, &sh), 0);
     assert_int_equal(sh.n, 1);
     suffix_hashes_release(&sh);
     assert_false(exists("abc/" H1 "/" T1 ".data"));
@@ -203,9 +203,28 @@ static void test_recompute_cleans_up(void **state)
         assert_int_equal(unlink(path), 0);
     }
     assert_int_equal(suffix_hash_invalidate(part, "abc"), 0);
-    assert_int_equal(suffix_hash_get(part, NULL, 0, &sh), 0);
+    assert_int_equal(suffix_hash_get(part, NULL, 0, 0, &sh), 0);
     assert_int_equal(sh.n, 0);
     assert_false(exists("abc"));
+}
+
+static void test_reclaim_happens_when_asked(void **state)
+{
+    const char *abc[] = {"abc"};
+    struct suffix_hashes sh = {0};
+
+    (void)state;
+    put_file(part, H1, T1 ".ts");
+    put_file(part, H2, T2 ".data");
+    assert_int_equal(suffix_hash_get(part, NULL, 0, 0, &sh), 0);
+    suffix_hashes_release(&sh);
+    assert_true(exists("abc/" H1 "/" T1 ".ts"));
+    /* past reclaim_age: the tombstone and its directory go */
+    assert_int_equal(suffix_hash_get(part, abc, 1, 1700000002, &sh), 0);
+    assert_int_equal(sh.n, 1);
+    suffix_hashes_release(&sh);
+    assert_false(exists("abc/" H1));
+    assert_true(exists("abc/" H2 "/" T2 ".data"));
 }
 
 static void write_cache(const void *buf, size_t len)
@@ -285,6 +304,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cached_until_invalidated, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recompute_cleans_up, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reclaim_happens_when_asked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_or_stale_cache_is_rebuilt,
                                         setup, teardown),
