@@ -11,11 +11,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <leveldb/c.h>
+
+#include "common/log.h"
 
 #define KVDB_LOCKS 64
 
@@ -43,10 +44,11 @@ struct kvdb_iter {
     int status;
 };
 
-/* NEEDSWORK: log through common/log.h once it exists. */
+/* Logs and frees a LevelDB error string. No request context here: the
+ * server logs the failed request again with its txn id. */
 static void log_leveldb(const char *what, const char *path, char *lerr)
 {
-    fprintf(stderr, "kvdb: cannot %s '%s': %s\n", what, path,
+    log_msg(LOG_ERR, "cannot %s '%s': %s", what, path,
             lerr ? lerr : "unknown error");
     leveldb_free(lerr);
 }
