@@ -24,7 +24,7 @@
  *    O_TMPFILE + linkat: on ext4 without a journal the link count of a
  *    linked O_TMPFILE inode is durable only after another fsync of the
  *    file, an extra device flush per PUT. A crash mid-PUT can leave a stray
- *    in <dev>/tmp (NEEDSWORK: the replicator removes old ones, as Swift's).
+ *    in <dev>/tmp; the replicator removes old ones (diskfile_cleanup_tmp).
  * 6. We never create <devices>/<dev>: a missing device is -ENODEV.
  */
 #include "storage/diskfile.h"
@@ -822,4 +822,36 @@ int diskfile_post(struct diskfile *df, const struct objmeta *meta,
                   const char *timestamp)
 {
     return write_empty(df, meta, timestamp, ".meta");
+}
+
+int diskfile_cleanup_tmp(const struct diskfile_conf *conf, const char *dev,
+                         int64_t older_than)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    char **names;
+    size_t n;
+    struct stat st;
+    int err, removed = 0;
+
+    err = devices_check(conf->devices, dev, conf->mount_check);
+    if (err)
+        return err;
+    if (snprintf(dir, sizeof(dir), "%s/%s/tmp", conf->devices, dev) >=
+        (int)sizeof(dir))
+        return -ENAMETOOLONG;
+    err = diskfile_io_listdir(dir, &names, &n);
+    if (err)
+        return err == -ENOENT ? 0 : err;
+    for (size_t i = 0; i < n; i++) {
+        if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
+            (int)sizeof(path))
+            continue;
+        if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+            st.st_mtime >= older_than)
+            continue;
+        if (diskfile_io->unlink(path) == 0)
+            removed++;
+    }
+    diskfile_io_free_names(names, n);
+    return removed;
 }

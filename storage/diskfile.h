@@ -167,4 +167,12 @@ int diskfile_post(struct diskfile *df, const struct objmeta *meta,
  * -ENOENT (nothing to move) or -errno. */
 int diskfile_quarantine(struct diskfile *df);
 
+/* Removes temp files in <devices>/<dev>/tmp last modified before
+ * 'older_than' (Unix seconds; the replicator passes now - reclaim_age):
+ * strays of writers that crashed mid-PUT. A live upload touches its file
+ * with every write, so it is never taken. Returns the number removed,
+ * -ENODEV, or -errno. */
+int diskfile_cleanup_tmp(const struct diskfile_conf *conf, const char *dev,
+                         int64_t older_than);
+
 #endif /* STORAGE_DISKFILE_H */

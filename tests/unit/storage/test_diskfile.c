@@ -615,6 +615,35 @@ static void test_fallocate_reserve_refuses_early(void **state)
     diskfile_free(df);
 }
 
+static void test_cleanup_tmp_removes_only_old_strays(void **state)
+{
+    struct diskfile *df = new_df("o10");
+    struct diskfile_writer *w;
+    struct diskfile_conf mc = conf;
+    struct timespec old[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+    char path[512];
+    int fd;
+
+    (void)state;
+    assert_int_equal(diskfile_cleanup_tmp(&conf, "sda", 2000000000), 0);
+    assert_int_equal(diskfile_writer_new(df, 3, &w), 0); /* live upload */
+    snprintf(path, sizeof(path), "%s/sda/tmp/tmpSTRAY1", root);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(futimens(fd, old), 0);
+    close(fd);
+    assert_int_equal(count_dir("sda/tmp"), 2);
+    assert_int_equal(diskfile_cleanup_tmp(&conf, "sda", 1700000000), 1);
+    assert_int_equal(count_dir("sda/tmp"), 1);
+    assert_int_equal(diskfile_writer_write(w, "abc", 3), 0);
+    assert_int_equal(diskfile_writer_commit(w, NULL, T1, NULL), 0);
+    diskfile_writer_free(w);
+    mc.mount_check = true;
+    assert_int_equal(diskfile_cleanup_tmp(&mc, "sda", 1700000000), -ENODEV);
+    assert_int_equal(diskfile_cleanup_tmp(&conf, "sdz", 1700000000), -ENODEV);
+    diskfile_free(df);
+}
+
 /* ---- error injection ---- */
 
 static int fail_at; /* fail the fail_at-th call of the chosen op (1-based) */
@@ -797,6 +826,7 @@ int main(void)
         T(test_ninety_items_and_utf8_round_trip),
         T(test_concurrent_writers_newest_wins),
         T(test_fallocate_reserve_refuses_early),
+        T(test_cleanup_tmp_removes_only_old_strays),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
         T(test_tombstone_and_post_fail_cleanly),
