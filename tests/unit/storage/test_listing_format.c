@@ -1,6 +1,6 @@
 /* Description: container and account listings compared byte for byte
- * with Swift 2.30's (data/storage/listings, made by make_swift_listings.py
- * from listing_cases.json there). */
+ * with Swift 2.30's (data/storage/listings and listing_random.json, made by
+ * make_swift_listings.py from listing_cases.json there). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -196,6 +196,70 @@ static void test_listings_match_swift(void **state)
     json_decref(cases);
 }
 
+/* 400 random queries over 283 random names (make_swift_random_listings.py):
+ * every mix of prefix, delimiter, markers, reverse, limit and path. */
+static void test_random_listings_match_swift(void **state)
+{
+    static const unsigned char hash[16] = {8};
+    struct db_fixture *f = *state;
+    struct db_ts one = ts_of("1");
+    json_error_t jerr;
+    json_t *cases, *o;
+    struct contdb db;
+    size_t i;
+
+    cases = json_load_file(TEST_DATA "/storage/listing_random.json", 0, &jerr);
+    assert_non_null(cases);
+    contdb_init(&db, f->kv, 1, hash);
+    assert_int_equal(contdb_create(&db, "a", "c", &one, 0), 0);
+    json_array_foreach(json_object_get(cases, "objects"), i, o)
+    {
+        struct contdb_object obj = {
+            .name = str(o, "name"),
+            .name_len = strlen(str(o, "name")),
+            .created_at = ts_of(str(o, "created_at")),
+            .size = json_integer_value(json_object_get(o, "size")),
+            .content_type = str(o, "content_type"),
+            .etag = str(o, "etag"),
+            .deleted = json_integer_value(json_object_get(o, "deleted")),
+        };
+
+        assert_int_equal(contdb_put_object(&db, &obj, 0), 0);
+    }
+    json_array_foreach(json_object_get(cases, "queries"), i, o)
+    {
+        json_t *p = json_object_get(o, "params");
+        struct listing_params lp = {
+            .prefix = str(p, "prefix"),
+            .delimiter = str(p, "delimiter"),
+            .marker = str(p, "marker"),
+            .end_marker = str(p, "end_marker"),
+            .path = str(p, "path"),
+            .limit = (size_t)json_integer_value(json_object_get(p, "limit")),
+            .reverse = json_is_true(json_object_get(p, "reverse")),
+        };
+        struct listing l = {0};
+        const char *want = str(o, "body");
+        char *body;
+        size_t len;
+
+        assert_int_equal(contdb_list(&db, &lp, &l), 0);
+        assert_int_equal(
+            listing_format_container(&l, LISTING_PLAIN, "c", &body, &len), 0);
+        if (strcmp(body, want)) {
+            char *dump = json_dumps(p, JSON_COMPACT);
+
+            print_error("query %zu %s:\n got: %s\nwant: %s\n", i, dump, body,
+                        want);
+            free(dump);
+            fail();
+        }
+        free(body);
+        listing_release(&l);
+    }
+    json_decref(cases);
+}
+
 static void test_swift_bytes_rewrites_parameters(void **state)
 {
     static const struct {
@@ -283,6 +347,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_listings_match_swift,
+                                        db_fixture_setup, db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_listings_match_swift,
                                         db_fixture_setup, db_fixture_teardown),
         cmocka_unit_test(test_swift_bytes_rewrites_parameters),
         cmocka_unit_test(test_json_escapes_like_python),
