@@ -326,6 +326,50 @@ static void test_reclaim_and_destroy(void **state)
     db_meta_release(&m);
 }
 
+/* A damaged value is an error for that DB, never a crash. */
+static void test_corrupt_values(void **state)
+{
+    struct db_fixture *f = *state;
+    struct contdb db = open_db(f, hash1);
+    struct listing_params p = {.limit = 10};
+    struct kvdb_batch *b = kvdb_batch_new();
+    unsigned char key[DB_KEY_PREFIX_LEN + 2];
+    struct contdb_object o;
+    struct contdb_info info;
+    struct listing l = {0};
+    void *buf;
+
+    put(&db, "a", "1", 1);
+    memcpy(key, db.prefix, DB_KEY_PREFIX_LEN);
+    key[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
+    key[DB_KEY_PREFIX_LEN + 1] = 'b';
+    kvdb_batch_put(b, key, sizeof(key), "\x01\xff\xff", 3);
+    assert_int_equal(kvdb_write(f->kv, b, 0), 0);
+    assert_int_equal(contdb_get_object(&db, "b", 1, &o, &buf), -EINVAL);
+    assert_null(buf);
+    assert_int_equal(contdb_list(&db, &p, &l), -EINVAL);
+    listing_release(&l);
+    {
+        struct contdb_object up = {.name = "b",
+                                   .name_len = 1,
+                                   .created_at = ts_of("2"),
+                                   .content_type = "t",
+                                   .etag = "e"};
+
+        assert_int_equal(contdb_put_object(&db, &up, 0), -EINVAL);
+    }
+    kvdb_batch_clear(b);
+    key[DB_KEY_PREFIX_LEN] = DB_KEY_INFO;
+    kvdb_batch_put(b, key, DB_KEY_PREFIX_LEN + 1,
+                   "\x01\x05"
+                   "ab",
+                   4);
+    assert_int_equal(kvdb_write(f->kv, b, 0), 0);
+    assert_int_equal(contdb_get_info(&db, &info), -EINVAL);
+    contdb_info_release(&info);
+    kvdb_batch_free(b);
+}
+
 static struct db_ts ts_or_zero(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -412,7 +456,7 @@ int main(void)
         T(test_batch_with_a_name_twice), T(test_bad_names),
         T(test_delete_db_and_revive),    T(test_metadata_rules),
         T(test_changes_since),           T(test_reclaim_and_destroy),
-        T(test_merge_matches_swift),
+        T(test_merge_matches_swift),     T(test_corrupt_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
