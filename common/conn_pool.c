@@ -86,12 +86,12 @@ void conn_pool_close(struct conn *conn)
     free(conn);
 }
 
-static int conn_connect(struct conn_peer *peer, unsigned int timeout_ms,
-                        struct conn **out)
+/* Starts connecting to 'peer'. Sets *out to a connection that is ready
+ * or, with 'connecting' set, waits for POLLOUT and conn_pool_connected(). */
+static int conn_connect_start(struct conn_peer *peer, struct conn **out)
 {
     struct conn *conn;
-    socklen_t len = sizeof(int);
-    int one = 1, soerr = 0, err;
+    int one = 1, err;
 
     *out = NULL;
     conn = malloc(sizeof(*conn));
@@ -99,6 +99,7 @@ static int conn_connect(struct conn_peer *peer, unsigned int timeout_ms,
         return -ENOMEM;
     conn->peer = peer;
     conn->reused = false;
+    conn->connecting = false;
     conn->rpos = conn->rlen = 0;
     conn->fd = socket(peer->addr.ss_family,
                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -112,24 +113,44 @@ static int conn_connect(struct conn_peer *peer, unsigned int timeout_ms,
     if (connect(conn->fd, (struct sockaddr *)&peer->addr, peer->addrlen)) {
         if (errno != EINPROGRESS) {
             err = -errno;
-            goto fail;
+            conn_pool_close(conn);
+            return err;
         }
-        err = wait_fd(conn->fd, POLLOUT, timeout_ms);
-        if (err)
-            goto fail;
-        if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len)) {
-            err = -errno;
-            goto fail;
-        }
-        if (soerr) {
-            err = -soerr;
-            goto fail;
-        }
+        conn->connecting = true;
     }
     *out = conn;
     return 0;
-fail:
-    conn_pool_close(conn);
+}
+
+int conn_pool_connected(struct conn *conn)
+{
+    socklen_t len = sizeof(int);
+    int soerr = 0;
+
+    if (!conn->connecting)
+        return 0;
+    if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+        return -errno;
+    if (soerr)
+        return -soerr;
+    conn->connecting = false;
+    return 0;
+}
+
+static int conn_connect(struct conn_peer *peer, unsigned int timeout_ms,
+                        struct conn **out)
+{
+    int err = conn_connect_start(peer, out);
+
+    if (!err && (*out)->connecting) {
+        err = wait_fd((*out)->fd, POLLOUT, timeout_ms);
+        if (!err)
+            err = conn_pool_connected(*out);
+        if (err) {
+            conn_pool_close(*out);
+            *out = NULL;
+        }
+    }
     return err;
 }
 
@@ -285,11 +306,12 @@ static struct conn *pop_idle(struct conn_pool *pool, struct conn_peer *peer)
     }
 }
 
-int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
-                  unsigned int timeout_ms, struct conn **out)
+/* An idle pooled connection to (host, port) in *out, or NULL and the
+ * peer in *peer_out to connect to. */
+static int get_idle(struct conn_pool *pool, const char *host, unsigned int port,
+                    struct conn **out, struct conn_peer **peer_out)
 {
     struct conn_peer *peer;
-    struct conn *conn;
     int err;
 
     *out = NULL;
@@ -298,13 +320,33 @@ int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
     pthread_mutex_unlock(&pool->lock);
     if (err)
         return err;
-    conn = pop_idle(pool, peer);
-    if (conn) {
-        conn->reused = true;
-        *out = conn;
-        return 0;
-    }
+    *out = pop_idle(pool, peer);
+    if (*out)
+        (*out)->reused = true;
+    *peer_out = peer;
+    return 0;
+}
+
+int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
+                  unsigned int timeout_ms, struct conn **out)
+{
+    struct conn_peer *peer;
+    int err = get_idle(pool, host, port, out, &peer);
+
+    if (err || *out)
+        return err;
     return conn_connect(peer, timeout_ms, out);
+}
+
+int conn_pool_get_nowait(struct conn_pool *pool, const char *host,
+                         unsigned int port, struct conn **out)
+{
+    struct conn_peer *peer;
+    int err = get_idle(pool, host, port, out, &peer);
+
+    if (err || *out)
+        return err;
+    return conn_connect_start(peer, out);
 }
 
 int conn_pool_reconnect(struct conn_pool *pool, struct conn **conn,

@@ -26,7 +26,8 @@ struct conn_peer; /* opaque: one (ip, port), alive as long as the pool */
 struct conn {
     int fd;
     struct conn_peer *peer; /* where it returns to */
-    bool reused; /* came from the pool: the peer may have closed it */
+    bool reused;     /* came from the pool: the peer may have closed it */
+    bool connecting; /* conn_pool_get_nowait(): connect still under way */
     size_t rpos, rlen;
     char rbuf[CONN_POOL_RBUF_SIZE];
 };
@@ -43,6 +44,17 @@ void conn_pool_free(struct conn_pool *pool);
  * DNS). Sets *out, or NULL on failure. */
 int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
                   unsigned int timeout_ms, struct conn **out);
+
+/* As conn_pool_get() but without waiting for a new connection: it may
+ * come back 'connecting'; wait for POLLOUT on its fd (bounded by the
+ * connect timeout), then call conn_pool_connected(). Lets one thread
+ * connect to several peers at once. */
+int conn_pool_get_nowait(struct conn_pool *pool, const char *host,
+                         unsigned int port, struct conn **out);
+
+/* Completes a connect under way: 0 once connected (and for a connection
+ * that was not connecting), or the connect's -errno (-ECONNREFUSED...). */
+int conn_pool_connected(struct conn *conn);
 
 /* Closes *conn and replaces it with a new connection to the same peer
  * (*conn is NULL on failure). */

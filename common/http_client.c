@@ -616,8 +616,10 @@ static void call_free(struct http_client_call *call)
     free(call);
 }
 
-int http_client_start(struct http_client *c, const struct http_client_req *req,
-                      struct http_client_call **out)
+/* Builds a call for 'req' and gets it a connection, maybe one whose
+ * connect is still under way. */
+static int call_new(struct http_client *c, const struct http_client_req *req,
+                    struct http_client_call **out)
 {
     struct http_client_call *call;
     struct sbuf sb = {0};
@@ -647,24 +649,107 @@ int http_client_start(struct http_client *c, const struct http_client_req *req,
     err = build_head(req, &sb);
     call->head = sb.p;
     call->head_len = sb.len;
-    if (err)
-        goto fail;
-    err = conn_pool_get(c->pool, req->host, req->port, call->conn_timeout_ms,
-                        &call->conn);
-    if (err)
-        goto fail;
-    err = send_head(call);
+    if (!err)
+        err = conn_pool_get_nowait(c->pool, req->host, req->port, &call->conn);
+    if (err) {
+        call_free(call);
+        return err;
+    }
+    *out = call;
+    return 0;
+}
+
+/* Waits for the calls' connects under way, all at once, each within its
+ * own connect timeout; a failure goes to errs[i]. */
+static void connects_finish(struct http_client_call **calls, size_t n,
+                            int *errs, struct pollfd *pfds)
+{
+    int64_t start = conn_pool_now_ms();
+
+    for (;;) {
+        int64_t now = conn_pool_now_ms(), wait = INT32_MAX;
+        size_t pending = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            int64_t left;
+
+            pfds[i] = (struct pollfd){.fd = -1};
+            if (errs[i] || !calls[i]->conn->connecting)
+                continue;
+            left = start + calls[i]->conn_timeout_ms - now;
+            if (left <= 0) {
+                errs[i] = -ETIMEDOUT;
+                continue;
+            }
+            pfds[i] =
+                (struct pollfd){.fd = calls[i]->conn->fd, .events = POLLOUT};
+            if (left < wait)
+                wait = left;
+            pending++;
+        }
+        if (!pending)
+            return;
+        if (poll(pfds, n, (int)wait) <= 0)
+            continue; /* the deadlines end the wait */
+        for (size_t i = 0; i < n; i++)
+            if (pfds[i].fd != -1 && pfds[i].revents)
+                errs[i] = conn_pool_connected(calls[i]->conn);
+    }
+}
+
+/* Sends the head (and a buffer body unless 100-continue is awaited). */
+static int call_send_head(struct http_client_call *call)
+{
+    int err = send_head(call);
+
     if (err && may_retry(call, err))
         err = resend_fresh(call);
     if (err)
-        goto fail;
-    call->state = req->body_mode == HTTP_CLIENT_BODY_NONE && !call->expect
+        return err;
+    call->state = call->body_mode == HTTP_CLIENT_BODY_NONE && !call->expect
                       ? CALL_WAITING
                       : CALL_SENDING;
-    *out = call;
     return 0;
-fail:
-    call_free(call);
+}
+
+size_t http_client_start_multi(struct http_client *c,
+                               const struct http_client_req *reqs, size_t n,
+                               struct http_client_call **calls, int *errs)
+{
+    struct pollfd stack_pfds[MULTI_STACK], *pfds = stack_pfds;
+    size_t ok = 0;
+
+    for (size_t i = 0; i < n; i++)
+        errs[i] = call_new(c, &reqs[i], &calls[i]);
+    if (n > MULTI_STACK) {
+        pfds = calloc(n, sizeof(*pfds));
+        for (size_t i = 0; i < n && !pfds; i++)
+            errs[i] = errs[i] ? errs[i] : -ENOMEM;
+    }
+    if (pfds)
+        connects_finish(calls, n, errs, pfds);
+    for (size_t i = 0; i < n; i++) {
+        if (!errs[i])
+            errs[i] = call_send_head(calls[i]);
+        if (errs[i]) {
+            if (calls[i])
+                call_free(calls[i]);
+            calls[i] = NULL;
+            continue;
+        }
+        ok++;
+    }
+    if (pfds != stack_pfds)
+        free(pfds);
+    return ok;
+}
+
+int http_client_start(struct http_client *c, const struct http_client_req *req,
+                      struct http_client_call **out)
+{
+    int err;
+
+    http_client_start_multi(c, req, 1, out, &err);
     return err;
 }
 

@@ -16,8 +16,9 @@
  *     http_client_read()...          the body, chunk by chunk
  *     http_client_end()              back to the pool, or closed
  *
- * One thread can drive several uploads (the proxy's 3 replicas): start each
- * call, wait for each "100 Continue", then http_client_send_multi() writes
+ * One thread can drive several uploads (the proxy's 3 replicas):
+ * http_client_start_multi() connects to all at once, then wait for each
+ * "100 Continue", then http_client_send_multi() writes
  * every chunk to all of them at once, each with its own node timeout, and
  * http_client_response() collects each answer.
  *
@@ -112,6 +113,14 @@ void http_client_free(struct http_client *c);
  * to NULL. */
 int http_client_start(struct http_client *c, const struct http_client_req *req,
                       struct http_client_call **out);
+
+/* Starts 'n' requests at once (the proxy's replicas): connects to all the
+ * peers in parallel, each within its own connect timeout, then sends each
+ * request as http_client_start() does. Sets calls[i] and errs[i] = 0, or
+ * calls[i] = NULL and errs[i] = -errno. Returns how many started. */
+size_t http_client_start_multi(struct http_client *c,
+                               const struct http_client_req *reqs, size_t n,
+                               struct http_client_call **calls, int *errs);
 
 /* Expect: 100-continue only: waits up to the node timeout for the server's
  * answer to the headers. Returns 100 when the body may go (a buffer body is

@@ -726,23 +726,29 @@ static void test_node_timeout_on_stalled_server(void **state)
     srv_stop(s);
 }
 
-static void test_connect_refused(void **state)
+/* A port that was just free and has no listener. */
+static unsigned int refused_port(void)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
     socklen_t len = sizeof(a);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, len), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_connect_refused(void **state)
+{
     struct http_client *c = client_new(0);
     struct http_client_req req = {
         .host = "127.0.0.1", .method = "GET", .path = "/"};
     struct http_client_call *call;
 
     (void)state;
-    /* a port that was just free and has no listener */
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, len), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    req.port = ntohs(a.sin_port);
-    close(fd);
+    req.port = refused_port();
     assert_int_equal(http_client_request(c, &req, &call), -ECONNREFUSED);
     assert_null(call);
 
@@ -761,12 +767,34 @@ static void test_connect_refused(void **state)
 }
 
 /* A listener that never accepts, its queue full: SYNs go unanswered, as
- * with a host that is down. */
-static void test_connect_timeout(void **state)
+ * with a host that is down. fds[0] is the listener, the rest fill it. */
+#define BLACKHOLE_FDS 9
+static unsigned int blackhole_open(int *fds)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
     socklen_t len = sizeof(a);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[8];
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(fds[0], (struct sockaddr *)&a, len), 0);
+    assert_int_equal(listen(fds[0], 0), 0);
+    getsockname(fds[0], (struct sockaddr *)&a, &len);
+    for (int i = 1; i < BLACKHOLE_FDS; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fds[i], (struct sockaddr *)&a, len);
+    }
+    return ntohs(a.sin_port);
+}
+
+static void blackhole_close(int *fds)
+{
+    for (int i = 0; i < BLACKHOLE_FDS; i++)
+        close(fds[i]);
+}
+
+static void test_connect_timeout(void **state)
+{
+    int fds[BLACKHOLE_FDS];
     struct http_client_conf conf = {.conn_timeout_ms = 100};
     struct http_client *c;
     struct http_client_req req = {
@@ -776,24 +804,51 @@ static void test_connect_timeout(void **state)
     int err;
 
     (void)state;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&a, len), 0);
-    assert_int_equal(listen(lfd, 0), 0);
-    getsockname(lfd, (struct sockaddr *)&a, &len);
-    for (int i = 0; i < 8; i++) {
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        connect(fill[i], (struct sockaddr *)&a, len);
-    }
+    req.port = blackhole_open(fds);
     assert_int_equal(http_client_new(&conf, &c), 0);
-    req.port = ntohs(a.sin_port);
     t0 = now_ms();
     err = http_client_request(c, &req, &call);
     assert_int_equal(err, -ETIMEDOUT);
     assert_true(now_ms() - t0 >= 90 && now_ms() - t0 < 1000);
     http_client_free(c);
-    for (int i = 0; i < 8; i++)
-        close(fill[i]);
-    close(lfd);
+    blackhole_close(fds);
+}
+
+/* The proxy's start: peers connected at once, so dead ones cost one
+ * connect timeout in all, not one each. */
+static void test_start_multi_connects_in_parallel(void **state)
+{
+    struct srv *s = srv_start(h_hello);
+    int fds[BLACKHOLE_FDS];
+    struct http_client_conf conf = {.conn_timeout_ms = 200};
+    struct http_client *c;
+    struct http_client_req reqs[4];
+    struct http_client_call *calls[4];
+    int errs[4];
+    int64_t t0, took;
+
+    (void)state;
+    reqs[0] = get_req(s, "/a");
+    reqs[1] = reqs[0];
+    reqs[1].port = blackhole_open(fds);
+    reqs[2] = reqs[0];
+    reqs[2].port = refused_port();
+    reqs[3] = reqs[1];
+    assert_int_equal(http_client_new(&conf, &c), 0);
+    t0 = now_ms();
+    assert_int_equal(http_client_start_multi(c, reqs, 4, calls, errs), 1);
+    took = now_ms() - t0;
+    assert_true(took >= 190 && took < 390);
+    assert_int_equal(errs[0], 0);
+    assert_int_equal(errs[1], -ETIMEDOUT);
+    assert_int_equal(errs[2], -ECONNREFUSED);
+    assert_int_equal(errs[3], -ETIMEDOUT);
+    assert_null(calls[1]);
+    assert_int_equal(http_client_response(calls[0]), 200);
+    http_client_end(calls[0]);
+    http_client_free(c);
+    blackhole_close(fds);
+    srv_stop(s);
 }
 
 /* At most max_idle_per_peer idle connections are kept per peer. */
@@ -1105,6 +1160,7 @@ static void test_send_multi_three_replicas(void **state)
     struct srv *srvs[3] = {srv_start(h_continue), srv_start(h_stall_mid_body),
                            srv_start(h_continue)};
     struct http_client *c = client_new(300);
+    struct http_client_req reqs[3];
     struct http_client_call *calls[3];
     char *buf = malloc(chunk);
     int errs[3], failed_err = 0;
@@ -1113,14 +1169,13 @@ static void test_send_multi_three_replicas(void **state)
     (void)state;
     memset(buf, 'r', chunk);
     for (int i = 0; i < 3; i++) {
-        struct http_client_req req = get_req(srvs[i], "/sda1/0/a/c/o");
-
-        req.method = "PUT";
-        req.body_mode = HTTP_CLIENT_BODY_LENGTH;
-        req.content_length = total;
-        req.expect_continue = 1;
-        assert_int_equal(http_client_start(c, &req, &calls[i]), 0);
+        reqs[i] = get_req(srvs[i], "/sda1/0/a/c/o");
+        reqs[i].method = "PUT";
+        reqs[i].body_mode = HTTP_CLIENT_BODY_LENGTH;
+        reqs[i].content_length = total;
+        reqs[i].expect_continue = 1;
     }
+    assert_int_equal(http_client_start_multi(c, reqs, 3, calls, errs), 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(http_client_wait_continue(calls[i]), 100);
     for (size_t sent = 0; sent < total && live >= 2; sent += chunk) {
@@ -1245,6 +1300,7 @@ int main(void)
         cmocka_unit_test(test_node_timeout_on_stalled_server),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_start_multi_connects_in_parallel),
         cmocka_unit_test(test_idle_cap_per_peer),
         cmocka_unit_test(test_malformed_status_line),
         cmocka_unit_test(test_oversized_headers_rejected),
