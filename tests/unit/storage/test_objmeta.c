@@ -367,6 +367,31 @@ static void test_xattr_full_falls_back_to_spill(void **state)
     objmeta_release(&back);
 }
 
+static void test_reads_a_large_inline_xattr(void **state)
+{
+    struct objmeta m = {0}, back = {0};
+    char val[3000];
+    unsigned char *enc;
+    size_t len;
+    int fd = open_file("large-inline", NULL);
+
+    (void)state;
+    /* a build with a larger OBJMETA_XATTR_MAX, or an XFS device, may have
+     * stored more than 2048 bytes inline */
+    memset(val, 'v', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    assert_int_equal(objmeta_set(&m, "X-Object-Meta-Big", val), 0);
+    assert_int_equal(objmeta_encode(&m, &enc, &len), 0);
+    assert_true(len > OBJMETA_XATTR_MAX);
+    assert_int_equal(fsetxattr(fd, OBJMETA_XATTR, enc, len, 0), 0);
+    assert_int_equal(objmeta_read_fd(fd, &back, NULL), 0);
+    assert_meta_equal(&m, &back);
+    free(enc);
+    close(fd);
+    objmeta_release(&m);
+    objmeta_release(&back);
+}
+
 static void test_read_rejects_missing_and_corrupt(void **state)
 {
     struct objmeta m = {0}, back = {0};
@@ -409,6 +434,7 @@ int main(void)
         cmocka_unit_test(
             test_max_swift_metadata_spills_and_round_trips_on_ext4),
         cmocka_unit_test(test_xattr_full_falls_back_to_spill),
+        cmocka_unit_test(test_reads_a_large_inline_xattr),
         cmocka_unit_test(test_read_rejects_missing_and_corrupt),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
