@@ -18,7 +18,9 @@
  *    rename, never before, so a crash leaves old + new (still correct,
  *    the newest wins), never neither. Tombstones stay until the
  *    replicator reclaims them after reclaim_age.
- * 4. The suffix is invalidated before the rename (suffix_hash.h).
+ * 4. The suffix is marked invalid before the rename (so a crash just after
+ *    it still leaves the mark) and again after it (a rehash that ran in
+ *    between consumed the first mark without seeing the new file).
  * 5. Temp files live in <dev>/tmp, on the same filesystem as the object,
  *    and are removed on every failure path. We use mkstemp + rename, not
  *    O_TMPFILE + linkat: on ext4 without a journal the link count of a
@@ -755,7 +757,11 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     }
     free(w->tmp_path);
     w->tmp_path = NULL;
-    err = sync_dirs(df, top);
+    /* again: a rehash between the first mark and the rename consumed it
+     * without seeing the new file */
+    err = suffix_hash_invalidate(df->part_dir, df->suffix);
+    if (!err)
+        err = sync_dirs(df, top);
     if (err)
         return err;
     ondisk_list(df->hash_dir, true, 0, &l);

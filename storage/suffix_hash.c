@@ -4,8 +4,9 @@
  *
  * Invariants:
  * 1. A suffix written since hashes.kura was saved is listed in
- *    hashes.invalid (writers append before their rename), so
- *    hashes.kura + hashes.invalid never claim a stale hash as valid.
+ *    hashes.invalid (writers append before their rename and again after
+ *    it), so hashes.kura + hashes.invalid never claim a stale hash as
+ *    valid.
  * 2. hashes.kura is replaced atomically (temp, fsync, rename, fsync dir)
  *    and only then is hashes.invalid truncated; a crash in between makes
  *    us recompute a few suffixes again, nothing worse.

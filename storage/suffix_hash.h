@@ -47,8 +47,9 @@ const struct suffix_hash *suffix_hashes_find(const struct suffix_hashes *sh,
 bool suffix_hash_valid_suffix(const char *suffix);
 
 /* Marks 'suffix' of the partition directory 'part_dir' as changed. Call it
- * before renaming a file into the suffix, so that no concurrent
- * suffix_hash_get() can cache a hash that misses the file. Not fsynced: a
+ * before renaming a file into the suffix (a crash after the rename leaves
+ * the mark) and again after (a concurrent suffix_hash_get() between the
+ * two consumed the first mark without seeing the file). Not fsynced: a
  * crash that loses it also changes the boot id, which invalidates the
  * whole cached map. Returns 0 or -errno. */
 int suffix_hash_invalidate(const char *part_dir, const char *suffix);

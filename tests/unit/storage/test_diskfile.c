@@ -646,6 +646,47 @@ static void test_cleanup_tmp_removes_only_old_strays(void **state)
     diskfile_free(df);
 }
 
+static char race_part[512];
+
+static int rename_after_a_rehash(const char *from, const char *to)
+{
+    struct suffix_hashes sh = {0};
+
+    /* the replicator rehashes between the writer's mark and its rename */
+    assert_int_equal(suffix_hash_get(race_part, NULL, 0, 0, &sh), 0);
+    suffix_hashes_release(&sh);
+    return rename(from, to);
+}
+
+static void test_rehash_racing_a_write_does_not_cache_a_stale_hash(void **state)
+{
+    struct diskfile *df = new_df("raced");
+    struct diskfile_io io = diskfile_io_sys;
+    struct suffix_hashes sh = {0};
+    const struct suffix_hash *h;
+    uint64_t before;
+
+    (void)state;
+    snprintf(race_part, sizeof(race_part), "%s/sda/objects/%d", root, PART);
+    assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), 0);
+    assert_int_equal(suffix_hash_get(race_part, NULL, 0, 0, &sh), 0);
+    h = suffix_hashes_find(&sh, diskfile_hash(df) + 29);
+    assert_non_null(h);
+    before = h->hash;
+    suffix_hashes_release(&sh);
+
+    io.rename = rename_after_a_rehash;
+    diskfile_io = &io;
+    assert_int_equal(put(df, T2, "abcd", 4, NULL, NULL), 0);
+    diskfile_io = &diskfile_io_sys;
+    assert_int_equal(suffix_hash_get(race_part, NULL, 0, 0, &sh), 0);
+    h = suffix_hashes_find(&sh, diskfile_hash(df) + 29);
+    assert_non_null(h);
+    assert_true(h->hash != before);
+    suffix_hashes_release(&sh);
+    diskfile_free(df);
+}
+
 /* ---- error injection ---- */
 
 static int fail_at; /* fail the fail_at-th call of the chosen op (1-based) */
@@ -829,6 +870,7 @@ int main(void)
         T(test_concurrent_writers_newest_wins),
         T(test_fallocate_reserve_refuses_early),
         T(test_cleanup_tmp_removes_only_old_strays),
+        T(test_rehash_racing_a_write_does_not_cache_a_stale_hash),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
         T(test_tombstone_and_post_fail_cleanly),
