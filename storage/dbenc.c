@@ -7,10 +7,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h> /* modf, in libc */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TICKS_PER_SEC 100000u
 
@@ -75,19 +75,75 @@ void db_ts_format(const struct db_ts *ts, char out[DB_TS_LEN])
         snprintf(out, DB_TS_LEN, "%010" PRIu64 ".%05u", secs, frac);
 }
 
+/* Writes 'v' as exactly 'n' decimal digits. */
+static char *digits(char *p, unsigned long long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* Python's round() of a non-negative double below 2^52: x - trunc(x) is
+ * exact there. */
+static uint64_t round_half_even(double x)
+{
+    uint64_t i = (uint64_t)x;
+    double d = x - (double)i;
+
+    if (d > 0.5 || (d == 0.5 && (i & 1)))
+        i++;
+    return i;
+}
+
+/* Swift's Timestamp.isoformat computes in floating point: float(normal),
+ * math.modf, round(frac * 1e6) half-even. Past ~2100 that differs from
+ * the decimal digits (…35.21341 -> …35.213409), so we do the same with
+ * doubles, strtod() rounding as Python's float() does. The date is then
+ * arithmetic instead of gmtime_r(), whose glibc version takes the timezone
+ * lock (a listing formats 10,000 of these): Howard Hinnant's civil date
+ * from days, proleptic Gregorian as Python's datetime. */
 void db_ts_isoformat(const struct db_ts *ts, char out[DB_ISO_LEN])
 {
-    time_t secs = (time_t)(ts->raw / TICKS_PER_SEC);
-    unsigned frac = (unsigned)(ts->raw % TICKS_PER_SEC);
-    struct tm tm;
+    struct db_ts normal = {.raw = ts->raw};
+    char text[DB_TS_LEN];
+    double t, ip, frac;
+    uint64_t secs, us;
 
-    gmtime_r(&secs, &tm);
+    db_ts_format(&normal, text);
+    t = strtod(text, NULL);
+    frac = modf(t, &ip);
+    us = round_half_even(frac * 1e6);
+    secs = (uint64_t)ip;
+    if (us >= 1000000) {
+        secs++;
+        us -= 1000000;
+    }
+
+    uint64_t days = secs / 86400, sod = secs % 86400;
+    uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint64_t mp = (5 * doy + 2) / 153;
+    uint64_t day = doy - (153 * mp + 2) / 5 + 1;
+    uint64_t month = mp < 10 ? mp + 3 : mp - 9;
+    uint64_t year = yoe + era * 400 + (month <= 2);
+    char *p = out;
+
     /* Years past 9999 do not fit; Swift's datetime refuses them too. */
-    snprintf(out, DB_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%05u0",
-             (unsigned)(tm.tm_year + 1900) % 10000,
-             (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
-             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100,
-             (unsigned)tm.tm_sec % 100, frac % 100000);
+    p = digits(p, year % 10000, 4);
+    *p++ = '-';
+    p = digits(p, month, 2);
+    *p++ = '-';
+    p = digits(p, day, 2);
+    *p++ = 'T';
+    p = digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = digits(p, sod % 60, 2);
+    *p++ = '.';
+    p = digits(p, us, 6);
+    *p = '\0';
 }
 
 int db_ts_cmp(const struct db_ts *a, const struct db_ts *b)

@@ -11,7 +11,6 @@
 #include "storage/listing_format.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,10 +251,16 @@ static bool parse_pyint(const char *s, size_t n, int64_t *out)
 
 static void put_int(struct dbenc *e, int64_t v)
 {
-    char b[24];
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    char b[24], *p = b + sizeof(b);
 
-    snprintf(b, sizeof(b), "%" PRId64, v);
-    put(e, b);
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    dbenc_bytes(e, p, (size_t)(b + sizeof(b) - p));
 }
 
 static void container_entry(struct dbenc *e, const struct listing *l,
