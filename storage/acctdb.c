@@ -17,10 +17,10 @@
 #include "storage/acctdb.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+
+#include "storage/dbrepl.h"
 
 #define INFO_VERSION 1
 #define ROW_VERSION 1
@@ -189,22 +189,6 @@ static int write_info(struct acctdb *db, const struct acctdb_info *info,
     return err;
 }
 
-static int make_uuid(char out[37])
-{
-    unsigned char r[16];
-
-    if (getrandom(r, sizeof(r), 0) != sizeof(r))
-        return -EIO;
-    r[6] = (r[6] & 0x0f) | 0x40;
-    r[8] = (r[8] & 0x3f) | 0x80;
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-             r[11], r[12], r[13], r[14], r[15]);
-    return 0;
-}
-
 int acctdb_create(struct acctdb *db, const char *account,
                   const struct db_ts *ts)
 {
@@ -222,7 +206,7 @@ int acctdb_create(struct acctdb *db, const char *account,
     }
     info.account = (char *)account;
     info.created_at = info.put_timestamp = info.status_changed_at = *ts;
-    err = make_uuid(info.id);
+    err = db_make_id(info.id);
     if (!err)
         err = write_info(db, &info, true);
 out:
@@ -668,33 +652,7 @@ int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
     return err;
 }
 
-static int destroy_key(const void *key, size_t klen, const void *val,
-                       size_t vlen, void *arg)
-{
-    (void)val;
-    (void)vlen;
-    kvdb_batch_delete(arg, key, klen);
-    return 0;
-}
-
 int acctdb_destroy(struct acctdb *db)
 {
-    unsigned char end[DB_KEY_PREFIX_LEN];
-    struct kvdb_batch *b = kvdb_batch_new();
-    size_t elen;
-    int err;
-
-    if (!b)
-        return -ENOMEM;
-    elen = kvdb_prefix_end(db->prefix, DB_KEY_PREFIX_LEN, end);
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = kvdb_scan(db->kv, db->prefix, DB_KEY_PREFIX_LEN, elen ? end : NULL,
-                    elen, destroy_key, b);
-    if (!err)
-        err = kvdb_write(db->kv, b, 0);
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err)
-        err = kvdb_sync(db->kv);
-    kvdb_batch_free(b);
-    return err;
+    return dbrepl_destroy(db->kv, db->prefix);
 }

@@ -44,7 +44,7 @@ struct acctdb_info {
     int64_t object_count;
     int64_t bytes_used;
     uint64_t max_row;
-    char id[37];
+    char id[DB_ID_LEN];
     struct db_meta meta;
 };
 

@@ -15,11 +15,10 @@
 #include "storage/contdb.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "storage/dbrepl.h"
 #include "storage/listing_format.h"
 
 #define INFO_VERSION 1
@@ -199,22 +198,6 @@ static int write_info(struct contdb *db, const struct contdb_info *info,
     return err;
 }
 
-static int make_uuid(char out[37])
-{
-    unsigned char r[16];
-
-    if (getrandom(r, sizeof(r), 0) != sizeof(r))
-        return -EIO;
-    r[6] = (r[6] & 0x0f) | 0x40;
-    r[8] = (r[8] & 0x3f) | 0x80;
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-             r[11], r[12], r[13], r[14], r[15]);
-    return 0;
-}
-
 int contdb_create(struct contdb *db, const char *account, const char *container,
                   const struct db_ts *ts, uint32_t storage_policy_index)
 {
@@ -234,7 +217,7 @@ int contdb_create(struct contdb *db, const char *account, const char *container,
     info.container = (char *)container;
     info.created_at = info.put_timestamp = info.status_changed_at = *ts;
     info.storage_policy_index = storage_policy_index;
-    err = make_uuid(info.id);
+    err = db_make_id(info.id);
     if (!err)
         err = write_info(db, &info, true);
 out:
@@ -820,33 +803,7 @@ int contdb_reclaim(struct contdb *db, const struct db_ts *age,
     return err;
 }
 
-static int destroy_key(const void *key, size_t klen, const void *val,
-                       size_t vlen, void *arg)
-{
-    (void)val;
-    (void)vlen;
-    kvdb_batch_delete(arg, key, klen);
-    return 0;
-}
-
 int contdb_destroy(struct contdb *db)
 {
-    unsigned char end[DB_KEY_PREFIX_LEN];
-    struct kvdb_batch *b = kvdb_batch_new();
-    size_t elen;
-    int err;
-
-    if (!b)
-        return -ENOMEM;
-    elen = kvdb_prefix_end(db->prefix, DB_KEY_PREFIX_LEN, end);
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = kvdb_scan(db->kv, db->prefix, DB_KEY_PREFIX_LEN, elen ? end : NULL,
-                    elen, destroy_key, b);
-    if (!err)
-        err = kvdb_write(db->kv, b, 0);
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err)
-        err = kvdb_sync(db->kv);
-    kvdb_batch_free(b);
-    return err;
+    return dbrepl_destroy(db->kv, db->prefix);
 }

@@ -48,8 +48,8 @@ struct contdb_info {
     uint32_t storage_policy_index;
     int64_t object_count;
     int64_t bytes_used;
-    uint64_t max_row; /* sequence of the newest row; 0 when none yet */
-    char id[37];      /* random uuid, the replication id */
+    uint64_t max_row;   /* sequence of the newest row; 0 when none yet */
+    char id[DB_ID_LEN]; /* random uuid, the replication id */
     struct db_meta meta;
     /* What the account server was last told (contdb_set_reported()); the
      * container updater reports again while these differ from the

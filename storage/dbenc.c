@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define TICKS_PER_SEC 100000u
 
@@ -152,6 +153,22 @@ int db_ts_cmp(const struct db_ts *a, const struct db_ts *b)
         return a->raw < b->raw ? -1 : 1;
     if (a->offset != b->offset)
         return a->offset < b->offset ? -1 : 1;
+    return 0;
+}
+
+int db_make_id(char out[DB_ID_LEN])
+{
+    unsigned char r[16];
+
+    if (getrandom(r, sizeof(r), 0) != sizeof(r))
+        return -EIO;
+    r[6] = (r[6] & 0x0f) | 0x40;
+    r[8] = (r[8] & 0x3f) | 0x80;
+    snprintf(out, DB_ID_LEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+             r[11], r[12], r[13], r[14], r[15]);
     return 0;
 }
 

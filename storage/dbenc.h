@@ -37,6 +37,10 @@ void db_ts_format(const struct db_ts *ts, char out[DB_TS_LEN]);
 void db_ts_isoformat(const struct db_ts *ts, char out[DB_ISO_LEN]);
 int db_ts_cmp(const struct db_ts *a, const struct db_ts *b);
 
+/* A DB's replication id: a random (v4) UUID. Returns 0 or -EIO. */
+#define DB_ID_LEN 37 /* 36 characters and the NUL */
+int db_make_id(char out[DB_ID_LEN]);
+
 /* A growing output buffer; a zeroed struct is empty. After an allocation
  * failure 'err' is -ENOMEM and further puts do nothing. Release with
  * dbenc_release(). */

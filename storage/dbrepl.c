@@ -2,8 +2,7 @@
  * dbrepl.c - partition walks and sync points for the replicators. Sync
  * points live under the DB's prefix (doc/container-format.md, key type
  * 0x03): prefix, 0x03, 'i' or 'o', the peer's replication id; the value
- * is an svarint. contdb_destroy()/acctdb_destroy() remove them with the
- * DB.
+ * is an svarint. dbrepl_destroy() removes them with the rest of the DB.
  */
 #include "storage/dbrepl.h"
 
@@ -114,5 +113,37 @@ int dbrepl_merge_sync(struct kvdb *kv,
     kvdb_batch_free(b);
     dbenc_release(&k);
     dbenc_release(&v);
+    return err;
+}
+
+static int destroy_key(const void *key, size_t klen, const void *val,
+                       size_t vlen, void *arg)
+{
+    (void)val;
+    (void)vlen;
+    kvdb_batch_delete(arg, key, klen);
+    return 0;
+}
+
+int dbrepl_destroy(struct kvdb *kv,
+                   const unsigned char prefix[DB_KEY_PREFIX_LEN])
+{
+    unsigned char end[DB_KEY_PREFIX_LEN];
+    struct kvdb_batch *b = kvdb_batch_new();
+    size_t elen;
+    int err;
+
+    if (!b)
+        return -ENOMEM;
+    elen = kvdb_prefix_end(prefix, DB_KEY_PREFIX_LEN, end);
+    kvdb_lock(kv, prefix, DB_KEY_PREFIX_LEN);
+    err = kvdb_scan(kv, prefix, DB_KEY_PREFIX_LEN, elen ? end : NULL, elen,
+                    destroy_key, b);
+    if (!err)
+        err = kvdb_write(kv, b, 0);
+    kvdb_unlock(kv, prefix, DB_KEY_PREFIX_LEN);
+    if (!err)
+        err = kvdb_sync(kv);
+    kvdb_batch_free(b);
     return err;
 }

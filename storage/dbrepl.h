@@ -41,4 +41,10 @@ int dbrepl_merge_sync(struct kvdb *kv,
                       const char *remote_id, enum dbrepl_dir dir,
                       int64_t point);
 
+/* Removes every key of the DB at 'prefix' (info, stats, rows, feed, sync
+ * points) in one synced batch: a reclaimed deleted DB, a handoff DB
+ * reverted to its primaries. Returns 0, -EIO or -ENOMEM. */
+int dbrepl_destroy(struct kvdb *kv,
+                   const unsigned char prefix[DB_KEY_PREFIX_LEN]);
+
 #endif
