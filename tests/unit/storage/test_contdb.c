@@ -4,6 +4,7 @@
  * states, metadata rules, the change feed, reclaim and destroy. */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +327,57 @@ static void test_reclaim_and_destroy(void **state)
     db_meta_release(&m);
 }
 
+struct writer {
+    struct contdb *db;
+    int id;
+};
+
+static void *write_rows(void *arg)
+{
+    struct writer *w = arg;
+    char name[32];
+
+    for (int i = 0; i < 200; i++) {
+        /* every writer also rewrites a shared name, newest wins */
+        int shared = i % 4 == 0;
+        struct contdb_object o = {
+            .name = name,
+            .created_at = {.raw = 100000 + (uint64_t)(i * 8 + w->id)},
+            .size = shared ? 1000 : 1,
+            .content_type = "t",
+            .etag = "e",
+        };
+
+        o.name_len =
+            (size_t)(shared ? snprintf(name, sizeof(name), "shared")
+                            : snprintf(name, sizeof(name), "w%d-%d", w->id, i));
+        if (contdb_put_object(w->db, &o, i % 10 == 0 ? KVDB_SYNC : 0))
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* Concurrent writers of one container never lose a stats update. */
+static void test_concurrent_writers(void **state)
+{
+    struct db_fixture *f = *state;
+    struct contdb db = open_db(f, hash1);
+    struct writer w[8];
+    pthread_t th[8];
+    void *ret;
+
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct writer){&db, i};
+        assert_int_equal(pthread_create(&th[i], NULL, write_rows, &w[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_null(ret);
+    }
+    /* 8 x 150 private rows of 1 byte, one shared row of 1000 */
+    expect_stats(&db, 8 * 150 + 1, 8 * 150 + 1000);
+}
+
 /* A damaged value is an error for that DB, never a crash. */
 static void test_corrupt_values(void **state)
 {
@@ -457,6 +509,7 @@ int main(void)
         T(test_delete_db_and_revive),    T(test_metadata_rules),
         T(test_changes_since),           T(test_reclaim_and_destroy),
         T(test_merge_matches_swift),     T(test_corrupt_values),
+        T(test_concurrent_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
