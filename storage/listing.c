@@ -327,12 +327,12 @@ static int run(struct scan *s)
     return kvdb_iter_status(s->it);
 }
 
-static const char *given(const char *s, size_t *n)
+static const char *given(const char *s, size_t len, size_t *n)
 {
-    if (!s || !*s)
+    if (!s)
         return NULL;
-    *n = strlen(s);
-    return s;
+    *n = len ? len : strlen(s);
+    return *n ? s : NULL;
 }
 
 int listing_scan(const struct listing_source *src,
@@ -347,15 +347,15 @@ int listing_scan(const struct listing_source *src,
     err = listing_params_check(p);
     if (err)
         return err;
-    marker = given(p->marker, &mlen);
-    end_marker = given(p->end_marker, &elen);
+    marker = given(p->marker, p->marker_len, &mlen);
+    end_marker = given(p->end_marker, p->end_marker_len, &elen);
     s.lo = p->reverse ? end_marker : marker;
     s.lolen = p->reverse ? elen : mlen;
     s.hi = p->reverse ? marker : end_marker;
     s.hilen = p->reverse ? mlen : elen;
     if (p->prefix) {
         s.prefix = p->prefix;
-        s.plen = strlen(p->prefix);
+        s.plen = p->prefix_len ? p->prefix_len : strlen(p->prefix);
     }
     if (p->delimiter && *p->delimiter) {
         s.delim = p->delimiter;

@@ -20,7 +20,10 @@
 #define LISTING_LIMIT 10000 /* container_listing_limit */
 
 /* Query parameters as the server parsed them. NULL and "" are both "not
- * given" except for 'prefix' and 'path', where Swift tells them apart. */
+ * given" except for 'prefix' and 'path', where Swift tells them apart.
+ * Strings are NUL-terminated unless their _len is set: reserved names
+ * (Swift's internal "\0versions\0..." and the like) contain NUL bytes, so
+ * a prefix or marker holding one gives its length (0: use strlen()). */
 struct listing_params {
     const char *prefix;
     const char *delimiter; /* one character, code point <= 254 */
@@ -30,6 +33,7 @@ struct listing_params {
     size_t limit;     /* 0 lists nothing; see LISTING_LIMIT */
     bool reverse;
     bool allow_reserved; /* include names starting with "\0" */
+    size_t prefix_len, marker_len, end_marker_len;
 };
 
 struct listing_entry {

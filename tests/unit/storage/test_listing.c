@@ -74,6 +74,40 @@ static void list(struct db_fixture *f, const struct listing_params *p,
     listing_release(&l);
 }
 
+/* Reserved names hold NUL bytes: listed with allow_reserved, and the
+ * parameters that hold them give their lengths. */
+static void test_reserved_names(void **state)
+{
+    struct db_fixture *f = *state;
+    static const char *const rows[] = {"R\0a", "R\0b\0x", "R\0b\0y", "Rz"};
+    static const size_t lens[] = {3, 5, 5, 2};
+    struct kvdb_batch *b = kvdb_batch_new();
+    struct listing_params p = {.limit = 100};
+    int appended = 0;
+    struct listing_source src = {
+        f->kv, (const unsigned char *)"R", 1, accept, append, &appended};
+    struct listing l = {0};
+
+    for (size_t i = 0; i < 4; i++)
+        kvdb_batch_put(b, rows[i], lens[i], "", 0);
+    assert_int_equal(kvdb_write(f->kv, b, 0), 0);
+    kvdb_batch_free(b);
+    list(f, &p, "z ");
+    p.reverse = true;
+    list(f, &p, "z ");
+    p = (struct listing_params){.limit = 100,
+                                .allow_reserved = true,
+                                .prefix = "\0b",
+                                .prefix_len = 2,
+                                .marker = "\0b\0x",
+                                .marker_len = 4};
+    assert_int_equal(listing_scan(&src, &p, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.entries[0].name_len, 4);
+    assert_memory_equal(listing_str(&l, l.entries[0].name), "\0b\0y", 4);
+    listing_release(&l);
+}
+
 static void test_walk(void **state)
 {
     struct db_fixture *f = *state;
@@ -107,6 +141,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_check),
         cmocka_unit_test_setup_teardown(test_walk, db_fixture_setup,
+                                        db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_names, db_fixture_setup,
                                         db_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
