@@ -11,8 +11,12 @@
  * always equal the sum over undeleted rows.
  *
  * Timestamps are struct db_ts (dbenc.h; db_ts_parse() reads X-Timestamp).
- * Thread safety: any thread may use any struct contdb; writers serialise
- * on kvdb_lock() of the device's kvdb.
+ * Thread safety: any thread may use any struct contdb; writers of one DB
+ * serialise on kvdb_lock() of its key prefix, readers never wait.
+ * Durability: info changes (create, put timestamp, delete, metadata,
+ * reported) are synced before returning; row updates when asked with
+ * KVDB_SYNC, after the lock is released so that concurrent updates share
+ * one fsync (kvdb.h).
  */
 #ifndef STORAGE_CONTDB_H
 #define STORAGE_CONTDB_H
@@ -118,9 +122,11 @@ int contdb_update_metadata(struct contdb *db, const struct db_meta *updates,
 /* Merges object rows as Swift's merge_items: per name, the newer data
  * timestamp gives size/etag/deleted, the newer content-type timestamp the
  * content type, the newer meta timestamp last_modified; rows that change
- * nothing are not written. Rows and stats go in one batch; 'flags' as
- * kvdb_write() (KVDB_SYNC). Returns 0, -ENOENT (no DB), -EINVAL (name
- * empty or over CONTDB_MAX_NAME_LEN), -EIO, -ENOMEM. */
+ * nothing are not written. Rows and stats go in one batch; with
+ * 'flags' KVDB_SYNC it is durable on return. Returns 0, -ENOENT (no DB),
+ * -EINVAL (name empty or over CONTDB_MAX_NAME_LEN, or a damaged stored
+ * row), -EIO, -ENOMEM. Names are not checked for UTF-8: the server
+ * rejects bad names (412) before they get here. */
 int contdb_merge_objects(struct contdb *db, const struct contdb_object *objs,
                          size_t n, unsigned flags);
 int contdb_put_object(struct contdb *db, const struct contdb_object *obj,
