@@ -295,9 +295,11 @@ static const char *header(const struct constraints_header *hdrs, size_t n,
     return v;
 }
 
-/* Python's str.title() on ASCII, which swob applies to header names:
- * a letter after a letter is lowered, any other letter raised. Returns a
- * malloc'ed copy of at most 'max' bytes of 's', or NULL. */
+/* A header name as Swift sees it: WSGI folds '-' and '_' together
+ * (HTTP_X_OBJECT_META_A_B), swob turns them back into '-' and applies
+ * Python's str.title() (here on ASCII): a letter after a letter is
+ * lowered, any other letter raised. Returns a malloc'ed copy of at most
+ * 'max' bytes of 's', or NULL. */
 static char *header_title(const char *s, size_t max)
 {
     size_t len = strnlen(s, max), i;
@@ -310,11 +312,28 @@ static char *header_title(const char *s, size_t max)
         unsigned char ch = (unsigned char)s[i];
         bool alpha = ch < 0x80 && isalpha(ch);
 
+        if (ch == '_')
+            ch = '-';
         t[i] = (char)(alpha ? (prev_alpha ? tolower(ch) : toupper(ch)) : ch);
         prev_alpha = alpha;
     }
     t[len] = '\0';
     return t;
+}
+
+/* Whether header 'name' starts with the lower-case 'prefix', with '_'
+ * and '-' alike (see header_title()). */
+static bool has_prefix(const char *name, const char *prefix, size_t plen)
+{
+    size_t i;
+
+    for (i = 0; i < plen; i++) {
+        char ch = (char)tolower((unsigned char)name[i]);
+
+        if (ch != prefix[i] && !(ch == '_' && prefix[i] == '-'))
+            return false;
+    }
+    return true;
 }
 
 /* Refuses with 400 and 'head' followed by the title-cased 'key'. */
@@ -351,7 +370,7 @@ int constraints_check_metadata(const struct constraints *c,
                               c->max_meta_name_length > 0
                                   ? (size_t)c->max_meta_name_length
                                   : 0);
-        if (strncasecmp(key, prefix, plen))
+        if (!has_prefix(key, prefix, plen))
             continue;
         key += plen;
         klen = strlen(key);
