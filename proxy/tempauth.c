@@ -5,39 +5,26 @@
  * turns its answers into responses lives with the proxy server.
  *
  * Tokens: Swift keeps "<prefix>/token/<token>" -> (expires, groups) and
- * "<prefix>/user/<account:user>" -> token in memcache. Here both live in
- * this process: a hash table of tokens and each user's current token,
- * under one mutex. Invariants, under the lock:
- * 1. a token in the table maps to the groups it was issued with and its
- *    expiry; an expired token is never returned and is dropped when met;
- * 2. users[i].token names the last token issued to that user (maybe
- *    expired or dropped since), which login hands out again while valid.
- * Users and options never change once serving starts, so reads of them
- * take no lock.
+ * "<prefix>/user/<account:user>" -> token in memcache; here the same keys
+ * live in a token_cache in this process. Users and options never change
+ * once serving starts, so reading them takes no lock; the cache has its
+ * own.
  */
 #include "proxy/tempauth.h"
 
 #include "proxy/acl.h"
 #include "proxy/constraints.h"
+#include "proxy/token_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TOKEN_BUCKETS 1024
 #define TOKEN_HEX 32
-
-struct token {
-    struct token *next;
-    char *token;
-    char *groups;
-    double expires;
-};
 
 struct user {
     char *account;
@@ -46,7 +33,6 @@ struct user {
     char *url;     /* NULL: $HOST/v1/<prefix><quoted account> */
     char **groups; /* as configured: .admin, .reseller_admin, others */
     size_t n_groups;
-    char *token; /* the last token issued, under ta->lock */
 };
 
 struct tempauth {
@@ -57,10 +43,7 @@ struct tempauth {
     char *storage_url_scheme; /* "default" or a scheme */
     struct user *users;
     size_t n_users;
-
-    pthread_mutex_t lock;
-    struct token *buckets[TOKEN_BUCKETS];
-    size_t n_tokens;
+    struct token_cache *cache; /* thread-safe */
 };
 
 static void user_release(struct user *u)
@@ -74,7 +57,6 @@ static void user_release(struct user *u)
     for (i = 0; i < u->n_groups; i++)
         free(u->groups[i]);
     free(u->groups);
-    free(u->token);
     memset(u, 0, sizeof(*u));
 }
 
@@ -160,12 +142,11 @@ int tempauth_new(struct tempauth **out)
     *out = NULL;
     if (!ta)
         return -ENOMEM;
-    pthread_mutex_init(&ta->lock, NULL);
     ta->token_life = TEMPAUTH_DEFAULT_TOKEN_LIFE;
     ta->auth_prefix = strdup("/auth/");
     ta->storage_url_scheme = strdup("default");
     if (!ta->auth_prefix || !ta->storage_url_scheme ||
-        set_prefixes(ta, "AUTH")) {
+        token_cache_new(&ta->cache) || set_prefixes(ta, "AUTH")) {
         tempauth_free(ta);
         return -ENOMEM;
     }
@@ -175,26 +156,17 @@ int tempauth_new(struct tempauth **out)
 
 void tempauth_free(struct tempauth *ta)
 {
-    struct token *t, *next;
     size_t i;
 
     if (!ta)
         return;
-    for (i = 0; i < TOKEN_BUCKETS; i++) {
-        for (t = ta->buckets[i]; t; t = next) {
-            next = t->next;
-            free(t->token);
-            free(t->groups);
-            free(t);
-        }
-    }
     for (i = 0; i < ta->n_users; i++)
         user_release(&ta->users[i]);
     free(ta->users);
     free_prefixes(ta);
     free(ta->auth_prefix);
     free(ta->storage_url_scheme);
-    pthread_mutex_destroy(&ta->lock);
+    token_cache_free(ta->cache);
     free(ta);
 }
 
@@ -510,60 +482,6 @@ char *tempauth_user_groups(const struct tempauth *ta, const char *account,
     return u ? user_groups(ta, u) : NULL;
 }
 
-static unsigned int bucket_of(const char *token)
-{
-    unsigned int h = 2166136261u; /* FNV-1a */
-
-    for (; *token; token++)
-        h = (h ^ (unsigned char)*token) * 16777619u;
-    return h % TOKEN_BUCKETS;
-}
-
-/* Under ta->lock: the live entry for 'token', dropping it when expired
- * (Swift's memcache would have let it go too). */
-static struct token *token_find(struct tempauth *ta, const char *token,
-                                double now)
-{
-    struct token **pp = &ta->buckets[bucket_of(token)], *t;
-
-    for (; (t = *pp); pp = &t->next) {
-        if (strcmp(t->token, token))
-            continue;
-        if (t->expires < now) {
-            *pp = t->next;
-            free(t->token);
-            free(t->groups);
-            free(t);
-            ta->n_tokens--;
-            return NULL;
-        }
-        return t;
-    }
-    return NULL;
-}
-
-/* Under ta->lock: drops every expired token; run when the table holds
- * more than the users can account for, so it stays bounded. */
-static void token_sweep(struct tempauth *ta, double now)
-{
-    struct token **pp, *t;
-    size_t i;
-
-    for (i = 0; i < TOKEN_BUCKETS; i++) {
-        for (pp = &ta->buckets[i]; (t = *pp);) {
-            if (t->expires >= now) {
-                pp = &t->next;
-                continue;
-            }
-            *pp = t->next;
-            free(t->token);
-            free(t->groups);
-            free(t);
-            ta->n_tokens--;
-        }
-    }
-}
-
 /* "<prefix>tk" + uuid4().hex. */
 static char *new_token_name(const struct tempauth *ta)
 {
@@ -584,41 +502,91 @@ static char *new_token_name(const struct tempauth *ta)
     return name;
 }
 
-/* Under ta->lock: the user's token if still valid with the same groups,
- * else a new one. Sets *expires. Returns a malloc'ed copy of the token. */
-static char *issue_token(struct tempauth *ta, struct user *u,
-                         const char *groups, double now, double *expires)
+/* Whether the comma-separated lists hold the same set of groups. */
+static bool same_groups(const char *a, const char *b)
 {
-    struct token *t = u->token ? token_find(ta, u->token, now) : NULL;
-    char *copy;
+    const char *lists[2] = {a, b};
+    int i;
 
-    if (t && t->expires > now && !strcmp(t->groups, groups)) {
-        *expires = t->expires;
-        return strdup(t->token);
+    for (i = 0; i < 2; i++) {
+        const char *p = lists[i], *other = lists[1 - i];
+
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            char *g = strndup(p, len);
+            bool found = g && list_has(other, g);
+
+            free(g);
+            if (!found)
+                return false;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
     }
-    if (ta->n_tokens > 2 * ta->n_users + 1024)
-        token_sweep(ta, now);
-    t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
-    t->token = new_token_name(ta);
-    t->groups = strdup(groups);
-    copy = t->token ? strdup(t->token) : NULL;
-    if (!t->groups || !copy) {
-        free(t->token);
-        free(t->groups);
-        free(t);
-        free(copy);
-        return NULL;
+    return true;
+}
+
+/* handle_get_token()'s reuse check and _create_new_token(), with Swift's
+ * memcache keys: the user's token if it is still valid with the same
+ * groups, else a new one. Returns 0 with *token (malloc'ed) and *expires,
+ * -EIO when no random bytes, or -ENOMEM. */
+static int issue_token(struct tempauth *ta, const char *account_user,
+                       const char *groups, double now, char **token,
+                       double *expires)
+{
+    const char *prefix = ta->prefixes[0];
+    char *user_key = NULL, *token_key = NULL, *cand = NULL, *old = NULL;
+    int err = -ENOMEM;
+
+    *token = NULL;
+    if (asprintf(&user_key, "%s/user/%s", prefix, account_user) < 0) {
+        user_key = NULL;
+        goto out;
     }
-    t->expires = now + (double)ta->token_life;
-    t->next = ta->buckets[bucket_of(t->token)];
-    ta->buckets[bucket_of(t->token)] = t;
-    ta->n_tokens++;
-    free(u->token);
-    u->token = strdup(t->token); /* NULL only costs the reuse */
-    *expires = t->expires;
-    return copy;
+    err = token_cache_get(ta->cache, user_key, now, &cand, NULL);
+    if (!err) {
+        if (asprintf(&token_key, "%s/token/%s", prefix, cand) < 0) {
+            token_key = NULL;
+            err = -ENOMEM;
+            goto out;
+        }
+        err = token_cache_get(ta->cache, token_key, now, &old, expires);
+        if (!err && *expires > now && same_groups(old, groups)) {
+            *token = cand;
+            cand = NULL;
+            goto out;
+        }
+        free(token_key);
+        token_key = NULL;
+    }
+    if (err == -ENOMEM)
+        goto out;
+    free(cand);
+    cand = new_token_name(ta);
+    err = -EIO;
+    if (!cand)
+        goto out;
+    err = -ENOMEM;
+    if (asprintf(&token_key, "%s/token/%s", prefix, cand) < 0) {
+        token_key = NULL;
+        goto out;
+    }
+    *expires = now + (double)ta->token_life;
+    err = token_cache_set(ta->cache, token_key, groups, *expires, now);
+    if (!err)
+        err = token_cache_set(ta->cache, user_key, cand, *expires, now);
+    if (!err) {
+        *token = cand;
+        cand = NULL;
+    }
+out:
+    free(user_key);
+    free(token_key);
+    free(cand);
+    free(old);
+    return err;
 }
 
 void tempauth_grant_release(struct tempauth_grant *g)
@@ -682,7 +650,7 @@ int tempauth_login(struct tempauth *ta, const struct tempauth_login *in,
 {
     struct constraints_seg segs[4];
     const char *path = in->path, *user, *key, *colon;
-    char *account = NULL, *groups = NULL;
+    char *account = NULL, *groups = NULL, *account_user = NULL;
     struct user *u;
     double expires;
     int err = 0;
@@ -763,13 +731,14 @@ int tempauth_login(struct tempauth *ta, const struct tempauth_login *in,
         err = -ENOMEM;
         goto out;
     }
-    pthread_mutex_lock(&ta->lock);
-    out->token = issue_token(ta, u, groups, now, &expires);
-    pthread_mutex_unlock(&ta->lock);
-    if (!out->token) {
+    if (asprintf(&account_user, "%s:%s", u->account, u->name) < 0) {
+        account_user = NULL;
         err = -ENOMEM;
         goto out;
     }
+    err = issue_token(ta, account_user, groups, now, &out->token, &expires);
+    if (err)
+        goto out;
     out->expires_in = (int64_t)(expires - now);
     out->status = 200;
 out:
@@ -777,6 +746,7 @@ out:
         tempauth_grant_release(out);
     free(account);
     free(groups);
+    free(account_user);
     return err;
 }
 
@@ -812,20 +782,17 @@ int tempauth_identify(struct tempauth *ta, const char *token, const char *path,
 {
     struct constraints_seg segs[4];
     const char *prefix = ta->prefixes[0], *pfx;
-    struct token *t;
+    char *key;
+    int err;
 
     memset(id, 0, sizeof(*id));
     if (token && *token && !strncmp(token, prefix, strlen(prefix))) {
-        pthread_mutex_lock(&ta->lock);
-        t = token_find(ta, token, now);
-        if (t) {
-            id->groups = strdup(t->groups);
-            if (!id->groups) {
-                pthread_mutex_unlock(&ta->lock);
-                return -ENOMEM;
-            }
-        }
-        pthread_mutex_unlock(&ta->lock);
+        if (asprintf(&key, "%s/token/%s", prefix, token) < 0)
+            return -ENOMEM;
+        err = token_cache_get(ta->cache, key, now, &id->groups, NULL);
+        free(key);
+        if (err == -ENOMEM)
+            return err;
         if (id->groups && *id->groups) {
             id->authoritative = true;
             id->reseller_request =
