@@ -43,6 +43,8 @@ struct tempauth {
     char *storage_url_scheme; /* "default" or a scheme */
     struct user *users;
     size_t n_users;
+    char **require_group; /* "[<prefix>]require_group" keys and values */
+    size_t n_require_group;
     struct token_cache *cache; /* thread-safe */
 };
 
@@ -166,6 +168,9 @@ void tempauth_free(struct tempauth *ta)
     free_prefixes(ta);
     free(ta->auth_prefix);
     free(ta->storage_url_scheme);
+    for (i = 0; i < 2 * ta->n_require_group; i++)
+        free(ta->require_group[i]);
+    free(ta->require_group);
     token_cache_free(ta->cache);
     free(ta);
 }
@@ -316,6 +321,57 @@ fail:
     return err;
 }
 
+/* Keeps "require_group" or "<prefix>require_group" (prefix "''" for the
+ * empty one), stripped; read when authorizing, once the prefixes are known.
+ * An empty value is no value, as in config_read_prefixed_options(). */
+static int add_require_group(struct tempauth *ta, const char *key,
+                             const char *value)
+{
+    size_t len = strlen(value), n = ta->n_require_group;
+    char **grown;
+
+    while (len && isspace((unsigned char)value[len - 1]))
+        len--;
+    while (len && isspace((unsigned char)*value))
+        value++, len--;
+    grown = realloc(ta->require_group, 2 * (n + 1) * sizeof(char *));
+    if (!grown)
+        return -ENOMEM;
+    ta->require_group = grown;
+    grown[2 * n] = strdup(key);
+    grown[2 * n + 1] = strndup(value, len);
+    if (!grown[2 * n] || !grown[2 * n + 1]) {
+        free(grown[2 * n]);
+        free(grown[2 * n + 1]);
+        return -ENOMEM;
+    }
+    ta->n_require_group++;
+    return 0;
+}
+
+/* The require_group for accounts under 'prefix': "<prefix>require_group"
+ * if set, else "require_group", else "" (the last setting wins). */
+static const char *require_group(const struct tempauth *ta, const char *prefix)
+{
+    const char *general = "", *specific = NULL;
+    size_t i, plen = strlen(prefix);
+    const char *name = plen ? prefix : "''";
+
+    plen = strlen(name);
+    for (i = 0; i < ta->n_require_group; i++) {
+        const char *k = ta->require_group[2 * i];
+        const char *v = ta->require_group[2 * i + 1];
+
+        if (!*v)
+            continue;
+        if (!strcmp(k, "require_group"))
+            general = v;
+        else if (!strncmp(k, name, plen) && !strcmp(k + plen, "require_group"))
+            specific = v;
+    }
+    return specific ? specific : general;
+}
+
 int tempauth_set(struct tempauth *ta, const char *key, const char *value,
                  char *errbuf, size_t errlen)
 {
@@ -363,6 +419,8 @@ int tempauth_set(struct tempauth *ta, const char *key, const char *value,
         ta->storage_url_scheme = copy;
         return 0;
     }
+    if (strlen(key) >= 13 && !strcmp(key + strlen(key) - 13, "require_group"))
+        return add_require_group(ta, key, value);
     return 0;
 }
 
@@ -937,9 +995,13 @@ int tempauth_authorize(const struct tempauth *ta,
     }
     if (list_has(groups, account) &&
         (!is_method(req->method, "DELETE", "PUT") || container)) {
-        *owner = true;
-        r = 0;
-        goto out;
+        const char *rg = require_group(ta, pfx);
+
+        if (!*rg || list_has(groups, rg)) {
+            *owner = true;
+            r = 0;
+            goto out;
+        }
     }
     if (!strcmp(req->method, "OPTIONS")) {
         r = 0;

@@ -32,8 +32,9 @@ void tempauth_free(struct tempauth *ta); /* NULL is fine */
 
 /* Applies one key of [filter:tempauth]: reseller_prefix (comma-separated,
  * "''" for empty; "_" appended as Swift does), auth_prefix, token_life,
- * storage_url_scheme, and user_<account>_<user> / user64_<b64 account>_<b64
- * user> = <key> [group ...] [<storage url>]. Other keys are ignored and
+ * storage_url_scheme, require_group and <prefix>require_group, and
+ * user_<account>_<user> / user64_<b64 account>_<b64 user> = <key>
+ * [group ...] [<storage url>]. Other keys are ignored and
  * return 0. Returns -EINVAL with the reason in 'errbuf' for a bad value,
  * or -ENOMEM. Not thread-safe: call before serving. */
 int tempauth_set(struct tempauth *ta, const char *key, const char *value,

@@ -461,6 +461,51 @@ static void test_authorize_account_acl_header(void **state)
     tempauth_free(ta);
 }
 
+/* From Swift's TempAuth with reseller_prefix "AUTH, SVC",
+ * require_group g1 and SVC_require_group g2. */
+static void test_require_group(void **state)
+{
+    static const struct {
+        const char *groups, *path;
+        int status;
+    } cases[] = {
+        {"test,test:tester,AUTH_test,SVC_test", "/v1/AUTH_test/c", 403},
+        {"test,test:tester,AUTH_test,SVC_test", "/v1/SVC_test/c", 403},
+        {"test,test:tester,g1,AUTH_test,SVC_test", "/v1/AUTH_test/c", 0},
+        {"test,test:tester,g1,AUTH_test,SVC_test", "/v1/SVC_test/c", 403},
+        {"test,test:tester,g2,AUTH_test,SVC_test", "/v1/AUTH_test/c", 403},
+        {"test,test:tester,g2,AUTH_test,SVC_test", "/v1/SVC_test/c", 0},
+    };
+    struct tempauth_identity id = {.authoritative = true};
+    struct tempauth *ta;
+    char err[64], *g, *body;
+    bool owner;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(tempauth_new(&ta), 0);
+    assert_int_equal(
+        tempauth_set(ta, "reseller_prefix", "AUTH, SVC", err, sizeof(err)), 0);
+    assert_int_equal(
+        tempauth_set(ta, "require_group", " g1 ", err, sizeof(err)), 0);
+    assert_int_equal(
+        tempauth_set(ta, "SVC_require_group", "g2", err, sizeof(err)), 0);
+    assert_int_equal(
+        tempauth_set(ta, "user_test_tester", "x .admin", err, sizeof(err)), 0);
+    g = tempauth_user_groups(ta, "test", "tester");
+    assert_string_equal(g, "test,test:tester,AUTH_test,SVC_test");
+    free(g);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tempauth_request req = {
+            "GET", cases[i].path, cases[i].groups, NULL, NULL, NULL, NULL};
+
+        assert_int_equal(tempauth_authorize(ta, &id, &req, &owner, &body),
+                         cases[i].status);
+        assert_int_equal(owner, cases[i].status == 0);
+    }
+    tempauth_free(ta);
+}
+
 struct race {
     struct tempauth *ta;
     char token[64];
@@ -521,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_identify),
         cmocka_unit_test(test_authorize_matrix),
         cmocka_unit_test(test_authorize_account_acl_header),
+        cmocka_unit_test(test_require_group),
         cmocka_unit_test(test_threads_share_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
