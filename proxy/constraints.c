@@ -201,6 +201,12 @@ int64_t constraints_max_header_count(const struct constraints *c)
            (c->extra_header_count > 0 ? c->extra_header_count : 0);
 }
 
+int64_t constraints_max_request_headers(const struct constraints *c)
+{
+    /* Python compares len(headers) > 201.6: the integer part passes */
+    return constraints_max_header_count(c) * 16 / 10;
+}
+
 bool constraints_valid_api_version(const struct constraints *c,
                                    const char *version, size_t len)
 {

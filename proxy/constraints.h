@@ -81,6 +81,11 @@ int constraints_load(struct constraints *c, constraints_lookup_fn *lookup,
 /* MAX_HEADER_COUNT: max_meta_count + 36 + max(extra_header_count, 0). */
 int64_t constraints_max_header_count(const struct constraints *c);
 
+/* Header fields a request may carry before Swift's proxy answers 431
+ * "Too many headers": it sets http.client's limit to MAX_HEADER_COUNT *
+ * 1.6, so 201 pass by default and the 202nd is refused. */
+int64_t constraints_max_request_headers(const struct constraints *c);
+
 bool constraints_valid_api_version(const struct constraints *c,
                                    const char *version, size_t len);
 

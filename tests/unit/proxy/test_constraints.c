@@ -54,6 +54,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_container_name_length, 256);
     assert_int_equal(c.extra_header_count, 0);
     assert_int_equal(constraints_max_header_count(&c), 126);
+    assert_int_equal(constraints_max_request_headers(&c), 201);
     assert_true(constraints_valid_api_version(&c, "v1", 2));
     assert_true(constraints_valid_api_version(&c, "v1.0", 4));
     assert_false(constraints_valid_api_version(&c, "v2", 2));
