@@ -7,6 +7,7 @@
  */
 #include "proxy/token_cache.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -102,12 +103,34 @@ static struct entry **find(struct token_cache *tc, const char *key, double now)
     return walk(tc, &tc->buckets[bucket_of(key)], key, now);
 }
 
+/* Under the lock: n counts what the buckets hold, and every entry sits in
+ * the bucket of its key. O(n): run at sweeps only. */
+static void assert_token_cache_ok(const struct token_cache *tc)
+{
+#ifndef NDEBUG
+    const struct entry *e;
+    size_t i, n = 0;
+
+    for (i = 0; i < BUCKETS; i++) {
+        for (e = tc->buckets[i]; e; e = e->next) {
+            assert(bucket_of(e->key) == i);
+            n++;
+        }
+    }
+    assert(n == tc->n);
+#else
+    (void)tc;
+#endif
+}
+
 static void sweep(struct token_cache *tc, double now)
 {
     size_t i;
 
+    assert_token_cache_ok(tc);
     for (i = 0; i < BUCKETS; i++)
         walk(tc, &tc->buckets[i], NULL, now);
+    assert_token_cache_ok(tc);
 }
 
 int token_cache_get(struct token_cache *tc, const char *key, double now,
