@@ -8,6 +8,8 @@
  */
 #include "proxy/acl.h"
 
+#include "proxy/constraints.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -199,35 +201,6 @@ void acl_release(struct acl *acl)
     memset(acl, 0, sizeof(*acl));
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* urllib's unquote(): %XX becomes the byte, malformed escapes stay. */
-static char *unquote(const char *s, size_t len)
-{
-    char *u = malloc(len + 1), *p = u;
-    size_t i;
-
-    if (!u)
-        return NULL;
-    for (i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-            hexval(s[i + 2]) >= 0) {
-            *p++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-            i += 2;
-        } else {
-            *p++ = s[i];
-        }
-    }
-    *p = '\0';
-    return u;
-}
-
 int acl_parse(const char *acl_string, struct acl *acl)
 {
     const char *s = acl_string, *comma;
@@ -254,7 +227,7 @@ int acl_parse(const char *acl_string, struct acl *acl)
                 goto nomem;
             acl->referrers[acl->n_referrers++] = item;
         } else {
-            item = unquote(s, len);
+            item = constraints_unquote(s, len, NULL);
             if (!item)
                 goto nomem;
             acl->groups[acl->n_groups++] = item;

@@ -572,6 +572,80 @@ int constraints_check_name_length(const struct constraints *c,
     return 0;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *constraints_unquote(const char *s, size_t slen, size_t *len)
+{
+    char *u = malloc(slen + 1), *p = u;
+    size_t i;
+
+    if (!u)
+        return NULL;
+    for (i = 0; i < slen; i++) {
+        if (s[i] == '%' && i + 2 < slen && hexval(s[i + 1]) >= 0 &&
+            hexval(s[i + 2]) >= 0) {
+            *p++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+            i += 2;
+        } else {
+            *p++ = s[i];
+        }
+    }
+    *p = '\0';
+    if (len)
+        *len = (size_t)(p - u);
+    return u;
+}
+
+int constraints_check_path_header(const char *header, const char *value,
+                                  char **container, char **object,
+                                  struct constraints_error *err)
+{
+    struct constraints_seg segs[2];
+    size_t len;
+    char *hdr, *path;
+    int r = 0;
+
+    *container = *object = NULL;
+    hdr = constraints_unquote(value, strlen(value), &len);
+    if (!hdr)
+        return -ENOMEM;
+    if (asprintf(&path, "%s%s", hdr[0] == '/' ? "" : "/", hdr) < 0) {
+        free(hdr);
+        return -ENOMEM;
+    }
+    /* a decoded NUL: Swift's copy goes on to read the source, and that
+     * subrequest gets 412 "Invalid UTF8 or contains NULL"; answer so now */
+    if (strlen(hdr) != len) {
+        r = refuse(err, 412, "Invalid UTF8 or contains NULL");
+    } else if (constraints_split_path(path, 2, 2, true, segs)) {
+        r = refuse(err, 412,
+                   "%s header must be of the form <container name>/<object "
+                   "name>",
+                   header);
+    } else {
+        *container = strndup(segs[0].s, segs[0].len);
+        *object = strndup(segs[1].s, segs[1].len);
+        if (!*container || !*object) {
+            free(*container);
+            free(*object);
+            *container = *object = NULL;
+            r = -ENOMEM;
+        }
+    }
+    free(path);
+    free(hdr);
+    return r;
+}
+
 int constraints_split_path(const char *path, int minsegs, int maxsegs,
                            bool rest_with_last, struct constraints_seg *segs)
 {

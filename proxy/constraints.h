@@ -140,6 +140,20 @@ int constraints_check_name_length(const struct constraints *c,
                                   const char *account, const char *name,
                                   struct constraints_error *err);
 
+/* urllib's unquote() of a WSGI string: each %XX becomes that byte,
+ * malformed escapes stay as they are. Returns a malloc'ed string of
+ * *len bytes (len may be NULL; the result may hold NULs), or NULL. */
+char *constraints_unquote(const char *s, size_t slen, size_t *len);
+
+/* check_path_header() for X-Copy-From and Destination: 'value' (as sent,
+ * percent-encoded) must name "<container>/<object>", with or without a
+ * leading slash. On success sets *container and *object (malloc'ed,
+ * decoded; free() both); else 412 "<header> header must be of the form
+ * <container name>/<object name>". */
+int constraints_check_path_header(const char *header, const char *value,
+                                  char **container, char **object,
+                                  struct constraints_error *err);
+
 /* One segment of a split path: s == NULL is Python's None (absent);
  * otherwise 'len' bytes at 's', possibly zero. */
 struct constraints_seg {

@@ -409,6 +409,41 @@ static void test_name_format_and_length(void **state)
         &e, 400, "Account name length of 257 longer than 256");
 }
 
+/* Expected values from swift.common.request_helpers.check_path_header. */
+static void test_path_header(void **state)
+{
+    static const char *const ok[][3] = {
+        {"c/o", "c", "o"},   {"/c/o", "c", "o"},        {"c/o/p", "c", "o/p"},
+        {"c%2Fo", "c", "o"}, {"%63/%6F%2", "c", "o%2"}, {"c//o", "c", "/o"},
+    };
+    static const char *const bad[] = {"c", "/c/", "//o", ""};
+    struct constraints_error e = {0};
+    char *cont, *obj;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(constraints_check_path_header("X-Copy-From", ok[i][0],
+                                                       &cont, &obj, &e),
+                         0);
+        assert_string_equal(cont, ok[i][1]);
+        assert_string_equal(obj, ok[i][2]);
+        free(cont);
+        free(obj);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        expect(constraints_check_path_header("Destination", bad[i], &cont, &obj,
+                                             &e),
+               &e, 412,
+               "Destination header must be of the form <container "
+               "name>/<object name>");
+        assert_null(cont);
+    }
+    expect(
+        constraints_check_path_header("X-Copy-From", "c/o%00", &cont, &obj, &e),
+        &e, 412, "Invalid UTF8 or contains NULL");
+}
+
 /* Expected values from swift.common.utils.split_path. */
 static void expect_split(const char *path, int min, int max, int rest,
                          const char *const *want)
@@ -513,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_check_utf8),
         cmocka_unit_test(test_name_format_and_length),
         cmocka_unit_test(test_split_path),
+        cmocka_unit_test(test_path_header),
         cmocka_unit_test(test_route_path),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
