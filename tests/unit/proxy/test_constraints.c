@@ -532,6 +532,42 @@ static void test_route_path(void **state)
     expect_route("/v1/AUTH_a//o", 13, 412, 0, "Bad URL");
 }
 
+/* Random paths and headers: no crash, no leak (ASan). */
+static void test_random_input(void **state)
+{
+    static const char alphabet[] = "/v1.0a_-%2Fx\xc3\xa9\xff:;=, ";
+    struct constraints_error e = {0};
+    struct constraints_seg segs[4];
+    enum constraints_route route;
+    char path[48], *co, *ob;
+    unsigned int seed = 7;
+    int64_t at;
+    int i, j, n;
+
+    (void)state;
+    for (i = 0; i < 20000; i++) {
+        n = (int)(rand_r(&seed) % (sizeof(path) - 1));
+        for (j = 0; j < n; j++)
+            path[j] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+        path[n] = '\0';
+        (void)constraints_route_path(&c, path, (size_t)n, &route, segs, &e);
+        constraints_error_release(&e);
+        if (!constraints_check_path_header("Destination", path, &co, &ob, &e)) {
+            free(co);
+            free(ob);
+        }
+        constraints_error_release(&e);
+        struct constraints_header h[] = {{path, path},
+                                         {"Content-Length", path},
+                                         {"X-Delete-At", path},
+                                         {"Content-Type", path}};
+        (void)constraints_check_object_creation(&c, h, 4, path, NOW, &at, &e);
+        constraints_error_release(&e);
+        (void)constraints_check_metadata(&c, h, 4, CONSTRAINTS_CONTAINER, &e);
+        constraints_error_release(&e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_name_format_and_length),
         cmocka_unit_test(test_split_path),
         cmocka_unit_test(test_path_header),
+        cmocka_unit_test(test_random_input),
         cmocka_unit_test(test_route_path),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
