@@ -513,3 +513,42 @@ unsigned int acl_account_match(const char *stored, const char *groups)
     json_decref(doc);
     return mask;
 }
+
+/* jansson writes \u00E9 where Python's json writes \u00e9. */
+static void lower_unicode_escapes(char *s)
+{
+    int i;
+
+    for (; *s; s++) {
+        if (*s != '\\')
+            continue;
+        s++; /* the escaped character: never a backslash that starts one */
+        if (!*s)
+            break;
+        if (*s != 'u')
+            continue;
+        for (i = 1; i <= 4 && s[i]; i++)
+            s[i] = (char)tolower((unsigned char)s[i]);
+    }
+}
+
+int acl_account_format(const char *stored, char **out)
+{
+    json_t *doc;
+
+    *out = NULL;
+    if (!stored || !*stored)
+        return 0;
+    doc = json_loads(stored, JSON_DECODE_ANY, NULL);
+    if (json_is_object(doc) && json_object_size(doc)) {
+        *out = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS |
+                                   JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+        if (!*out) {
+            json_decref(doc);
+            return -ENOMEM;
+        }
+        lower_unicode_escapes(*out);
+    }
+    json_decref(doc);
+    return 0;
+}

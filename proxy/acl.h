@@ -58,6 +58,13 @@ enum acl_account_level {
  * recognized\n\nInput: ...\n"); or -ENOMEM. */
 int acl_account_check(const char *value, char **message);
 
+/* The X-Account-Access-Control header an account GET/HEAD returns to its
+ * owner for the stored ACL 'stored' (format_acl version 2: compact JSON,
+ * sorted keys, ASCII only). Sets *out to a malloc'ed value, or to NULL
+ * when the ACL is absent, invalid or an empty object (no header). Returns
+ * 0 or -ENOMEM. */
+int acl_account_format(const char *stored, char **out);
+
 /* The levels of the stored account ACL 'stored' (NULL: none) that any of
  * the comma-separated 'groups' holds, as a mask of acl_account_level; 0
  * when the ACL is absent, invalid or names none of them. */

@@ -183,6 +183,30 @@ static void test_account_acl_match(void **state)
     assert_int_equal(acl_account_match("{bad", "a:admin"), 0);
 }
 
+/* Expected values from format_acl(version=2, ...). */
+static void test_account_acl_format(void **state)
+{
+    char *out;
+
+    (void)state;
+    assert_int_equal(
+        acl_account_format(
+            "{\"read-only\": [\"a\\u001f/\xc3\xa9\xf0\x9f\xa5\x94\", "
+            "\"b\"], \"admin\": [\"x\\\"y\"]}",
+            &out),
+        0);
+    assert_string_equal(out,
+                        "{\"admin\":[\"x\\\"y\"],\"read-only\":[\"a\\u001f/"
+                        "\\u00e9\\ud83e\\udd54\",\"b\"]}");
+    free(out);
+    assert_int_equal(acl_account_format("{}", &out), 0);
+    assert_null(out);
+    assert_int_equal(acl_account_format("[1]", &out), 0);
+    assert_null(out);
+    assert_int_equal(acl_account_format(NULL, &out), 0);
+    assert_null(out);
+}
+
 /* Random bytes biased to the characters ACLs and URLs care about: no
  * crash, no leak (ASan), and a cleaned ACL cleans to itself. */
 static void test_random_input(void **state)
@@ -226,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_referrer_allowed),
         cmocka_unit_test(test_account_acl_check),
         cmocka_unit_test(test_account_acl_match),
+        cmocka_unit_test(test_account_acl_format),
         cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
