@@ -341,7 +341,7 @@ int listing_scan(const struct listing_source *src,
     struct scan s = {.src = src, .p = p, .out = out, .prefix = ""};
     const char *marker, *end_marker;
     size_t mlen = 0, elen = 0;
-    unsigned cp;
+    unsigned cp = 0; /* set by utf8_char(); gcc -O2 cannot see it */
     int err;
 
     err = listing_params_check(p);
