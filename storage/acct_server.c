@@ -1,0 +1,453 @@
+/*
+ * acct_server.c - the account server's requests: Swift 2.30's
+ * account/server.py and account/utils.py, method by method, over
+ * acctdb.h. Paths, devices, listing parameters and formats are
+ * db_server.c's; rows, stats and their durability are acctdb.c's.
+ *
+ * Container rows (PUT /dev/part/account/container from container servers)
+ * are written with KVDB_SYNC: an unsynced batch under the DB's lock, then
+ * a kvdb_sync() outside it that concurrent updates share (group commit).
+ * Every request is answered in on_end.
+ */
+#include "storage/acct_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timestamp.h"
+#include "storage/acctdb.h"
+#include "storage/db_server.h"
+
+struct acct_server {
+    const struct acct_server_conf *conf;
+    struct db_server *db;
+};
+
+struct areq {
+    struct acct_server *s;
+    struct request *req;
+    struct db_path path;
+    struct acctdb db;
+};
+
+int acct_server_new(const struct acct_server_conf *conf,
+                    const struct hash_path_conf *hc, struct acct_server **out)
+{
+    struct acct_server *s;
+    int err;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->conf = conf;
+    err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb", hc,
+                        &s->db);
+    if (err) {
+        free(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
+
+void acct_server_free(struct acct_server *s)
+{
+    if (!s)
+        return;
+    db_server_free(s->db);
+    free(s);
+}
+
+static int respond_err(struct request *req, int err)
+{
+    return db_server_respond(req, db_server_status_from_err(err), NULL);
+}
+
+static int open_db(struct areq *a)
+{
+    const struct hash_path_conf *hc = db_server_hash_conf(a->s->db);
+    unsigned char hash[16];
+    struct kvdb *kv;
+    int err;
+
+    err = db_server_kvdb(a->s->db, a->path.dev, &kv);
+    if (!err)
+        err = hash_path(hc, a->path.account, NULL, NULL, hash);
+    if (err) {
+        respond_err(a->req, err);
+        return err;
+    }
+    acctdb_init(&a->db, kv, a->path.part, hash);
+    return 0;
+}
+
+/* Reads the info: *exists false for a missing DB. Answers 500 itself. */
+static int read_info(struct areq *a, struct acctdb_info *info, bool *exists)
+{
+    int err = acctdb_get_info(&a->db, info);
+
+    *exists = err != -ENOENT;
+    if (err == -ENOENT) {
+        acctdb_info_release(info);
+        return 0;
+    }
+    if (err)
+        respond_err(a->req, err);
+    return err;
+}
+
+/* Swift's _deleted_response(): X-Account-Status: Deleted when the
+ * account exists and was deleted. */
+static int deleted_response(struct areq *a, const struct acctdb_info *info,
+                            bool exists, unsigned int status, const char *body)
+{
+    if (exists && info->status_deleted)
+        req_add_header(a->req, "X-Account-Status", "Deleted");
+    return db_server_respond(a->req, status, body);
+}
+
+static bool is_deleted(const struct acctdb_info *info, bool exists)
+{
+    return !exists || acctdb_info_is_deleted(info);
+}
+
+static int update_metadata(struct areq *a, const struct db_ts *ts)
+{
+    struct db_meta m = {0};
+    int err;
+
+    err = db_server_request_meta(a->req, "account", NULL, ts, &m);
+    if (!err && m.n) {
+        err = acctdb_update_metadata(&a->db, &m, true);
+        if (err == -EINVAL)
+            db_server_respond(a->req, 400, "Metadata too large (at most 90 "
+                                           "items and 4096 bytes)");
+        else if (err)
+            respond_err(a->req, err);
+    } else if (err == -ENOMEM) {
+        respond_err(a->req, err);
+    }
+    db_meta_release(&m);
+    return err;
+}
+
+static int header_ts(struct request *req, const char *name, struct db_ts *out)
+{
+    const char *v = req_header(req, name);
+    struct timestamp t;
+
+    if (!v || timestamp_parse(v, &t))
+        return -EINVAL;
+    *out = (struct db_ts){t.ticks, t.offset};
+    return 0;
+}
+
+static int header_int(struct request *req, const char *name, int64_t *out)
+{
+    const char *v = req_header(req, name);
+    char *end;
+
+    *out = 0;
+    if (!v)
+        return -EINVAL;
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return errno || end == v || *end ? -EINVAL : 0;
+}
+
+/* A container row from a container server. */
+static int put_container(struct areq *a)
+{
+    struct acctdb_container row = {0};
+    struct acctdb_info info = {0};
+    const char *od = req_header(a->req, "X-Account-Override-Deleted");
+    const char *pol = req_header(a->req, "X-Backend-Storage-Policy-Index");
+    struct timestamp now;
+    struct db_ts ts;
+    bool exists;
+    int err;
+
+    if (req_header(a->req, "X-Timestamp")) {
+        if (db_server_timestamp(a->req, &ts))
+            return 0;
+    } else {
+        timestamp_now(&now);
+        ts = (struct db_ts){now.ticks, now.offset};
+    }
+    row.name = a->path.container;
+    row.name_len = strlen(row.name);
+    if (header_ts(a->req, "X-Put-Timestamp", &row.put_timestamp) ||
+        header_ts(a->req, "X-Delete-Timestamp", &row.delete_timestamp) ||
+        header_int(a->req, "X-Object-Count", &row.object_count) ||
+        header_int(a->req, "X-Bytes-Used", &row.bytes_used))
+        return db_server_respond(a->req, 400, "Missing or invalid container "
+                                              "stats headers");
+    row.storage_policy_index = pol ? (uint32_t)strtoul(pol, NULL, 10) : 0;
+    if (open_db(a))
+        return 0;
+    const char *prefix = a->s->conf->auto_create_account_prefix;
+    if (prefix && *prefix &&
+        !strncmp(a->path.account, prefix, strlen(prefix))) {
+        err = acctdb_create(&a->db, a->path.account, &ts);
+        if (err && err != -EEXIST)
+            return respond_err(a->req, err);
+    }
+    err = read_info(a, &info, &exists);
+    if (err)
+        goto out;
+    if (!exists || ((!od || strcasecmp(od, "yes")) &&
+                    acctdb_info_is_deleted(&info))) {
+        db_server_respond(a->req, 404, NULL);
+        goto out;
+    }
+    err = acctdb_put_container(&a->db, &row, KVDB_SYNC);
+    if (err) {
+        respond_err(a->req, err);
+        goto out;
+    }
+    db_server_respond(a->req,
+                      db_ts_cmp(&row.delete_timestamp, &row.put_timestamp) > 0
+                          ? 204
+                          : 201,
+                      NULL);
+out:
+    acctdb_info_release(&info);
+    return 0;
+}
+
+static int do_put(struct areq *a)
+{
+    struct acctdb_info info = {0};
+    bool created = false, exists;
+    struct db_ts ts;
+    int err;
+
+    if (a->path.container)
+        return put_container(a);
+    if (db_server_timestamp(a->req, &ts) || open_db(a))
+        return 0;
+    err = acctdb_create(&a->db, a->path.account, &ts);
+    if (!err) {
+        created = true;
+    } else if (err != -EEXIST) {
+        return respond_err(a->req, err);
+    } else {
+        if (read_info(a, &info, &exists))
+            goto out;
+        if (info.status_deleted) {
+            deleted_response(a, &info, exists, 403, "Recently deleted");
+            goto out;
+        }
+        created = acctdb_info_is_deleted(&info);
+        err = acctdb_update_put_timestamp(&a->db, &ts, NULL);
+        acctdb_info_release(&info);
+        if (!err)
+            err = acctdb_get_info(&a->db, &info);
+        if (err) {
+            respond_err(a->req, err);
+            goto out;
+        }
+        if (acctdb_info_is_deleted(&info)) {
+            db_server_respond(a->req, 409, NULL);
+            goto out;
+        }
+    }
+    if (!update_metadata(a, &ts))
+        db_server_respond(a->req, created ? 201 : 202, NULL);
+out:
+    acctdb_info_release(&info);
+    return 0;
+}
+
+/* Swift's get_response_headers(). NEEDSWORK: per-policy stats
+ * (X-Account-Storage-Policy-*) are not kept yet. */
+static int add_info_headers(struct request *req,
+                            const struct acctdb_info *info)
+{
+    int err = 0;
+
+    err |= db_server_add_int(req, "X-Account-Container-Count",
+                             info->container_count);
+    err |= db_server_add_int(req, "X-Account-Object-Count",
+                             info->object_count);
+    err |= db_server_add_int(req, "X-Account-Bytes-Used", info->bytes_used);
+    err |= db_server_add_ts(req, "X-Timestamp", &info->created_at, false);
+    err |= db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp,
+                            false);
+    err |= db_server_add_meta(req, &info->meta);
+    return err ? -ENOMEM : 0;
+}
+
+static int do_head(struct areq *a)
+{
+    struct acctdb_info info = {0};
+    enum listing_fmt fmt;
+    const char *ctype;
+    char ct[64];
+    bool exists;
+
+    if (a->path.container)
+        return db_server_respond(a->req, 400, "Invalid path");
+    if (db_server_listing_format(a->req, &fmt, &ctype))
+        return 0;
+    if (open_db(a) || read_info(a, &info, &exists))
+        goto out;
+    if (is_deleted(&info, exists)) {
+        deleted_response(a, &info, exists, 404, NULL);
+        goto out;
+    }
+    add_info_headers(a->req, &info);
+    snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
+    req_add_header(a->req, "Content-Type", ct);
+    db_server_respond(a->req, 204, NULL);
+out:
+    acctdb_info_release(&info);
+    return 0;
+}
+
+static int do_get(struct areq *a)
+{
+    struct acctdb_info info = {0};
+    struct listing l = {0};
+    struct listing_params p;
+    enum listing_fmt fmt;
+    const char *ctype, *ar;
+    char *body = NULL;
+    size_t len = 0;
+    bool exists;
+    int err;
+
+    if (a->path.container)
+        return db_server_respond(a->req, 400, "Invalid path");
+    if (db_server_listing_params(a->req, false, &p) ||
+        db_server_listing_format(a->req, &fmt, &ctype))
+        return 0;
+    ar = req_header(a->req, "X-Backend-Allow-Reserved-Names");
+    p.allow_reserved = ar && (!strcasecmp(ar, "true") || !strcmp(ar, "1") ||
+                              !strcasecmp(ar, "yes") || !strcasecmp(ar, "on"));
+    if (open_db(a) || read_info(a, &info, &exists))
+        goto out;
+    if (is_deleted(&info, exists)) {
+        deleted_response(a, &info, exists, 404, NULL);
+        goto out;
+    }
+    add_info_headers(a->req, &info);
+    err = acctdb_list(&a->db, &p, &l);
+    if (!err)
+        err = listing_format_account(&l, fmt, a->path.account, &body, &len);
+    if (err) {
+        respond_err(a->req, err == -ENOENT ? -EIO : err);
+        goto out;
+    }
+    db_server_respond_body(a->req, len ? 200 : 204, ctype, body, len);
+out:
+    free(body);
+    listing_release(&l);
+    acctdb_info_release(&info);
+    return 0;
+}
+
+static int do_delete(struct areq *a)
+{
+    struct acctdb_info info = {0};
+    struct db_ts ts;
+    bool exists;
+    int err;
+
+    if (a->path.container)
+        return db_server_respond(a->req, 400, "Invalid path");
+    if (open_db(a) || db_server_timestamp(a->req, &ts) ||
+        read_info(a, &info, &exists))
+        goto out;
+    if (is_deleted(&info, exists)) {
+        deleted_response(a, &info, exists, 404, NULL);
+        goto out;
+    }
+    err = acctdb_delete_db(&a->db, &ts);
+    acctdb_info_release(&info);
+    if (!err)
+        err = acctdb_get_info(&a->db, &info);
+    if (err) {
+        respond_err(a->req, err);
+        goto out;
+    }
+    deleted_response(a, &info, true, 204, NULL);
+out:
+    acctdb_info_release(&info);
+    return 0;
+}
+
+static int do_post(struct areq *a)
+{
+    struct acctdb_info info = {0};
+    struct db_ts ts;
+    bool exists;
+
+    if (a->path.container)
+        return db_server_respond(a->req, 400, "Invalid path");
+    if (db_server_timestamp(a->req, &ts) || open_db(a) ||
+        read_info(a, &info, &exists))
+        goto out;
+    if (is_deleted(&info, exists)) {
+        deleted_response(a, &info, exists, 404, NULL);
+        goto out;
+    }
+    if (!update_metadata(a, &ts))
+        db_server_respond(a->req, 204, NULL);
+out:
+    acctdb_info_release(&info);
+    return 0;
+}
+
+static const struct {
+    const char *method;
+    int (*fn)(struct areq *a);
+} methods[] = {
+    {"PUT", do_put},   {"DELETE", do_delete}, {"HEAD", do_head},
+    {"GET", do_get},   {"POST", do_post},
+};
+
+static int on_headers(struct request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return 0;
+}
+
+static int on_end(struct request *req, void *arg)
+{
+    struct areq a = {.s = arg, .req = req};
+    int (*fn)(struct areq *) = NULL;
+    int err;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (!strcmp(req_method(req), methods[i].method))
+            fn = methods[i].fn;
+    if (!db_server_path_ok(req_path(req)))
+        return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
+    if (!fn)
+        return db_server_respond(req, 405, NULL);
+    err = db_path_parse(req, 3, 4, &a.path);
+    if (err == -EINVAL)
+        return 0;
+    if (err)
+        return respond_err(req, err);
+    err = fn(&a);
+    db_path_release(&a.path);
+    if (err && !req_status(req))
+        respond_err(req, err);
+    return 0;
+}
+
+void acct_server_handler(struct acct_server *s, struct http_handler *out)
+{
+    *out = (struct http_handler){
+        .on_headers = on_headers,
+        .on_end = on_end,
+        .arg = s,
+    };
+}

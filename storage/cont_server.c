@@ -1,0 +1,757 @@
+/*
+ * cont_server.c - the container server's requests: Swift 2.30's
+ * container/server.py, method by method, over contdb.h. It owns the
+ * mapping from requests to DB calls, the response headers and statuses,
+ * and the account update after a container PUT or DELETE. Paths,
+ * devices, listing parameters and formats are db_server.c's; rows, stats
+ * and their durability are contdb.c's.
+ *
+ * Durability: every acknowledged change is synced before the answer.
+ * Object rows are written with KVDB_SYNC, which contdb.c turns into an
+ * unsynced batch under the DB's lock and a kvdb_sync() after it, so
+ * concurrent object servers' updates share LevelDB's fsyncs (group
+ * commit); info changes are synced by contdb.c itself.
+ *
+ * Every request is answered in on_end: none has a body worth reading
+ * (shard ranges in PUT bodies are not supported).
+ */
+#include "storage/cont_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/http_client.h"
+#include "common/timestamp.h"
+#include "storage/contdb.h"
+#include "storage/db_server.h"
+
+struct cont_server {
+    const struct cont_server_conf *conf;
+    struct db_server *db;
+    struct http_client *client;
+};
+
+/* What a container request has once the path, device and DB are known. */
+struct creq {
+    struct cont_server *s;
+    struct request *req;
+    struct db_path path;
+    struct contdb db;
+};
+
+/* Swift's save_headers: stored as metadata and sent back like it. */
+static const char *const save_headers[] = {
+    "x-container-read", "x-container-write", "x-container-sync-key",
+    "x-container-sync-to", NULL};
+
+int cont_server_new(const struct cont_server_conf *conf,
+                    const struct hash_path_conf *hc, struct cont_server **out)
+{
+    struct http_client_conf cc = {
+        .conn_timeout_ms = (unsigned int)(conf->conn_timeout * 1000),
+        .node_timeout_ms = (unsigned int)(conf->node_timeout * 1000),
+    };
+    struct cont_server *s;
+    int err;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->conf = conf;
+    err = db_server_new(conf->devices, conf->mount_check, "containers.ldb", hc,
+                        &s->db);
+    if (!err)
+        err = http_client_new(&cc, &s->client);
+    if (err) {
+        cont_server_free(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
+
+void cont_server_free(struct cont_server *s)
+{
+    if (!s)
+        return;
+    http_client_free(s->client);
+    db_server_free(s->db);
+    free(s);
+}
+
+static int respond_err(struct request *req, int err)
+{
+    return db_server_respond(req, db_server_status_from_err(err), NULL);
+}
+
+/* Finds the device's DB and the container's place in it. Answers 507 or
+ * 500 itself on failure. */
+static int open_db(struct creq *c)
+{
+    const struct hash_path_conf *hc = db_server_hash_conf(c->s->db);
+    unsigned char hash[16];
+    struct kvdb *kv;
+    int err;
+
+    err = db_server_kvdb(c->s->db, c->path.dev, &kv);
+    if (!err)
+        err = hash_path(hc, c->path.account, c->path.container, NULL, hash);
+    if (err) {
+        respond_err(c->req, err);
+        return err;
+    }
+    contdb_init(&c->db, kv, c->path.part, hash);
+    return 0;
+}
+
+/* X-Backend-Storage-Policy-Index, or 'def' when absent. -EINVAL: 400. */
+static int policy_index(struct request *req, const char *name, uint32_t def,
+                        uint32_t *out, bool *given)
+{
+    const char *v = req_header(req, name);
+    char *end;
+    unsigned long n;
+
+    *out = def;
+    if (given)
+        *given = v != NULL;
+    if (!v)
+        return 0;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno || end == v || *end || n > UINT32_MAX) {
+        db_server_respond(req, 400, "Invalid X-Backend-Storage-Policy-Index");
+        return -EINVAL;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* ---- account updates ---- */
+
+/* Python's quote(s, safe='/'). */
+static void quote(const char *s, struct dbenc *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("_.-~/", *p)) {
+            dbenc_bytes(out, p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+            dbenc_bytes(out, esc, 3);
+        }
+    }
+}
+
+/* Splits a comma-separated header into at most 'max' trimmed items in
+ * 'buf'. Returns the count. */
+static size_t split_csv(const char *v, char *buf, size_t bufsz, char **items,
+                        size_t max)
+{
+    size_t n = 0;
+    char *p, *save = NULL;
+
+    if (!v || !*v)
+        return 0;
+    snprintf(buf, bufsz, "%s", v);
+    for (p = strtok_r(buf, ",", &save); p && n < max;
+         p = strtok_r(NULL, ",", &save)) {
+        while (*p == ' ')
+            p++;
+        size_t len = strlen(p);
+        while (len && p[len - 1] == ' ')
+            p[--len] = '\0';
+        items[n++] = p;
+    }
+    return n;
+}
+
+/* Sends the container's row to one account server. Returns the status or
+ * -errno. */
+static int send_update(struct creq *c, const char *host, const char *dev,
+                       const char *part, const struct contdb_info *info)
+{
+    char ip[256], ts_put[TIMESTAMP_INTERNAL_SIZE],
+        ts_del[TIMESTAMP_INTERNAL_SIZE], count[32], bytes[32], policy[16],
+        agent[64];
+    struct timestamp tp = {info->put_timestamp.raw, info->put_timestamp.offset};
+    struct timestamp td = {info->delete_timestamp.raw,
+                           info->delete_timestamp.offset};
+    struct http_header hdrs[8];
+    struct http_client_call *call = NULL;
+    struct dbenc path = {0};
+    const char *colon = strrchr(host, ':');
+    const char *txn = req_txn(c->req);
+    unsigned long port;
+    size_t nh = 0;
+    int status;
+
+    if (!colon || colon == host || (size_t)(colon - host) >= sizeof(ip))
+        return -EINVAL;
+    port = strtoul(colon + 1, NULL, 10);
+    if (!port || port > 65535)
+        return -EINVAL;
+    memcpy(ip, host, (size_t)(colon - host));
+    ip[colon - host] = '\0';
+    if (ip[0] == '[') { /* "[::1]:6202" */
+        memmove(ip, ip + 1, strlen(ip));
+        ip[strcspn(ip, "]")] = '\0';
+    }
+    dbenc_bytes(&path, "/", 1);
+    quote(dev, &path);
+    dbenc_bytes(&path, "/", 1);
+    quote(part, &path);
+    dbenc_bytes(&path, "/", 1);
+    quote(c->path.account, &path);
+    dbenc_bytes(&path, "/", 1);
+    quote(c->path.container, &path);
+    dbenc_bytes(&path, "", 1);
+    if (path.err) {
+        dbenc_release(&path);
+        return -ENOMEM;
+    }
+    snprintf(count, sizeof(count), "%" PRId64, info->object_count);
+    snprintf(bytes, sizeof(bytes), "%" PRId64, info->bytes_used);
+    snprintf(policy, sizeof(policy), "%" PRIu32, info->storage_policy_index);
+    snprintf(agent, sizeof(agent), "container-server %d", (int)getpid());
+    hdrs[nh++] = (struct http_header){"X-Put-Timestamp",
+                                      timestamp_internal(&tp, ts_put)};
+    hdrs[nh++] = (struct http_header){"X-Delete-Timestamp",
+                                      timestamp_internal(&td, ts_del)};
+    hdrs[nh++] = (struct http_header){"X-Object-Count", count};
+    hdrs[nh++] = (struct http_header){"X-Bytes-Used", bytes};
+    hdrs[nh++] = (struct http_header){"X-Trans-Id", *txn ? txn : "-"};
+    hdrs[nh++] = (struct http_header){"X-Backend-Storage-Policy-Index", policy};
+    hdrs[nh++] = (struct http_header){"User-Agent", agent};
+    const char *od = req_header(c->req, "X-Account-Override-Deleted");
+    if (od && !strcasecmp(od, "yes"))
+        hdrs[nh++] = (struct http_header){"X-Account-Override-Deleted", "yes"};
+
+    struct http_client_req r = {
+        .host = ip,
+        .port = (unsigned int)port,
+        .method = "PUT",
+        .path = (const char *)path.p,
+        .headers = hdrs,
+        .n_headers = nh,
+    };
+    status = http_client_request(c->s->client, &r, &call);
+    if (call) {
+        char *body = NULL;
+        size_t len;
+
+        http_client_read_all(call, 65536, &body, &len);
+        free(body);
+        http_client_end(call);
+    }
+    dbenc_release(&path);
+    return status;
+}
+
+/* Swift's account_update(): tells every account server named in the
+ * request about the container. Returns 0, 404 when every one of them
+ * answered 404 (the account does not exist), or 400 for a malformed
+ * request (answered here). Failures are logged: the container updater
+ * sends the row again later. */
+static int account_update(struct creq *c)
+{
+    char hbuf[1024], dbuf[1024], *hosts[16], *devs[16];
+    const char *part = req_header(c->req, "X-Account-Partition");
+    struct contdb_info info = {0};
+    size_t nh, nd, n404 = 0;
+    int err;
+
+    nh = split_csv(req_header(c->req, "X-Account-Host"), hbuf, sizeof(hbuf),
+                   hosts, 16);
+    nd = split_csv(req_header(c->req, "X-Account-Device"), dbuf, sizeof(dbuf),
+                   devs, 16);
+    if (nh != nd) {
+        req_log(c->req, LOG_ERR,
+                "account update failed: different numbers of hosts and "
+                "devices in request: '%s' vs '%s'",
+                req_header(c->req, "X-Account-Host"),
+                req_header(c->req, "X-Account-Device"));
+        db_server_respond(c->req, 400, NULL);
+        return 400;
+    }
+    if (!part || !*part || !nh)
+        return 0;
+    err = contdb_get_info(&c->db, &info);
+    if (err) {
+        contdb_info_release(&info);
+        return 0;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        int status = send_update(c, hosts[i], devs[i], part, &info);
+
+        if (status == 404)
+            n404++;
+        else if (status < 0 || status / 100 != 2)
+            req_log(c->req, LOG_ERR,
+                    "account update failed with '%s/%s' (will retry later): "
+                    "%s %d",
+                    hosts[i], devs[i], status < 0 ? strerror(-status) : "status",
+                    status < 0 ? 0 : status);
+    }
+    contdb_info_release(&info);
+    return n404 == nh ? 404 : 0;
+}
+
+/* ---- container requests ---- */
+
+/* Swift's gen_resp_headers(). */
+static int add_info_headers(struct request *req, const struct contdb_info *info,
+                            bool deleted)
+{
+    int err = 0;
+
+    err |= db_server_add_ts(req, "X-Backend-Timestamp", &info->created_at,
+                            true);
+    err |= db_server_add_ts(req, "X-Backend-PUT-Timestamp",
+                            &info->put_timestamp, true);
+    err |= db_server_add_ts(req, "X-Backend-DELETE-Timestamp",
+                            &info->delete_timestamp, true);
+    err |= db_server_add_ts(req, "X-Backend-Status-Changed-At",
+                            &info->status_changed_at, true);
+    err |= db_server_add_int(req, "X-Backend-Storage-Policy-Index",
+                             info->storage_policy_index);
+    if (deleted)
+        return err ? -ENOMEM : 0;
+    err |= db_server_add_int(req, "X-Container-Object-Count",
+                             info->object_count);
+    err |= db_server_add_int(req, "X-Container-Bytes-Used", info->bytes_used);
+    err |= db_server_add_ts(req, "X-Timestamp", &info->created_at, false);
+    err |= db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp,
+                            false);
+    err |= req_add_header(req, "X-Backend-Sharding-State", "unsharded");
+    err |= db_server_add_meta(req, &info->meta);
+    return err ? -ENOMEM : 0;
+}
+
+static void add_last_modified(struct request *req, const struct db_ts *put)
+{
+    struct timestamp t = {put->raw, put->offset};
+    char buf[TIMESTAMP_HTTP_SIZE];
+
+    req_add_header(req, "Last-Modified", timestamp_http_date(&t, buf));
+}
+
+/* Reads the info; a missing DB reads as Swift's empty info, deleted. */
+static int read_info(struct creq *c, struct contdb_info *info, bool *deleted)
+{
+    int err = contdb_get_info(&c->db, info);
+
+    if (err == -ENOENT) {
+        contdb_info_release(info);
+        memset(info, 0, sizeof(*info));
+        *deleted = true;
+        return 0;
+    }
+    if (err) {
+        respond_err(c->req, err);
+        return err;
+    }
+    *deleted = contdb_info_is_deleted(info);
+    return 0;
+}
+
+static bool should_autocreate(struct creq *c)
+{
+    const char *h = req_header(c->req, "X-Backend-Auto-Create");
+    const char *prefix = c->s->conf->auto_create_account_prefix;
+
+    if (h)
+        return !strcasecmp(h, "true") || !strcmp(h, "1") ||
+               !strcasecmp(h, "yes") || !strcasecmp(h, "on") ||
+               !strcasecmp(h, "t") || !strcasecmp(h, "y");
+    return prefix && *prefix &&
+           !strncmp(c->path.account, prefix, strlen(prefix));
+}
+
+/* Swift's _maybe_autocreate(): -ENOENT (404) when the DB does not exist. */
+static int maybe_autocreate(struct creq *c, const struct db_ts *ts,
+                            uint32_t policy)
+{
+    struct contdb_info info = {0};
+    int err = contdb_get_info(&c->db, &info);
+
+    contdb_info_release(&info);
+    if (err != -ENOENT || !should_autocreate(c))
+        return err;
+    err = contdb_create(&c->db, c->path.account, c->path.container, ts, policy);
+    return err == -EEXIST ? 0 : err;
+}
+
+/* Metadata from the request into the DB, Swift's _update_metadata().
+ * Answers 400 itself. */
+static int update_metadata(struct creq *c, const struct db_ts *ts)
+{
+    struct db_meta m = {0};
+    int err;
+
+    err = db_server_request_meta(c->req, "container", save_headers, ts, &m);
+    if (!err && m.n) {
+        err = contdb_update_metadata(&c->db, &m, true);
+        if (err == -EINVAL)
+            db_server_respond(c->req, 400, "Metadata too large (at most 90 "
+                                           "items and 4096 bytes)");
+        else if (err)
+            respond_err(c->req, err);
+    } else if (err == -ENOMEM) {
+        respond_err(c->req, err);
+    }
+    db_meta_release(&m);
+    return err;
+}
+
+static int put_object(struct creq *c, const struct db_ts *ts, uint32_t policy)
+{
+    const char *size = req_header(c->req, "X-Size");
+    const char *ctype = req_header(c->req, "X-Content-Type");
+    const char *etag = req_header(c->req, "X-Etag");
+    const char *ctts = req_header(c->req, "X-Content-Type-Timestamp");
+    const char *mts = req_header(c->req, "X-Meta-Timestamp");
+    struct contdb_object o = {0};
+    struct timestamp t;
+    char *end;
+    int err;
+
+    if (!size || !ctype || !etag) {
+        return db_server_respond(c->req, 400,
+                                 "Missing X-Size, X-Content-Type or X-Etag");
+    }
+    errno = 0;
+    o.size = strtoll(size, &end, 10);
+    if (errno || end == size || *end)
+        return db_server_respond(c->req, 400, "Invalid X-Size");
+    if (ctts && !timestamp_parse(ctts, &t))
+        o.ctype_timestamp = (struct db_ts){t.ticks, t.offset};
+    if (mts && !timestamp_parse(mts, &t))
+        o.meta_timestamp = (struct db_ts){t.ticks, t.offset};
+    o.name = c->path.obj;
+    o.name_len = strlen(c->path.obj);
+    o.created_at = *ts;
+    o.content_type = ctype;
+    o.etag = etag;
+    o.storage_policy_index = policy;
+    err = maybe_autocreate(c, ts, policy);
+    if (!err)
+        err = contdb_put_object(&c->db, &o, KVDB_SYNC);
+    if (err)
+        return respond_err(c->req, err);
+    return db_server_respond(c->req, 201, NULL);
+}
+
+/* Swift's _update_or_create(): sets *created. Answers 409 itself. */
+static int update_or_create(struct creq *c, const struct db_ts *ts,
+                            uint32_t policy, bool policy_given, bool *created)
+{
+    struct contdb_info info = {0};
+    bool recreated, deleted;
+    int err;
+
+    *created = false;
+    err = contdb_create(&c->db, c->path.account, c->path.container, ts,
+                        policy);
+    if (!err) {
+        *created = true;
+        return 0;
+    }
+    if (err != -EEXIST)
+        return respond_err(c->req, err), err;
+    err = contdb_get_info(&c->db, &info);
+    if (err)
+        goto fail;
+    recreated = contdb_info_is_deleted(&info);
+    if (!recreated && policy_given && policy != info.storage_policy_index) {
+        db_server_add_int(c->req, "X-Backend-Storage-Policy-Index",
+                          info.storage_policy_index);
+        db_server_respond(c->req, 409, NULL);
+        err = -EEXIST;
+        goto out;
+    }
+    /* NEEDSWORK: Swift sets the policy of a recreated container to the
+     * new one; contdb keeps the policy it was created with. */
+    err = contdb_update_put_timestamp(&c->db, ts, NULL);
+    if (err)
+        goto fail;
+    contdb_info_release(&info);
+    err = contdb_get_info(&c->db, &info);
+    if (err)
+        goto fail;
+    deleted = contdb_info_is_deleted(&info);
+    if (deleted) {
+        db_server_respond(c->req, 409, NULL);
+        err = -EEXIST;
+        goto out;
+    }
+    *created = recreated;
+    goto out;
+fail:
+    respond_err(c->req, err);
+out:
+    contdb_info_release(&info);
+    return err;
+}
+
+static int do_put(struct creq *c)
+{
+    struct contdb_info info = {0};
+    uint32_t policy, def;
+    struct db_ts ts;
+    bool given, created;
+    int err;
+
+    if (db_server_timestamp(c->req, &ts))
+        return 0;
+    if (policy_index(c->req, "X-Backend-Storage-Policy-Index", 0, &policy,
+                     &given))
+        return 0;
+    if (open_db(c))
+        return 0;
+    if (c->path.obj)
+        return put_object(c, &ts, policy);
+    if (!given) {
+        if (policy_index(c->req, "X-Backend-Storage-Policy-Default", 0, &def,
+                         NULL))
+            return 0;
+        policy = def;
+    }
+    if (update_or_create(c, &ts, policy, given, &created))
+        return 0;
+    if (update_metadata(c, &ts))
+        return 0;
+    err = account_update(c);
+    if (err == 400)
+        return 0;
+    if (err == 404)
+        return db_server_respond(c->req, 404, NULL);
+    err = contdb_get_info(&c->db, &info);
+    if (!err)
+        db_server_add_int(c->req, "X-Backend-Storage-Policy-Index",
+                          info.storage_policy_index);
+    contdb_info_release(&info);
+    return db_server_respond(c->req, created ? 201 : 202, NULL);
+}
+
+static int do_delete(struct creq *c)
+{
+    struct contdb_info info = {0};
+    uint32_t policy;
+    struct db_ts ts;
+    bool existed;
+    int err;
+
+    if (db_server_timestamp(c->req, &ts))
+        return 0;
+    if (policy_index(c->req, "X-Backend-Storage-Policy-Index", 0, &policy,
+                     NULL))
+        return 0;
+    if (open_db(c))
+        return 0;
+    if (c->path.obj) {
+        err = maybe_autocreate(c, &ts, policy);
+        if (!err)
+            err = contdb_delete_object(&c->db, c->path.obj,
+                                       strlen(c->path.obj), &ts, policy,
+                                       KVDB_SYNC);
+        if (err)
+            return respond_err(c->req, err);
+        return db_server_respond(c->req, 204, NULL);
+    }
+    err = contdb_get_info(&c->db, &info);
+    if (err)
+        goto fail;
+    if (info.object_count > 0) {
+        err = db_server_respond(c->req, 409, NULL);
+        goto out;
+    }
+    existed = (info.put_timestamp.raw || info.put_timestamp.offset) &&
+              !contdb_info_is_deleted(&info);
+    err = contdb_delete_db(&c->db, &ts);
+    contdb_info_release(&info);
+    if (!err)
+        err = contdb_get_info(&c->db, &info);
+    if (err)
+        goto fail;
+    if (!contdb_info_is_deleted(&info)) { /* an object row came in between */
+        err = db_server_respond(c->req, 409, NULL);
+        goto out;
+    }
+    err = account_update(c);
+    if (err == 400) {
+        err = 0;
+        goto out;
+    }
+    err = db_server_respond(c->req, existed && err != 404 ? 204 : 404, NULL);
+    goto out;
+fail:
+    respond_err(c->req, err);
+    err = 0;
+out:
+    contdb_info_release(&info);
+    return err;
+}
+
+static int do_head(struct creq *c)
+{
+    struct contdb_info info = {0};
+    enum listing_fmt fmt;
+    const char *ctype;
+    char ct[64];
+    bool deleted;
+
+    if (db_server_listing_format(c->req, &fmt, &ctype))
+        return 0;
+    if (open_db(c) || read_info(c, &info, &deleted))
+        goto out;
+    add_info_headers(c->req, &info, deleted);
+    if (deleted) {
+        db_server_respond(c->req, 404, NULL);
+        goto out;
+    }
+    snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
+    req_add_header(c->req, "Content-Type", ct);
+    add_last_modified(c->req, &info.put_timestamp);
+    db_server_respond(c->req, 204, NULL);
+out:
+    contdb_info_release(&info);
+    return 0;
+}
+
+static bool header_true(struct request *req, const char *name)
+{
+    const char *v = req_header(req, name);
+
+    return v && (!strcasecmp(v, "true") || !strcmp(v, "1") ||
+                 !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
+}
+
+static int do_get(struct creq *c)
+{
+    struct contdb_info info = {0};
+    struct listing l = {0};
+    struct listing_params p;
+    enum listing_fmt fmt;
+    const char *ctype;
+    char *body = NULL;
+    size_t len = 0;
+    bool deleted;
+    int err;
+
+    if (db_server_listing_params(c->req, true, &p) ||
+        db_server_listing_format(c->req, &fmt, &ctype))
+        return 0;
+    p.allow_reserved = header_true(c->req, "X-Backend-Allow-Reserved-Names");
+    if (open_db(c) || read_info(c, &info, &deleted))
+        goto out;
+    add_info_headers(c->req, &info, deleted);
+    if (deleted) {
+        db_server_respond(c->req, 404, NULL);
+        goto out;
+    }
+    req_add_header(c->req, "X-Backend-Record-Type", "object");
+    db_server_add_int(c->req, "X-Backend-Record-Storage-Policy-Index",
+                      info.storage_policy_index);
+    err = contdb_list(&c->db, &p, &l);
+    if (!err)
+        err = listing_format_container(&l, fmt, c->path.container, &body,
+                                       &len);
+    if (err) {
+        respond_err(c->req, err == -ENOENT ? -EIO : err);
+        goto out;
+    }
+    if (len)
+        add_last_modified(c->req, &info.put_timestamp);
+    db_server_respond_body(c->req, len ? 200 : 204, ctype, body, len);
+out:
+    free(body);
+    listing_release(&l);
+    contdb_info_release(&info);
+    return 0;
+}
+
+static int do_post(struct creq *c)
+{
+    struct contdb_info info = {0};
+    struct db_ts ts;
+    bool deleted;
+
+    if (c->path.obj) /* get_container_name_and_placement(): 4 segments */
+        return db_server_respond(c->req, 400, "Invalid path");
+    if (db_server_timestamp(c->req, &ts))
+        return 0;
+    if (open_db(c) || read_info(c, &info, &deleted))
+        goto out;
+    if (deleted) {
+        db_server_respond(c->req, 404, NULL);
+        goto out;
+    }
+    if (contdb_update_put_timestamp(&c->db, &ts, NULL)) {
+        respond_err(c->req, -EIO);
+        goto out;
+    }
+    if (!update_metadata(c, &ts))
+        db_server_respond(c->req, 204, NULL);
+out:
+    contdb_info_release(&info);
+    return 0;
+}
+
+static const struct {
+    const char *method;
+    int (*fn)(struct creq *c);
+} methods[] = {
+    {"PUT", do_put},   {"DELETE", do_delete}, {"HEAD", do_head},
+    {"GET", do_get},   {"POST", do_post},
+};
+
+static int on_headers(struct request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return 0;
+}
+
+static int on_end(struct request *req, void *arg)
+{
+    struct creq c = {.s = arg, .req = req};
+    int (*fn)(struct creq *) = NULL;
+    int err;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (!strcmp(req_method(req), methods[i].method))
+            fn = methods[i].fn;
+    if (!db_server_path_ok(req_path(req)))
+        return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
+    if (!fn)
+        return db_server_respond(req, 405, NULL);
+    err = db_path_parse(req, 4, 5, &c.path);
+    if (err == -EINVAL)
+        return 0;
+    if (err)
+        return respond_err(req, err);
+    err = fn(&c);
+    db_path_release(&c.path);
+    if (err && !req_status(req))
+        respond_err(req, err);
+    return 0;
+}
+
+void cont_server_handler(struct cont_server *s, struct http_handler *out)
+{
+    *out = (struct http_handler){
+        .on_headers = on_headers,
+        .on_end = on_end,
+        .arg = s,
+    };
+}

@@ -1,0 +1,703 @@
+/*
+ * db_server.c - the request plumbing the container and account servers
+ * share: paths, devices and their LevelDBs, timestamps, listing
+ * parameters and formats, metadata headers, responses with X-Trans-Id.
+ * What a request does to a DB is the server's own (cont_server.c,
+ * acct_server.c); how rows and stats are kept is contdb.c and acctdb.c.
+ *
+ * A device's LevelDB is opened by the first request that needs it and
+ * stays open until the server is freed: LevelDB allows one opener per
+ * directory, and opening costs a log replay, so a DB per request is not
+ * an option. The table is small (devices per node) and grows under a
+ * mutex; lookups take the same mutex briefly.
+ */
+#include "storage/db_server.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timestamp.h"
+#include "storage/devices.h"
+
+struct db_dev {
+    char *name;
+    struct kvdb *kv;
+};
+
+struct db_server {
+    char *devices;
+    char *db_name;
+    bool mount_check;
+    const struct hash_path_conf *hc;
+    pthread_mutex_t lock;
+    struct db_dev *devs;
+    size_t n_devs;
+};
+
+int db_server_new(const char *devices, bool mount_check, const char *db_name,
+                  const struct hash_path_conf *hc, struct db_server **out)
+{
+    struct db_server *s;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->devices = strdup(devices);
+    s->db_name = strdup(db_name);
+    if (!s->devices || !s->db_name) {
+        free(s->devices);
+        free(s->db_name);
+        free(s);
+        return -ENOMEM;
+    }
+    s->mount_check = mount_check;
+    s->hc = hc;
+    pthread_mutex_init(&s->lock, NULL);
+    *out = s;
+    return 0;
+}
+
+void db_server_free(struct db_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_devs; i++) {
+        kvdb_close(s->devs[i].kv);
+        free(s->devs[i].name);
+    }
+    free(s->devs);
+    pthread_mutex_destroy(&s->lock);
+    free(s->devices);
+    free(s->db_name);
+    free(s);
+}
+
+const struct hash_path_conf *db_server_hash_conf(const struct db_server *s)
+{
+    return s->hc;
+}
+
+static struct kvdb *find_dev(struct db_server *s, const char *dev)
+{
+    for (size_t i = 0; i < s->n_devs; i++)
+        if (!strcmp(s->devs[i].name, dev))
+            return s->devs[i].kv;
+    return NULL;
+}
+
+/* Opens <devices>/<dev>/<db_name> and adds it to the table; the caller
+ * holds s->lock. */
+static int open_dev(struct db_server *s, const char *dev, struct kvdb **out)
+{
+    struct db_dev *devs;
+    char *path = NULL, *name = NULL;
+    struct kvdb *kv = NULL;
+    int err;
+
+    if (asprintf(&path, "%s/%s/%s", s->devices, dev, s->db_name) == -1)
+        return -ENOMEM;
+    name = strdup(dev);
+    devs = realloc(s->devs, (s->n_devs + 1) * sizeof(*devs));
+    if (!name || !devs) {
+        err = -ENOMEM;
+        goto out;
+    }
+    s->devs = devs;
+    err = kvdb_open(path, NULL, &kv);
+    if (err)
+        goto out;
+    s->devs[s->n_devs].name = name;
+    s->devs[s->n_devs].kv = kv;
+    s->n_devs++;
+    name = NULL;
+    *out = kv;
+out:
+    free(name);
+    free(path);
+    return err;
+}
+
+int db_server_kvdb(struct db_server *s, const char *dev, struct kvdb **out)
+{
+    int err;
+
+    *out = NULL;
+    /* checked on every request, as Swift's check_drive: a disk unmounted
+     * under a running server must turn into 507s, not writes to / */
+    err = devices_check(s->devices, dev, s->mount_check);
+    if (err)
+        return err == -EINVAL ? -ENODEV : err;
+    pthread_mutex_lock(&s->lock);
+    *out = find_dev(s, dev);
+    err = *out ? 0 : open_dev(s, dev, out);
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+/* ---- paths ---- */
+
+void db_path_release(struct db_path *p)
+{
+    free(p->buf);
+    memset(p, 0, sizeof(*p));
+}
+
+static int respond_bad_path(struct request *req, const char *what,
+                            const char *val)
+{
+    char msg[1200];
+
+    snprintf(msg, sizeof(msg), "Invalid %s: %.1024s", what, val);
+    db_server_respond(req, 400, msg);
+    return -EINVAL;
+}
+
+static bool valid_part(const char *s, uint32_t *part)
+{
+    uint64_t v = 0;
+
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s))
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    *part = (uint32_t)v;
+    return true;
+}
+
+int db_path_parse(struct request *req, int min_segs, int max_segs,
+                  struct db_path *out)
+{
+    const char *path = req_path(req);
+    char *segs[5] = {0};
+    char *p;
+    int n = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->buf = strdup(path);
+    if (!out->buf)
+        return -ENOMEM;
+    p = out->buf;
+    if (*p != '/')
+        goto bad;
+    p++;
+    /* split_path(..., rest_with_last=True): the last segment keeps its
+     * slashes; empty segments before it are invalid */
+    while (n < max_segs) {
+        char *slash = n + 1 < max_segs ? strchr(p, '/') : NULL;
+
+        segs[n++] = p;
+        if (!slash)
+            break;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    if (n < min_segs)
+        goto bad;
+    for (int i = 0; i < n; i++)
+        if (!*segs[i] && (i < min_segs || i + 1 < n))
+            goto bad;
+    if (n > min_segs && !*segs[n - 1])
+        n--; /* "/d/p/a/c/" has no object */
+    if (!devices_valid_name(segs[0])) {
+        respond_bad_path(req, "device", segs[0]);
+        db_path_release(out);
+        return -EINVAL;
+    }
+    if (!valid_part(segs[1], &out->part)) {
+        respond_bad_path(req, "partition", segs[1]);
+        db_path_release(out);
+        return -EINVAL;
+    }
+    out->dev = segs[0];
+    out->account = n > 2 ? segs[2] : NULL;
+    out->container = n > 3 ? segs[3] : NULL;
+    out->obj = n > 4 ? segs[4] : NULL;
+    return 0;
+bad:
+    db_path_release(out);
+    return respond_bad_path(req, "path", req_raw_path(req));
+}
+
+/* Length of the UTF-8 sequence at 's' (1-4), 0 if invalid. Overlong
+ * forms, surrogates and code points past U+10FFFF are invalid, as
+ * Python's decoder has them. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+            (s[3] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static bool utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t n = utf8_seq(p);
+
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+bool db_server_path_ok(const char *path)
+{
+    /* http_unquote() refuses %00, so only the UTF-8 check is left */
+    return utf8_ok(path);
+}
+
+int db_server_timestamp(struct request *req, struct db_ts *out)
+{
+    const char *v = req_header(req, "X-Timestamp");
+    struct timestamp ts;
+
+    memset(out, 0, sizeof(*out));
+    if (!v) {
+        db_server_respond(req, 400, "Missing timestamp");
+        return -EINVAL;
+    }
+    if (timestamp_parse(v, &ts)) {
+        char msg[256];
+
+        snprintf(msg, sizeof(msg), "X-Timestamp should be a UNIX timestamp "
+                                   "float value; was %.100s",
+                 v);
+        db_server_respond(req, 400, msg);
+        return -EINVAL;
+    }
+    out->raw = ts.ticks;
+    out->offset = ts.offset;
+    return 0;
+}
+
+/* ---- listings ---- */
+
+/* Swift's get_param(): the value, 400 when it is not UTF-8. */
+static int get_param(struct request *req, const char *name, const char **out)
+{
+    const char *v = req_param(req, name);
+    char msg[128];
+
+    *out = v;
+    if (!v || utf8_ok(v))
+        return 0;
+    snprintf(msg, sizeof(msg), "\"%s\" parameter not valid UTF-8", name);
+    db_server_respond(req, 400, msg);
+    return -EINVAL;
+}
+
+static bool config_true(const char *v)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", "t", "y"};
+
+    for (size_t i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (!strcasecmp(v, yes[i]))
+            return true;
+    return false;
+}
+
+int db_server_listing_params(struct request *req, bool with_path,
+                             struct listing_params *p)
+{
+    static const char *const names[] = {"prefix", "delimiter", "marker",
+                                        "end_marker", "path", "format",
+                                        "reverse", "limit"};
+    const char *v[8];
+    size_t i;
+
+    memset(p, 0, sizeof(*p));
+    for (i = 0; i < 8; i++)
+        if (get_param(req, names[i], &v[i]))
+            return -EINVAL;
+    p->prefix = v[0];
+    p->delimiter = v[1] && *v[1] ? v[1] : NULL;
+    p->marker = v[2];
+    p->end_marker = v[3];
+    p->path = with_path ? v[4] : NULL;
+    p->reverse = config_true(v[6]);
+    p->limit = LISTING_LIMIT;
+    if (v[7] && *v[7]) {
+        bool digits = true;
+
+        for (i = 0; v[7][i]; i++)
+            digits = digits && isdigit((unsigned char)v[7][i]);
+        if (digits) { /* constrain_req_limit(): anything else is ignored */
+            if (strlen(v[7]) > 6 || strtoul(v[7], NULL, 10) > LISTING_LIMIT) {
+                db_server_respond(req, 412, "Maximum limit is 10000");
+                return -EINVAL;
+            }
+            p->limit = strtoul(v[7], NULL, 10);
+        }
+    }
+    if (listing_params_check(p)) {
+        db_server_respond(req, 412, "Bad delimiter");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* One media range of an Accept header. */
+struct accept_range {
+    char type[64], sub[64];
+    double q;
+    bool exact; /* no '*' in it: sorts before globs of the same q */
+};
+
+static void trim(char *s)
+{
+    size_t n = strlen(s), i = 0;
+
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    while (isspace((unsigned char)s[i]))
+        i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+/* Parses one "type/sub;q=0.5" range as swob's Accept does. Returns 0 or
+ * -EINVAL. */
+static int parse_range(char *item, struct accept_range *r)
+{
+    char *params = strchr(item, ';');
+    char *slash, *save = NULL;
+    bool seen_q = false;
+
+    r->q = 1.0;
+    if (params) {
+        *params++ = '\0';
+        for (char *tok = strtok_r(params, ";", &save); tok;
+             tok = strtok_r(NULL, ";", &save)) {
+            char *eq = strchr(tok, '='), *end;
+
+            if (!eq)
+                return -EINVAL;
+            *eq = '\0';
+            trim(tok);
+            trim(eq + 1);
+            if (strcmp(tok, "q"))
+                continue;
+            if (seen_q)
+                return -EINVAL;
+            seen_q = true;
+            r->q = strtod(eq + 1, &end);
+            if (end == eq + 1 || *end)
+                return -EINVAL;
+        }
+    }
+    trim(item);
+    slash = strchr(item, '/');
+    if (!slash || slash == item || !slash[1] || strchr(slash + 1, '/') ||
+        strpbrk(item, " \t()<>@:\"[]?={}") ||
+        strlen(item) >= sizeof(r->type))
+        return -EINVAL;
+    *slash = '\0';
+    snprintf(r->type, sizeof(r->type), "%s", item);
+    snprintf(r->sub, sizeof(r->sub), "%s", slash + 1);
+    r->exact = strcmp(r->type, "*") && strcmp(r->sub, "*");
+    return 0;
+}
+
+static bool range_matches(const struct accept_range *r, const char *offer)
+{
+    const char *slash = strchr(offer, '/');
+    size_t tlen = (size_t)(slash - offer);
+
+    if (strcmp(r->type, "*") &&
+        (strlen(r->type) != tlen || strncmp(r->type, offer, tlen)))
+        return false;
+    return !strcmp(r->sub, "*") || !strcmp(r->sub, slash + 1);
+}
+
+static bool range_before(const struct accept_range *a,
+                         const struct accept_range *b)
+{
+    return a->q > b->q || (a->q == b->q && a->exact && !b->exact);
+}
+
+/* swob's Accept.best_match(): ranges sorted by q, then exact before
+ * globs (stable), and the first offer the first range matches. An empty
+ * header takes the first offer; *out NULL: nothing acceptable (406).
+ * Returns 0, -EINVAL (malformed: 400) or -ENOMEM. */
+static int best_match(const char *accept, const char *const *offers,
+                      size_t n_offers, const char **out)
+{
+    struct accept_range ranges[32], tmp;
+    size_t n = 0;
+    char *copy, *it, *next;
+    int err = 0;
+
+    *out = NULL;
+    if (!*accept) {
+        *out = offers[0];
+        return 0;
+    }
+    copy = strdup(accept);
+    if (!copy)
+        return -ENOMEM;
+    for (it = copy; it && n < 32; it = next) {
+        next = strchr(it, ',');
+        if (next)
+            *next++ = '\0';
+        err = parse_range(it, &ranges[n]);
+        if (err)
+            goto out;
+        /* insertion sort, stable */
+        tmp = ranges[n];
+        size_t j = n++;
+        for (; j > 0 && range_before(&tmp, &ranges[j - 1]); j--)
+            ranges[j] = ranges[j - 1];
+        ranges[j] = tmp;
+    }
+    for (size_t i = 0; i < n && !*out; i++)
+        for (size_t j = 0; j < n_offers && !*out; j++)
+            if (range_matches(&ranges[i], offers[j]))
+                *out = offers[j];
+out:
+    free(copy);
+    return err;
+}
+
+int db_server_listing_format(struct request *req, enum listing_fmt *fmt,
+                             const char **ctype)
+{
+    static const char *const offers[] = {"text/plain", "application/json",
+                                         "application/xml", "text/xml"};
+    const char *format, *accept, *match;
+    int err;
+
+    err = get_param(req, "format", &format);
+    if (err)
+        return err;
+    accept = req_header(req, "Accept");
+    if (format && *format) {
+        if (!strcasecmp(format, "json"))
+            accept = "application/json";
+        else if (!strcasecmp(format, "xml"))
+            accept = "application/xml";
+        else
+            accept = "text/plain";
+    }
+    if (!accept)
+        accept = ""; /* swob: no header, the first offer */
+    err = best_match(accept, offers, 4, &match);
+    if (err == -ENOMEM)
+        return err;
+    if (err) {
+        db_server_respond(req, 400, "Invalid Accept header");
+        return -EINVAL;
+    }
+    if (!match) {
+        db_server_respond(req, 406, NULL);
+        return -EINVAL;
+    }
+    *ctype = match;
+    *fmt = !strcmp(match, "application/json") ? LISTING_JSON
+           : strcmp(match, "text/plain")      ? LISTING_XML
+                                              : LISTING_PLAIN;
+    return 0;
+}
+
+/* ---- metadata ---- */
+
+struct meta_walk {
+    struct request *req;
+    const char *meta, *sysmeta; /* "x-container-meta-", "...-sysmeta-" */
+    const char *const *extra;
+    const struct db_ts *ts;
+    struct db_meta *out;
+    int err;
+};
+
+static bool wanted(const struct meta_walk *w, const char *lname)
+{
+    size_t ml = strlen(w->meta), sl = strlen(w->sysmeta);
+
+    if ((!strncmp(lname, w->meta, ml) && lname[ml]) ||
+        (!strncmp(lname, w->sysmeta, sl) && lname[sl]))
+        return true;
+    for (size_t i = 0; w->extra && w->extra[i]; i++)
+        if (!strcmp(lname, w->extra[i]))
+            return true;
+    return false;
+}
+
+/* The header name as WSGI hands it to Swift: '_' read as '-', then
+ * str.title(). */
+static void title_case(char *s)
+{
+    bool up = true;
+
+    for (; *s; s++) {
+        if (*s == '_')
+            *s = '-';
+        if (isalpha((unsigned char)*s)) {
+            *s = (char)(up ? toupper((unsigned char)*s)
+                           : tolower((unsigned char)*s));
+            up = false;
+        } else {
+            up = true;
+        }
+    }
+}
+
+static int meta_header(const char *name, const char *value, void *arg)
+{
+    struct meta_walk *w = arg;
+    char key[512], msg[700];
+    size_t i, plen;
+
+    if (strlen(name) >= sizeof(key))
+        return 0;
+    for (i = 0; name[i]; i++)
+        key[i] = (char)tolower((unsigned char)(name[i] == '_' ? '-' : name[i]));
+    key[i] = '\0';
+    if (!wanted(w, key))
+        return 0;
+    plen = !strncmp(key, w->meta, strlen(w->meta)) ? strlen(w->meta) : 0;
+    if (plen && strlen(key) - plen > DB_META_MAX_NAME_LENGTH) {
+        snprintf(msg, sizeof(msg), "Metadata name too long: %s", name);
+        goto bad;
+    }
+    if (plen && strlen(value) > DB_META_MAX_VALUE_LENGTH) {
+        snprintf(msg, sizeof(msg), "Metadata value longer than %d: %s",
+                 DB_META_MAX_VALUE_LENGTH, name);
+        goto bad;
+    }
+    if (!utf8_ok(value) || !utf8_ok(name)) {
+        snprintf(msg, sizeof(msg), "Metadata must be valid UTF-8");
+        goto bad;
+    }
+    snprintf(key, sizeof(key), "%s", name);
+    title_case(key);
+    if (db_meta_set(w->out, key, value, w->ts) < 0) {
+        w->err = -ENOMEM;
+        return 1;
+    }
+    return 0;
+bad:
+    db_server_respond(w->req, 400, msg);
+    w->err = -EINVAL;
+    return 1;
+}
+
+int db_server_request_meta(struct request *req, const char *type,
+                           const char *const *extra, const struct db_ts *ts,
+                           struct db_meta *out)
+{
+    char meta[64], sysmeta[64];
+    struct meta_walk w = {.req = req, .meta = meta, .sysmeta = sysmeta,
+                          .extra = extra, .ts = ts, .out = out};
+
+    snprintf(meta, sizeof(meta), "x-%s-meta-", type);
+    snprintf(sysmeta, sizeof(sysmeta), "x-%s-sysmeta-", type);
+    req_foreach_header(req, meta_header, &w);
+    return w.err;
+}
+
+int db_server_add_meta(struct request *req, const struct db_meta *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->items[i].value[0])
+            continue;
+        int err = req_add_header(req, m->items[i].key, m->items[i].value);
+
+        if (err && err != -EINVAL) /* a stored CR/LF is not sent */
+            return err;
+    }
+    return 0;
+}
+
+int db_server_add_ts(struct request *req, const char *name,
+                     const struct db_ts *ts, bool internal)
+{
+    struct timestamp t = {.ticks = ts->raw, .offset = ts->offset};
+    char buf[TIMESTAMP_INTERNAL_SIZE + TIMESTAMP_NORMAL_SIZE];
+
+    if (internal)
+        timestamp_internal(&t, buf);
+    else
+        timestamp_normal(&t, buf);
+    return req_add_header(req, name, buf);
+}
+
+int db_server_add_int(struct request *req, const char *name, int64_t v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRId64, v);
+    return req_add_header(req, name, buf);
+}
+
+/* ---- responses ---- */
+
+static void add_txn(struct request *req)
+{
+    const char *txn = req_txn(req);
+
+    if (*txn)
+        req_add_header(req, "X-Trans-Id", txn);
+}
+
+int db_server_respond(struct request *req, unsigned int status,
+                      const char *body)
+{
+    add_txn(req);
+    if (!body)
+        return req_respond_error(req, status);
+    req_add_header(req, "Content-Type", "text/plain; charset=UTF-8");
+    return req_respond(req, status, body, strlen(body));
+}
+
+int db_server_respond_body(struct request *req, unsigned int status,
+                           const char *ctype, const char *body, size_t len)
+{
+    char ct[96];
+
+    add_txn(req);
+    snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
+    req_add_header(req, "Content-Type", ct);
+    return req_respond(req, status, body, len);
+}
+
+unsigned int db_server_status_from_err(int err)
+{
+    switch (err) {
+    case -ENOENT: return 404;
+    case -EINVAL: return 400;
+    case -ENODEV: /* 507 sends the proxy to a handoff */
+    case -ENOSPC: return 507;
+    default: return 500;
+    }
+}

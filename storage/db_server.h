@@ -1,0 +1,107 @@
+/*
+ * db_server.h - what the container and account servers (cont_server.h,
+ * acct_server.h) both do around their DBs: split and check the request
+ * path, find the device's LevelDB (opened once, kept open), read listing
+ * parameters and the output format as Swift's servers do, gather metadata
+ * headers and send them back, answer with X-Trans-Id.
+ *
+ * Thread safety: a struct db_server is shared by all request threads;
+ * db_server_kvdb() takes a mutex only to open a device's DB the first
+ * time. Everything else works on one request.
+ */
+#ifndef STORAGE_DB_SERVER_H
+#define STORAGE_DB_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/http_server.h"
+#include "ring/hash_path.h"
+#include "storage/dbenc.h"
+#include "storage/dbmeta.h"
+#include "storage/kvdb.h"
+#include "storage/listing.h"
+#include "storage/listing_format.h"
+
+struct db_server; /* opaque */
+
+/* 'devices' (copied) holds the device directories; 'db_name' is the
+ * LevelDB directory inside a device ("containers.ldb"); 'hc' is borrowed
+ * and must outlive the server. Returns 0 or -ENOMEM; free with
+ * db_server_free(), which closes the DBs. */
+int db_server_new(const char *devices, bool mount_check, const char *db_name,
+                  const struct hash_path_conf *hc, struct db_server **out);
+void db_server_free(struct db_server *s); /* NULL is fine */
+
+const struct hash_path_conf *db_server_hash_conf(const struct db_server *s);
+
+/* The DB of device 'dev': -ENODEV when the device is missing or
+ * unmounted (507), -EIO when LevelDB cannot open it. */
+int db_server_kvdb(struct db_server *s, const char *dev, struct kvdb **out);
+
+/* A request path split as Swift's split_path(req, min, max, True): the
+ * last segment keeps its slashes (object names). Pointers into 'buf'. */
+struct db_path {
+    char *buf;
+    const char *dev, *account, *container, *obj; /* NULL when absent */
+    uint32_t part;
+};
+void db_path_release(struct db_path *p);
+
+/* Splits req_path() into 'min_segs' to 'max_segs' segments. Returns 0, or
+ * -EINVAL after answering 400 with Swift's message ("Invalid path: ..."),
+ * or -ENOMEM. */
+int db_path_parse(struct request *req, int min_segs, int max_segs,
+                  struct db_path *out);
+
+/* Swift's check_utf8(path, internal=True): valid UTF-8, no NUL unless the
+ * segment starts with it. */
+bool db_server_path_ok(const char *path);
+
+/* X-Timestamp as valid_timestamp(): -EINVAL after answering 400
+ * ("Missing timestamp" / "Invalid X-Timestamp header") when absent or
+ * malformed. */
+int db_server_timestamp(struct request *req, struct db_ts *out);
+
+/* Listing parameters and format as Swift: a parameter that is not UTF-8
+ * is 400 ('"x" parameter not valid UTF-8'), a limit over LISTING_LIMIT
+ * 412 ("Maximum limit is 10000"), a bad delimiter 412 ("Bad
+ * delimiter"), a bad Accept 400, no acceptable type 406. Returns 0, or
+ * -EINVAL after answering. 'p' points into the request's parameters.
+ * *ctype is the response's Content-Type without the charset. */
+int db_server_listing_params(struct request *req, bool with_path,
+                             struct listing_params *p);
+int db_server_listing_format(struct request *req, enum listing_fmt *fmt,
+                             const char **ctype);
+
+/* The request's metadata headers as Swift's _update_metadata() takes
+ * them: X-<type>-Meta-* and X-<type>-Sysmeta-* (names title-cased as WSGI
+ * presents them), plus the 'extra' header names (lower case, NULL-
+ * terminated) such as x-container-read, each at timestamp 'ts'. Returns 0,
+ * -EINVAL after answering 400 (name or value over Swift's limits, not
+ * UTF-8), -ENOMEM. */
+int db_server_request_meta(struct request *req, const char *type,
+                           const char *const *extra, const struct db_ts *ts,
+                           struct db_meta *out);
+
+/* Adds each metadata item with a non-empty value as a response header. */
+int db_server_add_meta(struct request *req, const struct db_meta *m);
+
+/* Adds "name: value" for a timestamp in Swift's normal ("1700000000.12345")
+ * or internal form. */
+int db_server_add_ts(struct request *req, const char *name,
+                     const struct db_ts *ts, bool internal);
+int db_server_add_int(struct request *req, const char *name, int64_t v);
+
+/* Responds with X-Trans-Id (and a text/plain body when 'body' is not
+ * NULL); for errors without a body, Swift's HTML page. */
+int db_server_respond(struct request *req, unsigned int status,
+                      const char *body);
+/* A body of 'len' bytes with Content-Type 'ctype'; charset=utf-8 added. */
+int db_server_respond_body(struct request *req, unsigned int status,
+                           const char *ctype, const char *body, size_t len);
+
+/* The one mapping from errno to status for both servers. */
+unsigned int db_server_status_from_err(int err);
+
+#endif /* STORAGE_DB_SERVER_H */
