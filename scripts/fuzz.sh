@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan/UBSan) in build-fuzz/ and runs
-# each for FUZZ_SECONDS (default 15) from a seed corpus of real files made
-# by kura-ring. A crash, leak or sanitizer report fails the run; the input
+# each for FUZZ_SECONDS (default 15) from a seed corpus (ring and builder
+# files made by kura-ring). A crash, leak or sanitizer report fails the run; the input
 # that caused it is left in build-fuzz/ (crash-*, leak-*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,8 @@ cmake --build build-fuzz -j "$(nproc)"
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-mkdir -p "$seeds/ring" "$seeds/builder"
+mkdir -p "$seeds/ring" "$seeds/builder" "$seeds/objmeta"
+printf 'Content-Type' > "$seeds/objmeta/seed"
 ring=build/tools/kura-ring
 $ring "$seeds/a.builder" create 4 2.5 1 >/dev/null
 $ring "$seeds/a.builder" add r1z1-10.0.0.1:6200/sda 100 \
@@ -24,7 +25,8 @@ $ring "$seeds/a.builder" rebalance >/dev/null
 cp "$seeds/a.builder" "$seeds/builder/balanced"
 cp "$seeds/a.ring.gz" "$seeds/ring/"
 
-for target in ring:fuzz_ringfile builder:fuzz_builder_file; do
+for target in ring:fuzz_ringfile builder:fuzz_builder_file \
+    objmeta:fuzz_objmeta; do
     corpus=${target%%:*} exe=build-fuzz/tests/fuzz/${target##*:}
     echo "== fuzzing ${target##*:} for ${seconds}s"
     (cd build-fuzz && "../$exe" -max_total_time="$seconds" -max_len=16384 \
