@@ -1,0 +1,376 @@
+"""Functional tests for kura-container-server: Swift 2.30's container
+backend API driven over HTTP on 127.0.0.1 (temp dirs as devices).
+
+Listing bodies are compared byte for byte with what Swift 2.30's own
+brokers and formatters give for the same rows (tests/unit/data/storage:
+listing_cases.json and listings/NNN.out, made by make_swift_listings.py).
+
+Run with: /usr/bin/python3 -m pytest tests/functional/test_container_server.py
+"""
+import concurrent.futures
+import json
+import os
+import time
+
+import pytest
+
+from db_servers import (ACCOUNT_SERVER, CONTAINER_SERVER, DATA, Server, ts)
+
+pytestmark = pytest.mark.skipif(
+    not os.access(CONTAINER_SERVER, os.X_OK),
+    reason='kura-container-server not built: ' + CONTAINER_SERVER)
+
+
+@pytest.fixture
+def cs(tmp_path):
+    s = Server(CONTAINER_SERVER, 'container', tmp_path).start()
+    yield s
+    s.stop()
+
+
+def put_container(cs, path='/sda/1/a/c', t=1, headers=None):
+    h = {'X-Timestamp': ts(t)}
+    h.update(headers or {})
+    return cs.request('PUT', path, h)
+
+
+def put_row(cs, name, t, size=10, ctype='text/plain', etag='e' * 32,
+            container='/sda/1/a/c', headers=None):
+    h = {'X-Timestamp': ts(t) if not isinstance(t, str) else t,
+         'X-Size': str(size), 'X-Content-Type': ctype, 'X-Etag': etag,
+         'X-Backend-Storage-Policy-Index': '0'}
+    h.update(headers or {})
+    return cs.request('PUT', container + '/' + name, h)
+
+
+def test_lifecycle(cs):
+    st, h, _ = put_container(cs, t=100)
+    assert st == 201
+    assert h['x-backend-storage-policy-index'] == '0'
+    assert put_container(cs, t=101)[0] == 202
+    st, h, body = cs.request('HEAD', '/sda/1/a/c')
+    assert st == 204 and body == b''
+    assert h['x-container-object-count'] == '0'
+    assert h['x-container-bytes-used'] == '0'
+    assert h['x-timestamp'] == ts(100)
+    assert h['x-put-timestamp'] == ts(101)
+    assert h['x-backend-timestamp'] == ts(100)
+    assert h['x-backend-put-timestamp'] == ts(101)
+    assert h['x-backend-delete-timestamp'] == '0000000000.00000'
+    assert h['x-backend-status-changed-at'] == ts(100)
+    assert h['content-type'] == 'text/plain; charset=utf-8'
+    assert h['last-modified'] == 'Thu, 01 Jan 1970 00:01:41 GMT'
+    st, h, _ = cs.request('DELETE', '/sda/1/a/c', {'X-Timestamp': ts(102)})
+    assert st == 204
+    st, h, _ = cs.request('HEAD', '/sda/1/a/c')
+    assert st == 404
+    # deleted: only the backend timestamps, as Swift's gen_resp_headers
+    assert h['x-backend-delete-timestamp'] == ts(102)
+    assert h['x-backend-put-timestamp'] == ts(101)
+    assert h['x-backend-status-changed-at'] == ts(102)
+    assert 'x-container-object-count' not in h
+    assert cs.request('GET', '/sda/1/a/c')[0] == 404
+    # a second DELETE of a deleted container, and of one never made
+    assert cs.request('DELETE', '/sda/1/a/c',
+                      {'X-Timestamp': ts(103)})[0] == 404
+    assert cs.request('DELETE', '/sda/1/a/nope',
+                      {'X-Timestamp': ts(103)})[0] == 404
+    st, h, _ = cs.request('HEAD', '/sda/1/a/nope')
+    assert st == 404 and h['x-backend-put-timestamp'] == '0000000000.00000'
+    # an older PUT does not revive it; a newer one does (201: recreated)
+    assert put_container(cs, t=101.5)[0] == 409
+    assert put_container(cs, t=104)[0] == 201
+    st, h, _ = cs.request('HEAD', '/sda/1/a/c')
+    assert st == 204 and h['x-backend-status-changed-at'] == ts(104)
+
+
+def test_object_rows_and_stats(cs):
+    put_container(cs)
+    assert put_row(cs, 'o1', 10, size=100)[0] == 201
+    assert put_row(cs, 'o2', 11, size=50)[0] == 201
+    assert put_row(cs, 'dir/o3', 12, size=7)[0] == 201
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert (h['x-container-object-count'], h['x-container-bytes-used']) == \
+        ('3', '157')
+    # overwrite: newer wins, older is ignored
+    put_row(cs, 'o1', 20, size=1)
+    put_row(cs, 'o1', 15, size=999)
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert h['x-container-bytes-used'] == '58'
+    # delete rows; an older delete than the row is ignored
+    assert cs.request('DELETE', '/sda/1/a/c/o2',
+                      {'X-Timestamp': ts(5)})[0] == 204
+    assert cs.request('DELETE', '/sda/1/a/c/o1',
+                      {'X-Timestamp': ts(30)})[0] == 204
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert (h['x-container-object-count'], h['x-container-bytes-used']) == \
+        ('2', '57')
+    body = json.loads(cs.request('GET', '/sda/1/a/c', query='format=json')[2])
+    assert [(o['name'], o['bytes']) for o in body] == \
+        [('dir/o3', 7), ('o2', 50)]
+    # content type and meta updates as the object server sends after POST
+    put_row(cs, 'o2', 11, ctype='image/png', headers={
+        'X-Content-Type-Timestamp': ts(40), 'X-Meta-Timestamp': ts(41)})
+    body = json.loads(cs.request('GET', '/sda/1/a/c', query='format=json')[2])
+    assert body[1]['content_type'] == 'image/png'
+    assert body[1]['last_modified'] == '1970-01-01T00:00:41.000000'
+    # rows for a container that does not exist: 404
+    assert put_row(cs, 'x', 1, container='/sda/1/a/none')[0] == 404
+    assert cs.request('DELETE', '/sda/1/a/none/x',
+                      {'X-Timestamp': ts(1)})[0] == 404
+
+
+def test_delete_nonempty_409(cs):
+    put_container(cs)
+    put_row(cs, 'o', 2)
+    st, _, _ = cs.request('DELETE', '/sda/1/a/c', {'X-Timestamp': ts(3)})
+    assert st == 409
+    assert cs.request('HEAD', '/sda/1/a/c')[0] == 204
+    cs.request('DELETE', '/sda/1/a/c/o', {'X-Timestamp': ts(4)})
+    assert cs.request('DELETE', '/sda/1/a/c', {'X-Timestamp': ts(5)})[0] == 204
+
+
+def test_limit_over_10000_412(cs):
+    put_container(cs)
+    st, h, body = cs.request('GET', '/sda/1/a/c', query='limit=10001')
+    assert st == 412 and body == b'Maximum limit is 10000'
+    assert cs.request('GET', '/sda/1/a/c', query='limit=10000')[0] == 204
+    # not digits: ignored, as constrain_req_limit
+    assert cs.request('GET', '/sda/1/a/c', query='limit=-1')[0] == 204
+    st, _, body = cs.request('GET', '/sda/1/a/c', query='delimiter=ab')
+    assert st == 412 and body == b'Bad delimiter'
+
+
+def test_missing_timestamp_400(cs):
+    for method, path in (('PUT', '/sda/1/a/c'), ('DELETE', '/sda/1/a/c'),
+                         ('POST', '/sda/1/a/c'), ('PUT', '/sda/1/a/c/o'),
+                         ('DELETE', '/sda/1/a/c/o')):
+        st, _, body = cs.request(method, path)
+        assert (st, body) == (400, b'Missing timestamp'), (method, path)
+    st, _, _ = cs.request('PUT', '/sda/1/a/c', {'X-Timestamp': 'garbage'})
+    assert st == 400
+    assert cs.request('PUT', '/sda/x/a/c', {'X-Timestamp': ts(1)})[0] == 400
+    assert cs.request('GET', '/sda/1/a')[0] == 400
+
+
+def test_missing_device_507(cs):
+    st, h, _ = cs.request('PUT', '/nodev/1/a/c', {'X-Timestamp': ts(1)})
+    assert st == 507
+    assert cs.request('HEAD', '/nodev/1/a/c')[0] == 507
+    assert cs.request('GET', '/nodev/1/a/c')[0] == 507
+    assert put_row(cs, 'o', 1, container='/nodev/1/a/c')[0] == 507
+    assert not os.path.exists(os.path.join(cs.devices, 'nodev'))
+
+
+def test_metadata_set_remove(cs):
+    put_container(cs, headers={'X-Container-Meta-Color': 'blue',
+                               'X-Container-Read': '.r:*',
+                               'X-Container-Sysmeta-Thing': 's',
+                               'X-Object-Meta-Not-Stored': 'x'})
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert h['x-container-meta-color'] == 'blue'
+    assert h['x-container-read'] == '.r:*'
+    assert h['x-container-sysmeta-thing'] == 's'
+    assert 'x-object-meta-not-stored' not in h
+    st, _, _ = cs.request('POST', '/sda/1/a/c', {
+        'X-Timestamp': ts(2), 'X-Container-Meta-Color': '',
+        'x-container-meta-shape': 'round'})
+    assert st == 204
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert 'x-container-meta-color' not in h
+    assert h['x-container-meta-shape'] == 'round'
+    assert h['x-put-timestamp'] == ts(2)
+    # an older update loses
+    cs.request('POST', '/sda/1/a/c', {'X-Timestamp': ts(1.5),
+                                      'X-Container-Meta-Shape': 'square'})
+    assert cs.request('HEAD', '/sda/1/a/c')[1]['x-container-meta-shape'] == \
+        'round'
+    # over the limits: 400
+    st, _, _ = cs.request('POST', '/sda/1/a/c', {
+        'X-Timestamp': ts(3), 'X-Container-Meta-' + 'n' * 129: 'v'})
+    assert st == 400
+    st, _, _ = cs.request('POST', '/sda/1/a/c', {
+        'X-Timestamp': ts(3), 'X-Container-Meta-Big': 'v' * 257})
+    assert st == 400
+    assert cs.request('POST', '/sda/1/a/gone', {'X-Timestamp': ts(3)})[0] == \
+        404
+
+
+def test_trans_id_and_access_log(cs):
+    st, h, _ = cs.request('PUT', '/sda/1/a/c', {
+        'X-Timestamp': ts(1), 'X-Trans-Id': 'tx0123456789abcdef01234-0000000001'})
+    assert h['x-trans-id'] == 'tx0123456789abcdef01234-0000000001'
+    st, h, _ = cs.request('GET', '/sda/1/a/c', {'X-Trans-Id': 'txabc'})
+    assert h['x-trans-id'] == 'txabc'
+    time.sleep(0.1)
+    lines = [ln for ln in cs.log_text().splitlines() if ' /sda/1/a/c ' in ln]
+    assert len(lines) == 2
+    assert ' PUT /sda/1/a/c 201 ' in lines[0] and 'tx0123' in lines[0]
+
+
+def test_utf8(cs):
+    put_container(cs)
+    st, _, body = cs.request('GET', '/sda/1/a/c', query='prefix=%FF')
+    assert (st, body) == (400, b'"prefix" parameter not valid UTF-8')
+    st, _, body = cs.request('PUT', '/sda/1/a/c%FF', {'X-Timestamp': ts(1)},
+                             raw=True)
+    assert st == 412 and body == b'Invalid UTF8 or contains NULL'
+    # names in UTF-8 are fine
+    assert put_row(cs, '\u00e9t\u00e9/\U0001f600', 2)[0] == 201
+    body = json.loads(cs.request('GET', '/sda/1/a/c', query='format=json')[2])
+    assert body[0]['name'] == '\u00e9t\u00e9/\U0001f600'
+
+
+@pytest.mark.parametrize('accept,fmt,expect', [
+    (None, None, 'text/plain'),
+    ('application/json', None, 'application/json'),
+    ('application/xml', None, 'application/xml'),
+    ('text/xml', None, 'text/xml'),
+    ('*/*', None, 'text/plain'),
+    ('application/*', None, 'application/json'),
+    ('text/xml;q=0.5, application/json;q=0.9', None, 'application/json'),
+    ('application/json', 'xml', 'application/xml'),
+    ('application/xml', 'json', 'application/json'),
+    ('application/json', 'plain', 'text/plain'),
+    ('application/json', 'nonsense', 'text/plain'),
+    ('image/png', None, 406),
+    ('bad header', None, 400),
+])
+def test_format_and_accept(cs, accept, fmt, expect):
+    put_container(cs)
+    put_row(cs, 'o', 2)
+    headers = {'Accept': accept} if accept else {}
+    st, h, body = cs.request('GET', '/sda/1/a/c', headers,
+                             query={'format': fmt} if fmt else None)
+    if isinstance(expect, int):
+        assert st == expect
+        return
+    assert st == 200
+    assert h['content-type'] == expect + '; charset=utf-8'
+
+
+def test_plain_empty_listing_204(cs):
+    put_container(cs)
+    st, h, body = cs.request('GET', '/sda/1/a/c')
+    assert (st, body) == (204, b'')
+    assert h['content-type'] == 'text/plain; charset=utf-8'
+    st, h, body = cs.request('GET', '/sda/1/a/c', query='format=json')
+    assert (st, body) == (200, b'[]')
+
+
+def load_cases():
+    with open(os.path.join(DATA, 'listing_cases.json')) as f:
+        return json.load(f)
+
+
+def http_safe(v):
+    if isinstance(v, dict):
+        return all(http_safe(x) for x in v.values())
+    return '\x00' not in str(v)
+
+
+def test_listings_match_swift(cs):
+    """Every container query of listing_cases.json (all parameters, the
+    three formats) over HTTP, against Swift 2.30's bodies. Reserved names
+    (with NUL) cannot travel in a backend path here and are left out."""
+    cases = load_cases()
+    c = cases['container']
+    cont = '/sda/7/%s/%s' % (c['account'], c['container'])
+    assert put_container(cs, cont, t=1)[0] == 201
+    for o in c['objects']:
+        if not http_safe(o['name']):
+            continue
+        if o.get('deleted'):
+            st = cs.request('DELETE', cont + '/' + o['name'],
+                            {'X-Timestamp': o['created_at']})[0]
+            assert st == 204
+            continue
+        h = {}
+        if o.get('ctype_timestamp'):
+            h['X-Content-Type-Timestamp'] = o['ctype_timestamp']
+        if o.get('meta_timestamp'):
+            h['X-Meta-Timestamp'] = o['meta_timestamp']
+        st = put_row(cs, o['name'], o['created_at'], o['size'],
+                     o['content_type'], o['etag'], container=cont,
+                     headers=h)[0]
+        assert st == 201, o
+    checked = 0
+    for i, q in enumerate(cases['queries']):
+        p = q['params']
+        if q['kind'] != 'container' or p.get('allow_reserved') or \
+                not http_safe(p):
+            continue
+        query = {'format': q['format']}
+        for k, v in p.items():
+            query[k] = 'true' if v is True else str(v)
+        st, h, body = cs.request('GET', cont, query=query)
+        with open(os.path.join(DATA, 'listings', '%03d.out' % i), 'rb') as f:
+            want = f.read()
+        assert body == want, (i, q)
+        assert st == (204 if not want else 200), (i, q)
+        checked += 1
+    assert checked >= 60
+
+
+def test_concurrent_rows_share_syncs(cs):
+    """16 threads x 50 synced object rows: stats exact; prints the rate."""
+    put_container(cs)
+
+    def worker(t):
+        for i in range(50):
+            st = put_row(cs, 'o-%02d-%03d' % (t, i), 10 + i, size=3)[0]
+            assert st == 201
+    start = time.time()
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        list(ex.map(worker, range(16)))
+    secs = time.time() - start
+    print('RESULT object_row_puts_per_s=%.0f (16 threads, new connection '
+          'per request)' % (800 / secs))
+    h = cs.request('HEAD', '/sda/1/a/c')[1]
+    assert (h['x-container-object-count'], h['x-container-bytes-used']) == \
+        ('800', '2400')
+
+
+@pytest.mark.skipif(not os.access(ACCOUNT_SERVER, os.X_OK),
+                    reason='kura-account-server not built')
+def test_account_update_sent(tmp_path, cs):
+    acs = Server(ACCOUNT_SERVER, 'account', tmp_path).start()
+    try:
+        assert acs.request('PUT', '/sda/3/AUTH_x',
+                           {'X-Timestamp': ts(1)})[0] == 201
+        upd = {'X-Account-Host': '127.0.0.1:%d' % acs.port,
+               'X-Account-Device': 'sda', 'X-Account-Partition': '3',
+               'X-Trans-Id': 'txupdate'}
+        st = put_container(cs, '/sda/1/AUTH_x/photos', t=5, headers=upd)[0]
+        assert st == 201
+        put_row(cs, 'cat.jpg', 6, size=1000, container='/sda/1/AUTH_x/photos')
+        rows = json.loads(acs.request('GET', '/sda/3/AUTH_x',
+                                      query='format=json')[2])
+        assert rows == [{'name': 'photos', 'count': 0, 'bytes': 0,
+                         'last_modified': '1970-01-01T00:00:05.000000'}]
+        # a second PUT reports the stats the container has now
+        assert put_container(cs, '/sda/1/AUTH_x/photos', t=7,
+                             headers=upd)[0] == 202
+        st, h, body = acs.request('GET', '/sda/3/AUTH_x', query='format=json')
+        assert json.loads(body)[0]['count'] == 1
+        assert (h['x-account-container-count'], h['x-account-object-count'],
+                h['x-account-bytes-used']) == ('1', '1', '1000')
+        assert 'txupdate' in acs.log_text()
+        # DELETE of the container removes the row from the account
+        cs.request('DELETE', '/sda/1/AUTH_x/photos/cat.jpg',
+                   {'X-Timestamp': ts(8)})
+        st = cs.request('DELETE', '/sda/1/AUTH_x/photos',
+                        dict(upd, **{'X-Timestamp': ts(9)}))[0]
+        assert st == 204
+        st, h, body = acs.request('GET', '/sda/3/AUTH_x', query='format=json')
+        assert body == b'[]' and h['x-account-container-count'] == '0'
+        # an account that does not exist: every account server says 404
+        st = put_container(cs, '/sda/1/AUTH_none/c', t=10, headers=dict(
+            upd, **{'X-Account-Partition': '3'}))[0]
+        assert st == 404
+        # hosts and devices that do not pair up: 400
+        st = put_container(cs, '/sda/1/AUTH_x/c2', t=11, headers=dict(
+            upd, **{'X-Account-Device': 'sda,sdb'}))[0]
+        assert st == 400
+    finally:
+        acs.stop()
