@@ -1,0 +1,167 @@
+"""Functional tests for kura-account-server: Swift 2.30's account backend
+API driven over HTTP on 127.0.0.1 (temp dirs as devices).
+
+Listing bodies are compared byte for byte with Swift 2.30's for the same
+rows (tests/unit/data/storage: listing_cases.json, listings/NNN.out).
+
+Run with: /usr/bin/python3 -m pytest tests/functional/test_account_server.py
+"""
+import json
+import os
+
+import pytest
+
+from db_servers import ACCOUNT_SERVER, DATA, Server, ts
+
+pytestmark = pytest.mark.skipif(
+    not os.access(ACCOUNT_SERVER, os.X_OK),
+    reason='kura-account-server not built: ' + ACCOUNT_SERVER)
+
+
+@pytest.fixture
+def acs(tmp_path):
+    s = Server(ACCOUNT_SERVER, 'account', tmp_path).start()
+    yield s
+    s.stop()
+
+
+def report(acs, name, put, delete=0, count=0, nbytes=0, account='/sda/3/a'):
+    return acs.request('PUT', account + '/' + name, {
+        'X-Put-Timestamp': ts(put), 'X-Delete-Timestamp': ts(delete),
+        'X-Object-Count': str(count), 'X-Bytes-Used': str(nbytes),
+        'X-Backend-Storage-Policy-Index': '0', 'X-Trans-Id': 'tx1'})
+
+
+def test_lifecycle(acs):
+    assert acs.request('HEAD', '/sda/3/a')[0] == 404
+    st, h, _ = acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(10)})
+    assert st == 201
+    assert acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(11)})[0] == 202
+    st, h, body = acs.request('HEAD', '/sda/3/a')
+    assert st == 204
+    assert (h['x-account-container-count'], h['x-account-object-count'],
+            h['x-account-bytes-used']) == ('0', '0', '0')
+    assert h['x-timestamp'] == ts(10) and h['x-put-timestamp'] == ts(11)
+    assert h['content-type'] == 'text/plain; charset=utf-8'
+    st, h, _ = acs.request('DELETE', '/sda/3/a', {'X-Timestamp': ts(12)})
+    assert st == 204 and h['x-account-status'] == 'Deleted'
+    st, h, _ = acs.request('HEAD', '/sda/3/a')
+    assert st == 404 and h['x-account-status'] == 'Deleted'
+    assert acs.request('GET', '/sda/3/a')[0] == 404
+    # a deleted account is not recreated by a PUT (Swift: 403)
+    st, h, body = acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(13)})
+    assert (st, body) == (403, b'Recently deleted')
+    # never created: 404 without the status header
+    st, h, _ = acs.request('HEAD', '/sda/3/other')
+    assert st == 404 and 'x-account-status' not in h
+    assert acs.request('DELETE', '/sda/3/other',
+                       {'X-Timestamp': ts(1)})[0] == 404
+
+
+def test_container_rows_and_stats(acs):
+    acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(1)})
+    assert report(acs, 'c1', 2, count=3, nbytes=30)[0] == 201
+    assert report(acs, 'c2', 3, count=1, nbytes=5)[0] == 201
+    h = acs.request('HEAD', '/sda/3/a')[1]
+    assert (h['x-account-container-count'], h['x-account-object-count'],
+            h['x-account-bytes-used']) == ('2', '4', '35')
+    # a newer report replaces the counts
+    report(acs, 'c1', 2, count=10, nbytes=100)
+    h = acs.request('HEAD', '/sda/3/a')[1]
+    assert (h['x-account-object-count'], h['x-account-bytes-used']) == \
+        ('11', '105')
+    # deleted container: 204, no longer counted or listed
+    assert report(acs, 'c2', 3, delete=4)[0] == 204
+    st, h, body = acs.request('GET', '/sda/3/a', query='format=json')
+    assert h['x-account-container-count'] == '1'
+    assert json.loads(body) == [{'name': 'c1', 'count': 10, 'bytes': 100,
+                                 'last_modified': '1970-01-01T00:00:02.000000'}]
+    # missing account: 404; missing stats headers: 400
+    assert report(acs, 'c', 1, account='/sda/3/none')[0] == 404
+    assert acs.request('PUT', '/sda/3/a/c3', {'X-Timestamp': ts(5)})[0] == 400
+    # auto-created accounts (".") take container rows at once
+    assert report(acs, 'c', 1, account='/sda/3/.hidden')[0] == 201
+
+
+def test_listing_params_and_errors(acs):
+    acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(1)})
+    for i, n in enumerate(['a', 'b/1', 'b/2', 'c']):
+        report(acs, n, 2 + i)
+    get = lambda q: acs.request('GET', '/sda/3/a', query=q)  # noqa: E731
+    assert get('delimiter=/')[2] == b'a\nb/\nc\n'
+    assert get('prefix=b/')[2] == b'b/1\nb/2\n'
+    assert get('marker=a&end_marker=c')[2] == b'b/1\nb/2\n'
+    assert get('reverse=true&limit=2')[2] == b'c\nb/2\n'
+    st, _, body = get('limit=10001')
+    assert (st, body) == (412, b'Maximum limit is 10000')
+    st, h, body = get('prefix=zz')
+    assert (st, body) == (204, b'')
+    st, _, body = get('marker=%FF')
+    assert (st, body) == (400, b'"marker" parameter not valid UTF-8')
+    st, h, body = acs.request('GET', '/sda/3/a', {'Accept': 'application/xml'})
+    assert h['content-type'] == 'application/xml; charset=utf-8'
+    assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                           b'<account name="a">\n')
+
+
+def test_metadata_set_remove(acs):
+    acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(1),
+                                    'X-Account-Meta-Color': 'red',
+                                    'X-Account-Sysmeta-Core': 'x',
+                                    'X-Container-Meta-No': 'n'})
+    h = acs.request('HEAD', '/sda/3/a')[1]
+    assert h['x-account-meta-color'] == 'red'
+    assert h['x-account-sysmeta-core'] == 'x'
+    assert 'x-container-meta-no' not in h
+    assert acs.request('POST', '/sda/3/a', {
+        'X-Timestamp': ts(2), 'X-Account-Meta-Color': '',
+        'X-Account-Meta-Size': 'L'})[0] == 204
+    h = acs.request('HEAD', '/sda/3/a')[1]
+    assert 'x-account-meta-color' not in h and h['x-account-meta-size'] == 'L'
+    assert acs.request('POST', '/sda/3/nope',
+                       {'X-Timestamp': ts(2)})[0] == 404
+
+
+def test_missing_device_and_timestamp(acs):
+    assert acs.request('PUT', '/nodev/3/a', {'X-Timestamp': ts(1)})[0] == 507
+    assert acs.request('GET', '/nodev/3/a')[0] == 507
+    st, _, body = acs.request('PUT', '/sda/3/a')
+    assert (st, body) == (400, b'Missing timestamp')
+    assert acs.request('POST', '/sda/3/a')[0] == 400
+    st, h, _ = acs.request('HEAD', '/sda/3/a', {'X-Trans-Id': 'txhead'})
+    assert h['x-trans-id'] == 'txhead'
+    assert ' HEAD /sda/3/a 404 ' in acs.log_text()
+
+
+def test_listings_match_swift(acs):
+    """The account queries of listing_cases.json, against Swift 2.30."""
+    with open(os.path.join(DATA, 'listing_cases.json')) as f:
+        cases = json.load(f)
+    a = cases['account']
+    path = '/sda/9/' + a['account']
+    assert acs.request('PUT', path, {'X-Timestamp': ts(1)})[0] == 201
+    for r in a['containers']:
+        if '\x00' in r['name']:
+            continue
+        st = acs.request('PUT', path + '/' + r['name'], {
+            'X-Put-Timestamp': r['put_timestamp'],
+            'X-Delete-Timestamp': r['delete_timestamp'],
+            'X-Object-Count': str(r['object_count']),
+            'X-Bytes-Used': str(r['bytes_used'])})[0]
+        assert st in (201, 204)
+    checked = 0
+    for i, q in enumerate(cases['queries']):
+        p = q['params']
+        if q['kind'] != 'account' or p.get('allow_reserved') or \
+                any('\x00' in str(v) for v in p.values()):
+            continue
+        query = {'format': q['format']}
+        for k, v in p.items():
+            query[k] = 'true' if v is True else str(v)
+        st, h, body = acs.request('GET', path, query=query)
+        with open(os.path.join(DATA, 'listings', '%03d.out' % i), 'rb') as f:
+            want = f.read()
+        assert body == want, (i, q)
+        assert st == (204 if not want else 200), (i, q)
+        checked += 1
+    assert checked >= 20
