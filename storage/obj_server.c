@@ -1,0 +1,1380 @@
+/*
+ * obj_server.c - the object server's requests: Swift 2.30's obj/server.py
+ * over diskfile.
+ *
+ * Owns routing, validation (path, X-Timestamp, PUT constraints), the
+ * newest-wins rules between a request and what is on disk, the metadata a
+ * PUT or POST stores, the headers GET and HEAD return, conditionals and
+ * ranges. Durability, file layout and quarantine are diskfile's
+ * (doc/object-format.md); container updates and async pendings are
+ * obj_update's; HTTP framing, the access log and 100-continue are
+ * http_server's.
+ *
+ * A PUT's life: on_headers checks everything that can be checked before
+ * the body (so "Expect: 100-continue" clients are refused without sending
+ * it) and opens a diskfile writer; on_body streams into it; on_end commits
+ * (ETag check, fsync, rename) and sends the container update; on_done frees
+ * the writer, which removes its temp file unless committed.
+ */
+#include "storage/obj_server.h"
+
+#include "common/http_client.h"
+#include "common/timestamp.h"
+#include "storage/diskfile.h"
+#include "storage/obj_update.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+const struct conf_option obj_server_options[] = {
+    HTTP_SERVER_CONF_OPTIONS(struct obj_server_conf, http, 6200),
+    LOG_CONF_OPTIONS(struct obj_server_conf, log, "object-server"),
+    CONF_STR("devices", struct obj_server_conf, devices, "/srv/node"),
+    CONF_BOOL("mount_check", struct obj_server_conf, mount_check, true),
+    CONF_STR("swift_dir", struct obj_server_conf, swift_dir, "/etc/swift"),
+    CONF_DOUBLE("conn_timeout", struct obj_server_conf, conn_timeout, 0.5,
+                0.001, 3600),
+    CONF_DOUBLE("node_timeout", struct obj_server_conf, node_timeout, 3, 0.001,
+                3600),
+    CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve,
+              0, 0, UINT64_MAX),
+    CONF_END,
+};
+
+struct obj_server {
+    const struct obj_server_conf *conf;
+    struct diskfile_conf dconf;
+    struct http_client *client;
+};
+
+/* Swift's allowed_headers default: stored on PUT and POST, returned by GET
+ * and HEAD. */
+static const char *const allowed_headers[] = {
+    "content-disposition", "content-encoding",      "x-delete-at",
+    "x-object-manifest",   "x-static-large-object", "cache-control",
+    "content-language",    "expires",               "x-robots-tag",
+};
+
+enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE };
+
+/* One request's state, hung on the request; freed in on_done. */
+struct obj_req {
+    struct obj_server *srv;
+    enum method method;
+    char *names;     /* one copy of the path; the fields point into it */
+    const char *dev; /* device */
+    uint32_t part;
+    const char *account, *container, *object;
+    struct timestamp ts; /* X-Timestamp, or now for GET and HEAD */
+    char ts_internal[TIMESTAMP_INTERNAL_SIZE];
+    struct diskfile *df;
+    struct diskfile_writer *w; /* PUT only, until committed */
+    int64_t fsize;             /* PUT body size expected, -1 unknown */
+    int body_err;              /* the first write error, 0 */
+};
+
+/* ---- small helpers ---- */
+
+static unsigned int status_from_err(int err)
+{
+    switch (err) {
+    case -ENOENT: return 404;
+    case -EINVAL: return 400;
+    case -EBADMSG: return 422;
+    case -ENODEV: /* missing or unmounted device: the proxy tries another */
+    case -ENOSPC:
+    case -EDQUOT:
+    case -ENOTSUP: return 507;
+    case -ETIMEDOUT: return 408;
+    case -ENOMEM: return 503;
+    default: return 500;
+    }
+}
+
+/* Errors with a text/plain body, as Swift's HTTPBadRequest(body=...). */
+static int respond_text(struct request *req, unsigned int status,
+                        const char *text)
+{
+    req_add_header(req, "Content-Type", "text/plain");
+    return req_respond(req, status, text, strlen(text));
+}
+
+static int respond_err(struct request *req, int err)
+{
+    return req_respond_error(req, status_from_err(err));
+}
+
+/* For checks: answer and return 1, so that "if (check()) return 0;" stops
+ * the handler whether or not the response could be made. */
+static int refuse(struct request *req, unsigned int status)
+{
+    req_respond_error(req, status);
+    return 1;
+}
+
+static int refuse_text(struct request *req, unsigned int status,
+                       const char *text)
+{
+    respond_text(req, status, text);
+    return 1;
+}
+
+static int refuse_err(struct request *req, int err)
+{
+    return refuse(req, status_from_err(err));
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return !strncasecmp(s, prefix, n) && s[n];
+}
+
+/* Swift's is_sys_or_user_meta('object', k) or is_object_transient_sysmeta:
+ * the prefix and at least one more character. */
+static bool is_user_meta(const char *key)
+{
+    return has_prefix(key, "x-object-meta-");
+}
+static bool is_sysmeta(const char *key)
+{
+    return has_prefix(key, "x-object-sysmeta-");
+}
+static bool is_transient_sysmeta(const char *key)
+{
+    return has_prefix(key, "x-object-transient-sysmeta-");
+}
+
+static bool is_allowed_header(const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(allowed_headers) / sizeof(allowed_headers[0]); i++)
+        if (!strcasecmp(key, allowed_headers[i]))
+            return true;
+    return false;
+}
+
+/* A header name as WSGI hands it to Swift: '_' read as '-', then Python's
+ * str.title() ("x-object-meta-foo1bar" -> "X-Object-Meta-Foo1Bar"), so
+ * stored keys and the names GET returns match Swift's byte for byte. */
+static char *wsgi_title(const char *name)
+{
+    char *out = strdup(name), *p;
+    bool prev_alpha = false;
+
+    if (!out)
+        return NULL;
+    for (p = out; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+        if (c == '_')
+            *p = '-';
+        else if (alpha && !prev_alpha && c >= 'a')
+            *p = (char)(c - 'a' + 'A');
+        else if (alpha && prev_alpha && c <= 'Z')
+            *p = (char)(c - 'A' + 'a');
+        prev_alpha = alpha;
+    }
+    return out;
+}
+
+/* Swift's check_utf8 on the path: valid UTF-8 (NUL is refused earlier). */
+static bool valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t n, i;
+        uint32_t cp;
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if ((*p & 0xe0) == 0xc0) {
+            n = 1;
+            cp = *p & 0x1f;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 2;
+            cp = *p & 0x0f;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 3;
+            cp = *p & 0x07;
+        } else {
+            return false;
+        }
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+            (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/* Parses a decimal integer that must be all digits (an optional '-'), as
+ * Python's int() on a header. 0 or -EINVAL. */
+static int parse_int(const char *s, int64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -EINVAL;
+    return 0;
+}
+
+/* The object's X-Delete-At has passed at 'now' (Swift's DiskFileExpired). */
+static bool is_expired(const struct objmeta *m, const struct timestamp *now)
+{
+    const char *v = objmeta_get(m, "X-Delete-At");
+    int64_t at;
+
+    if (!v || parse_int(v, &at) || at <= 0)
+        return false;
+    return (uint64_t)at * TIMESTAMP_TICKS_PER_SEC <= now->ticks;
+}
+
+/* The internal form of the timestamp string 's' from diskfile (already
+ * normalized), "0" style for none. */
+static int ts_of(const char *s, struct timestamp *out)
+{
+    if (!s) {
+        *out = (struct timestamp){0};
+        return 0;
+    }
+    return timestamp_parse(s, out);
+}
+
+static void add_backend_timestamp(struct request *req,
+                                  const struct timestamp *ts)
+{
+    char buf[TIMESTAMP_INTERNAL_SIZE];
+
+    req_add_header(req, "X-Backend-Timestamp", timestamp_internal(ts, buf));
+}
+
+/* ---- parsing the request ---- */
+
+/* Swift's split_and_validate_path(req, 5, 5, True) and
+ * validate_device_partition; responds 400/412 itself. */
+static int parse_path(struct request *req, struct obj_req *o)
+{
+    const char *path = req_path(req);
+    char *segs[5], *p, *end;
+    char msg[512];
+    unsigned long part;
+    int i;
+
+    if (!valid_utf8(path))
+        return refuse_text(req, 412, "Invalid UTF8 or contains NULL");
+    o->names = strdup(path + 1);
+    if (!o->names)
+        return refuse(req, 503);
+    p = o->names;
+    for (i = 0; i < 5; i++) {
+        segs[i] = p;
+        if (i < 4) {
+            p = strchr(p, '/');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        if (!*segs[i])
+            break;
+    }
+    if (path[0] != '/' || i < 5) {
+        snprintf(msg, sizeof(msg), "Invalid path: %.400s", req_raw_path(req));
+        return refuse_text(req, 400, msg);
+    }
+    if (!strcmp(segs[0], ".") || !strcmp(segs[0], "..")) {
+        snprintf(msg, sizeof(msg), "Invalid device: %.400s", segs[0]);
+        return refuse_text(req, 400, msg);
+    }
+    errno = 0;
+    part = strtoul(segs[1], &end, 10);
+    if (errno || *end || segs[1][0] < '0' || segs[1][0] > '9' ||
+        part > UINT32_MAX) {
+        snprintf(msg, sizeof(msg), "Invalid partition: %.400s", segs[1]);
+        return refuse_text(req, 400, msg);
+    }
+    o->dev = segs[0];
+    o->part = (uint32_t)part;
+    o->account = segs[2];
+    o->container = segs[3];
+    o->object = segs[4];
+    return 0;
+}
+
+/* X-Timestamp: required for writes; GET and HEAD default to now. */
+static int parse_timestamp(struct request *req, struct obj_req *o,
+                           bool required)
+{
+    const char *v = req_header(req, "X-Timestamp");
+
+    if (!v) {
+        if (required)
+            return refuse_text(req, 400, "Missing X-Timestamp header");
+        timestamp_now(&o->ts);
+    } else if (timestamp_parse(v, &o->ts)) {
+        return refuse_text(req, 400, "Invalid X-Timestamp header");
+    }
+    timestamp_internal(&o->ts, o->ts_internal);
+    return 0;
+}
+
+/* Names the diskfile; 507 for a missing or unmounted device. */
+static int make_diskfile(struct request *req, struct obj_req *o)
+{
+    int err = diskfile_new(&o->srv->dconf, o->dev, o->part, o->account,
+                           o->container, o->object, &o->df);
+
+    if (err) {
+        if (err != -ENODEV)
+            req_log(req, LOG_ERR, "cannot name object '%s': %s",
+                    req_raw_path(req), strerror(-err));
+        return refuse_err(req, err);
+    }
+    return 0;
+}
+
+/* What is on disk, as the write paths need it: 'orig' is the data's
+ * timestamp (or the tombstone's, or the expired data's, or zero);
+ * returns 1 when a live object is there, 0 when not, or responds to an
+ * error and returns -1. */
+static int read_orig(struct request *req, struct obj_req *o,
+                     struct timestamp *orig, bool *expired)
+{
+    int err = diskfile_open(o->df);
+
+    *expired = false;
+    if (!err) {
+        const struct objmeta *m = diskfile_metadata(o->df);
+
+        if (is_expired(m, &o->ts)) {
+            *expired = true;
+            ts_of(objmeta_get(m, "X-Timestamp"), orig);
+            return 0;
+        }
+        ts_of(diskfile_data_timestamp(o->df), orig);
+        return 1;
+    }
+    if (err == -ENOENT || err == -EINVAL) { /* EINVAL: quarantined */
+        ts_of(err == -ENOENT ? diskfile_tombstone(o->df) : NULL, orig);
+        return 0;
+    }
+    if (err != -ENODEV)
+        req_log(req, LOG_ERR, "cannot open object '%s': %s",
+                req_raw_path(req), strerror(-err));
+    respond_err(req, err);
+    return -1;
+}
+
+/* swob's Match: is 'etag' (or anything, for '*') in the comma-separated
+ * list 'hdr', each tag with or without quotes. */
+static bool etag_matches(const char *hdr, const char *etag)
+{
+    size_t elen = etag ? strlen(etag) : 0;
+    const char *p = hdr;
+
+    while (*p) {
+        const char *start, *end;
+
+        while (*p == ' ' || *p == ',')
+            p++;
+        start = p;
+        while (*p && *p != ',')
+            p++;
+        end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        if (end - start >= 2 && *start == '"' && end[-1] == '"') {
+            start++;
+            end--;
+        }
+        if (end - start == 1 && *start == '*')
+            return true;
+        if (etag && (size_t)(end - start) == elen &&
+            !memcmp(start, etag, elen))
+            return true;
+    }
+    return false;
+}
+
+/* X-Delete-At on PUT and POST: Swift's check_delete_headers. Responds. */
+static int check_delete_at(struct request *req, const struct timestamp *now)
+{
+    const char *v = req_header(req, "X-Delete-At");
+    int64_t at;
+
+    if (!v)
+        return 0;
+    if (parse_int(v, &at))
+        return refuse_text(req, 400, "Non-integer X-Delete-At");
+    if (at < 0 || (uint64_t)at * TIMESTAMP_TICKS_PER_SEC <= now->ticks)
+        return refuse_text(req, 400, "X-Delete-At in past");
+    return 0;
+}
+
+/* ---- metadata from request headers ---- */
+
+struct meta_pick {
+    struct objmeta *m;
+    bool sysmeta; /* PUT keeps X-Object-Sysmeta-*, POST does not */
+    int err;
+};
+
+static int set_titled(struct objmeta *m, const char *name, const char *value)
+{
+    char *key = wsgi_title(name);
+    int err;
+
+    if (!key)
+        return -ENOMEM;
+    err = objmeta_set(m, key, value);
+    free(key);
+    return err;
+}
+
+static int pick_header(const char *name, const char *value, void *arg)
+{
+    struct meta_pick *mp = arg;
+
+    if (is_user_meta(name) || is_transient_sysmeta(name) ||
+        (mp->sysmeta && is_sysmeta(name)) || is_allowed_header(name))
+        mp->err = set_titled(mp->m, name, value);
+    return mp->err;
+}
+
+/* The headers Swift's PUT and POST copy into metadata, plus those named by
+ * X-Backend-Replication-Headers (the replicator's own list). */
+static int meta_from_headers(struct request *req, struct objmeta *m,
+                             bool sysmeta)
+{
+    struct meta_pick mp = {m, sysmeta, 0};
+    const char *repl = req_header(req, "X-Backend-Replication-Headers");
+    char *copy, *tok, *save = NULL;
+
+    req_foreach_header(req, pick_header, &mp);
+    if (mp.err || !repl)
+        return mp.err;
+    copy = strdup(repl);
+    if (!copy)
+        return -ENOMEM;
+    for (tok = strtok_r(copy, " \t", &save); tok && !mp.err;
+         tok = strtok_r(NULL, " \t", &save)) {
+        const char *v = req_header(req, tok);
+
+        if (v)
+            mp.err = set_titled(m, tok, v);
+    }
+    free(copy);
+    return mp.err;
+}
+
+/* ---- container updates ---- */
+
+#define MAX_OVERRIDES 8
+
+struct update_ctx {
+    struct obj_update u;
+    char overrides[MAX_OVERRIDES][128];
+    size_t n_overrides;
+    char policy[16];
+    char agent[32];
+};
+
+/* X-Backend-Container-Update-Override-Etag: v (or the sysmeta form) sends
+ * X-Etag: v to the container, as Swift's _check_container_override. */
+static int pick_override(const char *name, const char *value, void *arg)
+{
+    static const char *const prefixes[] = {
+        "x-object-sysmeta-container-update-override-",
+        "x-backend-container-update-override-",
+    };
+    struct update_ctx *uc = arg;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        size_t n = strlen(prefixes[i]);
+        char *key;
+        size_t k;
+
+        if (!has_prefix(name, prefixes[i]) || uc->n_overrides >= MAX_OVERRIDES)
+            continue;
+        key = uc->overrides[uc->n_overrides++];
+        snprintf(key, 128, "x-%s", name + n);
+        for (k = 0; key[k]; k++)
+            if (key[k] >= 'A' && key[k] <= 'Z')
+                key[k] = (char)(key[k] - 'A' + 'a');
+        obj_update_set_header(&uc->u, key, value);
+    }
+    return 0;
+}
+
+static void container_update(struct request *req, struct obj_req *o,
+                             struct update_ctx *uc, const char *op)
+{
+    const struct obj_server_conf *conf = o->srv->conf;
+    const char *policy = req_header(req, "X-Backend-Storage-Policy-Index");
+    const char *txn = req_txn(req);
+
+    uc->u.op = op;
+    uc->u.devices = conf->devices;
+    uc->u.dev = o->dev;
+    uc->u.hash = diskfile_hash(o->df);
+    uc->u.account = o->account;
+    uc->u.container = o->container;
+    uc->u.object = o->object;
+    uc->u.timestamp = o->ts_internal;
+    uc->u.hosts = req_header(req, "X-Container-Host");
+    uc->u.devs = req_header(req, "X-Container-Device");
+    uc->u.part = req_header(req, "X-Container-Partition");
+    snprintf(uc->policy, sizeof(uc->policy), "%d",
+             policy ? atoi(policy) : 0);
+    snprintf(uc->agent, sizeof(uc->agent), "object-server %d", (int)getpid());
+    obj_update_set_header(&uc->u, "X-Timestamp", o->ts_internal);
+    obj_update_set_header(&uc->u, "X-Trans-Id", *txn ? txn : "-");
+    obj_update_set_header(&uc->u, "X-Backend-Storage-Policy-Index",
+                          uc->policy);
+    obj_update_set_header(&uc->u, "User-Agent", uc->agent);
+    if (!strcmp(op, "PUT"))
+        req_foreach_header(req, pick_override, uc);
+    obj_update_send(o->srv->client, &uc->u,
+                    (unsigned int)(conf->conn_timeout * 1000),
+                    (unsigned int)(conf->node_timeout * 1000), txn);
+}
+
+/* ---- PUT ---- */
+
+/* Swift's check_object_creation, as far as the object server sees it. */
+static int check_creation(struct request *req, struct obj_req *o)
+{
+    const char *te = req_header(req, "Transfer-Encoding");
+    int64_t cl = req_content_length(req);
+    char msg[128];
+
+    if (te && strcasecmp(te, "chunked") && strcasecmp(te, "identity"))
+        return refuse_text(req, 501, "Invalid Transfer-Encoding header value");
+    if (cl > 0 && (uint64_t)cl > OBJ_SERVER_MAX_FILE_SIZE)
+        return refuse_text(req, 413, "Your request is too large.");
+    if (cl < 0 && !req_chunked(req))
+        return refuse_text(req, 411, "Missing Content-Length header.");
+    if (strlen(o->object) > OBJ_SERVER_MAX_OBJECT_NAME) {
+        snprintf(msg, sizeof(msg), "Object name length of %zu longer than %d",
+                 strlen(o->object), OBJ_SERVER_MAX_OBJECT_NAME);
+        return refuse_text(req, 400, msg);
+    }
+    if (!req_header(req, "Content-Type"))
+        return refuse_text(req, 400, "No content type");
+    if (check_delete_at(req, &o->ts))
+        return 1;
+    if (!valid_utf8(req_header(req, "Content-Type")))
+        return refuse_text(req, 400, "Invalid Content-Type");
+    return 0;
+}
+
+/* Everything decided before the body: refusals here reach a client that
+ * sent "Expect: 100-continue" before it sends the body. */
+static int put_headers(struct request *req, struct obj_req *o)
+{
+    const char *inm = req_header(req, "If-None-Match");
+    const char *blen = req_header(req, "X-Backend-Obj-Content-Length");
+    struct timestamp orig;
+    bool expired;
+    int live, err;
+
+    if (parse_timestamp(req, o, true) || check_creation(req, o) ||
+        make_diskfile(req, o))
+        return 0;
+    live = read_orig(req, o, &orig, &expired);
+    if (live < 0)
+        return 0;
+    if (inm && live &&
+        etag_matches(inm, objmeta_get(diskfile_metadata(o->df), "ETag")))
+        return req_respond_error(req, 412);
+    if (timestamp_cmp(&orig, &o->ts) >= 0) {
+        add_backend_timestamp(req, &orig);
+        return req_respond_error(req, 409);
+    }
+    o->fsize = req_content_length(req);
+    if (o->fsize < 0 && blen && parse_int(blen, &o->fsize))
+        return respond_text(req, 400, "Invalid X-Backend-Obj-Content-Length");
+    err = diskfile_writer_new(o->df, o->fsize, &o->w);
+    if (err) {
+        if (err != -ENOSPC && err != -ENODEV)
+            req_log(req, LOG_ERR, "cannot start writing '%s': %s",
+                    req_raw_path(req), strerror(-err));
+        return respond_err(req, err);
+    }
+    return 0;
+}
+
+static int put_body(struct request *req, struct obj_req *o, const char *data,
+                    size_t len)
+{
+    int err;
+
+    if (!o->w || o->body_err)
+        return 0;
+    err = diskfile_writer_write(o->w, data, len);
+    if (err) {
+        o->body_err = err;
+        if (err != -ENOSPC && err != -EDQUOT)
+            req_log(req, LOG_ERR, "cannot write '%s': %s", req_raw_path(req),
+                    strerror(-err));
+        return respond_err(req, err);
+    }
+    return 0;
+}
+
+/* The ETag the client expects, without quotes (Swift's normalize_etag). */
+static const char *expected_etag(struct request *req, char *buf, size_t cap)
+{
+    const char *v = req_header(req, "ETag");
+    size_t n;
+
+    if (!v || !*v)
+        return NULL;
+    n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"' && n - 2 < cap) {
+        memcpy(buf, v + 1, n - 2);
+        buf[n - 2] = '\0';
+        return buf;
+    }
+    return v;
+}
+
+static int put_end(struct request *req, struct obj_req *o)
+{
+    struct objmeta meta = {0};
+    struct update_ctx uc = {0};
+    char etagbuf[128], quoted[72], size[24];
+    uint64_t got = diskfile_writer_bytes(o->w);
+    const char *ctype = req_header(req, "Content-Type");
+    int err;
+
+    if (o->fsize >= 0 && got != (uint64_t)o->fsize)
+        return req_respond_error(req, 499); /* Swift's HTTPClientDisconnect */
+    err = objmeta_set(&meta, "Content-Type", ctype);
+    if (!err)
+        err = meta_from_headers(req, &meta, true);
+    if (!err)
+        err = diskfile_writer_commit(o->w, &meta, o->ts_internal,
+                                     expected_etag(req, etagbuf,
+                                                   sizeof(etagbuf)));
+    objmeta_release(&meta);
+    if (err) {
+        if (err != -EBADMSG && err != -ENOSPC)
+            req_log(req, LOG_ERR, "cannot commit '%s': %s", req_raw_path(req),
+                    strerror(-err));
+        return respond_err(req, err);
+    }
+    snprintf(size, sizeof(size), "%" PRIu64, got);
+    obj_update_set_header(&uc.u, "X-Size", size);
+    obj_update_set_header(&uc.u, "X-Content-Type", ctype);
+    obj_update_set_header(&uc.u, "X-Etag", diskfile_writer_etag(o->w));
+    container_update(req, o, &uc, "PUT");
+    snprintf(quoted, sizeof(quoted), "\"%s\"", diskfile_writer_etag(o->w));
+    req_add_header(req, "ETag", quoted);
+    return req_respond_error(req, 201);
+}
+
+/* ---- DELETE ---- */
+
+static int do_delete(struct request *req, struct obj_req *o)
+{
+    const char *ifda = req_header(req, "X-If-Delete-At");
+    struct timestamp orig, resp_ts, want, have = {0};
+    struct update_ctx uc = {0};
+    const char *ctype = NULL;
+    unsigned int status;
+    bool expired;
+    int live, err;
+
+    if (parse_timestamp(req, o, true) || make_diskfile(req, o))
+        return 0;
+    live = read_orig(req, o, &orig, &expired);
+    if (live < 0)
+        return 0;
+    if (live || expired) {
+        const struct objmeta *m = diskfile_metadata(o->df);
+
+        ctype = objmeta_get(m, "Content-Type");
+        ts_of(objmeta_get(m, "X-Delete-At"), &have);
+    }
+    if (live)
+        status = timestamp_cmp(&orig, &o->ts) < 0 ? 204 : 409;
+    else
+        status = 404;
+    if (ifda) {
+        if (timestamp_parse(ifda, &want))
+            return respond_text(req, 400, "Bad X-If-Delete-At header value");
+        if (!orig.ticks && !orig.offset)
+            return req_respond_error(req, 404);
+        if (timestamp_cmp(&orig, &o->ts) >= 0)
+            return req_respond_error(req, 409);
+        if (timestamp_cmp(&have, &want))
+            return respond_text(req, 412,
+                                "X-If-Delete-At and X-Delete-At do not match");
+        status = 204;
+    }
+    resp_ts = timestamp_cmp(&orig, &o->ts) > 0 ? orig : o->ts;
+    if (timestamp_cmp(&orig, &o->ts) < 0) {
+        err = diskfile_delete(o->df, o->ts_internal);
+        if (err) {
+            if (err != -ENOSPC)
+                req_log(req, LOG_ERR, "cannot delete '%s': %s",
+                        req_raw_path(req), strerror(-err));
+            return respond_err(req, err);
+        }
+        container_update(req, o, &uc, "DELETE");
+    }
+    add_backend_timestamp(req, &resp_ts);
+    if (ctype && *ctype)
+        req_add_header(req, "X-Backend-Content-Type", ctype);
+    return req_respond_error(req, status);
+}
+
+/* ---- POST ---- */
+
+static int do_post(struct request *req, struct obj_req *o)
+{
+    const char *ctype = req_header(req, "Content-Type");
+    struct objmeta meta = {0};
+    struct timestamp orig;
+    const struct objmeta *m;
+    int err;
+
+    if (parse_timestamp(req, o, true) || check_delete_at(req, &o->ts) ||
+        make_diskfile(req, o))
+        return 0;
+    err = diskfile_open(o->df);
+    if (err == -ENOENT || err == -EINVAL)
+        return req_respond_error(req, 404);
+    if (err) {
+        if (err != -ENODEV)
+            req_log(req, LOG_ERR, "cannot open object '%s': %s",
+                    req_raw_path(req), strerror(-err));
+        return respond_err(req, err);
+    }
+    m = diskfile_metadata(o->df);
+    if (is_expired(m, &o->ts))
+        return req_respond_error(req, 404);
+    ts_of(objmeta_get(m, "X-Timestamp"), &orig);
+    if (timestamp_cmp(&orig, &o->ts) >= 0) {
+        add_backend_timestamp(req, &orig);
+        return req_respond_error(req, 409);
+    }
+    err = meta_from_headers(req, &meta, false);
+    if (!err && ctype) { /* a content-type change rides in the .meta */
+        err = objmeta_set(&meta, "Content-Type", ctype);
+        if (!err)
+            err = objmeta_set(&meta, "Content-Type-Timestamp",
+                              o->ts_internal);
+    }
+    if (!err)
+        err = diskfile_post(o->df, &meta, o->ts_internal);
+    objmeta_release(&meta);
+    if (err) {
+        if (err != -ENOSPC)
+            req_log(req, LOG_ERR, "cannot post '%s': %s", req_raw_path(req),
+                    strerror(-err));
+        return respond_err(req, err);
+    }
+    return req_respond_error(req, 202);
+}
+
+/* ---- GET and HEAD ---- */
+
+/* A half-open byte range [start, end). */
+struct range {
+    uint64_t start, end;
+};
+
+/* swob's limits on egregious range sets. */
+#define MAX_RANGES 50
+#define MAX_RANGE_OVERLAPS 2
+#define MAX_NONASCENDING_RANGES 8
+
+/* One byte-range-spec "a-b", "a-" or "-n"; -EINVAL if bad. UINT64_MAX for
+ * a missing end. */
+static int parse_spec(const char *s, size_t len, uint64_t *a, uint64_t *b)
+{
+    const char *dash = memchr(s, '-', len);
+    char num[24];
+    size_t i, n;
+
+    if (!dash)
+        return -EINVAL;
+    *a = *b = UINT64_MAX;
+    for (i = 0; i < 2; i++) {
+        const char *p = i ? dash + 1 : s;
+        char *end;
+
+        n = i ? (size_t)(s + len - dash - 1) : (size_t)(dash - s);
+        if (!n)
+            continue;
+        if (n >= sizeof(num) || strspn(p, "0123456789") < n)
+            return -EINVAL;
+        memcpy(num, p, n);
+        num[n] = '\0';
+        errno = 0;
+        *(i ? b : a) = strtoull(num, &end, 10);
+        if (errno)
+            return -EINVAL;
+    }
+    if (*a == UINT64_MAX && *b == UINT64_MAX)
+        return -EINVAL;
+    if (*a != UINT64_MAX && *b != UINT64_MAX && *b < *a)
+        return -EINVAL;
+    return 0;
+}
+
+static bool overlap(const struct range *x, const struct range *y)
+{
+    return (x->start < y->start && y->start < x->end) ||
+           (x->start < y->end && y->end < x->end) ||
+           (y->start < x->start && x->start < y->end) ||
+           (y->start < x->end && x->end < y->end);
+}
+
+/* swob's Range and ranges_for_length. Returns 0 with *n 0 when the header
+ * is to be ignored (syntax), 0 with ranges in *out (malloc()ed) to serve,
+ * -ERANGE to answer 416, or -ENOMEM. */
+static int parse_ranges(const char *hdr, uint64_t length, struct range **out,
+                        size_t *n)
+{
+    char *spaceless = malloc(strlen(hdr) + 1), *d = spaceless, *p, *save;
+    struct range *r = NULL;
+    size_t cnt = 0, overlaps = 0, i, j;
+    int err = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!spaceless)
+        return -ENOMEM;
+    for (; *hdr; hdr++)
+        if (*hdr != ' ')
+            *d++ = *hdr;
+    *d = '\0';
+    if (strncasecmp(spaceless, "bytes=", 6))
+        goto out;
+    r = calloc(strlen(spaceless) / 2 + 1, sizeof(*r));
+    if (!r) {
+        err = -ENOMEM;
+        goto out;
+    }
+    save = spaceless + 6;
+    do { /* Python's split(','): "a," has an empty last spec, invalid */
+        uint64_t a, b;
+        size_t len;
+
+        p = save;
+        save = strchr(p, ',');
+        len = save ? (size_t)(save - p) : strlen(p);
+        if (save)
+            save++;
+        if (parse_spec(p, len, &a, &b)) {
+            cnt = 0; /* ignore the whole header */
+            goto out;
+        }
+        if (a == UINT64_MAX) { /* suffix: the last b bytes */
+            if (b == 0)
+                continue;
+            r[cnt].start = b > length ? 0 : length - b;
+            r[cnt++].end = length;
+        } else if (a < length) {
+            r[cnt].start = a;
+            r[cnt++].end = b == UINT64_MAX || b + 1 > length ? length : b + 1;
+        }
+        if (!save)
+            break;
+    } while (1);
+    if (cnt == 0 || cnt > MAX_RANGES) {
+        err = -ERANGE;
+        goto out;
+    }
+    for (i = 0; i < cnt; i++)
+        for (j = i + 1; j < cnt; j++)
+            if (overlap(&r[i], &r[j]) && ++overlaps > MAX_RANGE_OVERLAPS) {
+                err = -ERANGE;
+                goto out;
+            }
+    for (i = 1; i < cnt; i++) {
+        if (r[i - 1].start > r[i].start ||
+            (r[i - 1].start == r[i].start && r[i - 1].end > r[i].end)) {
+            if (cnt >= MAX_NONASCENDING_RANGES)
+                err = -ERANGE;
+            break;
+        }
+    }
+out:
+    free(spaceless);
+    if (err || !cnt) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    *n = cnt;
+    return 0;
+}
+
+/* A GET's body: the whole object, one range, or multipart/byteranges. The
+ * stream owns the diskfile (moved from the request) so that it outlives
+ * the request's own state, whatever order libmicrohttpd frees them in. */
+struct get_stream {
+    struct diskfile *df;
+    struct diskfile_reader *r;
+    struct range *ranges; /* multipart only */
+    size_t n, next;       /* ranges, the next to open */
+    uint64_t size;        /* the object's */
+    char *ctype;
+    char boundary[33];
+    char *pend; /* bytes to send before more data */
+    size_t pend_len, pend_off;
+    bool done;
+};
+
+static void get_stream_free(void *arg)
+{
+    struct get_stream *s = arg;
+
+    diskfile_reader_free(s->r);
+    diskfile_free(s->df);
+    free(s->ranges);
+    free(s->ctype);
+    free(s->pend);
+    free(s);
+}
+
+static int part_header(struct get_stream *s, const struct range *r, char **out)
+{
+    int n = asprintf(out,
+                     "--%s\r\nContent-Type: %s\r\nContent-Range: bytes "
+                     "%" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n\r\n",
+                     s->boundary, s->ctype, r->start, r->end - 1, s->size);
+
+    return n < 0 ? -ENOMEM : n;
+}
+
+/* Moves to the next part of a multipart body: its header and reader, or
+ * the closing boundary. 0 or -errno. */
+static int next_part(struct get_stream *s)
+{
+    const struct range *r;
+    int n, err;
+
+    free(s->pend);
+    s->pend = NULL;
+    s->pend_off = 0;
+    diskfile_reader_free(s->r);
+    s->r = NULL;
+    if (s->next == s->n) {
+        n = asprintf(&s->pend, "%s--%s--", s->n ? "\r\n" : "", s->boundary);
+        s->done = true;
+    } else {
+        r = &s->ranges[s->next];
+        err = diskfile_reader_new(s->df, r->start, r->end - r->start, &s->r);
+        if (err)
+            return err;
+        n = part_header(s, r, &s->pend);
+        if (n >= 0 && s->next > 0) { /* the CRLF ending the previous part */
+            char *both;
+
+            n = asprintf(&both, "\r\n%s", s->pend);
+            free(s->pend);
+            s->pend = n < 0 ? NULL : both;
+        }
+        s->next++;
+    }
+    if (n < 0)
+        return -ENOMEM;
+    s->pend_len = (size_t)n;
+    return 0;
+}
+
+static ssize_t get_stream_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    struct get_stream *s = arg;
+    ssize_t got;
+    int err;
+
+    (void)pos;
+    for (;;) {
+        if (s->pend && s->pend_off < s->pend_len) {
+            size_t k = s->pend_len - s->pend_off;
+
+            if (k > max)
+                k = max;
+            memcpy(buf, s->pend + s->pend_off, k);
+            s->pend_off += k;
+            return (ssize_t)k;
+        }
+        if (s->r) {
+            got = diskfile_reader_read(s->r, buf, max);
+            if (got != 0)
+                return got; /* data, or -EUCLEAN: quarantined, cut */
+        }
+        if (!s->ranges || s->done)
+            return 0;
+        err = next_part(s);
+        if (err)
+            return err;
+    }
+}
+
+/* Swift's Response conditional_response: 304 or 412, or 0. */
+static unsigned int conditional_status(struct request *req, const char *etag,
+                                       uint64_t last_modified)
+{
+    const char *inm = req_header(req, "If-None-Match");
+    const char *im = req_header(req, "If-Match");
+    const char *ims = req_header(req, "If-Modified-Since");
+    const char *ius = req_header(req, "If-Unmodified-Since");
+    time_t t;
+
+    if (inm && etag_matches(inm, etag))
+        return 304;
+    if (im && !etag_matches(im, etag))
+        return 412;
+    if (ims && !timestamp_parse_http_date(ims, &t) &&
+        last_modified <= (uint64_t)t)
+        return 304;
+    if (ius && !timestamp_parse_http_date(ius, &t) &&
+        last_modified > (uint64_t)t)
+        return 412;
+    return 0;
+}
+
+static int add_meta_header(struct request *req, const struct objmeta_item *it)
+{
+    if (is_user_meta(it->key) || is_sysmeta(it->key) ||
+        is_transient_sysmeta(it->key) || is_allowed_header(it->key))
+        if (strlen(it->val) == it->vlen && it->vlen)
+            req_add_header(req, it->key, it->val);
+    return 0;
+}
+
+static void add_content_type(struct request *req, struct diskfile *df)
+{
+    const char *ctype = objmeta_get(diskfile_metadata(df), "Content-Type");
+
+    req_add_header(req, "Content-Type",
+                   ctype && *ctype ? ctype : "application/octet-stream");
+}
+
+/* The object's headers, as Swift's GET and HEAD set them, but for
+ * Content-Type (a multipart body has its own). */
+static void add_object_headers(struct request *req, struct diskfile *df,
+                               const struct timestamp *ts)
+{
+    const struct objmeta *m = diskfile_metadata(df);
+    const char *etag = objmeta_get(m, "ETag");
+    char buf[TIMESTAMP_INTERNAL_SIZE], quoted[80];
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        add_meta_header(req, &m->items[i]);
+    if (etag) {
+        snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+        req_add_header(req, "ETag", quoted);
+    }
+    req_add_header(req, "Last-Modified", timestamp_http_date(ts, buf));
+    req_add_header(req, "X-Timestamp", timestamp_normal(ts, buf));
+    req_add_header(req, "X-Backend-Timestamp", timestamp_internal(ts, buf));
+    req_add_header(req, "X-Backend-Data-Timestamp",
+                   diskfile_data_timestamp(df));
+    req_add_header(req, "X-Backend-Durable-Timestamp",
+                   diskfile_data_timestamp(df));
+    req_add_header(req, "X-Backend-Fragments", "{}");
+    req_add_header(req, "Accept-Ranges", "bytes");
+}
+
+static int respond_not_found(struct request *req, const char *ts_str)
+{
+    const char *im = req_header(req, "If-Match");
+    struct timestamp ts;
+
+    if (ts_str && !timestamp_parse(ts_str, &ts))
+        add_backend_timestamp(req, &ts);
+    if (im && etag_matches(im, NULL)) /* '*' and no object */
+        return req_respond_error(req, 412);
+    return req_respond_error(req, 404);
+}
+
+static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
+{
+    const char *range = req_header(req, "Range");
+    struct get_stream *s = calloc(1, sizeof(*s));
+    struct range *r = NULL;
+    unsigned char rnd[16];
+    uint64_t total, off = 0, len = UINT64_MAX;
+    unsigned int status = 200;
+    size_t n = 0, i;
+    char cr[80];
+    int err;
+
+    if (!s)
+        return req_respond_error(req, 503);
+    s->size = size;
+    err = range ? parse_ranges(range, size, &r, &n) : 0;
+    if (err == -ERANGE) {
+        free(s);
+        add_content_type(req, o->df);
+        snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+        req_add_header(req, "Content-Range", cr);
+        return req_respond_error(req, 416);
+    }
+    if (err || size == 0) { /* -ENOMEM, or swob's 200 for empty objects */
+        free(r);
+        r = NULL;
+        n = 0;
+    }
+    total = size;
+    if (n == 1) {
+        off = r[0].start;
+        len = total = r[0].end - r[0].start;
+        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+                 r[0].start, r[0].end - 1, size);
+        req_add_header(req, "Content-Range", cr);
+        status = 206;
+        free(r);
+    } else if (n > 1) {
+        const char *t = objmeta_get(diskfile_metadata(o->df), "Content-Type");
+
+        char *ct, *h;
+
+        s->ctype = strdup(t ? t : "");
+        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+            memset(rnd, 0x5a, sizeof(rnd));
+        for (i = 0; i < 16; i++)
+            snprintf(s->boundary + 2 * i, 3, "%02x", rnd[i]);
+        s->ranges = r;
+        s->n = n;
+        total = strlen(s->boundary) + 4;
+        for (i = 0; i < n; i++) {
+            int hl = s->ctype ? part_header(s, &r[i], &h) : -ENOMEM;
+
+            if (hl < 0) {
+                get_stream_free(s);
+                return req_respond_error(req, 503);
+            }
+            free(h);
+            total += (uint64_t)hl + (r[i].end - r[i].start) + 2;
+        }
+        if (asprintf(&ct, "multipart/byteranges;boundary=%s", s->boundary) <
+            0) {
+            get_stream_free(s);
+            return req_respond_error(req, 503);
+        }
+        req_add_header(req, "Content-Type", ct);
+        free(ct);
+        status = 206;
+    }
+    if (!s->ranges) {
+        add_content_type(req, o->df);
+        err = diskfile_reader_new(o->df, off, len, &s->r);
+        if (err) {
+            free(s);
+            return respond_err(req, err);
+        }
+    }
+    s->df = o->df;
+    o->df = NULL; /* the stream owns it now */
+    return req_respond_stream(req, status, total, get_stream_read, s,
+                              get_stream_free);
+}
+
+static ssize_t no_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    (void)arg;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return 0;
+}
+
+static int do_get(struct request *req, struct obj_req *o)
+{
+    bool head = o->method == M_HEAD;
+    const struct objmeta *m;
+    struct timestamp ts;
+    unsigned int cond;
+    uint64_t size;
+    int err;
+
+    if (parse_timestamp(req, o, false) || make_diskfile(req, o))
+        return 0;
+    err = diskfile_open(o->df);
+    if (err == -ENOENT)
+        return respond_not_found(req, diskfile_tombstone(o->df));
+    if (err == -EINVAL) /* quarantined */
+        return respond_not_found(req, NULL);
+    if (err) {
+        if (err != -ENODEV)
+            req_log(req, LOG_ERR, "cannot open object '%s': %s",
+                    req_raw_path(req), strerror(-err));
+        return respond_err(req, err);
+    }
+    m = diskfile_metadata(o->df);
+    if (is_expired(m, &o->ts) &&
+        !req_header(req, "X-Backend-Replication"))
+        return respond_not_found(req, objmeta_get(m, "X-Timestamp"));
+    if (ts_of(objmeta_get(m, "X-Timestamp"), &ts))
+        ts_of(diskfile_timestamp(o->df), &ts);
+    size = diskfile_content_length(o->df);
+    cond = conditional_status(req, objmeta_get(m, "ETag"),
+                              timestamp_ceil_secs(&ts));
+    add_object_headers(req, o->df, &ts);
+    if (cond || head)
+        add_content_type(req, o->df);
+    if (cond)
+        return req_respond(req, cond, NULL, 0);
+    if (head)
+        return req_respond_stream(req, 200, size, no_read, NULL, NULL);
+    return serve_body(req, o, size);
+}
+
+/* ---- routing ---- */
+
+static const struct {
+    const char *name;
+    enum method method;
+} methods[] = {
+    {"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
+    {"POST", M_POST}, {"DELETE", M_DELETE},
+};
+
+static int on_headers(struct request *req, void *arg)
+{
+    struct obj_server *srv = arg;
+    struct obj_req *o;
+    const char *txn = req_txn(req);
+    size_t i;
+
+    if (*txn)
+        req_add_header(req, "X-Trans-Id", txn);
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (!strcmp(req_method(req), methods[i].name))
+            break;
+    if (i == sizeof(methods) / sizeof(methods[0])) {
+        req_add_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT");
+        return req_respond_error(req, 405);
+    }
+    o = calloc(1, sizeof(*o));
+    if (!o)
+        return req_respond_error(req, 503);
+    o->srv = srv;
+    o->method = methods[i].method;
+    o->fsize = -1;
+    req_set_ctx(req, o);
+    if (parse_path(req, o))
+        return 0;
+    switch (o->method) {
+    case M_GET:
+    case M_HEAD: return do_get(req, o);
+    case M_PUT: return put_headers(req, o);
+    case M_POST: return do_post(req, o);
+    case M_DELETE: return do_delete(req, o);
+    }
+    return -EINVAL;
+}
+
+static int on_body(struct request *req, const char *data, size_t len,
+                   void *arg)
+{
+    struct obj_req *o = req_ctx(req);
+
+    (void)arg;
+    if (!o || o->method != M_PUT)
+        return 0;
+    return put_body(req, o, data, len);
+}
+
+static int on_end(struct request *req, void *arg)
+{
+    struct obj_req *o = req_ctx(req);
+
+    (void)arg;
+    if (!o || o->method != M_PUT || !o->w)
+        return -EINVAL; /* every other path answered in on_headers */
+    return put_end(req, o);
+}
+
+static void on_done(struct request *req, bool ok, void *arg)
+{
+    struct obj_req *o = req_ctx(req);
+
+    (void)ok;
+    (void)arg;
+    if (!o)
+        return;
+    diskfile_writer_free(o->w); /* removes an uncommitted temp file */
+    diskfile_free(o->df);
+    free(o->names);
+    free(o);
+}
+
+int obj_server_new(const struct obj_server_conf *conf,
+                   const struct hash_path_conf *hash_conf,
+                   struct obj_server **out)
+{
+    struct http_client_conf cc = {
+        .conn_timeout_ms = (unsigned int)(conf->conn_timeout * 1000),
+        .node_timeout_ms = (unsigned int)(conf->node_timeout * 1000),
+    };
+    struct obj_server *srv = calloc(1, sizeof(*srv));
+    int err;
+
+    *out = NULL;
+    if (!srv)
+        return -ENOMEM;
+    srv->conf = conf;
+    srv->dconf.devices = conf->devices;
+    srv->dconf.mount_check = conf->mount_check;
+    srv->dconf.fallocate_reserve = conf->fallocate_reserve;
+    srv->dconf.hash_conf = hash_conf;
+    err = http_client_new(&cc, &srv->client);
+    if (err) {
+        free(srv);
+        return err;
+    }
+    *out = srv;
+    return 0;
+}
+
+void obj_server_free(struct obj_server *srv)
+{
+    if (!srv)
+        return;
+    http_client_free(srv->client);
+    free(srv);
+}
+
+void obj_server_handler(struct obj_server *srv, struct http_handler *h)
+{
+    *h = (struct http_handler){
+        .on_headers = on_headers,
+        .on_body = on_body,
+        .on_end = on_end,
+        .on_done = on_done,
+        .arg = srv,
+    };
+}

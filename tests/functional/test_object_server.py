@@ -1,0 +1,494 @@
+"""kura-object-server against Swift 2.30's object-server API.
+
+A real daemon on 127.0.0.1 with temp directories as devices (mount_check
+off), driven with http.client and raw sockets. The build comes from
+$KURA_BUILD (default <repo>/build). Run with Debian's python:
+    KURA_BUILD=build-obj /usr/bin/python3 -m pytest tests/functional/test_object_server.py
+"""
+import glob
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+BUILD = os.environ.get("KURA_BUILD", os.path.join(REPO, "build"))
+if not os.path.isabs(BUILD):
+    BUILD = os.path.join(REPO, BUILD)
+BINARY = os.path.join(BUILD, "storage", "kura-object-server")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.devices = os.path.join(tmp, "node")
+        os.makedirs(os.path.join(self.devices, "sda"))
+        with open(os.path.join(tmp, "swift.conf"), "w") as f:
+            f.write("[swift-hash]\nswift_hash_path_prefix = pre\n"
+                    "swift_hash_path_suffix = suf\n")
+        self.port = free_port()
+        self.conf = os.path.join(tmp, "object-server.conf")
+        with open(self.conf, "w") as f:
+            f.write("[DEFAULT]\ndevices = %s\nmount_check = false\n"
+                    "bind_ip = 127.0.0.1\nbind_port = %d\nswift_dir = %s\n"
+                    "log_file = %s/log\n\n[app:object-server]\n"
+                    "conn_timeout = 0.5\nnode_timeout = 2\n"
+                    % (self.devices, self.port, tmp, tmp))
+        self.proc = subprocess.Popen([BINARY, self.conf])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                assert self.proc.poll() is None, "daemon exited"
+                time.sleep(0.05)
+        raise RuntimeError("daemon did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def request(self, method, path, body=None, headers=None, chunked=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request(method, path, body=body, headers=headers or {},
+                     encode_chunked=chunked)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, resp.headers, data
+
+    def log(self):
+        with open(os.path.join(self.tmp, "log")) as f:
+            return f.read()
+
+    def files(self, pattern):
+        return glob.glob(os.path.join(self.devices, "sda", pattern),
+                         recursive=True)
+
+
+@pytest.fixture
+def srv(tmp_path):
+    if not os.access(BINARY, os.X_OK):
+        pytest.skip("no %s (set KURA_BUILD)" % BINARY)
+    s = Server(str(tmp_path))
+    yield s
+    s.stop()
+
+
+_last = [0.0]
+
+
+def ts(offset=0.0):
+    """A fresh X-Timestamp, strictly increasing within the run."""
+    t = max(time.time(), _last[0] + 0.001)
+    _last[0] = t
+    return "%.5f" % (t + offset)
+
+
+def put(srv, path, body=b"hello world", **extra):
+    headers = {"X-Timestamp": ts(), "Content-Type": "text/plain"}
+    headers.update(extra)
+    return srv.request("PUT", path, body, headers)
+
+
+P = "/sda/1/AUTH_a/c/o/with/slashes"
+
+
+def test_put_get_head_delete_round_trip(srv):
+    body = b"hello world"
+    etag = hashlib.md5(body).hexdigest()
+    t = ts()
+    st, h, _ = srv.request("PUT", P, body, {
+        "X-Timestamp": t, "Content-Type": "text/plain",
+        "X-Object-Meta-Color": "blue", "X-Object-Sysmeta-Thing": "s",
+        "Content-Disposition": "inline", "X-Other": "dropped",
+        "X-Trans-Id": "tx0123"})
+    assert st == 201
+    assert h["ETag"] == '"%s"' % etag
+    assert h["X-Trans-Id"] == "tx0123"
+    st, h, data = srv.request("GET", P)
+    assert st == 200 and data == body
+    assert h["Content-Type"] == "text/plain"
+    assert h["Content-Length"] == "11"
+    assert h["ETag"] == '"%s"' % etag
+    assert h["X-Object-Meta-Color"] == "blue"
+    assert h["X-Object-Sysmeta-Thing"] == "s"
+    assert h["Content-Disposition"] == "inline"
+    assert "X-Other" not in h
+    assert h["X-Timestamp"] == t
+    assert h["X-Backend-Timestamp"] == t
+    assert h["X-Backend-Data-Timestamp"] == t
+    assert h["Accept-Ranges"] == "bytes"
+    assert h["Last-Modified"] == time.strftime(
+        "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(int(float(t)) + 1))
+    st, h, data = srv.request("HEAD", P)
+    assert st == 200 and data == b"" and h["Content-Length"] == "11"
+    assert h["X-Object-Meta-Color"] == "blue"
+    assert len(srv.files("objects/**/*.data")) == 1
+    td = ts()
+    st, h, _ = srv.request("DELETE", P, headers={"X-Timestamp": td})
+    assert st == 204 and h["X-Backend-Timestamp"] == td
+    st, h, _ = srv.request("GET", P)
+    assert st == 404 and h["X-Backend-Timestamp"] == td
+    assert srv.files("objects/**/*.data") == []
+    assert len(srv.files("objects/**/*.ts")) == 1
+    assert "PUT %s 201" % P in srv.log()
+    assert "tx0123" in srv.log()
+
+
+def test_post_replaces_user_metadata_keeps_sysmeta(srv):
+    put(srv, P, **{"X-Object-Meta-A": "1", "X-Object-Sysmeta-S": "keep"})
+    st, _, _ = srv.request("POST", P, headers={
+        "X-Timestamp": ts(), "X-Object-Meta-B": "2",
+        "X-Object-Sysmeta-S": "ignored"})
+    assert st == 202
+    st, h, data = srv.request("GET", P)
+    assert st == 200 and data == b"hello world"
+    assert h["X-Object-Meta-B"] == "2"
+    assert "X-Object-Meta-A" not in h
+    assert h["X-Object-Sysmeta-S"] == "keep"
+    assert len(srv.files("objects/**/*.meta")) == 1
+    st, _, _ = srv.request("POST", "/sda/1/a/c/missing",
+                           headers={"X-Timestamp": ts()})
+    assert st == 404
+
+
+def test_stale_timestamps_conflict(srv):
+    t = ts()
+    assert put(srv, P, **{"X-Timestamp": t})[0] == 201
+    st, h, _ = put(srv, P, **{"X-Timestamp": t})
+    assert st == 409 and h["X-Backend-Timestamp"] == t
+    older = "%.5f" % (float(t) - 10)
+    assert put(srv, P, **{"X-Timestamp": older})[0] == 409
+    st, h, _ = srv.request("DELETE", P, headers={"X-Timestamp": older})
+    assert st == 409 and h["X-Backend-Timestamp"] == t
+    st, h, _ = srv.request("POST", P, headers={"X-Timestamp": t})
+    assert st == 409 and h["X-Backend-Timestamp"] == t
+    assert srv.request("GET", P)[0] == 200
+    td = ts()
+    assert srv.request("DELETE", P, headers={"X-Timestamp": td})[0] == 204
+    # a PUT older than the tombstone loses too
+    st, h, _ = put(srv, P, **{"X-Timestamp": t})
+    assert st == 409 and h["X-Backend-Timestamp"] == td
+
+
+def test_bad_etag_422_leaves_nothing(srv):
+    st, _, _ = put(srv, P, ETag='"%s"' % ("0" * 32))
+    assert st == 422
+    assert srv.files("objects/**/*.data") == []
+    assert os.listdir(os.path.join(srv.devices, "sda", "tmp")) == []
+    assert srv.request("GET", P)[0] == 404
+    good = hashlib.md5(b"hello world").hexdigest()
+    assert put(srv, P, ETag=good)[0] == 201
+
+
+def raw(srv, head, body=b"", read=True):
+    s = socket.create_connection(("127.0.0.1", srv.port), 10)
+    s.sendall(head.encode() + body)
+    data = b""
+    if read:
+        s.settimeout(5)
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return s, data
+
+
+def test_length_required(srv):
+    s, data = raw(srv, "PUT %s HTTP/1.1\r\nHost: x\r\nX-Timestamp: %s\r\n"
+                       "Content-Type: text/plain\r\n\r\n" % (P, ts()))
+    s.close()
+    assert data.startswith(b"HTTP/1.1 411"), data
+
+
+def test_bad_requests_400(srv):
+    st, _, data = srv.request("PUT", P, b"x", {"Content-Type": "text/plain"})
+    assert st == 400 and data == b"Missing X-Timestamp header"
+    st, _, data = srv.request("DELETE", P, headers={"X-Timestamp": "junk"})
+    assert st == 400 and data == b"Invalid X-Timestamp header"
+    st, _, data = srv.request("GET", "/sda/1/a/c")
+    assert st == 400 and data.startswith(b"Invalid path")
+    st, _, data = srv.request("GET", "/sda/x1/a/c/o")
+    assert st == 400 and data.startswith(b"Invalid partition")
+    st, _, data = srv.request("PUT", P, b"x", {"X-Timestamp": ts()})
+    assert st == 400 and data == b"No content type"
+    st, _, data = put(srv, P, **{"X-Delete-At": str(int(time.time()) - 5)})
+    assert st == 400 and data == b"X-Delete-At in past"
+    assert srv.request("GET", "/sda/1/a/c/%FF")[0] == 412
+    assert srv.request("COPY", P)[0] == 405
+
+
+def test_missing_device_507_and_nothing_created(srv):
+    st, _, _ = put(srv, "/sdz/1/a/c/o")
+    assert st == 507
+    assert srv.request("GET", "/sdz/1/a/c/o")[0] == 507
+    assert not os.path.exists(os.path.join(srv.devices, "sdz"))
+
+
+def test_404_versus_tombstone(srv):
+    st, h, _ = srv.request("GET", "/sda/1/a/c/never")
+    assert st == 404 and "X-Backend-Timestamp" not in h
+    td = ts()
+    st, h, _ = srv.request("DELETE", "/sda/1/a/c/never",
+                           headers={"X-Timestamp": td})
+    assert st == 404 and h["X-Backend-Timestamp"] == td
+    st, h, _ = srv.request("HEAD", "/sda/1/a/c/never")
+    assert st == 404 and h["X-Backend-Timestamp"] == td
+
+
+def test_expired_object_is_404(srv):
+    at = int(time.time()) + 2
+    assert put(srv, P, **{"X-Delete-At": str(at)})[0] == 201
+    assert srv.request("GET", P)[0] == 200
+    st, h, _ = srv.request("GET", P, headers={"X-Timestamp": str(at + 1)})
+    assert st == 404 and "X-Backend-Timestamp" in h
+
+
+def test_ranges(srv):
+    body = bytes(range(256)) * 4
+    put(srv, P, body)
+    st, h, data = srv.request("GET", P, headers={"Range": "bytes=10-19"})
+    assert st == 206 and data == body[10:20]
+    assert h["Content-Range"] == "bytes 10-19/1024"
+    st, h, data = srv.request("GET", P, headers={"Range": "bytes=-5"})
+    assert st == 206 and data == body[-5:]
+    st, h, data = srv.request("GET", P, headers={"Range": "bytes=1000-"})
+    assert st == 206 and data == body[1000:]
+    st, h, data = srv.request("GET", P, headers={"Range": "bytes=0-1,10-12"})
+    assert st == 206
+    ctype = h["Content-Type"]
+    assert ctype.startswith("multipart/byteranges;boundary=")
+    b = ctype.split("=", 1)[1].encode()
+    assert len(b) == 32
+    expect = (b"--" + b + b"\r\nContent-Type: text/plain\r\n"
+              b"Content-Range: bytes 0-1/1024\r\n\r\n" + body[0:2] +
+              b"\r\n--" + b + b"\r\nContent-Type: text/plain\r\n"
+              b"Content-Range: bytes 10-12/1024\r\n\r\n" + body[10:13] +
+              b"\r\n--" + b + b"--")
+    assert data == expect
+    assert int(h["Content-Length"]) == len(expect)
+    st, h, _ = srv.request("GET", P, headers={"Range": "bytes=2000-"})
+    assert st == 416 and h["Content-Range"] == "bytes */1024"
+    # a syntactically bad header is ignored
+    st, _, data = srv.request("GET", P, headers={"Range": "bytes=5-3"})
+    assert st == 200 and data == body
+
+
+def test_conditionals(srv):
+    put(srv, P)
+    etag = hashlib.md5(b"hello world").hexdigest()
+    q = '"%s"' % etag
+    assert srv.request("GET", P, headers={"If-Match": q})[0] == 200
+    assert srv.request("GET", P, headers={"If-Match": '"nope"'})[0] == 412
+    assert srv.request("GET", P, headers={"If-Match": "*"})[0] == 200
+    st, h, data = srv.request("GET", P, headers={"If-None-Match": q})
+    assert st == 304 and data == b"" and h["ETag"] == q
+    assert srv.request("GET", P, headers={"If-None-Match": "*"})[0] == 304
+    assert srv.request("HEAD", P, headers={"If-None-Match": "x"})[0] == 200
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    past = "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert srv.request("GET", P,
+                       headers={"If-Modified-Since": future})[0] == 304
+    assert srv.request("GET", P, headers={"If-Modified-Since": past})[0] == 200
+    assert srv.request("GET", P,
+                       headers={"If-Unmodified-Since": past})[0] == 412
+    assert srv.request("GET", P,
+                       headers={"If-Unmodified-Since": future})[0] == 200
+    assert srv.request("GET", "/sda/1/a/c/none",
+                       headers={"If-Match": "*"})[0] == 412
+    # If-None-Match: * on PUT refuses to overwrite
+    assert put(srv, P, **{"If-None-Match": "*"})[0] == 412
+
+
+def test_chunked_put(srv):
+    body = b"".join(b"chunk%03d" % i for i in range(500))
+
+    def gen():
+        for i in range(0, len(body), 333):
+            yield body[i:i + 333]
+    st, h, _ = srv.request("PUT", P, gen(), {
+        "X-Timestamp": ts(), "Content-Type": "a/b",
+        "Transfer-Encoding": "chunked"}, chunked=True)
+    assert st == 201
+    assert h["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    st, h, data = srv.request("GET", P)
+    assert data == body and h["Content-Length"] == str(len(body))
+
+
+def test_expect_100_continue(srv):
+    # refused before the body: the client never gets "100 Continue"
+    head = ("PUT %s HTTP/1.1\r\nHost: x\r\nX-Timestamp: %s\r\n"
+            "Content-Type: text/plain\r\nContent-Length: 1000000\r\n"
+            "Expect: 100-continue\r\n\r\n")
+    s, data = raw(srv, head % (P.replace("/sda/", "/sdz/"), ts()))
+    s.close()
+    assert data.startswith(b"HTTP/1.1 507"), data
+    t = ts()
+    put(srv, P, **{"X-Timestamp": t})
+    s, data = raw(srv, head % (P, t))
+    s.close()
+    assert data.startswith(b"HTTP/1.1 409"), data
+    # accepted: 100 Continue, then the body, then 201
+    s, data = raw(srv, (head % (P, ts())).replace("1000000", "5"))
+    assert data.startswith(b"HTTP/1.1 100"), data
+    s.sendall(b"abcde")
+    data = s.recv(65536)
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    s.close()
+    assert b"201 Created" in data, data
+
+
+def test_aborted_upload_leaves_nothing(srv):
+    head = ("PUT %s HTTP/1.1\r\nHost: x\r\nX-Timestamp: %s\r\n"
+            "Content-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n"
+            % (P, ts()))
+    s, _ = raw(srv, head, b"x" * 300000, read=False)
+    time.sleep(0.3)
+    tmp = os.path.join(srv.devices, "sda", "tmp")
+    assert len(os.listdir(tmp)) == 1   # the upload is in progress
+    s.close()
+    deadline = time.time() + 5
+    while os.listdir(tmp) and time.time() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(tmp) == []
+    assert srv.files("objects/**/*.data") == []
+    assert srv.request("GET", P)[0] == 404
+    time.sleep(0.2)
+    assert " 499 " in srv.log()
+
+
+class FakeContainer(http.server.BaseHTTPRequestHandler):
+    seen = []
+
+    def handle_any(self):
+        FakeContainer.seen.append((self.command, self.path,
+                                   dict(self.headers)))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_PUT = do_DELETE = handle_any
+
+    def log_message(self, *args):
+        pass
+
+
+def test_container_update_and_async_pending(srv):
+    FakeContainer.seen = []
+    cs = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeContainer)
+    threading.Thread(target=cs.serve_forever, daemon=True).start()
+    try:
+        host = "127.0.0.1:%d" % cs.server_address[1]
+        upd = {"X-Container-Host": host, "X-Container-Device": "cd1",
+               "X-Container-Partition": "7", "X-Trans-Id": "txupd",
+               "X-Backend-Storage-Policy-Index": "0"}
+        t = ts()
+        assert put(srv, "/sda/1/a/c/o%20o", b"12345",
+                   **dict(upd, **{"X-Timestamp": t}))[0] == 201
+        (method, path, h), = FakeContainer.seen
+        assert (method, path) == ("PUT", "/cd1/7/a/c/o%20o")
+        assert h["X-Size"] == "5"
+        assert h["X-Content-Type"] == "text/plain"
+        assert h["X-Etag"] == hashlib.md5(b"12345").hexdigest()
+        assert h["X-Timestamp"] == t
+        assert h["X-Trans-Id"] == "txupd"
+        assert h["X-Backend-Storage-Policy-Index"] == "0"
+        td = ts()
+        st, _, _ = srv.request("DELETE", "/sda/1/a/c/o%20o",
+                               headers=dict(upd, **{"X-Timestamp": td}))
+        assert st == 204
+        method, path, h = FakeContainer.seen[1]
+        assert (method, path) == ("DELETE", "/cd1/7/a/c/o%20o")
+        assert h["X-Timestamp"] == td
+        assert srv.files("async_pending/**/*") == []
+    finally:
+        cs.shutdown()
+        cs.server_close()
+    # the container server is down now: the update waits on disk
+    t = ts()
+    upd["X-Container-Host"] = "%s,127.0.0.1:1" % host
+    upd["X-Container-Device"] = "cd1,cd2"
+    assert put(srv, "/sda/1/a/c/o2", b"xy",
+               **dict(upd, **{"X-Timestamp": t}))[0] == 201
+    pend = [p for p in srv.files("async_pending/**/*") if os.path.isfile(p)]
+    assert len(pend) == 1
+    name = os.path.basename(pend[0])
+    assert name.endswith("-" + t)
+    assert os.path.basename(os.path.dirname(pend[0])) == name[29:32]
+    with open(pend[0]) as f:
+        doc = json.load(f)
+    assert doc["op"] == "PUT" and doc["obj"] == "o2"
+    assert doc["account"] == "a" and doc["container"] == "c"
+    assert doc["headers"]["X-Size"] == "2"
+    assert doc["headers"]["X-Timestamp"] == t
+
+
+def vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_100mib_put_get_bounded_rss(srv):
+    size = 100 * 1024 * 1024
+    block = os.urandom(1024 * 1024)
+    md5 = hashlib.md5()
+    rss = [vmrss_kib(srv.proc.pid)]
+
+    def gen():
+        for i in range(100):
+            b = block[i:] + block[:i]
+            md5.update(b)
+            if i % 10 == 0:
+                rss.append(vmrss_kib(srv.proc.pid))
+            yield b
+    st, h, _ = srv.request("PUT", P, gen(), {
+        "X-Timestamp": ts(), "Content-Type": "application/octet-stream",
+        "Content-Length": str(size)})
+    assert st == 201
+    assert h["ETag"] == '"%s"' % md5.hexdigest()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    conn.request("GET", P)
+    resp = conn.getresponse()
+    assert resp.status == 200
+    got = hashlib.md5()
+    n = 0
+    while True:
+        chunk = resp.read(1024 * 1024)
+        if not chunk:
+            break
+        got.update(chunk)
+        n += len(chunk)
+        if n % (10 * 1024 * 1024) < 1024 * 1024:
+            rss.append(vmrss_kib(srv.proc.pid))
+    conn.close()
+    assert n == size and got.hexdigest() == md5.hexdigest()
+    # bounded: far below the object's size (ASan builds carry ~30 MiB of
+    # shadow and quarantine on top of a few MiB)
+    assert max(rss) - rss[0] < 40 * 1024, rss
