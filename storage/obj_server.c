@@ -43,8 +43,8 @@ const struct conf_option obj_server_options[] = {
                 0.001, 3600),
     CONF_DOUBLE("node_timeout", struct obj_server_conf, node_timeout, 3, 0.001,
                 3600),
-    CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve,
-              0, 0, UINT64_MAX),
+    CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve, 0,
+              0, UINT64_MAX),
     CONF_END,
 };
 
@@ -57,9 +57,11 @@ struct obj_server {
 /* Swift's allowed_headers default: stored on PUT and POST, returned by GET
  * and HEAD. */
 static const char *const allowed_headers[] = {
-    "content-disposition", "content-encoding",      "x-delete-at",
-    "x-object-manifest",   "x-static-large-object", "cache-control",
-    "content-language",    "expires",               "x-robots-tag",
+    "content-disposition",   "content-encoding",
+    "x-delete-at",           "x-object-manifest",
+    "x-static-large-object", "cache-control",
+    "content-language",      "expires",
+    "x-robots-tag",
 };
 
 enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE };
@@ -380,8 +382,8 @@ static int read_orig(struct request *req, struct obj_req *o,
         return 0;
     }
     if (err != -ENODEV)
-        req_log(req, LOG_ERR, "cannot open object '%s': %s",
-                req_raw_path(req), strerror(-err));
+        req_log(req, LOG_ERR, "cannot open object '%s': %s", req_raw_path(req),
+                strerror(-err));
     respond_err(req, err);
     return -1;
 }
@@ -410,8 +412,7 @@ static bool etag_matches(const char *hdr, const char *etag)
         }
         if (end - start == 1 && *start == '*')
             return true;
-        if (etag && (size_t)(end - start) == elen &&
-            !memcmp(start, etag, elen))
+        if (etag && (size_t)(end - start) == elen && !memcmp(start, etag, elen))
             return true;
     }
     return false;
@@ -546,13 +547,11 @@ static void container_update(struct request *req, struct obj_req *o,
     uc->u.hosts = req_header(req, "X-Container-Host");
     uc->u.devs = req_header(req, "X-Container-Device");
     uc->u.part = req_header(req, "X-Container-Partition");
-    snprintf(uc->policy, sizeof(uc->policy), "%d",
-             policy ? atoi(policy) : 0);
+    snprintf(uc->policy, sizeof(uc->policy), "%d", policy ? atoi(policy) : 0);
     snprintf(uc->agent, sizeof(uc->agent), "object-server %d", (int)getpid());
     obj_update_set_header(&uc->u, "X-Timestamp", o->ts_internal);
     obj_update_set_header(&uc->u, "X-Trans-Id", *txn ? txn : "-");
-    obj_update_set_header(&uc->u, "X-Backend-Storage-Policy-Index",
-                          uc->policy);
+    obj_update_set_header(&uc->u, "X-Backend-Storage-Policy-Index", uc->policy);
     obj_update_set_header(&uc->u, "User-Agent", uc->agent);
     if (!strcmp(op, "PUT"))
         req_foreach_header(req, pick_override, uc);
@@ -676,9 +675,9 @@ static int put_end(struct request *req, struct obj_req *o)
     if (!err)
         err = meta_from_headers(req, &meta, true);
     if (!err)
-        err = diskfile_writer_commit(o->w, &meta, o->ts_internal,
-                                     expected_etag(req, etagbuf,
-                                                   sizeof(etagbuf)));
+        err = diskfile_writer_commit(
+            o->w, &meta, o->ts_internal,
+            expected_etag(req, etagbuf, sizeof(etagbuf)));
     objmeta_release(&meta);
     if (err) {
         if (err != -EBADMSG && err != -ENOSPC)
@@ -786,8 +785,7 @@ static int do_post(struct request *req, struct obj_req *o)
     if (!err && ctype) { /* a content-type change rides in the .meta */
         err = objmeta_set(&meta, "Content-Type", ctype);
         if (!err)
-            err = objmeta_set(&meta, "Content-Type-Timestamp",
-                              o->ts_internal);
+            err = objmeta_set(&meta, "Content-Type-Timestamp", o->ts_internal);
     }
     if (!err)
         err = diskfile_post(o->df, &meta, o->ts_internal);
@@ -945,6 +943,7 @@ struct get_stream {
     struct range *ranges; /* multipart only */
     size_t n, next;       /* ranges, the next to open */
     uint64_t size;        /* the object's */
+    uint64_t total;       /* the response body's */
     char *ctype;
     char boundary[33];
     char *pend; /* bytes to send before more data */
@@ -1010,13 +1009,24 @@ static int next_part(struct get_stream *s)
     return 0;
 }
 
+/* libmicrohttpd stops calling once it has the Content-Length, so the read
+ * that finds the end (and checks a whole object's MD5) is done here,
+ * before the last bytes go: on a mismatch the object is quarantined and
+ * the client gets a short body, never a complete bad one. */
+static ssize_t last_read(struct get_stream *s, ssize_t got)
+{
+    char probe[1];
+    ssize_t end = diskfile_reader_read(s->r, probe, sizeof(probe));
+
+    return end < 0 ? end : got;
+}
+
 static ssize_t get_stream_read(void *arg, uint64_t pos, char *buf, size_t max)
 {
     struct get_stream *s = arg;
     ssize_t got;
     int err;
 
-    (void)pos;
     for (;;) {
         if (s->pend && s->pend_off < s->pend_len) {
             size_t k = s->pend_len - s->pend_off;
@@ -1029,6 +1039,8 @@ static ssize_t get_stream_read(void *arg, uint64_t pos, char *buf, size_t max)
         }
         if (s->r) {
             got = diskfile_reader_read(s->r, buf, max);
+            if (got > 0 && !s->ranges && pos + (uint64_t)got >= s->total)
+                got = last_read(s, got);
             if (got != 0)
                 return got; /* data, or -EUCLEAN: quarantined, cut */
         }
@@ -1103,7 +1115,6 @@ static void add_object_headers(struct request *req, struct diskfile *df,
                    diskfile_data_timestamp(df));
     req_add_header(req, "X-Backend-Durable-Timestamp",
                    diskfile_data_timestamp(df));
-    req_add_header(req, "X-Backend-Fragments", "{}");
     req_add_header(req, "Accept-Ranges", "bytes");
 }
 
@@ -1196,6 +1207,7 @@ static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
             return respond_err(req, err);
         }
     }
+    s->total = total;
     s->df = o->df;
     o->df = NULL; /* the stream owns it now */
     return req_respond_stream(req, status, total, get_stream_read, s,
@@ -1234,8 +1246,7 @@ static int do_get(struct request *req, struct obj_req *o)
         return respond_err(req, err);
     }
     m = diskfile_metadata(o->df);
-    if (is_expired(m, &o->ts) &&
-        !req_header(req, "X-Backend-Replication"))
+    if (is_expired(m, &o->ts) && !req_header(req, "X-Backend-Replication"))
         return respond_not_found(req, objmeta_get(m, "X-Timestamp"));
     if (ts_of(objmeta_get(m, "X-Timestamp"), &ts))
         ts_of(diskfile_timestamp(o->df), &ts);
@@ -1297,8 +1308,7 @@ static int on_headers(struct request *req, void *arg)
     return -EINVAL;
 }
 
-static int on_body(struct request *req, const char *data, size_t len,
-                   void *arg)
+static int on_body(struct request *req, const char *data, size_t len, void *arg)
 {
     struct obj_req *o = req_ctx(req);
 

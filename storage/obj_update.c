@@ -194,8 +194,7 @@ static size_t send_all(struct http_client *client, const struct obj_update *u,
 }
 
 int obj_update_send(struct http_client *client, const struct obj_update *u,
-                    unsigned int conn_ms, unsigned int node_ms,
-                    const char *txn)
+                    unsigned int conn_ms, unsigned int node_ms, const char *txn)
 {
     char *hosts[MAX_REPLICAS], *devs[MAX_REPLICAS];
     char *hcopy = NULL, *dcopy = NULL, *opath = NULL, *name = NULL;
@@ -228,8 +227,7 @@ int obj_update_send(struct http_client *client, const struct obj_update *u,
         err = -ENOMEM;
         goto out;
     }
-    failed = send_all(client, u, hosts, devs, nh, opath, conn_ms, node_ms,
-                      txn);
+    failed = send_all(client, u, hosts, devs, nh, opath, conn_ms, node_ms, txn);
     if (failed) {
         err = obj_update_write_async(u);
         if (err)
@@ -290,8 +288,7 @@ int obj_update_write_async(const struct obj_update *u)
     size_t dlen;
     int err, n;
 
-    n = snprintf(path, sizeof(path), "%s/%s/async_pending", u->devices,
-                 u->dev);
+    n = snprintf(path, sizeof(path), "%s/%s/async_pending", u->devices, u->dev);
     if (n < 0 || (size_t)n >= sizeof(path) - 80)
         return -ENAMETOOLONG;
     dlen = (size_t)n;

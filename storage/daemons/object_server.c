@@ -21,8 +21,8 @@
 #define SECTION "app:object-server"
 #define STOP_GRACE_MS 5000
 
-static int load(const char *path, struct conf **conf,
-                struct obj_server_conf *c, struct hash_path_conf *hc)
+static int load(const char *path, struct conf **conf, struct obj_server_conf *c,
+                struct hash_path_conf *hc)
 {
     char err[CONF_ERR_LEN], herr[HASH_PATH_ERRLEN], swift_conf[4096];
     int rc;

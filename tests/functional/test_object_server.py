@@ -492,3 +492,26 @@ def test_100mib_put_get_bounded_rss(srv):
     # bounded: far below the object's size (ASan builds carry ~30 MiB of
     # shadow and quarantine on top of a few MiB)
     assert max(rss) - rss[0] < 40 * 1024, rss
+
+
+def test_corrupt_data_is_quarantined_and_the_read_cut(srv):
+    body = b"z" * 200000
+    assert put(srv, P, body)[0] == 201
+    data_file, = srv.files("objects/**/*.data")
+    with open(data_file, "r+b") as f:   # same size, different bytes
+        f.seek(1000)
+        f.write(b"Y")
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", P)
+    resp = conn.getresponse()
+    assert resp.status == 200
+    with pytest.raises(http.client.IncompleteRead):
+        resp.read()
+    conn.close()
+    assert not os.path.exists(data_file)
+    assert len(srv.files("quarantined/objects/*")) == 1
+    assert srv.request("GET", P)[0] == 404
+    # a range read is not checked, and does not quarantine
+    assert put(srv, P, body)[0] == 201
+    st, _, data = srv.request("GET", P, headers={"Range": "bytes=0-9"})
+    assert st == 206 and data == body[:10]
