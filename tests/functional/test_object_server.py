@@ -515,3 +515,30 @@ def test_corrupt_data_is_quarantined_and_the_read_cut(srv):
     assert put(srv, P, body)[0] == 201
     st, _, data = srv.request("GET", P, headers={"Range": "bytes=0-9"})
     assert st == 206 and data == body[:10]
+
+
+def test_swift_direct_client(srv):
+    """Swift 2.30's own backend client (what its tools and daemons use)."""
+    dc = pytest.importorskip("swift.common.direct_client")
+    from swift.common.exceptions import ClientException
+    node = {"ip": "127.0.0.1", "port": srv.port, "device": "sda"}
+    body = b"direct " * 1000
+    etag = dc.direct_put_object(node, 3, "AUTH_t", "c", "d/o", body,
+                                content_length=len(body),
+                                content_type="text/x",
+                                headers={"X-Timestamp": ts(),
+                                         "X-Object-Meta-K": "v"})
+    assert etag == hashlib.md5(body).hexdigest()
+    h = dc.direct_head_object(node, 3, "AUTH_t", "c", "d/o")
+    assert h["x-object-meta-k"] == "v" and h["content-type"] == "text/x"
+    h, got = dc.direct_get_object(node, 3, "AUTH_t", "c", "d/o")
+    assert got == body and h["etag"].strip('"') == etag
+    dc.direct_post_object(node, 3, "AUTH_t", "c", "d/o",
+                          {"X-Timestamp": ts(), "X-Object-Meta-K": "w"})
+    h = dc.direct_head_object(node, 3, "AUTH_t", "c", "d/o")
+    assert h["x-object-meta-k"] == "w"
+    dc.direct_delete_object(node, 3, "AUTH_t", "c", "d/o",
+                            headers={"X-Timestamp": ts()})
+    with pytest.raises(ClientException) as e:
+        dc.direct_head_object(node, 3, "AUTH_t", "c", "d/o")
+    assert e.value.http_status == 404
