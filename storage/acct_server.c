@@ -115,6 +115,15 @@ static bool is_deleted(const struct acctdb_info *info, bool exists)
     return !exists || acctdb_info_is_deleted(info);
 }
 
+static void respond_meta_invalid(struct areq *a, const struct db_meta *m)
+{
+    struct acctdb_info info = {0};
+
+    acctdb_get_info(&a->db, &info);
+    db_server_respond_meta_invalid(a->req, &info.meta, m);
+    acctdb_info_release(&info);
+}
+
 static int update_metadata(struct areq *a, const struct db_ts *ts)
 {
     struct db_meta m = {0};
@@ -124,8 +133,7 @@ static int update_metadata(struct areq *a, const struct db_ts *ts)
     if (!err && m.n) {
         err = acctdb_update_metadata(&a->db, &m, true);
         if (err == -EINVAL)
-            db_server_respond(a->req, 400, "Metadata too large (at most 90 "
-                                           "items and 4096 bytes)");
+            respond_meta_invalid(a, &m);
         else if (err)
             respond_err(a->req, err);
     } else if (err == -ENOMEM) {

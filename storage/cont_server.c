@@ -390,6 +390,15 @@ static int maybe_autocreate(struct creq *c, const struct db_ts *ts,
     return err == -EEXIST ? 0 : err;
 }
 
+static void respond_meta_invalid(struct creq *c, const struct db_meta *m)
+{
+    struct contdb_info info = {0};
+
+    contdb_get_info(&c->db, &info);
+    db_server_respond_meta_invalid(c->req, &info.meta, m);
+    contdb_info_release(&info);
+}
+
 /* Metadata from the request into the DB, Swift's _update_metadata().
  * Answers 400 itself. */
 static int update_metadata(struct creq *c, const struct db_ts *ts)
@@ -401,8 +410,7 @@ static int update_metadata(struct creq *c, const struct db_ts *ts)
     if (!err && m.n) {
         err = contdb_update_metadata(&c->db, &m, true);
         if (err == -EINVAL)
-            db_server_respond(c->req, 400, "Metadata too large (at most 90 "
-                                           "items and 4096 bytes)");
+            respond_meta_invalid(c, &m);
         else if (err)
             respond_err(c->req, err);
     } else if (err == -ENOMEM) {

@@ -575,41 +575,32 @@ static void title_case(char *s)
 static int meta_header(const char *name, const char *value, void *arg)
 {
     struct meta_walk *w = arg;
-    char key[512], msg[700];
-    size_t i, plen;
+    char *key;
+    int err = 0;
 
-    if (strlen(name) >= sizeof(key))
-        return 0;
-    for (i = 0; name[i]; i++)
-        key[i] = (char)tolower((unsigned char)(name[i] == '_' ? '-' : name[i]));
-    key[i] = '\0';
-    if (!wanted(w, key))
-        return 0;
-    plen = !strncmp(key, w->meta, strlen(w->meta)) ? strlen(w->meta) : 0;
-    if (plen && strlen(key) - plen > DB_META_MAX_NAME_LENGTH) {
-        snprintf(msg, sizeof(msg), "Metadata name too long: %s", name);
-        goto bad;
-    }
-    if (plen && strlen(value) > DB_META_MAX_VALUE_LENGTH) {
-        snprintf(msg, sizeof(msg), "Metadata value longer than %d: %s",
-                 DB_META_MAX_VALUE_LENGTH, name);
-        goto bad;
-    }
-    if (!utf8_ok(value) || !utf8_ok(name)) {
-        snprintf(msg, sizeof(msg), "Metadata must be valid UTF-8");
-        goto bad;
-    }
-    snprintf(key, sizeof(key), "%s", name);
-    title_case(key);
-    if (db_meta_set(w->out, key, value, w->ts) < 0) {
+    key = strdup(name);
+    if (!key) {
         w->err = -ENOMEM;
         return 1;
     }
-    return 0;
-bad:
-    db_server_respond(w->req, 400, msg);
-    w->err = -EINVAL;
-    return 1;
+    for (size_t i = 0; key[i]; i++)
+        key[i] = (char)tolower((unsigned char)(key[i] == '_' ? '-' : key[i]));
+    if (!wanted(w, key))
+        goto out;
+    /* lengths per header are the proxy's check (constraints.py); the
+     * backend checks only the merged map, as validate_metadata() */
+    if (!utf8_ok(value) || !utf8_ok(name)) {
+        db_server_respond(w->req, 400, "Metadata must be valid UTF-8");
+        err = -EINVAL;
+        goto out;
+    }
+    title_case(key);
+    if (db_meta_set(w->out, key, value, w->ts) < 0)
+        err = -ENOMEM;
+out:
+    free(key);
+    w->err = err;
+    return err ? 1 : 0;
 }
 
 int db_server_request_meta(struct request *req, const char *type,
@@ -624,6 +615,45 @@ int db_server_request_meta(struct request *req, const char *type,
     snprintf(sysmeta, sizeof(sysmeta), "x-%s-sysmeta-", type);
     req_foreach_header(req, meta_header, &w);
     return w.err;
+}
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+int db_server_respond_meta_invalid(struct request *req,
+                                   const struct db_meta *current,
+                                   const struct db_meta *updates)
+{
+    struct db_meta m = {0};
+    size_t count = 0, size = 0;
+    int err;
+
+    err = db_meta_merge(&m, current) < 0 || db_meta_merge(&m, updates) < 0
+              ? -ENOMEM
+              : 0;
+    for (size_t i = 0; !err && i < m.n; i++) {
+        const char *k = m.items[i].key;
+        size_t plen = !strncasecmp(k, "x-account-meta-", 15)     ? 15
+                      : !strncasecmp(k, "x-container-meta-", 17) ? 17
+                                                                  : 0;
+
+        if (!plen || !m.items[i].value[0])
+            continue;
+        count++;
+        size += utf8_chars(k + plen) + utf8_chars(m.items[i].value);
+    }
+    db_meta_release(&m);
+    if (err)
+        return db_server_respond(req, 503, NULL);
+    if (count > DB_META_MAX_COUNT)
+        return db_server_respond(req, 400, "Too many metadata items; max 90");
+    return db_server_respond(req, 400, "Total metadata too large; max 4096");
 }
 
 int db_server_add_meta(struct request *req, const struct db_meta *m)

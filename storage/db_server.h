@@ -78,11 +78,18 @@ int db_server_listing_format(struct request *req, enum listing_fmt *fmt,
  * them: X-<type>-Meta-* and X-<type>-Sysmeta-* (names title-cased as WSGI
  * presents them), plus the 'extra' header names (lower case, NULL-
  * terminated) such as x-container-read, each at timestamp 'ts'. Returns 0,
- * -EINVAL after answering 400 (name or value over Swift's limits, not
- * UTF-8), -ENOMEM. */
+ * -EINVAL after answering 400 (not UTF-8), -ENOMEM. Lengths are checked
+ * on the merged map by contdb/acctdb_update_metadata(), as Swift's
+ * backends do; per-header limits are the proxy's. */
 int db_server_request_meta(struct request *req, const char *type,
                            const char *const *extra, const struct db_ts *ts,
                            struct db_meta *out);
+
+/* Answers 400 with Swift's message for metadata that failed
+ * db_meta_validate() once 'updates' were merged into 'current'. */
+int db_server_respond_meta_invalid(struct request *req,
+                                   const struct db_meta *current,
+                                   const struct db_meta *updates);
 
 /* Adds each metadata item with a non-empty value as a response header. */
 int db_server_add_meta(struct request *req, const struct db_meta *m);

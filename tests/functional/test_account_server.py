@@ -8,6 +8,7 @@ Run with: /usr/bin/python3 -m pytest tests/functional/test_account_server.py
 """
 import json
 import os
+import time
 
 import pytest
 
@@ -130,6 +131,11 @@ def test_missing_device_and_timestamp(acs):
     assert acs.request('POST', '/sda/3/a')[0] == 400
     st, h, _ = acs.request('HEAD', '/sda/3/a', {'X-Trans-Id': 'txhead'})
     assert h['x-trans-id'] == 'txhead'
+    # the access line is written once the response is out
+    for _ in range(50):
+        if ' HEAD /sda/3/a 404 ' in acs.log_text():
+            break
+        time.sleep(0.02)
     assert ' HEAD /sda/3/a 404 ' in acs.log_text()
 
 
