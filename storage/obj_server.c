@@ -20,6 +20,7 @@
 
 #include "common/http_client.h"
 #include "common/timestamp.h"
+#include "storage/byte_range.h"
 #include "storage/diskfile.h"
 #include "storage/obj_update.h"
 
@@ -801,149 +802,16 @@ static int do_post(struct request *req, struct obj_req *o)
 
 /* ---- GET and HEAD ---- */
 
-/* A half-open byte range [start, end). */
-struct range {
-    uint64_t start, end;
-};
-
-/* swob's limits on egregious range sets. */
-#define MAX_RANGES 50
-#define MAX_RANGE_OVERLAPS 2
-#define MAX_NONASCENDING_RANGES 8
-
-/* One byte-range-spec "a-b", "a-" or "-n"; -EINVAL if bad. UINT64_MAX for
- * a missing end. */
-static int parse_spec(const char *s, size_t len, uint64_t *a, uint64_t *b)
-{
-    const char *dash = memchr(s, '-', len);
-    char num[24];
-    size_t i, n;
-
-    if (!dash)
-        return -EINVAL;
-    *a = *b = UINT64_MAX;
-    for (i = 0; i < 2; i++) {
-        const char *p = i ? dash + 1 : s;
-        char *end;
-
-        n = i ? (size_t)(s + len - dash - 1) : (size_t)(dash - s);
-        if (!n)
-            continue;
-        if (n >= sizeof(num) || strspn(p, "0123456789") < n)
-            return -EINVAL;
-        memcpy(num, p, n);
-        num[n] = '\0';
-        errno = 0;
-        *(i ? b : a) = strtoull(num, &end, 10);
-        if (errno)
-            return -EINVAL;
-    }
-    if (*a == UINT64_MAX && *b == UINT64_MAX)
-        return -EINVAL;
-    if (*a != UINT64_MAX && *b != UINT64_MAX && *b < *a)
-        return -EINVAL;
-    return 0;
-}
-
-static bool overlap(const struct range *x, const struct range *y)
-{
-    return (x->start < y->start && y->start < x->end) ||
-           (x->start < y->end && y->end < x->end) ||
-           (y->start < x->start && x->start < y->end) ||
-           (y->start < x->end && x->end < y->end);
-}
-
-/* swob's Range and ranges_for_length. Returns 0 with *n 0 when the header
- * is to be ignored (syntax), 0 with ranges in *out (malloc()ed) to serve,
- * -ERANGE to answer 416, or -ENOMEM. */
-static int parse_ranges(const char *hdr, uint64_t length, struct range **out,
-                        size_t *n)
-{
-    char *spaceless = malloc(strlen(hdr) + 1), *d = spaceless, *p, *save;
-    struct range *r = NULL;
-    size_t cnt = 0, overlaps = 0, i, j;
-    int err = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (!spaceless)
-        return -ENOMEM;
-    for (; *hdr; hdr++)
-        if (*hdr != ' ')
-            *d++ = *hdr;
-    *d = '\0';
-    if (strncasecmp(spaceless, "bytes=", 6))
-        goto out;
-    r = calloc(strlen(spaceless) / 2 + 1, sizeof(*r));
-    if (!r) {
-        err = -ENOMEM;
-        goto out;
-    }
-    save = spaceless + 6;
-    do { /* Python's split(','): "a," has an empty last spec, invalid */
-        uint64_t a, b;
-        size_t len;
-
-        p = save;
-        save = strchr(p, ',');
-        len = save ? (size_t)(save - p) : strlen(p);
-        if (save)
-            save++;
-        if (parse_spec(p, len, &a, &b)) {
-            cnt = 0; /* ignore the whole header */
-            goto out;
-        }
-        if (a == UINT64_MAX) { /* suffix: the last b bytes */
-            if (b == 0)
-                continue;
-            r[cnt].start = b > length ? 0 : length - b;
-            r[cnt++].end = length;
-        } else if (a < length) {
-            r[cnt].start = a;
-            r[cnt++].end = b == UINT64_MAX || b + 1 > length ? length : b + 1;
-        }
-        if (!save)
-            break;
-    } while (1);
-    if (cnt == 0 || cnt > MAX_RANGES) {
-        err = -ERANGE;
-        goto out;
-    }
-    for (i = 0; i < cnt; i++)
-        for (j = i + 1; j < cnt; j++)
-            if (overlap(&r[i], &r[j]) && ++overlaps > MAX_RANGE_OVERLAPS) {
-                err = -ERANGE;
-                goto out;
-            }
-    for (i = 1; i < cnt; i++) {
-        if (r[i - 1].start > r[i].start ||
-            (r[i - 1].start == r[i].start && r[i - 1].end > r[i].end)) {
-            if (cnt >= MAX_NONASCENDING_RANGES)
-                err = -ERANGE;
-            break;
-        }
-    }
-out:
-    free(spaceless);
-    if (err || !cnt) {
-        free(r);
-        return err;
-    }
-    *out = r;
-    *n = cnt;
-    return 0;
-}
-
 /* A GET's body: the whole object, one range, or multipart/byteranges. The
  * stream owns the diskfile (moved from the request) so that it outlives
  * the request's own state, whatever order libmicrohttpd frees them in. */
 struct get_stream {
     struct diskfile *df;
     struct diskfile_reader *r;
-    struct range *ranges; /* multipart only */
-    size_t n, next;       /* ranges, the next to open */
-    uint64_t size;        /* the object's */
-    uint64_t total;       /* the response body's */
+    struct byte_range *ranges; /* multipart only */
+    size_t n, next;            /* ranges, the next to open */
+    uint64_t size;             /* the object's */
+    uint64_t total;            /* the response body's */
     char *ctype;
     char boundary[33];
     char *pend; /* bytes to send before more data */
@@ -963,7 +831,8 @@ static void get_stream_free(void *arg)
     free(s);
 }
 
-static int part_header(struct get_stream *s, const struct range *r, char **out)
+static int part_header(struct get_stream *s, const struct byte_range *r,
+                       char **out)
 {
     int n = asprintf(out,
                      "--%s\r\nContent-Type: %s\r\nContent-Range: bytes "
@@ -977,7 +846,7 @@ static int part_header(struct get_stream *s, const struct range *r, char **out)
  * the closing boundary. 0 or -errno. */
 static int next_part(struct get_stream *s)
 {
-    const struct range *r;
+    const struct byte_range *r;
     int n, err;
 
     free(s->pend);
@@ -1134,7 +1003,7 @@ static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
 {
     const char *range = req_header(req, "Range");
     struct get_stream *s = calloc(1, sizeof(*s));
-    struct range *r = NULL;
+    struct byte_range *r = NULL;
     unsigned char rnd[16];
     uint64_t total, off = 0, len = UINT64_MAX;
     unsigned int status = 200;
@@ -1145,7 +1014,7 @@ static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
     if (!s)
         return req_respond_error(req, 503);
     s->size = size;
-    err = range ? parse_ranges(range, size, &r, &n) : 0;
+    err = range ? byte_range_parse(range, size, &r, &n) : 0;
     if (err == -ERANGE) {
         free(s);
         add_content_type(req, o->df);

@@ -292,6 +292,9 @@ def test_ranges(srv):
     assert int(h["Content-Length"]) == len(expect)
     st, h, _ = srv.request("GET", P, headers={"Range": "bytes=2000-"})
     assert st == 416 and h["Content-Range"] == "bytes */1024"
+    st, h, _ = srv.request("GET", P, headers={"Range": "bytes=-0"})
+    assert st == 416
+    assert srv.request("GET", P)[0] == 200   # still serving
     # a syntactically bad header is ignored
     st, _, data = srv.request("GET", P, headers={"Range": "bytes=5-3"})
     assert st == 200 and data == body
