@@ -678,8 +678,7 @@ static int do_get(struct creq *c)
         respond_err(c->req, err == -ENOENT ? -EIO : err);
         goto out;
     }
-    if (len)
-        add_last_modified(c->req, &info.put_timestamp);
+    add_last_modified(c->req, &info.put_timestamp);
     db_server_respond_body(c->req, len ? 200 : 204, ctype, body, len);
 out:
     free(body);

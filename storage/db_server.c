@@ -154,7 +154,7 @@ static int respond_bad_path(struct request *req, const char *what,
     char msg[1200];
 
     snprintf(msg, sizeof(msg), "Invalid %s: %.1024s", what, val);
-    db_server_respond(req, 400, msg);
+    db_server_respond_text(req, 400, msg);
     return -EINVAL;
 }
 
@@ -285,16 +285,11 @@ int db_server_timestamp(struct request *req, struct db_ts *out)
 
     memset(out, 0, sizeof(*out));
     if (!v) {
-        db_server_respond(req, 400, "Missing timestamp");
+        db_server_respond_text(req, 400, "Missing X-Timestamp header");
         return -EINVAL;
     }
     if (timestamp_parse(v, &ts)) {
-        char msg[256];
-
-        snprintf(msg, sizeof(msg), "X-Timestamp should be a UNIX timestamp "
-                                   "float value; was %.100s",
-                 v);
-        db_server_respond(req, 400, msg);
+        db_server_respond_text(req, 400, "Invalid X-Timestamp header");
         return -EINVAL;
     }
     out->raw = ts.ticks;
@@ -314,7 +309,7 @@ static int get_param(struct request *req, const char *name, const char **out)
     if (!v || utf8_ok(v))
         return 0;
     snprintf(msg, sizeof(msg), "\"%s\" parameter not valid UTF-8", name);
-    db_server_respond(req, 400, msg);
+    db_server_respond_text(req, 400, msg);
     return -EINVAL;
 }
 
@@ -706,7 +701,15 @@ int db_server_respond(struct request *req, unsigned int status,
     add_txn(req);
     if (!body)
         return req_respond_error(req, status);
-    req_add_header(req, "Content-Type", "text/plain; charset=UTF-8");
+    /* swob's default Content-Type, as Swift's HTTPBadRequest(body=...) */
+    return req_respond(req, status, body, strlen(body));
+}
+
+int db_server_respond_text(struct request *req, unsigned int status,
+                           const char *body)
+{
+    add_txn(req);
+    req_add_header(req, "Content-Type", "text/plain");
     return req_respond(req, status, body, strlen(body));
 }
 

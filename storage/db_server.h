@@ -59,8 +59,8 @@ int db_path_parse(struct request *req, int min_segs, int max_segs,
 bool db_server_path_ok(const char *path);
 
 /* X-Timestamp as valid_timestamp(): -EINVAL after answering 400
- * ("Missing timestamp" / "Invalid X-Timestamp header") when absent or
- * malformed. */
+ * ("Missing X-Timestamp header" / "Invalid X-Timestamp header") when
+ * absent or malformed. */
 int db_server_timestamp(struct request *req, struct db_ts *out);
 
 /* Listing parameters and format as Swift: a parameter that is not UTF-8
@@ -100,10 +100,15 @@ int db_server_add_ts(struct request *req, const char *name,
                      const struct db_ts *ts, bool internal);
 int db_server_add_int(struct request *req, const char *name, int64_t v);
 
-/* Responds with X-Trans-Id (and a text/plain body when 'body' is not
- * NULL); for errors without a body, Swift's HTML page. */
+/* Responds with X-Trans-Id and 'body' under swob's default Content-Type
+ * (text/html; charset=UTF-8), as Swift's HTTPBadRequest(body=...); for a
+ * NULL body, Swift's HTML page for the status. */
 int db_server_respond(struct request *req, unsigned int status,
                       const char *body);
+/* The same with Content-Type text/plain (no charset), as Swift's path,
+ * timestamp and parameter errors. */
+int db_server_respond_text(struct request *req, unsigned int status,
+                           const char *body);
 /* A body of 'len' bytes with Content-Type 'ctype'; charset=utf-8 added. */
 int db_server_respond_body(struct request *req, unsigned int status,
                            const char *ctype, const char *body, size_t len);

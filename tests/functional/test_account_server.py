@@ -127,7 +127,7 @@ def test_missing_device_and_timestamp(acs):
     assert acs.request('PUT', '/nodev/3/a', {'X-Timestamp': ts(1)})[0] == 507
     assert acs.request('GET', '/nodev/3/a')[0] == 507
     st, _, body = acs.request('PUT', '/sda/3/a')
-    assert (st, body) == (400, b'Missing timestamp')
+    assert (st, body) == (400, b'Missing X-Timestamp header')
     assert acs.request('POST', '/sda/3/a')[0] == 400
     st, h, _ = acs.request('HEAD', '/sda/3/a', {'X-Trans-Id': 'txhead'})
     assert h['x-trans-id'] == 'txhead'
