@@ -230,6 +230,15 @@ static bool valid_utf8(const char *s)
     return true;
 }
 
+/* Swift's config_true_value() of a header; false when absent. */
+static bool header_true(struct request *req, const char *name)
+{
+    const char *v = req_header(req, name);
+    bool b = false;
+
+    return v && !conf_parse_bool(v, &b) && b;
+}
+
 /* Parses a decimal integer that must be all digits (an optional '-'), as
  * Python's int() on a header. 0 or -EINVAL. */
 static int parse_int(const char *s, int64_t *out)
@@ -419,8 +428,11 @@ static bool etag_matches(const char *hdr, const char *etag)
     return false;
 }
 
-/* X-Delete-At on PUT and POST: Swift's check_delete_headers. Responds. */
-static int check_delete_at(struct request *req, const struct timestamp *now)
+/* X-Delete-At on PUT and POST. PUT uses Swift's check_delete_headers
+ * (at <= now is past); POST its own test (at < X-Timestamp), so 'strict'
+ * lets at == now through. Responds. */
+static int check_delete_at(struct request *req, const struct timestamp *now,
+                           bool strict)
 {
     const char *v = req_header(req, "X-Delete-At");
     int64_t at;
@@ -429,7 +441,8 @@ static int check_delete_at(struct request *req, const struct timestamp *now)
         return 0;
     if (parse_int(v, &at))
         return refuse_text(req, 400, "Non-integer X-Delete-At");
-    if (at < 0 || (uint64_t)at * TIMESTAMP_TICKS_PER_SEC <= now->ticks)
+    if (at < 0 || (uint64_t)at * TIMESTAMP_TICKS_PER_SEC < now->ticks ||
+        (!strict && (uint64_t)at * TIMESTAMP_TICKS_PER_SEC == now->ticks))
         return refuse_text(req, 400, "X-Delete-At in past");
     return 0;
 }
@@ -583,7 +596,7 @@ static int check_creation(struct request *req, struct obj_req *o)
     }
     if (!req_header(req, "Content-Type"))
         return refuse_text(req, 400, "No content type");
-    if (check_delete_at(req, &o->ts))
+    if (check_delete_at(req, &o->ts, false))
         return 1;
     if (!valid_utf8(req_header(req, "Content-Type")))
         return refuse_text(req, 400, "Invalid Content-Type");
@@ -762,7 +775,7 @@ static int do_post(struct request *req, struct obj_req *o)
     const struct objmeta *m;
     int err;
 
-    if (parse_timestamp(req, o, true) || check_delete_at(req, &o->ts) ||
+    if (parse_timestamp(req, o, true) || check_delete_at(req, &o->ts, true) ||
         make_diskfile(req, o))
         return 0;
     err = diskfile_open(o->df);
@@ -1115,7 +1128,7 @@ static int do_get(struct request *req, struct obj_req *o)
         return respond_err(req, err);
     }
     m = diskfile_metadata(o->df);
-    if (is_expired(m, &o->ts) && !req_header(req, "X-Backend-Replication"))
+    if (is_expired(m, &o->ts) && !header_true(req, "X-Backend-Replication"))
         return respond_not_found(req, objmeta_get(m, "X-Timestamp"));
     if (ts_of(objmeta_get(m, "X-Timestamp"), &ts))
         ts_of(diskfile_timestamp(o->df), &ts);

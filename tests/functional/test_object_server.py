@@ -545,3 +545,41 @@ def test_swift_direct_client(srv):
     with pytest.raises(ClientException) as e:
         dc.direct_head_object(node, 3, "AUTH_t", "c", "d/o")
     assert e.value.http_status == 404
+
+
+def test_size_checks(srv):
+    # over max_file_size: refused before any byte of the body
+    s, data = raw(srv, "PUT %s HTTP/1.1\r\nHost: x\r\nX-Timestamp: %s\r\n"
+                       "Content-Type: a/b\r\nContent-Length: 5368709123\r\n"
+                       "Expect: 100-continue\r\n\r\n" % (P, ts()))
+    s.close()
+    assert data.startswith(b"HTTP/1.1 413"), data
+    # chunked with the proxy's declared length, but fewer bytes: 499
+    st, _, _ = srv.request("PUT", P, iter([b"abc"]), {
+        "X-Timestamp": ts(), "Content-Type": "a/b",
+        "Transfer-Encoding": "chunked",
+        "X-Backend-Obj-Content-Length": "10"}, chunked=True)
+    assert st == 499
+    assert srv.files("objects/**/*.data") == []
+    assert os.listdir(os.path.join(srv.devices, "sda", "tmp")) == []
+
+
+def test_post_delete_at_and_replication_read(srv):
+    at = int(time.time()) + 2
+    assert put(srv, P)[0] == 201
+    st, _, data = srv.request("POST", P, headers={
+        "X-Timestamp": ts(), "X-Delete-At": str(int(time.time()) - 10)})
+    assert st == 400 and data == b"X-Delete-At in past"
+    assert srv.request("POST", P, headers={
+        "X-Timestamp": ts(), "X-Delete-At": str(at)})[0] == 202
+    later = {"X-Timestamp": str(at + 1)}
+    assert srv.request("GET", P, headers=later)[0] == 404
+    later["X-Backend-Replication"] = "true"
+    assert srv.request("GET", P, headers=later)[0] == 200
+    # the expirer's DELETE: X-If-Delete-At must match
+    st, _, _ = srv.request("DELETE", P, headers={
+        "X-Timestamp": ts(), "X-If-Delete-At": str(at + 5)})
+    assert st == 412
+    st, _, _ = srv.request("DELETE", P, headers={
+        "X-Timestamp": ts(), "X-If-Delete-At": str(at)})
+    assert st == 204
