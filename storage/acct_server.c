@@ -107,7 +107,9 @@ static int deleted_response(struct areq *a, const struct acctdb_info *info,
 {
     if (exists && info->status_deleted)
         req_add_header(a->req, "X-Account-Status", "Deleted");
-    return db_server_respond(a->req, status, body);
+    /* Swift passes charset='utf-8' here, lower case unlike swob's default */
+    req_add_header(a->req, "Content-Type", "text/html; charset=utf-8");
+    return db_server_respond(a->req, status, body ? body : ""); /* no page */
 }
 
 static bool is_deleted(const struct acctdb_info *info, bool exists)
@@ -298,8 +300,6 @@ static int do_head(struct areq *a)
     char ct[64];
     bool exists;
 
-    if (a->path.container)
-        return db_server_respond(a->req, 400, "Invalid path");
     if (db_server_listing_format(a->req, &fmt, &ctype))
         return 0;
     if (open_db(a) || read_info(a, &info, &exists))
@@ -329,8 +329,6 @@ static int do_get(struct areq *a)
     bool exists;
     int err;
 
-    if (a->path.container)
-        return db_server_respond(a->req, 400, "Invalid path");
     if (db_server_listing_params(a->req, false, &p) ||
         db_server_listing_format(a->req, &fmt, &ctype))
         return 0;
@@ -366,8 +364,6 @@ static int do_delete(struct areq *a)
     bool exists;
     int err;
 
-    if (a->path.container)
-        return db_server_respond(a->req, 400, "Invalid path");
     if (open_db(a) || db_server_timestamp(a->req, &ts) ||
         read_info(a, &info, &exists))
         goto out;
@@ -395,8 +391,6 @@ static int do_post(struct areq *a)
     struct db_ts ts;
     bool exists;
 
-    if (a->path.container)
-        return db_server_respond(a->req, 400, "Invalid path");
     if (db_server_timestamp(a->req, &ts) || open_db(a) ||
         read_info(a, &info, &exists))
         goto out;
@@ -411,12 +405,16 @@ out:
     return 0;
 }
 
+/* Methods and their paths, as Swift's get_account_name_and_placement()
+ * and get_container_name_and_placement(). */
 static const struct {
     const char *method;
     int (*fn)(struct areq *a);
+    int min_segs, max_segs;
 } methods[] = {
-    {"PUT", do_put},   {"DELETE", do_delete}, {"HEAD", do_head},
-    {"GET", do_get},   {"POST", do_post},
+    {"PUT", do_put, 3, 4},  {"DELETE", do_delete, 3, 3},
+    {"HEAD", do_head, 3, 3}, {"GET", do_get, 3, 3},
+    {"POST", do_post, 3, 3},
 };
 
 static int on_headers(struct request *req, void *arg)
@@ -429,22 +427,23 @@ static int on_headers(struct request *req, void *arg)
 static int on_end(struct request *req, void *arg)
 {
     struct areq a = {.s = arg, .req = req};
-    int (*fn)(struct areq *) = NULL;
+    size_t i, n = sizeof(methods) / sizeof(methods[0]);
     int err;
 
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    for (i = 0; i < n; i++)
         if (!strcmp(req_method(req), methods[i].method))
-            fn = methods[i].fn;
+            break;
     if (!db_server_path_ok(req_path(req)))
         return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
-    if (!fn)
+    if (i == n)
         return db_server_respond(req, 405, NULL);
-    err = db_path_parse(req, 3, 4, &a.path);
+    err = db_path_parse(req, methods[i].min_segs, methods[i].max_segs, false,
+                        &a.path);
     if (err == -EINVAL)
         return 0;
     if (err)
         return respond_err(req, err);
-    err = fn(&a);
+    err = methods[i].fn(&a);
     db_path_release(&a.path);
     if (err && !req_status(req))
         respond_err(req, err);

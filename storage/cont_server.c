@@ -693,8 +693,6 @@ static int do_post(struct creq *c)
     struct db_ts ts;
     bool deleted;
 
-    if (c->path.obj) /* get_container_name_and_placement(): 4 segments */
-        return db_server_respond(c->req, 400, "Invalid path");
     if (db_server_timestamp(c->req, &ts))
         return 0;
     if (open_db(c) || read_info(c, &info, &deleted))
@@ -714,12 +712,17 @@ out:
     return 0;
 }
 
+/* Methods and their paths, as Swift's get_obj_name_and_placement() and
+ * get_container_name_and_placement(). */
 static const struct {
     const char *method;
     int (*fn)(struct creq *c);
+    int min_segs, max_segs;
+    bool rest_with_last;
 } methods[] = {
-    {"PUT", do_put},   {"DELETE", do_delete}, {"HEAD", do_head},
-    {"GET", do_get},   {"POST", do_post},
+    {"PUT", do_put, 4, 5, true},   {"DELETE", do_delete, 4, 5, true},
+    {"HEAD", do_head, 4, 5, true}, {"GET", do_get, 4, 5, true},
+    {"POST", do_post, 4, 4, false},
 };
 
 static int on_headers(struct request *req, void *arg)
@@ -732,22 +735,23 @@ static int on_headers(struct request *req, void *arg)
 static int on_end(struct request *req, void *arg)
 {
     struct creq c = {.s = arg, .req = req};
-    int (*fn)(struct creq *) = NULL;
+    size_t i, n = sizeof(methods) / sizeof(methods[0]);
     int err;
 
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    for (i = 0; i < n; i++)
         if (!strcmp(req_method(req), methods[i].method))
-            fn = methods[i].fn;
+            break;
     if (!db_server_path_ok(req_path(req)))
         return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
-    if (!fn)
+    if (i == n)
         return db_server_respond(req, 405, NULL);
-    err = db_path_parse(req, 4, 5, &c.path);
+    err = db_path_parse(req, methods[i].min_segs, methods[i].max_segs,
+                        methods[i].rest_with_last, &c.path);
     if (err == -EINVAL)
         return 0;
     if (err)
         return respond_err(req, err);
-    err = fn(&c);
+    err = methods[i].fn(&c);
     db_path_release(&c.path);
     if (err && !req_status(req))
         respond_err(req, err);

@@ -176,7 +176,7 @@ static bool valid_part(const char *s, uint32_t *part)
 }
 
 int db_path_parse(struct request *req, int min_segs, int max_segs,
-                  struct db_path *out)
+                  bool rest_with_last, struct db_path *out)
 {
     const char *path = req_path(req);
     char *segs[5] = {0};
@@ -191,7 +191,7 @@ int db_path_parse(struct request *req, int min_segs, int max_segs,
     if (*p != '/')
         goto bad;
     p++;
-    /* split_path(..., rest_with_last=True): the last segment keeps its
+    /* split_path(): with rest_with_last the last segment keeps its
      * slashes; empty segments before it are invalid */
     while (n < max_segs) {
         char *slash = n + 1 < max_segs ? strchr(p, '/') : NULL;
@@ -204,6 +204,8 @@ int db_path_parse(struct request *req, int min_segs, int max_segs,
     }
     if (n < min_segs)
         goto bad;
+    if (!rest_with_last && n == max_segs && strchr(segs[n - 1], '/'))
+        goto bad; /* more segments than allowed */
     for (int i = 0; i < n; i++)
         if (!*segs[i] && (i < min_segs || i + 1 < n))
             goto bad;

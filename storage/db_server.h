@@ -39,8 +39,9 @@ const struct hash_path_conf *db_server_hash_conf(const struct db_server *s);
  * unmounted (507), -EIO when LevelDB cannot open it. */
 int db_server_kvdb(struct db_server *s, const char *dev, struct kvdb **out);
 
-/* A request path split as Swift's split_path(req, min, max, True): the
- * last segment keeps its slashes (object names). Pointers into 'buf'. */
+/* A request path split as Swift's split_path(req, min, max,
+ * rest_with_last): with it, the last segment keeps its slashes (object
+ * names). Pointers into 'buf'. */
 struct db_path {
     char *buf;
     const char *dev, *account, *container, *obj; /* NULL when absent */
@@ -52,7 +53,7 @@ void db_path_release(struct db_path *p);
  * -EINVAL after answering 400 with Swift's message ("Invalid path: ..."),
  * or -ENOMEM. */
 int db_path_parse(struct request *req, int min_segs, int max_segs,
-                  struct db_path *out);
+                  bool rest_with_last, struct db_path *out);
 
 /* Swift's check_utf8(path, internal=True): valid UTF-8, no NUL unless the
  * segment starts with it. */

@@ -86,13 +86,16 @@ def test_container_rows_and_stats(acs):
 
 def test_listing_params_and_errors(acs):
     acs.request('PUT', '/sda/3/a', {'X-Timestamp': ts(1)})
-    for i, n in enumerate(['a', 'b/1', 'b/2', 'c']):
+    for i, n in enumerate(['a', 'b-1', 'b-2', 'c']):
         report(acs, n, 2 + i)
     get = lambda q: acs.request('GET', '/sda/3/a', query=q)  # noqa: E731
-    assert get('delimiter=/')[2] == b'a\nb/\nc\n'
-    assert get('prefix=b/')[2] == b'b/1\nb/2\n'
-    assert get('marker=a&end_marker=c')[2] == b'b/1\nb/2\n'
-    assert get('reverse=true&limit=2')[2] == b'c\nb/2\n'
+    assert get('delimiter=-')[2] == b'a\nb-\nc\n'
+    assert get('prefix=b-')[2] == b'b-1\nb-2\n'
+    assert get('marker=a&end_marker=c')[2] == b'b-1\nb-2\n'
+    assert get('reverse=true&limit=2')[2] == b'c\nb-2\n'
+    # a container name cannot hold '/': the path has too many segments
+    st, _, body = report(acs, 'b/3', 6)
+    assert (st, body) == (400, b'Invalid path: /sda/3/a/b/3')
     st, _, body = get('limit=10001')
     assert (st, body) == (412, b'Maximum limit is 10000')
     st, h, body = get('prefix=zz')
@@ -139,35 +142,147 @@ def test_missing_device_and_timestamp(acs):
     assert ' HEAD /sda/3/a 404 ' in acs.log_text()
 
 
-def test_listings_match_swift(acs):
-    """The account queries of listing_cases.json, against Swift 2.30."""
+def dashed(v):
+    return v.replace('/', '-') if isinstance(v, str) else v
+
+
+def test_listings_match_swift(acs, tmp_path):
+    """The account queries of listing_cases.json against Swift 2.30's
+    AccountController fed the same rows over its API. Container names
+    cannot hold '/' there, so '/' becomes '-' in names and parameters."""
+    try:
+        from swift.account.server import AccountController
+    except ImportError:
+        pytest.skip('python3-swift not installed')
+    root = tmp_path / 'swift'
+    (root / 'sda').mkdir(parents=True)
+    app = AccountController({'devices': str(root), 'mount_check': 'false',
+                             'log_requests': 'false'})
     with open(os.path.join(DATA, 'listing_cases.json')) as f:
         cases = json.load(f)
     a = cases['account']
     path = '/sda/9/' + a['account']
-    assert acs.request('PUT', path, {'X-Timestamp': ts(1)})[0] == 201
-    for r in a['containers']:
-        if '\x00' in r['name']:
-            continue
-        st = acs.request('PUT', path + '/' + r['name'], {
-            'X-Put-Timestamp': r['put_timestamp'],
-            'X-Delete-Timestamp': r['delete_timestamp'],
-            'X-Object-Count': str(r['object_count']),
-            'X-Bytes-Used': str(r['bytes_used'])})[0]
-        assert st in (201, 204)
+    for send in (acs.request, lambda *args: swift_request(app, *args, None)):
+        assert send('PUT', path, {'X-Timestamp': ts(1)})[0] == 201
+        for r in a['containers']:
+            if '\x00' in r['name']:
+                continue
+            st = send('PUT', path + '/' + dashed(r['name']), {
+                'X-Put-Timestamp': r['put_timestamp'],
+                'X-Delete-Timestamp': r['delete_timestamp'],
+                'X-Object-Count': str(r['object_count']),
+                'X-Bytes-Used': str(r['bytes_used'])})[0]
+            assert st in (201, 204)
     checked = 0
-    for i, q in enumerate(cases['queries']):
+    for q in cases['queries']:
         p = q['params']
         if q['kind'] != 'account' or p.get('allow_reserved') or \
                 any('\x00' in str(v) for v in p.values()):
             continue
         query = {'format': q['format']}
         for k, v in p.items():
-            query[k] = 'true' if v is True else str(v)
-        st, h, body = acs.request('GET', path, query=query)
-        with open(os.path.join(DATA, 'listings', '%03d.out' % i), 'rb') as f:
-            want = f.read()
-        assert body == want, (i, q)
-        assert st == (204 if not want else 200), (i, q)
+            query[k] = 'true' if v is True else str(dashed(v))
+        k = acs.request('GET', path, query=query)
+        s = swift_request(app, 'GET', path, {}, query)
+        assert (k[0], k[2]) == (s[0], s[2]), q
         checked += 1
     assert checked >= 20
+
+
+# ---- differential: the same requests against Swift 2.30's own server ----
+
+VOLATILE = {'date', 'x-trans-id', 'connection', 'keep-alive'}
+# created_at: Swift's broker takes the wall clock, acctdb the PUT's
+# X-Timestamp (doc/container-server.md); compared for presence only
+PRESENCE = {'x-timestamp'}
+
+
+def swift_request(app, method, path, headers, query):
+    import urllib.parse
+    from swift.common.swob import Request
+    url = urllib.parse.quote(path, safe='/')
+    if query:
+        url += '?' + urllib.parse.urlencode(query)
+    resp = Request.blank(url, environ={'REQUEST_METHOD': method},
+                         headers=headers).get_response(app)
+    return resp.status_int, {k.lower(): v for k, v in resp.headers.items()}, \
+        resp.body
+
+
+def normal(h, status, method, path):
+    # auto-created accounts take the clock's time for every timestamp
+    presence = PRESENCE | ({'x-put-timestamp'} if '/.' in path else set())
+    # per-policy stats are not kept yet (doc/container-server.md)
+    out = {k: ('*' if k in presence else v) for k, v in h.items()
+           if k not in VOLATILE and
+           not k.startswith('x-account-storage-policy-')}
+    if method == 'HEAD' or status == 204:
+        out.pop('content-length', None)  # libmicrohttpd sends none on 204
+    return out
+
+
+def row(put, delete=0, count=0, nbytes=0):
+    return {'X-Put-Timestamp': ts(put), 'X-Delete-Timestamp': ts(delete),
+            'X-Object-Count': str(count), 'X-Bytes-Used': str(nbytes),
+            'X-Backend-Storage-Policy-Index': '0'}
+
+
+DIFF_STEPS = [
+    ('HEAD', '/sda/3/a', {}, None),
+    ('GET', '/sda/3/a', {}, None),
+    ('PUT', '/sda/3/a/c', row(1), None),
+    ('PUT', '/sda/3/a', {}, None),
+    ('PUT', '/sda/3/a', {'X-Timestamp': ts(5),
+                         'X-Account-Meta-Color': 'red'}, None),
+    ('PUT', '/sda/3/a', {'X-Timestamp': ts(6)}, None),
+    ('HEAD', '/sda/3/a', {}, None),
+    ('GET', '/sda/3/a', {}, None),
+    ('GET', '/sda/3/a', {}, {'format': 'json'}),
+    ('GET', '/sda/3/a', {'Accept': 'application/xml'}, None),
+    ('PUT', '/sda/3/a/c1', row(7, count=2, nbytes=20), None),
+    ('PUT', '/sda/3/a/d/c2', row(8, count=1, nbytes=5), None),
+    ('PUT', '/sda/3/a/gone', row(8, delete=9), None),
+    ('HEAD', '/sda/3/a', {}, None),
+    ('GET', '/sda/3/a', {}, {'format': 'json'}),
+    ('GET', '/sda/3/a', {}, {'delimiter': '/', 'format': 'xml'}),
+    ('GET', '/sda/3/a', {'Accept': 'text/xml'}, {'reverse': 'yes'}),
+    ('GET', '/sda/3/a', {}, {'limit': '10001'}),
+    ('GET', '/sda/3/a', {}, {'limit': '1', 'marker': 'c1'}),
+    ('GET', '/sda/3/a', {'Accept': 'image/png'}, None),
+    ('GET', '/sda/3/a', {}, {'prefix': 'zz'}),
+    ('POST', '/sda/3/a', {'X-Timestamp': ts(10),
+                          'X-Account-Meta-Color': '',
+                          'X-Account-Meta-Size': 'L'}, None),
+    ('HEAD', '/sda/3/a', {}, None),
+    ('DELETE', '/sda/3/a', {'X-Timestamp': ts(11)}, None),
+    ('HEAD', '/sda/3/a', {}, None),
+    ('GET', '/sda/3/a', {}, None),
+    ('POST', '/sda/3/a', {'X-Timestamp': ts(12)}, None),
+    ('PUT', '/sda/3/a', {'X-Timestamp': ts(13)}, None),
+    ('PUT', '/sda/3/a/c3', row(14), None),
+    ('DELETE', '/sda/3/a', {'X-Timestamp': ts(15)}, None),
+    ('DELETE', '/sda/3/b', {'X-Timestamp': ts(15)}, None),
+    ('PUT', '/sda/3/.auto/c', row(16), None),
+    ('GET', '/sda/3/.auto', {}, None),
+    ('PUT', '/sda/3/b', {'X-Timestamp': 'garbage'}, None),
+]
+
+
+def test_same_as_swift(acs, tmp_path):
+    """Each step against kura-account-server and Swift 2.30's
+    AccountController: same status, body and headers."""
+    try:
+        from swift.account.server import AccountController
+    except ImportError:
+        pytest.skip('python3-swift not installed')
+    root = tmp_path / 'swift'
+    (root / 'sda').mkdir(parents=True)
+    app = AccountController({'devices': str(root), 'mount_check': 'false',
+                             'log_requests': 'false'})
+    for i, (method, path, headers, query) in enumerate(DIFF_STEPS):
+        k = acs.request(method, path, headers, query)
+        s = swift_request(app, method, path, headers, query)
+        assert k[0] == s[0], (i, method, path, k, s)
+        assert k[2] == s[2], (i, method, path, k[2], s[2])
+        assert normal(k[1], k[0], method, path) == \
+            normal(s[1], s[0], method, path), (i, method, path)
