@@ -194,8 +194,9 @@ static int put_container(struct areq *a)
         header_ts(a->req, "X-Delete-Timestamp", &row.delete_timestamp) ||
         header_int(a->req, "X-Object-Count", &row.object_count) ||
         header_int(a->req, "X-Bytes-Used", &row.bytes_used))
-        return db_server_respond(a->req, 400, "Missing or invalid container "
-                                              "stats headers");
+        return db_server_respond(a->req, 400,
+                                 "Missing or invalid container "
+                                 "stats headers");
     row.storage_policy_index = pol ? (uint32_t)strtoul(pol, NULL, 10) : 0;
     if (open_db(a))
         return 0;
@@ -209,8 +210,8 @@ static int put_container(struct areq *a)
     err = read_info(a, &info, &exists);
     if (err)
         goto out;
-    if (!exists || ((!od || strcasecmp(od, "yes")) &&
-                    acctdb_info_is_deleted(&info))) {
+    if (!exists ||
+        ((!od || strcasecmp(od, "yes")) && acctdb_info_is_deleted(&info))) {
         db_server_respond(a->req, 404, NULL);
         goto out;
     }
@@ -219,11 +220,10 @@ static int put_container(struct areq *a)
         respond_err(a->req, err);
         goto out;
     }
-    db_server_respond(a->req,
-                      db_ts_cmp(&row.delete_timestamp, &row.put_timestamp) > 0
-                          ? 204
-                          : 201,
-                      NULL);
+    db_server_respond(
+        a->req,
+        db_ts_cmp(&row.delete_timestamp, &row.put_timestamp) > 0 ? 204 : 201,
+        NULL);
 out:
     acctdb_info_release(&info);
     return 0;
@@ -275,19 +275,17 @@ out:
 
 /* Swift's get_response_headers(). NEEDSWORK: per-policy stats
  * (X-Account-Storage-Policy-*) are not kept yet. */
-static int add_info_headers(struct request *req,
-                            const struct acctdb_info *info)
+static int add_info_headers(struct request *req, const struct acctdb_info *info)
 {
     int err = 0;
 
     err |= db_server_add_int(req, "X-Account-Container-Count",
                              info->container_count);
-    err |= db_server_add_int(req, "X-Account-Object-Count",
-                             info->object_count);
+    err |= db_server_add_int(req, "X-Account-Object-Count", info->object_count);
     err |= db_server_add_int(req, "X-Account-Bytes-Used", info->bytes_used);
     err |= db_server_add_ts(req, "X-Timestamp", &info->created_at, false);
-    err |= db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp,
-                            false);
+    err |=
+        db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp, false);
     err |= db_server_add_meta(req, &info->meta);
     return err ? -ENOMEM : 0;
 }
@@ -412,9 +410,8 @@ static const struct {
     int (*fn)(struct areq *a);
     int min_segs, max_segs;
 } methods[] = {
-    {"PUT", do_put, 3, 4},  {"DELETE", do_delete, 3, 3},
-    {"HEAD", do_head, 3, 3}, {"GET", do_get, 3, 3},
-    {"POST", do_post, 3, 3},
+    {"PUT", do_put, 3, 4}, {"DELETE", do_delete, 3, 3}, {"HEAD", do_head, 3, 3},
+    {"GET", do_get, 3, 3}, {"POST", do_post, 3, 3},
 };
 
 static int on_headers(struct request *req, void *arg)

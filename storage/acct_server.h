@@ -35,7 +35,7 @@ struct acct_server_conf {
 
 #define ACCT_SERVER_CONF_OPTIONS(T)                                            \
     HTTP_SERVER_CONF_OPTIONS(T, http, 6202),                                   \
-        LOG_CONF_OPTIONS(T, log, "account-server"),                          \
+        LOG_CONF_OPTIONS(T, log, "account-server"),                            \
         CONF_STR("devices", T, devices, "/srv/node"),                          \
         CONF_BOOL("mount_check", T, mount_check, true),                        \
         CONF_STR("swift_dir", T, swift_dir, "/etc/swift"),                     \

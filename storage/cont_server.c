@@ -298,7 +298,8 @@ static int account_update(struct creq *c)
             req_log(c->req, LOG_ERR,
                     "account update failed with '%s/%s' (will retry later): "
                     "%s %d",
-                    hosts[i], devs[i], status < 0 ? strerror(-status) : "status",
+                    hosts[i], devs[i],
+                    status < 0 ? strerror(-status) : "status",
                     status < 0 ? 0 : status);
     }
     contdb_info_release(&info);
@@ -313,8 +314,8 @@ static int add_info_headers(struct request *req, const struct contdb_info *info,
 {
     int err = 0;
 
-    err |= db_server_add_ts(req, "X-Backend-Timestamp", &info->created_at,
-                            true);
+    err |=
+        db_server_add_ts(req, "X-Backend-Timestamp", &info->created_at, true);
     err |= db_server_add_ts(req, "X-Backend-PUT-Timestamp",
                             &info->put_timestamp, true);
     err |= db_server_add_ts(req, "X-Backend-DELETE-Timestamp",
@@ -325,12 +326,12 @@ static int add_info_headers(struct request *req, const struct contdb_info *info,
                              info->storage_policy_index);
     if (deleted)
         return err ? -ENOMEM : 0;
-    err |= db_server_add_int(req, "X-Container-Object-Count",
-                             info->object_count);
+    err |=
+        db_server_add_int(req, "X-Container-Object-Count", info->object_count);
     err |= db_server_add_int(req, "X-Container-Bytes-Used", info->bytes_used);
     err |= db_server_add_ts(req, "X-Timestamp", &info->created_at, false);
-    err |= db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp,
-                            false);
+    err |=
+        db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp, false);
     err |= req_add_header(req, "X-Backend-Sharding-State", "unsharded");
     err |= db_server_add_meta(req, &info->meta);
     return err ? -ENOMEM : 0;
@@ -467,14 +468,13 @@ static int update_or_create(struct creq *c, const struct db_ts *ts,
     int err;
 
     *created = false;
-    err = contdb_create(&c->db, c->path.account, c->path.container, ts,
-                        policy);
+    err = contdb_create(&c->db, c->path.account, c->path.container, ts, policy);
     if (!err) {
         *created = true;
         return 0;
     }
     if (err != -EEXIST)
-        return respond_err(c->req, err), err;
+        goto fail;
     err = contdb_get_info(&c->db, &info);
     if (err)
         goto fail;
@@ -568,9 +568,8 @@ static int do_delete(struct creq *c)
     if (c->path.obj) {
         err = maybe_autocreate(c, &ts, policy);
         if (!err)
-            err = contdb_delete_object(&c->db, c->path.obj,
-                                       strlen(c->path.obj), &ts, policy,
-                                       KVDB_SYNC);
+            err = contdb_delete_object(&c->db, c->path.obj, strlen(c->path.obj),
+                                       &ts, policy, KVDB_SYNC);
         if (err)
             return respond_err(c->req, err);
         return db_server_respond(c->req, 204, NULL);
@@ -672,8 +671,7 @@ static int do_get(struct creq *c)
                       info.storage_policy_index);
     err = contdb_list(&c->db, &p, &l);
     if (!err)
-        err = listing_format_container(&l, fmt, c->path.container, &body,
-                                       &len);
+        err = listing_format_container(&l, fmt, c->path.container, &body, &len);
     if (err) {
         respond_err(c->req, err == -ENOENT ? -EIO : err);
         goto out;
@@ -720,8 +718,8 @@ static const struct {
     int min_segs, max_segs;
     bool rest_with_last;
 } methods[] = {
-    {"PUT", do_put, 4, 5, true},   {"DELETE", do_delete, 4, 5, true},
-    {"HEAD", do_head, 4, 5, true}, {"GET", do_get, 4, 5, true},
+    {"PUT", do_put, 4, 5, true},    {"DELETE", do_delete, 4, 5, true},
+    {"HEAD", do_head, 4, 5, true},  {"GET", do_get, 4, 5, true},
     {"POST", do_post, 4, 4, false},
 };
 

@@ -35,9 +35,9 @@ struct cont_server_conf {
     struct log_conf log;
     char *devices;
     bool mount_check;
-    char *swift_dir; /* where swift.conf (hash prefix/suffix) lives */
-    double conn_timeout;  /* seconds, account updates */
-    double node_timeout;  /* seconds, account updates */
+    char *swift_dir;     /* where swift.conf (hash prefix/suffix) lives */
+    double conn_timeout; /* seconds, account updates */
+    double node_timeout; /* seconds, account updates */
     char *auto_create_account_prefix;
 };
 

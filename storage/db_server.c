@@ -328,9 +328,9 @@ static bool config_true(const char *v)
 int db_server_listing_params(struct request *req, bool with_path,
                              struct listing_params *p)
 {
-    static const char *const names[] = {"prefix", "delimiter", "marker",
-                                        "end_marker", "path", "format",
-                                        "reverse", "limit"};
+    static const char *const names[] = {"prefix",     "delimiter", "marker",
+                                        "end_marker", "path",      "format",
+                                        "reverse",    "limit"};
     const char *v[8];
     size_t i;
 
@@ -416,8 +416,7 @@ static int parse_range(char *item, struct accept_range *r)
     trim(item);
     slash = strchr(item, '/');
     if (!slash || slash == item || !slash[1] || strchr(slash + 1, '/') ||
-        strpbrk(item, " \t()<>@:\"[]?={}") ||
-        strlen(item) >= sizeof(r->type))
+        strpbrk(item, " \t()<>@:\"[]?={}") || strlen(item) >= sizeof(r->type))
         return -EINVAL;
     *slash = '\0';
     snprintf(r->type, sizeof(r->type), "%s", item);
@@ -605,8 +604,12 @@ int db_server_request_meta(struct request *req, const char *type,
                            struct db_meta *out)
 {
     char meta[64], sysmeta[64];
-    struct meta_walk w = {.req = req, .meta = meta, .sysmeta = sysmeta,
-                          .extra = extra, .ts = ts, .out = out};
+    struct meta_walk w = {.req = req,
+                          .meta = meta,
+                          .sysmeta = sysmeta,
+                          .extra = extra,
+                          .ts = ts,
+                          .out = out};
 
     snprintf(meta, sizeof(meta), "x-%s-meta-", type);
     snprintf(sysmeta, sizeof(sysmeta), "x-%s-sysmeta-", type);
@@ -638,7 +641,7 @@ int db_server_respond_meta_invalid(struct request *req,
         const char *k = m.items[i].key;
         size_t plen = !strncasecmp(k, "x-account-meta-", 15)     ? 15
                       : !strncasecmp(k, "x-container-meta-", 17) ? 17
-                                                                  : 0;
+                                                                 : 0;
 
         if (!plen || !m.items[i].value[0])
             continue;
