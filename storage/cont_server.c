@@ -29,11 +29,33 @@
 #include "storage/contdb.h"
 #include "storage/db_server.h"
 
+#define MAX_POLICIES 64
+
 struct cont_server {
     const struct cont_server_conf *conf;
     struct db_server *db;
     struct http_client *client;
+    unsigned long policies[MAX_POLICIES]; /* indexes swift.conf defines */
+    size_t n_policies;
 };
+
+static int add_policy(const char *section, void *arg)
+{
+    struct cont_server *s = arg;
+    const char *p = "storage-policy:";
+    char *end;
+    unsigned long idx;
+
+    if (strncmp(section, p, strlen(p)) || s->n_policies == MAX_POLICIES)
+        return 0;
+    errno = 0;
+    idx = strtoul(section + strlen(p), &end, 10);
+    if (!errno && end != section + strlen(p) && !*end)
+        s->policies[s->n_policies++] = idx;
+    return 0;
+}
+
+static int load_policies(struct cont_server *s);
 
 /* What a container request has once the path, device and DB are known. */
 struct creq {
@@ -67,6 +89,8 @@ int cont_server_new(const struct cont_server_conf *conf,
                         &s->db);
     if (!err)
         err = http_client_new(&cc, &s->client);
+    if (!err)
+        err = load_policies(s);
     if (err) {
         cont_server_free(s);
         return err;
@@ -109,12 +133,45 @@ static int open_db(struct creq *c)
     return 0;
 }
 
-/* X-Backend-Storage-Policy-Index, or 'def' when absent. -EINVAL: 400. */
-static int policy_index(struct request *req, const char *name, uint32_t def,
+/* The policy indexes swift.conf defines ([storage-policy:N]); Swift's
+ * default when there are none is policy 0 alone. */
+static int load_policies(struct cont_server *s)
+{
+    char *path = NULL, err[CONF_ERR_LEN];
+    struct conf *conf = NULL;
+    int rc;
+
+    if (asprintf(&path, "%s/swift.conf", s->conf->swift_dir) == -1)
+        return -ENOMEM;
+    rc = conf_load(path, &conf, err);
+    free(path);
+    if (!rc)
+        rc = conf_foreach_section(conf, add_policy, s);
+    conf_free(conf);
+    if (rc == -ENOMEM)
+        return rc;
+    if (!s->n_policies) /* no file or no sections: Swift's Policy-0 */
+        s->policies[s->n_policies++] = 0;
+    return 0;
+}
+
+static bool known_policy(const struct cont_server *s, unsigned long idx)
+{
+    for (size_t i = 0; i < s->n_policies; i++)
+        if (s->policies[i] == idx)
+            return true;
+    return false;
+}
+
+/* A policy index header, or 'def' when absent. X-Backend-Storage-Policy-
+ * Index must name a policy of swift.conf, as Swift's
+ * get_and_validate_policy_index(). -EINVAL: answered 400. */
+static int policy_index(struct creq *c, const char *name, uint32_t def,
                         uint32_t *out, bool *given)
 {
-    const char *v = req_header(req, name);
-    char *end;
+    const char *v = req_header(c->req, name);
+    bool validate = !strcasecmp(name, "X-Backend-Storage-Policy-Index");
+    char *end, msg[160];
     unsigned long n;
 
     *out = def;
@@ -125,7 +182,14 @@ static int policy_index(struct request *req, const char *name, uint32_t def,
     errno = 0;
     n = strtoul(v, &end, 10);
     if (errno || end == v || *end || n > UINT32_MAX) {
-        db_server_respond(req, 400, "Invalid X-Backend-Storage-Policy-Index");
+        /* Swift's %r of the string it could not convert */
+        snprintf(msg, sizeof(msg), "Invalid %s '%.64s'", name, v);
+        db_server_respond_text(c->req, 400, msg);
+        return -EINVAL;
+    }
+    if (validate && !known_policy(c->s, n)) {
+        snprintf(msg, sizeof(msg), "Invalid %s %lu", name, n);
+        db_server_respond_text(c->req, 400, msg);
         return -EINVAL;
     }
     *out = (uint32_t)n;
@@ -520,16 +584,14 @@ static int do_put(struct creq *c)
 
     if (db_server_timestamp(c->req, &ts))
         return 0;
-    if (policy_index(c->req, "X-Backend-Storage-Policy-Index", 0, &policy,
-                     &given))
+    if (policy_index(c, "X-Backend-Storage-Policy-Index", 0, &policy, &given))
         return 0;
     if (open_db(c))
         return 0;
     if (c->path.obj)
         return put_object(c, &ts, policy);
     if (!given) {
-        if (policy_index(c->req, "X-Backend-Storage-Policy-Default", 0, &def,
-                         NULL))
+        if (policy_index(c, "X-Backend-Storage-Policy-Default", 0, &def, NULL))
             return 0;
         policy = def;
     }
@@ -560,8 +622,7 @@ static int do_delete(struct creq *c)
 
     if (db_server_timestamp(c->req, &ts))
         return 0;
-    if (policy_index(c->req, "X-Backend-Storage-Policy-Index", 0, &policy,
-                     NULL))
+    if (policy_index(c, "X-Backend-Storage-Policy-Index", 0, &policy, NULL))
         return 0;
     if (open_db(c))
         return 0;

@@ -53,8 +53,10 @@ struct cont_server_conf {
                  ".")
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
- * the hash path settings 'hc' (borrowed likewise). Returns 0 or -ENOMEM;
- * free with cont_server_free() after the HTTP server has stopped. */
+ * the hash path settings 'hc' (borrowed likewise); the storage policies
+ * come from <swift_dir>/swift.conf ([storage-policy:N]; none: policy 0).
+ * Returns 0 or -ENOMEM; free with cont_server_free() after the HTTP
+ * server has stopped. */
 int cont_server_new(const struct cont_server_conf *conf,
                     const struct hash_path_conf *hc, struct cont_server **out);
 void cont_server_free(struct cont_server *s); /* NULL is fine */

@@ -351,11 +351,15 @@ int db_server_listing_params(struct request *req, bool with_path,
         for (i = 0; v[7][i]; i++)
             digits = digits && isdigit((unsigned char)v[7][i]);
         if (digits) { /* constrain_req_limit(): anything else is ignored */
-            if (strlen(v[7]) > 6 || strtoul(v[7], NULL, 10) > LISTING_LIMIT) {
+            unsigned long long n;
+
+            errno = 0;
+            n = strtoull(v[7], NULL, 10);
+            if (errno || n > LISTING_LIMIT) {
                 db_server_respond(req, 412, "Maximum limit is 10000");
                 return -EINVAL;
             }
-            p->limit = strtoul(v[7], NULL, 10);
+            p->limit = (size_t)n;
         }
     }
     if (listing_params_check(p)) {

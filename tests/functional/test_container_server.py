@@ -135,6 +135,9 @@ def test_limit_over_10000_412(cs):
     st, h, body = cs.request('GET', '/sda/1/a/c', query='limit=10001')
     assert st == 412 and body == b'Maximum limit is 10000'
     assert cs.request('GET', '/sda/1/a/c', query='limit=10000')[0] == 204
+    assert cs.request('GET', '/sda/1/a/c', query='limit=00000001')[0] == 204
+    assert cs.request('GET', '/sda/1/a/c',
+                      query='limit=99999999999999999999999')[0] == 412
     # not digits: ignored, as constrain_req_limit
     assert cs.request('GET', '/sda/1/a/c', query='limit=-1')[0] == 204
     st, _, body = cs.request('GET', '/sda/1/a/c', query='delimiter=ab')
@@ -438,6 +441,10 @@ DIFF_STEPS = [
     ('PUT', '/sda/1/a/c', {'X-Timestamp': ts(11)}, None),
     ('PUT', '/sda/1/a/c', {'X-Timestamp': ts(12),
                            'X-Backend-Storage-Policy-Index': '0'}, None),
+    ('PUT', '/sda/1/a/c', {'X-Timestamp': ts(12),
+                           'X-Backend-Storage-Policy-Index': '1'}, None),
+    ('PUT', '/sda/1/a/c', {'X-Timestamp': ts(12),
+                           'X-Backend-Storage-Policy-Index': 'x'}, None),
     ('HEAD', '/sda/1/a/c', {}, None),
     ('GET', '/sda/1/a/c', {}, None),
     ('GET', '/sda/1/a/c', {}, {'format': 'json'}),
