@@ -109,9 +109,29 @@ static int respond_text(struct request *req, unsigned int status,
     return req_respond(req, status, text, strlen(text));
 }
 
+/* Swift's HTTPInsufficientStorage(drive=device): the device ends the
+ * explanation. */
+static int respond_507(struct request *req)
+{
+    const struct obj_req *o = req_ctx(req);
+    char body[HTTP_ERROR_BODY_MAX + 256];
+    size_t len = http_error_body(507, body);
+    const char *tail = "</p></html>";
+    size_t tlen = strlen(tail);
+    int n;
+
+    if (!o || !o->dev || len < tlen)
+        return req_respond_error(req, 507);
+    n = snprintf(body + len - tlen, sizeof(body) - (len - tlen), "%.200s%s",
+                 o->dev, tail);
+    return req_respond(req, 507, body, len - tlen + (size_t)n);
+}
+
 static int respond_err(struct request *req, int err)
 {
-    return req_respond_error(req, status_from_err(err));
+    unsigned int status = status_from_err(err);
+
+    return status == 507 ? respond_507(req) : req_respond_error(req, status);
 }
 
 /* For checks: answer and return 1, so that "if (check()) return 0;" stops
@@ -131,7 +151,8 @@ static int refuse_text(struct request *req, unsigned int status,
 
 static int refuse_err(struct request *req, int err)
 {
-    return refuse(req, status_from_err(err));
+    respond_err(req, err);
+    return 1;
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -513,6 +534,7 @@ struct update_ctx {
     size_t n_overrides;
     char policy[16];
     char agent[32];
+    bool data_ts; /* a POST's: X-Timestamp is the data's, set by the caller */
 };
 
 /* X-Backend-Container-Update-Override-Etag: v (or the sysmeta form) sends
@@ -563,11 +585,12 @@ static void container_update(struct request *req, struct obj_req *o,
     uc->u.part = req_header(req, "X-Container-Partition");
     snprintf(uc->policy, sizeof(uc->policy), "%d", policy ? atoi(policy) : 0);
     snprintf(uc->agent, sizeof(uc->agent), "object-server %d", (int)getpid());
-    obj_update_set_header(&uc->u, "X-Timestamp", o->ts_internal);
+    if (!uc->data_ts)
+        obj_update_set_header(&uc->u, "X-Timestamp", o->ts_internal);
     obj_update_set_header(&uc->u, "X-Trans-Id", *txn ? txn : "-");
     obj_update_set_header(&uc->u, "X-Backend-Storage-Policy-Index", uc->policy);
     obj_update_set_header(&uc->u, "User-Agent", uc->agent);
-    if (!strcmp(op, "PUT"))
+    if (!strcmp(op, "PUT") && !uc->data_ts)
         req_foreach_header(req, pick_override, uc);
     obj_update_send(o->srv->client, &uc->u,
                     (unsigned int)(conf->conn_timeout * 1000),
@@ -649,6 +672,8 @@ static int put_body(struct request *req, struct obj_req *o, const char *data,
     err = diskfile_writer_write(o->w, data, len);
     if (err) {
         o->body_err = err;
+        diskfile_writer_free(o->w);
+        o->w = NULL;
         if (err != -ENOSPC && err != -EDQUOT)
             req_log(req, LOG_ERR, "cannot write '%s': %s", req_raw_path(req),
                     strerror(-err));
@@ -683,8 +708,12 @@ static int put_end(struct request *req, struct obj_req *o)
     const char *ctype = req_header(req, "Content-Type");
     int err;
 
-    if (o->fsize >= 0 && got != (uint64_t)o->fsize)
+    if (o->fsize >= 0 && got != (uint64_t)o->fsize) {
+        /* the temp file goes before the answer, not after it */
+        diskfile_writer_free(o->w);
+        o->w = NULL;
         return req_respond_error(req, 499); /* Swift's HTTPClientDisconnect */
+    }
     err = objmeta_set(&meta, "Content-Type", ctype);
     if (!err)
         err = meta_from_headers(req, &meta, true);
@@ -767,10 +796,72 @@ static int do_delete(struct request *req, struct obj_req *o)
 
 /* ---- POST ---- */
 
+/* The content type a .meta carries, as Swift 2.30: a new one from the
+ * request (timestamped with the POST), else the one an earlier POST set
+ * (kept, with its timestamp), else none (the .data's stays). */
+static int post_content_type(struct obj_req *o, const struct objmeta *orig,
+                             const char *ctype, struct objmeta *meta)
+{
+    const char *ctt = objmeta_get(orig, "Content-Type-Timestamp");
+    int err = 0;
+
+    if (ctype) {
+        err = objmeta_set(meta, "Content-Type", ctype);
+        if (!err)
+            err = objmeta_set(meta, "Content-Type-Timestamp", o->ts_internal);
+    } else if (ctt && objmeta_get(orig, "Content-Type")) {
+        err = objmeta_set(meta, "Content-Type",
+                          objmeta_get(orig, "Content-Type"));
+        if (!err)
+            err = objmeta_set(meta, "Content-Type-Timestamp", ctt);
+    }
+    return err;
+}
+
+static int pick_item_override(struct update_ctx *uc, const struct objmeta *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        pick_override(m->items[i].key, m->items[i].val, uc);
+    return 0;
+}
+
+/* After a POST: Swift's response headers (the content type, the system
+ * metadata) and its container update, a PUT carrying the data's
+ * timestamp and the .meta's. */
+static void post_update(struct request *req, struct obj_req *o,
+                        const struct objmeta *orig, const struct objmeta *meta)
+{
+    struct update_ctx uc = {.data_ts = true};
+    const char *ct = objmeta_get(meta, "Content-Type");
+    const char *ctt = objmeta_get(meta, "Content-Type-Timestamp");
+    const char *data_ts = diskfile_data_timestamp(o->df);
+    size_t i;
+
+    if (!ct) {
+        ct = objmeta_get(orig, "Content-Type");
+        ctt = data_ts;
+    }
+    for (i = 0; i < orig->n; i++)
+        if (is_sysmeta(orig->items[i].key) && orig->items[i].vlen)
+            req_add_header(req, orig->items[i].key, orig->items[i].val);
+    if (ct && *ct)
+        req_add_header(req, "X-Backend-Content-Type", ct);
+    obj_update_set_header(&uc.u, "X-Size", objmeta_get(orig, "Content-Length"));
+    obj_update_set_header(&uc.u, "X-Content-Type", ct);
+    obj_update_set_header(&uc.u, "X-Timestamp", data_ts);
+    obj_update_set_header(&uc.u, "X-Content-Type-Timestamp", ctt);
+    obj_update_set_header(&uc.u, "X-Meta-Timestamp", o->ts_internal);
+    obj_update_set_header(&uc.u, "X-Etag", objmeta_get(orig, "ETag"));
+    pick_item_override(&uc, orig);
+    container_update(req, o, &uc, "PUT");
+}
+
 static int do_post(struct request *req, struct obj_req *o)
 {
     const char *ctype = req_header(req, "Content-Type");
-    struct objmeta meta = {0};
+    struct objmeta meta = {0}, orig_meta = {0};
     struct timestamp orig;
     const struct objmeta *m;
     int err;
@@ -795,22 +886,25 @@ static int do_post(struct request *req, struct obj_req *o)
         add_backend_timestamp(req, &orig);
         return req_respond_error(req, 409);
     }
-    err = meta_from_headers(req, &meta, false);
-    if (!err && ctype) { /* a content-type change rides in the .meta */
-        err = objmeta_set(&meta, "Content-Type", ctype);
-        if (!err)
-            err = objmeta_set(&meta, "Content-Type-Timestamp", o->ts_internal);
-    }
+    err = objmeta_copy(&orig_meta, m); /* m goes with the next open */
+    if (!err)
+        err = meta_from_headers(req, &meta, false);
+    if (!err)
+        err = post_content_type(o, &orig_meta, ctype, &meta);
     if (!err)
         err = diskfile_post(o->df, &meta, o->ts_internal);
-    objmeta_release(&meta);
     if (err) {
         if (err != -ENOSPC)
             req_log(req, LOG_ERR, "cannot post '%s': %s", req_raw_path(req),
                     strerror(-err));
-        return respond_err(req, err);
+        respond_err(req, err);
+    } else {
+        post_update(req, o, &orig_meta, &meta);
+        req_respond_error(req, 202);
     }
-    return req_respond_error(req, 202);
+    objmeta_release(&meta);
+    objmeta_release(&orig_meta);
+    return 0;
 }
 
 /* ---- GET and HEAD ---- */
@@ -1007,8 +1101,8 @@ static int respond_not_found(struct request *req, const char *ts_str)
 
     if (ts_str && !timestamp_parse(ts_str, &ts))
         add_backend_timestamp(req, &ts);
-    if (im && etag_matches(im, NULL)) /* '*' and no object */
-        return req_respond_error(req, 412);
+    if (im && etag_matches(im, NULL)) /* '*' and no object: swob's empty */
+        return req_respond(req, 412, NULL, 0);
     return req_respond_error(req, 404);
 }
 
