@@ -109,6 +109,14 @@ static int respond_text(struct request *req, unsigned int status,
     return req_respond(req, status, text, strlen(text));
 }
 
+/* A body with swob's default type, as Swift's errors made without
+ * content_type='text/plain'. */
+static int respond_html(struct request *req, unsigned int status,
+                        const char *text)
+{
+    return req_respond(req, status, text, strlen(text));
+}
+
 /* Swift's HTTPInsufficientStorage(drive=device): the device ends the
  * explanation. */
 static int respond_507(struct request *req)
@@ -767,13 +775,13 @@ static int do_delete(struct request *req, struct obj_req *o)
         status = 404;
     if (ifda) {
         if (timestamp_parse(ifda, &want))
-            return respond_text(req, 400, "Bad X-If-Delete-At header value");
+            return respond_html(req, 400, "Bad X-If-Delete-At header value");
         if (!orig.ticks && !orig.offset)
             return req_respond_error(req, 404);
         if (timestamp_cmp(&orig, &o->ts) >= 0)
             return req_respond_error(req, 409);
         if (timestamp_cmp(&have, &want))
-            return respond_text(req, 412,
+            return respond_html(req, 412,
                                 "X-If-Delete-At and X-Delete-At do not match");
         status = 204;
     }

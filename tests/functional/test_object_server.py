@@ -113,6 +113,7 @@ def put(srv, path, body=b"hello world", **extra):
 
 
 P = "/sda/1/AUTH_a/c/o/with/slashes"
+Q = "/sda/2/AUTH_a/c/q"
 
 
 def test_put_get_head_delete_round_trip(srv):
@@ -679,7 +680,40 @@ def test_same_answers_as_swift(srv, tmp_path):
         ("PUT", P, b"", {"X-Timestamp": t[5], "Content-Type": "a/b",
                          "ETag": '"%s"' % hashlib.md5(b"").hexdigest()}),
         ("GET", P, None, {"Range": "bytes=-5"}),
+        ("PUT", Q, body, {"X-Timestamp": t[1], "Content-Type": "a/b",
+                          "X-Object-Transient-Sysmeta-T": "t",
+                          "X-Object-Meta-Under_Score": "u",
+                          "Content-Encoding": "gzip",
+                          "X-Delete-At": str(base + 3600),
+                          "X-Static-Large-Object": "True"}),
+        ("HEAD", Q, None, {}),
+        ("POST", Q, None, {"X-Timestamp": t[2], "Content-Type": "c/d"}),
+        ("POST", Q, None, {"X-Timestamp": t[3], "X-Object-Meta-Z": "z"}),
+        ("GET", Q, None, {"Range": "bytes=0-0,-1"}),
+        ("GET", Q, None, {"Range": "bytes=0-10,5-15,8-20"}),
+        ("GET", Q, None, {"Range": "bytes=0-10,5-15"}),
+        ("GET", Q, None, {"Range": "bytes=0-,0-"}),
+        ("GET", Q, None, {"If-None-Match": '"a", "%s"' % md5}),
+        ("GET", Q, None, {"If-Match": '"a", "%s"' % md5,
+                          "If-Modified-Since": "garbage"}),
+        ("DELETE", Q, None, {"X-Timestamp": t[4], "X-If-Delete-At": "x"}),
+        ("DELETE", Q, None, {"X-Timestamp": t[4],
+                             "X-If-Delete-At": str(base + 1)}),
+        ("DELETE", Q, None, {"X-Timestamp": t[4],
+                             "X-If-Delete-At": str(base + 3600)}),
+        ("DELETE", Q, None, {"X-Timestamp": t[3]}),
+        ("PUT", Q, body, {"X-Timestamp": t[4], "Content-Type": "a/b"}),
+        ("PUT", Q, body, {"X-Timestamp": t[5], "Content-Type": "a/b",
+                          "X-Delete-At": "soon"}),
+        ("PUT", Q, body, {"X-Timestamp": t[5], "Content-Type": "a/b",
+                          "If-None-Match": md5}),
+        ("POST", Q, None, {"X-Timestamp": t[5], "X-Delete-At": "1"}),
         ("GET", "/sda/1/a/c", None, {}),
+        ("GET", "/sda/1/a", None, {}),
+        ("GET", "/sda//a/c/o", None, {}),
+        ("GET", "/../1/a/c/o", None, {}),
+        ("PUT", "/sda/1/a/c/" + "x" * 1025, body,
+         {"X-Timestamp": t[5], "Content-Type": "a/b"}),
         ("GET", "/sdz/1/a/c/o", None, {}),
     ]
     for method, path, data, headers in script:
