@@ -506,3 +506,159 @@ def test_same_as_swift(cs, tmp_path):
             kh.pop('content-length', None)
             sh.pop('content-length', None)
         assert kh == sh, (i, method, path)
+
+
+# ---- Swift 2.30's proxy and object server in front of both servers ----
+
+SWIFT_PROXY_CONF = '''[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = %(port)d
+swift_dir = %(etc)s
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = catch_errors proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+'''
+SWIFT_OBJECT_CONF = '''[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = %(port)d
+devices = %(devices)s
+mount_check = false
+swift_dir = %(etc)s
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = object-server
+[app:object-server]
+use = egg:swift#object
+'''
+
+
+def run_swift_wsgi(conf, name):
+    import subprocess
+    import sys
+    code = ('import sys; from swift.common.wsgi import run_wsgi; '
+            'sys.exit(run_wsgi(%r, %r))' % (conf, name))
+    return subprocess.Popen([sys.executable, '-c', code],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_port(port):
+    import socket
+    for _ in range(200):
+        try:
+            socket.create_connection(('127.0.0.1', port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError('port %d never opened' % port)
+
+
+@pytest.mark.skipif(not os.access(ACCOUNT_SERVER, os.X_OK),
+                    reason='kura-account-server not built')
+def test_behind_swift_proxy(tmp_path):
+    """Swift 2.30's proxy (with Swift's object server) fronts Kura's
+    container and account servers: the client sees Swift's behaviour."""
+    import shutil
+    import subprocess
+    import urllib.request
+    from db_servers import free_port
+    if not shutil.which('swift-ring-builder') or \
+            not os.path.exists('/etc/swift/swift.conf'):
+        pytest.skip('swift-ring-builder or /etc/swift/swift.conf missing')
+    try:
+        import swift.proxy.server  # noqa: F401
+        import swift.obj.server  # noqa: F401
+    except ImportError:
+        pytest.skip('python3-swift not installed')
+    kc = Server(CONTAINER_SERVER, 'container', tmp_path)
+    ka = Server(ACCOUNT_SERVER, 'account', tmp_path)
+    etc = str(tmp_path / 'swift-etc')
+    os.makedirs(etc)
+    # one swift.conf for all: the object server and proxy read the hash
+    # path from it, and our servers must agree
+    shutil.copy('/etc/swift/swift.conf', etc)
+    for srv in (kc, ka):
+        shutil.copy('/etc/swift/swift.conf',
+                    os.path.join(os.path.dirname(srv.conf), 'swift.conf'))
+    devices = str(tmp_path / 'objdevs')
+    os.makedirs(os.path.join(devices, 'sda'))
+    oport, pport = free_port(), free_port()
+    for ring, port in (('account', ka.port), ('container', kc.port),
+                       ('object', oport)):
+        b = os.path.join(etc, ring + '.builder')
+        subprocess.run(['swift-ring-builder', b, 'create', '4', '1', '1'],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(['swift-ring-builder', b, 'add',
+                        'r1z1-127.0.0.1:%d/sda' % port, '100'],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(['swift-ring-builder', b, 'rebalance'],
+                       stdout=subprocess.DEVNULL)
+    with open(os.path.join(etc, 'object-server.conf'), 'w') as f:
+        f.write(SWIFT_OBJECT_CONF % {'port': oport, 'devices': devices,
+                                     'etc': etc})
+    with open(os.path.join(etc, 'proxy-server.conf'), 'w') as f:
+        f.write(SWIFT_PROXY_CONF % {'port': pport, 'etc': etc})
+    procs = []
+    try:
+        kc.start()
+        ka.start()
+        procs.append(run_swift_wsgi(os.path.join(etc, 'object-server.conf'),
+                                    'object-server'))
+        procs.append(run_swift_wsgi(os.path.join(etc, 'proxy-server.conf'),
+                                    'proxy-server'))
+        wait_port(oport)
+        wait_port(pport)
+        url = 'http://127.0.0.1:%d/v1/AUTH_test' % pport
+
+        def call(method, path='', data=None, headers=None):
+            req = urllib.request.Request(url + path, data=data,
+                                         method=method,
+                                         headers=headers or {})
+            try:
+                with urllib.request.urlopen(req) as r:
+                    return r.status, dict(r.headers), r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, dict(e.headers), e.read()
+
+        assert call('PUT', '/photos', headers={
+            'X-Container-Meta-Color': 'blue'})[0] == 201
+        assert call('PUT', '/photos/cat.txt', b'hello')[0] == 201
+        assert call('PUT', '/photos/dir/dog.txt', b'hello2')[0] == 201
+        st, h, body = call('GET', '/photos?format=json')
+        names = [(o['name'], o['bytes'], o['hash'])
+                 for o in json.loads(body)]
+        assert names == [('cat.txt', 5, '5d41402abc4b2a76b9719d911017c592'),
+                         ('dir/dog.txt', 6,
+                          '6e809cbda0732ac4845916a59016f954')]
+        assert call('GET', '/photos?delimiter=/')[2] == b'cat.txt\ndir/\n'
+        st, h, _ = call('HEAD', '/photos')
+        assert (h['X-Container-Object-Count'], h['X-Container-Bytes-Used'],
+                h['X-Container-Meta-Color']) == ('2', '11', 'blue')
+        # a POST's new content type reaches the row (ctype timestamps)
+        assert call('POST', '/photos/cat.txt', headers={
+            'Content-Type': 'image/png'})[0] == 202
+        body = json.loads(call('GET', '/photos?format=json&prefix=cat')[2])
+        assert body[0]['content_type'] == 'image/png'
+        assert call('DELETE', '/photos')[0] == 409
+        st, _, body = call('GET', '?format=json')
+        assert [c['name'] for c in json.loads(body)] == ['photos']
+        assert call('DELETE', '/photos/cat.txt')[0] == 204
+        assert call('DELETE', '/photos/dir/dog.txt')[0] == 204
+        assert call('DELETE', '/photos')[0] == 204
+        assert call('GET', '?format=json')[2] == b'[]'
+        assert call('HEAD', '/photos')[0] == 404
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+        kc.stop()
+        ka.stop()
