@@ -22,6 +22,7 @@
 #include "common/timestamp.h"
 #include "storage/byte_range.h"
 #include "storage/diskfile.h"
+#include "storage/obj_stream.h"
 #include "storage/obj_update.h"
 
 #include <errno.h>
@@ -30,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -917,125 +917,6 @@ static int do_post(struct request *req, struct obj_req *o)
 
 /* ---- GET and HEAD ---- */
 
-/* A GET's body: the whole object, one range, or multipart/byteranges. The
- * stream owns the diskfile (moved from the request) so that it outlives
- * the request's own state, whatever order libmicrohttpd frees them in. */
-struct get_stream {
-    struct diskfile *df;
-    struct diskfile_reader *r;
-    struct byte_range *ranges; /* multipart only */
-    size_t n, next;            /* ranges, the next to open */
-    uint64_t size;             /* the object's */
-    uint64_t total;            /* the response body's */
-    char *ctype;
-    char boundary[33];
-    char *pend; /* bytes to send before more data */
-    size_t pend_len, pend_off;
-    bool done;
-};
-
-static void get_stream_free(void *arg)
-{
-    struct get_stream *s = arg;
-
-    diskfile_reader_free(s->r);
-    diskfile_free(s->df);
-    free(s->ranges);
-    free(s->ctype);
-    free(s->pend);
-    free(s);
-}
-
-static int part_header(struct get_stream *s, const struct byte_range *r,
-                       char **out)
-{
-    int n = asprintf(out,
-                     "--%s\r\nContent-Type: %s\r\nContent-Range: bytes "
-                     "%" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n\r\n",
-                     s->boundary, s->ctype, r->start, r->end - 1, s->size);
-
-    return n < 0 ? -ENOMEM : n;
-}
-
-/* Moves to the next part of a multipart body: its header and reader, or
- * the closing boundary. 0 or -errno. */
-static int next_part(struct get_stream *s)
-{
-    const struct byte_range *r;
-    int n, err;
-
-    free(s->pend);
-    s->pend = NULL;
-    s->pend_off = 0;
-    diskfile_reader_free(s->r);
-    s->r = NULL;
-    if (s->next == s->n) {
-        n = asprintf(&s->pend, "%s--%s--", s->n ? "\r\n" : "", s->boundary);
-        s->done = true;
-    } else {
-        r = &s->ranges[s->next];
-        err = diskfile_reader_new(s->df, r->start, r->end - r->start, &s->r);
-        if (err)
-            return err;
-        n = part_header(s, r, &s->pend);
-        if (n >= 0 && s->next > 0) { /* the CRLF ending the previous part */
-            char *both;
-
-            n = asprintf(&both, "\r\n%s", s->pend);
-            free(s->pend);
-            s->pend = n < 0 ? NULL : both;
-        }
-        s->next++;
-    }
-    if (n < 0)
-        return -ENOMEM;
-    s->pend_len = (size_t)n;
-    return 0;
-}
-
-/* libmicrohttpd stops calling once it has the Content-Length, so the read
- * that finds the end (and checks a whole object's MD5) is done here,
- * before the last bytes go: on a mismatch the object is quarantined and
- * the client gets a short body, never a complete bad one. */
-static ssize_t last_read(struct get_stream *s, ssize_t got)
-{
-    char probe[1];
-    ssize_t end = diskfile_reader_read(s->r, probe, sizeof(probe));
-
-    return end < 0 ? end : got;
-}
-
-static ssize_t get_stream_read(void *arg, uint64_t pos, char *buf, size_t max)
-{
-    struct get_stream *s = arg;
-    ssize_t got;
-    int err;
-
-    for (;;) {
-        if (s->pend && s->pend_off < s->pend_len) {
-            size_t k = s->pend_len - s->pend_off;
-
-            if (k > max)
-                k = max;
-            memcpy(buf, s->pend + s->pend_off, k);
-            s->pend_off += k;
-            return (ssize_t)k;
-        }
-        if (s->r) {
-            got = diskfile_reader_read(s->r, buf, max);
-            if (got > 0 && !s->ranges && pos + (uint64_t)got >= s->total)
-                got = last_read(s, got);
-            if (got != 0)
-                return got; /* data, or -EUCLEAN: quarantined, cut */
-        }
-        if (!s->ranges || s->done)
-            return 0;
-        err = next_part(s);
-        if (err)
-            return err;
-    }
-}
-
 /* Swift's Response conditional_response: 304 or 412, or 0. */
 static unsigned int conditional_status(struct request *req, const char *etag,
                                        uint64_t last_modified)
@@ -1114,27 +995,32 @@ static int respond_not_found(struct request *req, const char *ts_str)
     return req_respond_error(req, 404);
 }
 
+static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    return obj_stream_read(arg, pos, buf, max);
+}
+
+static void stream_free(void *arg)
+{
+    obj_stream_free(arg);
+}
+
+/* 200, 206 or 416 with the body the Range header asks for. */
 static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
 {
     const char *range = req_header(req, "Range");
-    struct get_stream *s = calloc(1, sizeof(*s));
+    const char *ctype = objmeta_get(diskfile_metadata(o->df), "Content-Type");
     struct byte_range *r = NULL;
-    unsigned char rnd[16];
-    uint64_t total, off = 0, len = UINT64_MAX;
-    unsigned int status = 200;
-    size_t n = 0, i;
-    char cr[80];
+    struct obj_stream *s;
+    size_t n = 0;
+    char hdr[96];
     int err;
 
-    if (!s)
-        return req_respond_error(req, 503);
-    s->size = size;
     err = range ? byte_range_parse(range, size, &r, &n) : 0;
     if (err == -ERANGE) {
-        free(s);
         add_content_type(req, o->df);
-        snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
-        req_add_header(req, "Content-Range", cr);
+        snprintf(hdr, sizeof(hdr), "bytes */%" PRIu64, size);
+        req_add_header(req, "Content-Range", hdr);
         return req_respond_error(req, 416);
     }
     if (err || size == 0) { /* -ENOMEM, or swob's 200 for empty objects */
@@ -1142,60 +1028,24 @@ static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
         r = NULL;
         n = 0;
     }
-    total = size;
     if (n == 1) {
-        off = r[0].start;
-        len = total = r[0].end - r[0].start;
-        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+        snprintf(hdr, sizeof(hdr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
                  r[0].start, r[0].end - 1, size);
-        req_add_header(req, "Content-Range", cr);
-        status = 206;
-        free(r);
-    } else if (n > 1) {
-        const char *t = objmeta_get(diskfile_metadata(o->df), "Content-Type");
-
-        char *ct, *h;
-
-        s->ctype = strdup(t ? t : "");
-        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-            memset(rnd, 0x5a, sizeof(rnd));
-        for (i = 0; i < 16; i++)
-            snprintf(s->boundary + 2 * i, 3, "%02x", rnd[i]);
-        s->ranges = r;
-        s->n = n;
-        total = strlen(s->boundary) + 4;
-        for (i = 0; i < n; i++) {
-            int hl = s->ctype ? part_header(s, &r[i], &h) : -ENOMEM;
-
-            if (hl < 0) {
-                get_stream_free(s);
-                return req_respond_error(req, 503);
-            }
-            free(h);
-            total += (uint64_t)hl + (r[i].end - r[i].start) + 2;
-        }
-        if (asprintf(&ct, "multipart/byteranges;boundary=%s", s->boundary) <
-            0) {
-            get_stream_free(s);
-            return req_respond_error(req, 503);
-        }
-        req_add_header(req, "Content-Type", ct);
-        free(ct);
-        status = 206;
+        req_add_header(req, "Content-Range", hdr);
     }
-    if (!s->ranges) {
+    if (n <= 1)
         add_content_type(req, o->df);
-        err = diskfile_reader_new(o->df, off, len, &s->r);
-        if (err) {
-            free(s);
-            return respond_err(req, err);
-        }
+    err = obj_stream_new(o->df, r, n, ctype, &s);
+    o->df = NULL; /* the stream owns it now, even on failure */
+    if (err)
+        return respond_err(req, err);
+    if (n > 1) {
+        snprintf(hdr, sizeof(hdr), "multipart/byteranges;boundary=%s",
+                 obj_stream_boundary(s));
+        req_add_header(req, "Content-Type", hdr);
     }
-    s->total = total;
-    s->df = o->df;
-    o->df = NULL; /* the stream owns it now */
-    return req_respond_stream(req, status, total, get_stream_read, s,
-                              get_stream_free);
+    return req_respond_stream(req, n ? 206 : 200, obj_stream_size(s),
+                              stream_read, s, stream_free);
 }
 
 static ssize_t no_read(void *arg, uint64_t pos, char *buf, size_t max)
