@@ -21,12 +21,15 @@
 #include "common/http_client.h"
 #include "common/timestamp.h"
 #include "storage/byte_range.h"
+#include "storage/devices.h"
 #include "storage/diskfile.h"
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
+#include "storage/suffix_hash.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,8 @@ const struct conf_option obj_server_options[] = {
                 0.001, 3600),
     CONF_DOUBLE("node_timeout", struct obj_server_conf, node_timeout, 3, 0.001,
                 3600),
+    CONF_UINT("reclaim_age", struct obj_server_conf, reclaim_age, 604800, 0,
+              UINT32_MAX),
     CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve, 0,
               0, UINT64_MAX),
     CONF_END,
@@ -65,7 +70,7 @@ static const char *const allowed_headers[] = {
     "x-robots-tag",
 };
 
-enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE };
+enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE, M_REPLICATE };
 
 /* One request's state, hung on the request; freed in on_done. */
 struct obj_req {
@@ -313,14 +318,36 @@ static void add_backend_timestamp(struct request *req,
 
 /* ---- parsing the request ---- */
 
+/* Swift's validate_device_partition, and a partition that is a number. */
+static int check_dev_part(struct request *req, struct obj_req *o,
+                          const char *dev, const char *part_s)
+{
+    char msg[512], *end;
+    unsigned long part;
+
+    if (!strcmp(dev, ".") || !strcmp(dev, "..")) {
+        snprintf(msg, sizeof(msg), "Invalid device: %.400s", dev);
+        return refuse_text(req, 400, msg);
+    }
+    errno = 0;
+    part = strtoul(part_s, &end, 10);
+    if (errno || *end || part_s[0] < '0' || part_s[0] > '9' ||
+        part > UINT32_MAX) {
+        snprintf(msg, sizeof(msg), "Invalid partition: %.400s", part_s);
+        return refuse_text(req, 400, msg);
+    }
+    o->dev = dev;
+    o->part = (uint32_t)part;
+    return 0;
+}
+
 /* Swift's split_and_validate_path(req, 5, 5, True) and
  * validate_device_partition; responds 400/412 itself. */
 static int parse_path(struct request *req, struct obj_req *o)
 {
     const char *path = req_path(req);
-    char *segs[5], *p, *end;
+    char *segs[5], *p;
     char msg[512];
-    unsigned long part;
     int i;
 
     if (!valid_utf8(path))
@@ -344,19 +371,8 @@ static int parse_path(struct request *req, struct obj_req *o)
         snprintf(msg, sizeof(msg), "Invalid path: %.400s", req_raw_path(req));
         return refuse_text(req, 400, msg);
     }
-    if (!strcmp(segs[0], ".") || !strcmp(segs[0], "..")) {
-        snprintf(msg, sizeof(msg), "Invalid device: %.400s", segs[0]);
-        return refuse_text(req, 400, msg);
-    }
-    errno = 0;
-    part = strtoul(segs[1], &end, 10);
-    if (errno || *end || segs[1][0] < '0' || segs[1][0] > '9' ||
-        part > UINT32_MAX) {
-        snprintf(msg, sizeof(msg), "Invalid partition: %.400s", segs[1]);
-        return refuse_text(req, 400, msg);
-    }
-    o->dev = segs[0];
-    o->part = (uint32_t)part;
+    if (check_dev_part(req, o, segs[0], segs[1]))
+        return 1;
     o->account = segs[2];
     o->container = segs[3];
     o->object = segs[4];
@@ -1097,6 +1113,104 @@ static int do_get(struct request *req, struct obj_req *o)
     return serve_body(req, o, size);
 }
 
+/* ---- REPLICATE ---- */
+
+#define MAX_SUFFIXES 4096
+
+/* The suffixes of "abc-def-012" (in place); -EINVAL for a bad one. */
+static int split_suffixes(char *s, const char **out, size_t *n)
+{
+    char *save = NULL, *tok;
+
+    *n = 0;
+    for (tok = strtok_r(s, "-", &save); tok; tok = strtok_r(NULL, "-", &save)) {
+        if (!suffix_hash_valid_suffix(tok) || *n == MAX_SUFFIXES)
+            return -EINVAL;
+        out[(*n)++] = tok;
+    }
+    return 0;
+}
+
+static char *hashes_json(const struct suffix_hashes *sh)
+{
+    json_t *doc = json_object();
+    char *out = NULL, hex[17];
+    size_t i;
+
+    for (i = 0; doc && i < sh->n; i++) {
+        snprintf(hex, sizeof(hex), "%016" PRIx64, sh->v[i].hash);
+        if (json_object_set_new(doc, sh->v[i].suffix, json_string(hex)))
+            goto out;
+    }
+    if (doc)
+        out = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+out:
+    json_decref(doc);
+    return out;
+}
+
+/* REPLICATE /<dev>/<part>[/<suffix>-<suffix>...]: the partition's suffix
+ * hashes as JSON {"abc": "<16 hex>"} (Swift answers a pickle), the named
+ * suffixes recomputed first. For kura-replicator. */
+static int do_replicate(struct request *req, struct obj_req *o)
+{
+    const struct obj_server_conf *conf = o->srv->conf;
+    const char *path = req_path(req);
+    const char **suffixes = NULL;
+    struct suffix_hashes sh = {0};
+    char *part, *rest = NULL, *body = NULL, dir[4096];
+    size_t n = 0;
+    int err;
+
+    o->names = strdup(path + (path[0] == '/'));
+    if (!o->names)
+        return req_respond_error(req, 503);
+    part = strchr(o->names, '/');
+    if (part) {
+        *part++ = '\0';
+        rest = strchr(part, '/');
+        if (rest)
+            *rest++ = '\0';
+    }
+    if (path[0] != '/' || !part || !*o->names || !*part ||
+        (rest && strchr(rest, '/'))) {
+        snprintf(dir, sizeof(dir), "Invalid path: %.400s", req_raw_path(req));
+        return respond_text(req, 400, dir);
+    }
+    if (check_dev_part(req, o, o->names, part))
+        return 0;
+    err = devices_check(conf->devices, o->dev, conf->mount_check);
+    if (err)
+        return respond_err(req, err);
+    suffixes = calloc(MAX_SUFFIXES, sizeof(*suffixes));
+    if (!suffixes)
+        return req_respond_error(req, 503);
+    if (rest && split_suffixes(rest, suffixes, &n)) {
+        free(suffixes);
+        return respond_text(req, 400, "Invalid suffix");
+    }
+    snprintf(dir, sizeof(dir), "%s/%s/objects/%" PRIu32, conf->devices, o->dev,
+             o->part);
+    err = suffix_hash_get(
+        dir, suffixes, n,
+        conf->reclaim_age ? time(NULL) - conf->reclaim_age : 0, &sh);
+    free(suffixes);
+    if (!err) {
+        body = hashes_json(&sh);
+        if (!body)
+            err = -ENOMEM;
+    }
+    suffix_hashes_release(&sh);
+    if (err) {
+        req_log(req, LOG_ERR, "cannot hash '%s': %s", dir, strerror(-err));
+        return respond_err(req, err);
+    }
+    req_add_header(req, "Content-Type", "application/json");
+    err = req_respond(req, 200, body, strlen(body));
+    free(body);
+    return err;
+}
+
 /* ---- routing ---- */
 
 static const struct {
@@ -1104,7 +1218,7 @@ static const struct {
     enum method method;
 } methods[] = {
     {"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
-    {"POST", M_POST}, {"DELETE", M_DELETE},
+    {"POST", M_POST}, {"DELETE", M_DELETE}, {"REPLICATE", M_REPLICATE},
 };
 
 static int on_headers(struct request *req, void *arg)
@@ -1120,7 +1234,7 @@ static int on_headers(struct request *req, void *arg)
         if (!strcmp(req_method(req), methods[i].name))
             break;
     if (i == sizeof(methods) / sizeof(methods[0])) {
-        req_add_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT");
+        req_add_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT, REPLICATE");
         return req_respond_error(req, 405);
     }
     o = calloc(1, sizeof(*o));
@@ -1130,6 +1244,8 @@ static int on_headers(struct request *req, void *arg)
     o->method = methods[i].method;
     o->fsize = -1;
     req_set_ctx(req, o);
+    if (o->method == M_REPLICATE)
+        return do_replicate(req, o);
     if (parse_path(req, o))
         return 0;
     switch (o->method) {
@@ -1138,6 +1254,7 @@ static int on_headers(struct request *req, void *arg)
     case M_PUT: return put_headers(req, o);
     case M_POST: return do_post(req, o);
     case M_DELETE: return do_delete(req, o);
+    case M_REPLICATE: break;
     }
     return -EINVAL;
 }

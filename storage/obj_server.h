@@ -1,7 +1,8 @@
 /*
  * obj_server.h - kura-object-server's request handling: Swift 2.30's
  * object-server backend HTTP API (PUT, GET, HEAD, DELETE, POST on
- * /<dev>/<part>/<account>/<container>/<object>) over the diskfile layer,
+ * /<dev>/<part>/<account>/<container>/<object>, REPLICATE on
+ * /<dev>/<part>[/<suffixes>]) over the diskfile layer,
  * so that Swift's proxy, or ours, can front it. doc/object-server.md lists
  * the API as built and where it differs from Swift.
  *
@@ -42,6 +43,7 @@ struct obj_server_conf {
     double conn_timeout;        /* seconds, container updates */
     double node_timeout;        /* seconds, container updates */
     uint64_t fallocate_reserve; /* bytes kept free on every device */
+    unsigned int reclaim_age;   /* seconds tombstones live (REPLICATE) */
 };
 
 /* The option table for conf_apply() on "app:object-server". */

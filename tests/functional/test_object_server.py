@@ -749,7 +749,8 @@ def test_garbage_never_crashes(srv):
              "/sda/1/a/c/" + "o" * 2000]
     put(srv, P)
     for i in range(1000):
-        method = rnd.choice(["GET", "HEAD", "PUT", "POST", "DELETE", "XX"])
+        method = rnd.choice(["GET", "HEAD", "PUT", "POST", "DELETE", "XX",
+                             "REPLICATE"])
         headers = {n: rnd.choice(junk) for n in rnd.sample(names, 4)}
         headers = {k: v for k, v in headers.items() if v != ""}
         if rnd.random() < 0.7:
@@ -768,3 +769,23 @@ def test_garbage_never_crashes(srv):
             pass
         assert srv.proc.poll() is None, "daemon died at request %d" % i
     assert srv.request("HEAD", P)[0] in (200, 404)
+
+
+def test_replicate_suffix_hashes(srv):
+    st, h, data = srv.request("REPLICATE", "/sda/1")
+    assert st == 200 and json.loads(data) == {}
+    put(srv, P)
+    data_file, = srv.files("objects/**/*.data")
+    suffix = os.path.basename(os.path.dirname(os.path.dirname(data_file)))
+    st, h, data = srv.request("REPLICATE", "/sda/1")
+    assert st == 200 and h["Content-Type"] == "application/json"
+    before = json.loads(data)
+    assert list(before) == [suffix] and len(before[suffix]) == 16
+    srv.request("DELETE", P, headers={"X-Timestamp": ts()})
+    st, _, data = srv.request("REPLICATE", "/sda/1/%s" % suffix)
+    after = json.loads(data)
+    assert st == 200 and after[suffix] != before[suffix]
+    assert srv.request("REPLICATE", "/sdz/1")[0] == 507
+    assert srv.request("REPLICATE", "/sda/1/xyz")[0] == 400
+    assert srv.request("REPLICATE", "/sda/x")[0] == 400
+    assert srv.request("REPLICATE", "/sda")[0] == 400
