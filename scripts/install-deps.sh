@@ -13,7 +13,7 @@ PACKAGES=(
     libhttp-parser-dev
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner
-    python3 python3-pytest python3-swift swift
+    python3 python3-pytest python3-pytest-timeout python3-swift swift
 )
 
 missing=()
