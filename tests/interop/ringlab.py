@@ -85,8 +85,6 @@ import subprocess
 import tempfile
 import time
 
-from swift.common.ring import RingData
-
 SWIFT_RING_BUILDER = "/usr/bin/swift-ring-builder"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAX_BALANCE = 999.99
@@ -316,7 +314,7 @@ def apply_change(base, change, workdir, seed=DEFAULT_SEED):
     """Copy base's builder, apply one Change, rebalance. Returns the new Run."""
     run = base.copy_to(workdir)
     if change.needs_id():
-        dev_id = device_id(RingData.load(base.ring_file), change.device)
+        dev_id = device_id(load_ring(base.ring_file), change.device)
         if change.name == "remove":
             run.cli("remove", "d%d" % dev_id)
         else:
@@ -339,6 +337,11 @@ def device_id(ring, dev):
 # metrics
 
 def load_ring(path):
+    # imported here, not at the top: importing Swift swaps logging's locks
+    # for eventlet's, and pytest collects this module before running the
+    # functional tests, which serve HTTP from real threads
+    # (tests/functional/swift_oracle.py)
+    from swift.common.ring import RingData
     return RingData.load(path)
 
 
