@@ -28,4 +28,9 @@ size_t http_error_body(unsigned int status, char buf[HTTP_ERROR_BODY_MAX]);
  * decoded NUL, or -ENOMEM; *out is NULL on failure. */
 int http_unquote(const char *in, size_t len, bool plus_is_space, char **out);
 
+/* Swift's urllib quote(path, safe='/'): every byte but ASCII letters,
+ * digits, "_.-~" and '/' becomes %XX. Returns a new string (free() it) or
+ * NULL when out of memory. */
+char *http_quote(const char *s);
+
 #endif /* COMMON_HTTP_H */

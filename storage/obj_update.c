@@ -14,6 +14,7 @@
 #include "storage/obj_update.h"
 
 #include "common/atomic_file.h"
+#include "common/http.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -44,31 +45,6 @@ void obj_update_set_header(struct obj_update *u, const char *name,
     u->headers[u->n_headers].name = name;
     u->headers[u->n_headers].value = value;
     u->n_headers++;
-}
-
-/* Swift's urllib quote(path, safe='/'): every byte but ASCII letters,
- * digits, "_.-~" and '/' as %XX. */
-static char *quote_path(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(strlen(s) * 3 + 1), *p = out;
-
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || strchr("_.-~/", c)) {
-            *p++ = (char)c;
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 15];
-        }
-    }
-    *p = '\0';
-    return out;
 }
 
 /* Splits a comma-separated list in place into at most MAX_REPLICAS
@@ -127,7 +103,7 @@ static size_t send_all(struct http_client *client, const struct obj_update *u,
     size_t i, n_ok = 0, n_req = 0, failed = 0;
 
     for (i = 0; i < n; i++) {
-        char *ip, *qdev = quote_path(devs[i]);
+        char *ip, *qdev = http_quote(devs[i]);
         unsigned int port;
         size_t len;
 
@@ -222,7 +198,7 @@ int obj_update_send(struct http_client *client, const struct obj_update *u,
         goto out;
     }
     snprintf(name, len, "/%s/%s/%s", u->account, u->container, u->object);
-    opath = quote_path(name);
+    opath = http_quote(name);
     if (!opath) {
         err = -ENOMEM;
         goto out;
