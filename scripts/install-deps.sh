@@ -14,6 +14,10 @@ PACKAGES=(
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner
     python3 python3-pytest python3-pytest-timeout python3-swift swift
+    # tests/functional/test_swift_api.py: the real `swift` CLI, and a whole
+    # Swift 2.30 cluster (KURA_TEST_TARGET=swift; its tempauth needs memcached)
+    python3-swiftclient swift-proxy swift-object swift-container
+    swift-account memcached
 )
 
 missing=()
