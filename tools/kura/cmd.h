@@ -12,4 +12,8 @@
 
 int cmd_get_nodes(int argc, char **argv);
 
+/* 'kura aio start|stop|status': the all-in-one cluster (aio.c,
+ * doc/aio.md). status exits 3 when a daemon is not running. */
+int cmd_aio(int argc, char **argv);
+
 #endif /* TOOLS_KURA_CMD_H */

@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"get-nodes", cmd_get_nodes,
      "show the partition and devices of an account, container or object"},
+    {"aio", cmd_aio, "start, stop or show the all-in-one cluster"},
 };
 
 static void usage(FILE *out)
