@@ -254,14 +254,19 @@ static int parse_opts(int argc, char **argv, bool start, struct aio_opts *o)
     };
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
         if (c == 'h' || c == OPT_HELP) {
             print_help();
             return 1;
         }
-        if (c != OPT_DIR && (c == '?' || c == ':' || !start))
+        if (c == ':')
+            return fail("%s: option '%s' needs a value", argv[0],
+                        argv[optind - 1]);
+        if (c == '?')
             return fail("%s: unknown option '%s' (try 'kura aio --help')",
                         argv[0], argv[optind - 1]);
+        if (c != OPT_DIR && !start)
+            return fail("%s takes only --dir", argv[0]);
         o->given |= 1u << c;
         switch (c) {
         case OPT_DIR: o->dir = optarg; break;
