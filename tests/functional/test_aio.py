@@ -1,0 +1,357 @@
+"""kura aio: the all-in-one cluster started, checked, stopped and restarted
+for real, in a temp dir on free ports.
+
+The storage servers must answer on their ports, status must say so, a
+second start must leave the running daemons alone, stop must stop them all
+and a restart must reuse the rings and secrets byte for byte. Until
+kura-proxy is built, start starts the storage servers and exits 2 saying
+so; the checks that need the proxy are skipped.
+
+Binaries: $KURA_BUILD/tools/kura (KURA_BUILD defaults to <repo>/build),
+which finds the daemons beside it in the build tree.
+Run with: /usr/bin/python3 -m pytest tests/functional/test_aio.py
+"""
+import gzip
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import stat
+import struct
+import subprocess
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.path.abspath(os.environ.get('KURA_BUILD',
+                                       os.path.join(REPO, 'build')))
+KURA = os.path.join(BUILD, 'tools', 'kura')
+PROXY = os.path.join(BUILD, 'proxy', 'kura-proxy')
+HAVE_PROXY = os.access(PROXY, os.X_OK)
+STORAGE = ['object-server', 'container-server', 'account-server']
+
+pytestmark = pytest.mark.skipif(not os.access(KURA, os.X_OK),
+                                reason='kura not built: ' + KURA)
+
+
+def needs_proxy():
+    if not HAVE_PROXY:
+        pytest.skip('kura-proxy not built: ' + PROXY)
+
+
+def port_free(port):
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def free_ports(nodes):
+    """A proxy port and a storage base port whose nodes' ports (base +
+    10 * i + 0..2) are all free."""
+    proxy = free_port()
+    for _ in range(200):
+        base = random.randrange(20000, 60000)
+        ports = [base + 10 * i + k for i in range(nodes) for k in range(3)]
+        if proxy not in ports and all(port_free(p) for p in ports):
+            return proxy, base
+    raise RuntimeError('no free storage ports')
+
+
+def kura(*args, env=None):
+    p = subprocess.run([KURA, 'aio'] + list(args), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=120, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def fields(stdout):
+    """'key:   value' lines of start's report."""
+    out = {}
+    for line in stdout.splitlines():
+        m = re.match(r'^(\w+):\s+(.*)$', line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def status(d):
+    """{name: (pid or None, state, port)} and the exit status."""
+    rc, out, err = kura('status', '--dir', d)
+    rows = {}
+    for line in out.splitlines():
+        name, pid, state, port = line.split()
+        rows[name] = (None if pid == '-' else int(pid), state, int(port))
+    return rows, rc
+
+
+def answers(port, path):
+    """The status a server on 127.0.0.1:port gives a HEAD of path."""
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    try:
+        conn.request('HEAD', path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def listening(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+class Cluster:
+    def __init__(self, tmp, nodes=1):
+        self.dir = os.path.join(tmp, 'aio')
+        self.nodes = nodes
+        self.port, self.storage_port = free_ports(nodes)
+        self.args = ['--dir', self.dir, '--port', str(self.port),
+                     '--storage-port', str(self.storage_port),
+                     '--nodes', str(nodes)]
+
+    def start(self, *extra):
+        rc, out, err = kura('start', *(self.args + list(extra)))
+        if HAVE_PROXY:
+            assert rc == 0, err
+        else:
+            assert rc == 2, err
+            assert 'kura-proxy not built' in err
+        return out
+
+    def names(self):
+        if self.nodes == 1:
+            return list(STORAGE)
+        return ['%s-%d' % (s, i) for i in range(1, self.nodes + 1)
+                for s in STORAGE]
+
+    def port_of(self, name):
+        m = re.match(r'(\w+)-server(?:-(\d+))?$', name)
+        node = int(m.group(2) or 1)
+        return (self.storage_port + 10 * (node - 1) +
+                ['object', 'container', 'account'].index(m.group(1)))
+
+    def rings(self):
+        out = {}
+        for r in ('account', 'container', 'object'):
+            with open(os.path.join(self.dir, 'etc', r + '.ring.gz'),
+                      'rb') as f:
+                out[r] = f.read()
+        return out
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(str(tmp_path))
+    yield c
+    kura('stop', '--dir', c.dir)
+
+
+@pytest.fixture
+def cluster3(tmp_path):
+    c = Cluster(str(tmp_path), nodes=3)
+    yield c
+    kura('stop', '--dir', c.dir)
+
+
+def ring_devs(data):
+    """The devices of a Swift ring file: 'R1NG', version 1, then a JSON
+    header of that length."""
+    raw = gzip.decompress(data)
+    assert raw[:4] == b'R1NG'
+    (version,) = struct.unpack('!H', raw[4:6])
+    assert version == 1
+    (n,) = struct.unpack('!I', raw[6:10])
+    return [d for d in json.loads(raw[10:10 + n])['devs'] if d]
+
+
+def test_start_status_stop_restart(cluster):
+    out = cluster.start()
+    f = fields(out)
+    assert f['dir'] == cluster.dir
+    for name in cluster.names():
+        assert listening(cluster.port_of(name)), name
+    # each server answers its own API: no such account, container, object
+    assert answers(cluster.storage_port + 2, '/d1/0/AUTH_none') == 404
+    assert answers(cluster.storage_port + 1, '/d1/0/AUTH_none/c') == 404
+    assert answers(cluster.storage_port, '/d1/0/AUTH_none/c/o') == 404
+
+    rows, rc = status(cluster.dir)
+    assert rc == (0 if HAVE_PROXY else 3)
+    for name in cluster.names():
+        pid, state, port = rows[name]
+        assert state == 'running' and pid > 0, name
+        assert port == cluster.port_of(name)
+    assert rows['proxy-server'][2] == cluster.port
+    assert rows['proxy-server'][1] == ('running' if HAVE_PROXY
+                                       else 'stopped')
+
+    # idempotent: the same processes go on
+    out = cluster.start()
+    assert 'already running' in out
+    assert status(cluster.dir)[0] == rows
+
+    etc = os.path.join(cluster.dir, 'etc')
+    rings = cluster.rings()
+    with open(os.path.join(etc, 'swift.conf'), 'rb') as f:
+        secrets = f.read()
+
+    rc, out, err = kura('stop', '--dir', cluster.dir)
+    assert rc == 0, err
+    for name in cluster.names():
+        assert not listening(cluster.port_of(name)), name
+    rows, rc = status(cluster.dir)
+    assert rc == 3
+    assert all(r[0] is None and r[1] == 'stopped' for r in rows.values())
+    assert not [p for p in os.listdir(os.path.join(cluster.dir, 'run'))
+                if p.endswith('.pid')]
+    # stopping again is no error
+    assert kura('stop', '--dir', cluster.dir)[0] == 0
+
+    # a restart reuses rings and secrets; the options come from aio.json
+    rc, out, err = kura('start', '--dir', cluster.dir)
+    assert rc == (0 if HAVE_PROXY else 2), err
+    assert cluster.rings() == rings
+    with open(os.path.join(etc, 'swift.conf'), 'rb') as f:
+        assert f.read() == secrets
+    rows, rc = status(cluster.dir)
+    for name in cluster.names():
+        assert rows[name][1] == 'running', name
+    assert answers(cluster.storage_port + 2, '/d1/0/AUTH_none') == 404
+
+
+def test_layout_files(cluster):
+    cluster.start()
+    etc = os.path.join(cluster.dir, 'etc')
+    mode = stat.S_IMODE(os.stat(os.path.join(etc, 'swift.conf')).st_mode)
+    assert mode == 0o600
+    with open(os.path.join(etc, 'swift.conf')) as f:
+        conf = f.read()
+    assert re.search(r'^swift_hash_path_prefix = [0-9a-f]{16}$', conf, re.M)
+    assert re.search(r'^swift_hash_path_suffix = [0-9a-f]{16}$', conf, re.M)
+    for d in range(1, 5):
+        assert os.path.isdir(os.path.join(cluster.dir, 'devices', 'd%d' % d))
+    for name in cluster.names():
+        with open(os.path.join(etc, name + '.conf')) as f:
+            conf = f.read()
+        assert 'mount_check = false' in conf
+        assert 'bind_port = %d' % cluster.port_of(name) in conf
+        assert 'devices = %s/devices' % cluster.dir in conf
+        assert 'swift_dir = %s' % etc in conf
+    with open(os.path.join(etc, 'proxy-server.conf')) as f:
+        conf = f.read()
+    assert 'bind_port = %d' % cluster.port in conf
+    assert 'account_autocreate = true' in conf
+    assert 'user_test_tester = testing .admin' in conf
+    for kind, offset in (('object', 0), ('container', 1), ('account', 2)):
+        devs = ring_devs(cluster.rings()[kind])
+        assert sorted((d['device'], d['zone'], d['port']) for d in devs) == [
+            ('d%d' % i, i, cluster.storage_port + offset)
+            for i in range(1, 5)]
+        assert {d['ip'] for d in devs} == {'127.0.0.1'}
+
+
+def test_other_layout_refused(cluster):
+    cluster.start()
+    rc, out, err = kura('start', '--dir', cluster.dir, '--nodes', '2')
+    assert rc == 2
+    assert '--nodes 1' in err and len(err.splitlines()) == 1
+    rc, out, err = kura('start', '--dir', cluster.dir, '--port',
+                        str(cluster.port + 1))
+    assert rc == 2 and 'another --dir' in err
+
+
+def test_three_nodes(cluster3):
+    c = cluster3
+    c.start()
+    rows, _ = status(c.dir)
+    for name in c.names():
+        assert rows[name][1] == 'running', name
+        assert listening(c.port_of(name)), name
+    # d1..d4 round-robin over the nodes: d4 back on node 1
+    on = {1: ['d1', 'd4'], 2: ['d2'], 3: ['d3']}
+    for node, devs in on.items():
+        assert sorted(os.listdir(os.path.join(c.dir, 'nodes', str(node)))) \
+            == devs
+    for kind, offset in (('object', 0), ('container', 1), ('account', 2)):
+        ports = {d['device']: d['port'] for d in ring_devs(c.rings()[kind])}
+        for node, devs in on.items():
+            for dev in devs:
+                assert ports[dev] == c.storage_port + 10 * (node - 1) + offset
+    # an account server finds its own device
+    conn = http.client.HTTPConnection('127.0.0.1', c.port_of(
+        'account-server-3'), timeout=10)
+    conn.request('PUT', '/d3/0/AUTH_x', headers={
+        'X-Timestamp': '1700000000.00000'})
+    assert conn.getresponse().status == 201
+    conn.close()
+    assert os.path.isdir(os.path.join(c.dir, 'nodes', '3', 'd3',
+                                      'accounts.ldb'))
+
+
+def test_dead_daemon_on_start_fails_and_cleans_up(cluster):
+    """A storage port already taken: start refuses before starting any."""
+    s = socket.socket()
+    s.bind(('127.0.0.1', cluster.storage_port + 1))
+    s.listen()
+    try:
+        rc, out, err = kura('start', *cluster.args)
+    finally:
+        s.close()
+    assert rc == 2
+    assert 'in use' in err
+    rows, rc = status(cluster.dir)
+    assert rc == 3
+    assert all(r[1] == 'stopped' for r in rows.values())
+
+
+def test_endpoint_and_credentials(cluster):
+    needs_proxy()
+    f = fields(cluster.start())
+    base = 'http://127.0.0.1:%d' % cluster.port
+    assert f['auth'] == base + '/auth/v1.0'
+    assert f['user'] == 'test:tester'
+    assert f['key'] == 'testing'
+    assert f['storage'] == base + '/v1/AUTH_test'
+    assert f['try'] == ('swift -A %s/auth/v1.0 -U test:tester -K testing '
+                        'stat' % base)
+
+
+def test_proxy_round_trip(cluster):
+    needs_proxy()
+    cluster.start()
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.port, timeout=30)
+
+    def req(method, path, body=None, headers=None):
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+
+    st, hdrs, _ = req('GET', '/auth/v1.0', headers={
+        'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing'})
+    assert st == 200
+    token = hdrs['X-Auth-Token']
+    assert hdrs['X-Storage-Url'].endswith('/v1/AUTH_test')
+    auth = {'X-Auth-Token': token}
+    assert req('PUT', '/v1/AUTH_test/c', headers=auth)[0] in (201, 202)
+    assert req('PUT', '/v1/AUTH_test/c/o', b'hello', auth)[0] == 201
+    st, _, body = req('GET', '/v1/AUTH_test/c/o', headers=auth)
+    assert (st, body) == (200, b'hello')
+    conn.close()
