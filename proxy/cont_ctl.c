@@ -1,0 +1,382 @@
+/*
+ * cont_ctl.c - the container controller: GET and HEAD from the first
+ * container replica that has the DB, then tempauth with its read ACL;
+ * PUT, POST and DELETE to every replica with the account replica each
+ * one updates, answered by quorum. Also Swift's transfer_headers(), which
+ * the account controller shares.
+ */
+#include "proxy/obj_ctl.h"
+
+#include "proxy/acl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+struct transfer {
+    struct hlist *h;
+    const char *type; /* "container", "account" */
+    const char *const *pass;
+    int err;
+};
+
+static int transfer_one(const char *name, const char *value, void *arg)
+{
+    struct transfer *t = arg;
+    char meta[64], remove[64], rmeta[64];
+
+    snprintf(meta, sizeof(meta), "x-%s-meta-", t->type);
+    snprintf(remove, sizeof(remove), "x-remove-%s-", t->type);
+    snprintf(rmeta, sizeof(rmeta), "x-remove-%s-meta-", t->type);
+    if (has_prefix(name, meta))
+        return hlist_add(t->h, name, value);
+    if (has_prefix(name, rmeta) ||
+        (has_prefix(name, remove) && t->pass)) {
+        /* X-Remove-Container-Meta-Color -> X-Container-Meta-Color: "" */
+        char out[512];
+        bool passed = has_prefix(name, rmeta);
+
+        snprintf(out, sizeof(out), "X-%s-%s", t->type,
+                 name + strlen(remove));
+        for (size_t i = 0; !passed && t->pass && t->pass[i]; i++)
+            passed = !strcasecmp(out, t->pass[i]);
+        return passed ? hlist_set(t->h, out, "") : 0;
+    }
+    for (size_t i = 0; t->pass && t->pass[i]; i++)
+        if (!strcasecmp(name, t->pass[i]))
+            return hlist_add(t->h, name, value);
+    return 0;
+}
+
+int transfer_headers(struct preq *pr, const char *type,
+                     const char *const *pass, struct hlist *h)
+{
+    struct transfer t = {.h = h, .type = type, .pass = pass};
+
+    return req_foreach_header(pr->req, transfer_one, &t);
+}
+
+static const char *const container_pass[] = {
+    "x-container-read", "x-container-write", "x-container-sync-key",
+    "x-container-sync-to", "x-versions-location", "x-history-location",
+    NULL,
+};
+
+/* The account's stored ACL for tempauth; NULL when none. */
+static char *stored_account_acl(struct preq *pr, const struct info *ai)
+{
+    const char *v = hlist_get(&ai->headers,
+                              "X-Account-Sysmeta-Core-Access-Control");
+
+    (void)pr;
+    return v ? strdup(v) : NULL;
+}
+
+static int authorize(struct preq *pr, const char *acl)
+{
+    struct info ai;
+    char *aacl = NULL;
+    int rc;
+
+    if (pr->p->auth) {
+        info_get(pr, pr->account, NULL, &ai);
+        aacl = stored_account_acl(pr, &ai);
+        info_release(&ai);
+    }
+    rc = preq_authorize(pr, acl, aacl);
+    free(aacl);
+    return rc;
+}
+
+/* ---- GET and HEAD ---- */
+
+static int add_read_header(const char *name, const char *value, void *arg)
+{
+    if (!strcasecmp(name, "Accept"))
+        return hlist_add(arg, name, value);
+    return 0;
+}
+
+static int read_container(struct preq *pr)
+{
+    struct hlist h = {0};
+    struct nodes n;
+    struct bresp last = {.status = -EHOSTUNREACH}, r;
+    char *tail = backend_tail(pr->account, pr->container, NULL);
+    const struct ring_dev *d;
+    int rc = -ENOMEM;
+
+    if (!tail || backend_base_headers(pr, NULL, &h) ||
+        req_foreach_header(pr->req, add_read_header, &h) ||
+        nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
+                   NULL, &n)) {
+        free(tail);
+        hlist_release(&h);
+        return -ENOMEM;
+    }
+    while ((d = nodes_next(pr->p, &n))) {
+        int st = backend_call(pr, d, n.part, req_method(pr->req), tail,
+                              req_raw_query(pr->req), &h, NULL, 0, &r);
+
+        if (backend_failed(pr, d, st)) {
+            bresp_release(&r);
+            continue;
+        }
+        bresp_release(&last);
+        last = r;
+        if (st != 404)
+            break;
+    }
+    nodes_release(&n);
+    hlist_release(&h);
+    free(tail);
+    if (last.status / 100 == 2) {
+        rc = authorize(pr, hlist_get(&last.headers, "X-Container-Read"));
+        if (rc == 0) {
+            if (hlist_get(&last.headers, "X-Backend-Storage-Policy-Index"))
+                hlist_add(&last.headers, "X-Storage-Policy", "Policy-0");
+            rc = preq_relay(pr, &last);
+        } else if (rc > 0) {
+            rc = 0;
+        }
+    } else if (last.status > 0) {
+        /* a 404 is only told to those who may know */
+        rc = authorize(pr, NULL);
+        if (rc == 0)
+            rc = preq_relay(pr, &last);
+        else if (rc > 0)
+            rc = 0;
+    } else {
+        rc = preq_error(pr, 503);
+    }
+    bresp_release(&last);
+    return rc;
+}
+
+/* ---- writes ---- */
+
+/* The account and container nodes of a container write. */
+struct write_nodes {
+    struct nodes an, cn;
+};
+
+/* X-Account-Host/-Device/-Partition: container replica i updates account
+ * replica i (and i + n, i + 2n... when there are more account replicas). */
+static int per_node_account(struct preq *pr, size_t i, struct hlist *h,
+                            void *arg)
+{
+    struct write_nodes *wn = arg;
+    char hosts[1024] = "", devs[1024] = "", part[16];
+    size_t n_cont = wn->cn.n_prim;
+
+    (void)pr;
+    for (size_t j = i; n_cont && j < wn->an.n_prim; j += n_cont) {
+        const struct ring_dev *d = wn->an.prim[j];
+        size_t hl = strlen(hosts), dl = strlen(devs);
+
+        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
+                 d->ip, d->port);
+        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
+                 d->device);
+    }
+    if (!*hosts)
+        return 0;
+    snprintf(part, sizeof(part), "%u", wn->an.part);
+    if (hlist_set(h, "X-Account-Host", hosts) ||
+        hlist_set(h, "X-Account-Device", devs) ||
+        hlist_set(h, "X-Account-Partition", part))
+        return -ENOMEM;
+    return 0;
+}
+
+static int write_all(struct preq *pr, const char *method, struct hlist *h)
+{
+    struct write_nodes wn;
+    struct bresp rs[PROXY_MAX_REPLICAS];
+    char *tail = backend_tail(pr->account, pr->container, NULL);
+    size_t got;
+    int best, rc;
+
+    if (!tail)
+        return -ENOMEM;
+    if (nodes_init(pr->p, pr->p->account_ring, pr->account, NULL, NULL,
+                   &wn.an)) {
+        free(tail);
+        return -ENOMEM;
+    }
+    if (nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
+                   NULL, &wn.cn)) {
+        nodes_release(&wn.an);
+        free(tail);
+        return -ENOMEM;
+    }
+    got = backend_fanout(pr, &wn.cn, method, tail, NULL, h,
+                         strcmp(method, "POST") ? per_node_account : NULL,
+                         &wn, rs);
+    info_invalidate(pr->p, pr->account, pr->container);
+    info_invalidate(pr->p, pr->account, NULL);
+    best = backend_best(rs, got, wn.cn.n_prim);
+    rc = best < 0 ? preq_error(pr, 503) : preq_relay(pr, &rs[best]);
+    for (size_t i = 0; i < got; i++)
+        bresp_release(&rs[i]);
+    nodes_release(&wn.cn);
+    nodes_release(&wn.an);
+    free(tail);
+    return rc;
+}
+
+/* Metadata limits and ACL syntax for PUT and POST: 0, 1 when answered,
+ * -errno. The cleaned ACLs replace what the client sent in 'h'. */
+static int check_write(struct preq *pr, struct hlist *h)
+{
+    static const char *const acls[] = {"X-Container-Read",
+                                       "X-Container-Write", NULL};
+    struct constraints_header *ch = NULL;
+    struct constraints_error cerr = {0};
+    size_t nch = 0;
+    int rc = obj_collect_headers(pr, &ch, &nch);
+
+    if (!rc)
+        rc = constraints_check_metadata(&pr->p->limits, ch, nch,
+                                        CONSTRAINTS_CONTAINER, &cerr);
+    free(ch);
+    if (rc > 0)
+        return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; acls[i]; i++) {
+        const char *v = req_header(pr->req, acls[i]);
+        char *clean = NULL, *msg = NULL;
+
+        if (!v)
+            continue;
+        rc = acl_clean(acls[i], v, &clean, &msg);
+        if (rc == -EINVAL) {
+            rc = preq_html(pr, 400, msg ? msg : "");
+            free(msg);
+            return rc < 0 ? rc : 1;
+        }
+        if (!rc)
+            rc = hlist_set(h, acls[i], clean);
+        free(clean);
+        free(msg);
+        if (rc)
+            return rc;
+    }
+    {
+        const char *policy = req_header(pr->req, "X-Storage-Policy");
+
+        if (policy && strcasecmp(policy, "Policy-0")) {
+            char body[512];
+
+            snprintf(body, sizeof(body), "Invalid %s '%s'",
+                     "X-Storage-Policy", policy);
+            return preq_html(pr, 400, body) < 0 ? -ENOMEM : 1;
+        }
+    }
+    return 0;
+}
+
+/* The account must exist; with account_autocreate it is made. 0, 1 when
+ * answered (404, 503), -errno. */
+int ensure_account(struct preq *pr, bool create)
+{
+    struct info ai;
+    int st;
+
+    info_get(pr, pr->account, NULL, &ai);
+    st = ai.status;
+    info_release(&ai);
+    if (st / 100 == 2)
+        return 0;
+    if (st == 404 && create && pr->p->conf->account_autocreate) {
+        struct nodes an;
+        struct bresp rs[PROXY_MAX_REPLICAS];
+        struct hlist h = {0};
+        char ts[32], *tail = backend_tail(pr->account, NULL, NULL);
+        size_t got;
+        int best;
+
+        preq_new_timestamp(ts);
+        if (!tail || backend_base_headers(pr, ts, &h) ||
+            nodes_init(pr->p, pr->p->account_ring, pr->account, NULL, NULL,
+                       &an)) {
+            free(tail);
+            hlist_release(&h);
+            return -ENOMEM;
+        }
+        got = backend_fanout(pr, &an, "PUT", tail, NULL, &h, NULL, NULL, rs);
+        best = backend_best(rs, got, an.n_prim);
+        st = best < 0 ? 503 : rs[best].status;
+        for (size_t i = 0; i < got; i++)
+            bresp_release(&rs[i]);
+        nodes_release(&an);
+        hlist_release(&h);
+        free(tail);
+        info_invalidate(pr->p, pr->account, NULL);
+        if (st / 100 == 2)
+            return 0;
+        req_log(pr->req, LOG_ERR, "could not autocreate account %s: %d",
+                pr->account, st);
+    }
+    return preq_error(pr, st == 404 ? 404 : 503) < 0 ? -ENOMEM : 1;
+}
+
+static int write_container(struct preq *pr, const char *method)
+{
+    struct hlist h = {0};
+    struct constraints_error cerr = {0};
+    char ts[32];
+    int rc;
+
+    if (!strcmp(method, "PUT")) {
+        rc = constraints_check_name_length(&pr->p->limits,
+                                           CONSTRAINTS_CONTAINER, pr->account,
+                                           pr->container, &cerr);
+        if (rc)
+            return rc > 0 ? preq_refuse(pr, &cerr) : rc;
+    }
+    preq_new_timestamp(ts);
+    rc = backend_base_headers(pr, ts, &h);
+    if (!rc && strcmp(method, "DELETE"))
+        rc = transfer_headers(pr, "container", container_pass, &h);
+    if (!rc && strcmp(method, "DELETE"))
+        rc = check_write(pr, &h);
+    if (!rc)
+        rc = authorize(pr, NULL);
+    if (!rc)
+        rc = ensure_account(pr, !strcmp(method, "PUT"));
+    if (!rc)
+        rc = write_all(pr, method, &h);
+    hlist_release(&h);
+    return rc < 0 ? rc : 0;
+}
+
+int container_request(struct preq *pr)
+{
+    const char *m = req_method(pr->req);
+
+    if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+        return read_container(pr);
+    if (!strcmp(m, "PUT") || !strcmp(m, "POST") || !strcmp(m, "DELETE"))
+        return write_container(pr, m);
+    if (!strcmp(m, "OPTIONS")) {
+        struct info ci;
+        int rc;
+
+        info_get(pr, pr->account, pr->container, &ci);
+        rc = cors_preflight(pr, ci.status / 100 == 2 ? &ci : NULL);
+        info_release(&ci);
+        return rc;
+    }
+    preq_add_txn_headers(pr);
+    req_add_header(pr->req, "Allow", "HEAD, GET, PUT, POST, DELETE, OPTIONS");
+    return req_respond_error(pr->req, 405);
+}

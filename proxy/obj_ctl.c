@@ -1,0 +1,525 @@
+/*
+ * obj_ctl.c - the object controller: GET and HEAD (streamed from the
+ * first node that has the object, X-Newest asking every primary), POST
+ * and DELETE (every replica, quorum); PUT and COPY are obj_put.c's.
+ */
+#include "proxy/obj_ctl.h"
+
+#include "common/conn_pool.h"
+#include "common/http.h"
+#include "common/timestamp.h"
+#include "proxy/acl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+/* Client headers that never reach a storage server: hop-by-hop ones, the
+ * ones the proxy sets itself, credentials, and what Swift's gatekeeper
+ * strips (sysmeta, backend headers). */
+static bool request_header_forwarded(const char *name)
+{
+    static const char *const dropped[] = {
+        "host", "content-length", "transfer-encoding", "expect",
+        "connection", "keep-alive", "te", "trailer", "upgrade",
+        "x-auth-token", "x-storage-token", "x-timestamp", "x-trans-id",
+        "x-openstack-request-id", "x-copy-from", "x-copy-from-account",
+        "destination", "destination-account", "x-delete-after",
+        "x-delete-at", "x-newest", "x-fresh-metadata", "user-agent",
+        "referer", "authorization", "cookie", "origin", NULL,
+    };
+
+    for (size_t i = 0; dropped[i]; i++)
+        if (!strcasecmp(name, dropped[i]))
+            return false;
+    return !has_prefix(name, "x-backend-") &&
+           !has_prefix(name, "x-object-sysmeta-") &&
+           !has_prefix(name, "x-container-sysmeta-") &&
+           !has_prefix(name, "x-account-sysmeta-") &&
+           !has_prefix(name, "x-container-") &&
+           !has_prefix(name, "x-account-") &&
+           !has_prefix(name, "x-delete-at-") && !has_prefix(name, "proxy-");
+}
+
+static int add_forwarded(const char *name, const char *value, void *arg)
+{
+    struct hlist *h = arg;
+
+    if (!request_header_forwarded(name))
+        return 0;
+    return hlist_add(h, name, value);
+}
+
+int obj_forward_headers(struct preq *pr, struct hlist *h)
+{
+    return req_foreach_header(pr->req, add_forwarded, h);
+}
+
+int obj_container(struct preq *pr, struct info *ci)
+{
+    info_get(pr, pr->account, pr->container, ci);
+    if (ci->status / 100 == 2)
+        return 0;
+    if (ci->status == 404)
+        return preq_error(pr, 404) < 0 ? -ENOMEM : 1;
+    return preq_error(pr, 503) < 0 ? -ENOMEM : 1;
+}
+
+/* The account's stored ACL, for tempauth (NULL when none). */
+static char *account_acl(struct preq *pr)
+{
+    struct info ai;
+    char *acl = NULL;
+    const char *v;
+
+    if (!pr->p->auth)
+        return NULL;
+    info_get(pr, pr->account, NULL, &ai);
+    v = hlist_get(&ai.headers, "X-Account-Sysmeta-Core-Access-Control");
+    if (v)
+        acl = strdup(v);
+    info_release(&ai);
+    return acl;
+}
+
+int obj_authorize(struct preq *pr, const struct info *ci, bool write)
+{
+    const char *acl = hlist_get(&ci->headers, write ? "X-Container-Write"
+                                                    : "X-Container-Read");
+    char *aacl = account_acl(pr);
+    int rc = preq_authorize(pr, acl, aacl);
+
+    free(aacl);
+    return rc;
+}
+
+int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
+                       size_t n_obj, struct hlist *h)
+{
+    char hosts[1024] = "", devs[1024] = "", part[16];
+
+    (void)pr;
+    /* container replica j is updated by object replica j % n_obj */
+    for (size_t j = i; j < cn->n_prim; j += n_obj) {
+        const struct ring_dev *d = cn->prim[j];
+        size_t hl = strlen(hosts), dl = strlen(devs);
+
+        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
+                 d->ip, d->port);
+        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
+                 d->device);
+    }
+    if (!*hosts)
+        return 0;
+    snprintf(part, sizeof(part), "%u", cn->part);
+    if (hlist_set(h, "X-Container-Host", hosts) ||
+        hlist_set(h, "X-Container-Device", devs) ||
+        hlist_set(h, "X-Container-Partition", part))
+        return -ENOMEM;
+    return 0;
+}
+
+struct update_arg {
+    struct nodes *cn;
+    size_t n_obj;
+};
+
+static int per_node_update(struct preq *pr, size_t i, struct hlist *h,
+                           void *arg)
+{
+    struct update_arg *ua = arg;
+
+    return obj_update_headers(pr, ua->cn, i, ua->n_obj, h);
+}
+
+/* ---- GET and HEAD ---- */
+
+struct stream {
+    struct http_client_call *call;
+    const char *data; /* unread part of the last piece */
+    size_t left;
+};
+
+static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *s = arg;
+
+    (void)pos;
+    while (!s->left) {
+        const void *data;
+        size_t len;
+        int rc = http_client_read(s->call, &data, &len);
+
+        if (rc)
+            return rc;
+        if (!len)
+            return 0;
+        s->data = data;
+        s->left = len;
+    }
+    if (max > s->left)
+        max = s->left;
+    memcpy(buf, s->data, max);
+    s->data += max;
+    s->left -= max;
+    return (ssize_t)max;
+}
+
+static void stream_free(void *arg)
+{
+    struct stream *s = arg;
+
+    http_client_end(s->call);
+    free(s);
+}
+
+/* Passes a started GET/HEAD response on, streaming its body. */
+static int relay_stream(struct preq *pr, struct http_client_call *call,
+                        int status)
+{
+    struct stream *s;
+    const char *cl = http_client_header(call, "Content-Length");
+    uint64_t size = HTTP_SIZE_UNKNOWN;
+    size_t n = http_client_header_count(call);
+    int rc = preq_add_txn_headers(pr);
+
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct http_header h = http_client_header_at(call, i);
+
+        if (*h.value && response_header_allowed(pr, h.name) &&
+            req_add_header(pr->req, h.name, h.value) == -ENOMEM)
+            rc = -ENOMEM;
+    }
+    if (rc) {
+        http_client_end(call);
+        return rc;
+    }
+    if (cl) {
+        char *end;
+        unsigned long long v = strtoull(cl, &end, 10);
+
+        if (end != cl && !*end)
+            size = v;
+    }
+    if (status == 204 || status == 304) {
+        http_client_end(call);
+        return req_respond(pr->req, (unsigned int)status, "", 0);
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        http_client_end(call);
+        return -ENOMEM;
+    }
+    s->call = call;
+    return req_respond_stream(pr->req, (unsigned int)status, size,
+                              stream_read, s, stream_free);
+}
+
+static int add_get_header(const char *name, const char *value, void *arg)
+{
+    static const char *const passed[] = {
+        "range", "if-match", "if-none-match", "if-modified-since",
+        "if-unmodified-since", "x-newest", NULL,
+    };
+    struct hlist *h = arg;
+
+    for (size_t i = 0; passed[i]; i++)
+        if (!strcasecmp(name, passed[i]))
+            return hlist_add(h, name, value);
+    return 0;
+}
+
+static bool good_read(int st)
+{
+    return (st >= 200 && st < 300) || st == 304 || st == 416 || st == 412;
+}
+
+static bool header_true(const char *v)
+{
+    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+                 !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
+                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
+}
+
+static int get_or_head(struct preq *pr)
+{
+    const char *method = req_method(pr->req);
+    bool newest = header_true(req_header(pr->req, "X-Newest"));
+    struct hlist h = {0};
+    struct nodes n;
+    char *tail = backend_tail(pr->account, pr->container, pr->object);
+    const struct ring_dev *d;
+    struct bresp last = {.status = -EHOSTUNREACH};
+    struct http_client_call *best = NULL;
+    struct timestamp best_ts = {0};
+    int best_st = 0, rc = 0;
+
+    if (!tail || backend_base_headers(pr, NULL, &h) ||
+        req_foreach_header(pr->req, add_get_header, &h) ||
+        nodes_init(pr->p, pr->p->object_ring, pr->account, pr->container,
+                   pr->object, &n)) {
+        free(tail);
+        hlist_release(&h);
+        return -ENOMEM;
+    }
+    while ((d = nodes_next(pr->p, &n))) {
+        struct http_client_req r = {0};
+        struct http_client_call *call = NULL;
+        char *path = backend_path(d, n.part, tail);
+        int st;
+
+        if (!path) {
+            rc = -ENOMEM;
+            break;
+        }
+        r.host = d->ip;
+        r.port = (unsigned int)d->port;
+        r.method = method;
+        r.path = path;
+        r.headers = h.v;
+        r.n_headers = h.n;
+        r.conn_timeout_ms = (unsigned int)(pr->p->conf->conn_timeout * 1000);
+        r.node_timeout_ms = (unsigned int)(pr->p->conf->node_timeout * 1000);
+        st = http_client_request(pr->p->client, &r, &call);
+        free(path);
+        if (backend_failed(pr, d, st)) {
+            http_client_end(call);
+            continue;
+        }
+        if (good_read(st)) {
+            struct timestamp ts = {0};
+            const char *xts = http_client_header(call, "X-Timestamp");
+
+            if (!newest) {
+                best = call;
+                best_st = st;
+                break;
+            }
+            if (xts)
+                timestamp_parse(xts, &ts);
+            if (!best || timestamp_cmp(&ts, &best_ts) > 0) {
+                http_client_end(best);
+                best = call;
+                best_st = st;
+                best_ts = ts;
+            } else {
+                http_client_end(call);
+            }
+            if (n.next_prim >= n.n_prim)
+                break; /* X-Newest asks the primaries only */
+            continue;
+        }
+        /* 404 or another client error: remember it, ask the next node */
+        bresp_release(&last);
+        last.status = st;
+        last.dev = d;
+        hlist_from_call(&last.headers, call);
+        http_client_read_all(call, BACKEND_BODY_MAX, &last.body, &last.len);
+        http_client_end(call);
+        if (st != 404)
+            break;
+    }
+    nodes_release(&n);
+    hlist_release(&h);
+    free(tail);
+    if (rc) {
+        http_client_end(best);
+    } else if (best) {
+        rc = relay_stream(pr, best, best_st);
+    } else if (last.status > 0) {
+        rc = preq_relay(pr, &last);
+    } else {
+        rc = preq_error(pr, 503);
+    }
+    bresp_release(&last);
+    return rc;
+}
+
+/* ---- POST and DELETE ---- */
+
+static int write_all(struct preq *pr, const char *method, struct hlist *h)
+{
+    struct nodes n, cn;
+    struct bresp rs[PROXY_MAX_REPLICAS];
+    char *tail = backend_tail(pr->account, pr->container, pr->object);
+    struct update_arg ua;
+    size_t got;
+    int best, rc;
+
+    if (!tail)
+        return -ENOMEM;
+    if (nodes_init(pr->p, pr->p->object_ring, pr->account, pr->container,
+                   pr->object, &n)) {
+        free(tail);
+        return -ENOMEM;
+    }
+    if (nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
+                   NULL, &cn)) {
+        nodes_release(&n);
+        free(tail);
+        return -ENOMEM;
+    }
+    ua.cn = &cn;
+    ua.n_obj = n.n_prim;
+    got = backend_fanout(pr, &n, method, tail, NULL, h, per_node_update, &ua,
+                         rs);
+    best = backend_best(rs, got, n.n_prim);
+    rc = best < 0 ? preq_error(pr, 503) : preq_relay(pr, &rs[best]);
+    for (size_t i = 0; i < got; i++)
+        bresp_release(&rs[i]);
+    nodes_release(&cn);
+    nodes_release(&n);
+    free(tail);
+    return rc;
+}
+
+static int collect_headers(struct preq *pr, struct constraints_header **out,
+                           size_t *n);
+
+static int post(struct preq *pr)
+{
+    struct constraints_header *ch = NULL;
+    struct constraints_error cerr = {0};
+    struct hlist h = {0};
+    size_t nch = 0;
+    int64_t delete_at = -1;
+    char ts[32], at[32];
+    int rc;
+
+    rc = collect_headers(pr, &ch, &nch);
+    if (!rc)
+        rc = constraints_check_metadata(&pr->p->limits, ch, nch,
+                                        CONSTRAINTS_OBJECT, &cerr);
+    if (!rc)
+        rc = constraints_check_delete_headers(ch, nch, pr->now, &delete_at,
+                                              &cerr);
+    if (!rc)
+        rc = constraints_check_content_type(ch, nch, &cerr);
+    free(ch);
+    if (rc > 0)
+        return preq_refuse(pr, &cerr);
+    if (rc < 0)
+        return rc;
+    preq_new_timestamp(ts);
+    if (backend_base_headers(pr, ts, &h) || obj_forward_headers(pr, &h))
+        rc = -ENOMEM;
+    if (!rc && delete_at >= 0) {
+        snprintf(at, sizeof(at), "%lld", (long long)delete_at);
+        rc = hlist_set(&h, "X-Delete-At", at);
+    }
+    if (!rc)
+        rc = write_all(pr, "POST", &h);
+    hlist_release(&h);
+    return rc;
+}
+
+static int delete(struct preq *pr)
+{
+    struct hlist h = {0};
+    char ts[32];
+    int rc;
+
+    preq_new_timestamp(ts);
+    rc = backend_base_headers(pr, ts, &h);
+    if (!rc)
+        rc = write_all(pr, "DELETE", &h);
+    hlist_release(&h);
+    return rc;
+}
+
+static int add_constraint_header(const char *name, const char *value,
+                                 void *arg)
+{
+    struct {
+        struct constraints_header *v;
+        size_t n, cap;
+    } *c = arg;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct constraints_header *g = realloc(c->v, cap * sizeof(*g));
+
+        if (!g)
+            return -ENOMEM;
+        c->v = g;
+        c->cap = cap;
+    }
+    c->v[c->n].name = name;
+    c->v[c->n].value = value;
+    c->n++;
+    return 0;
+}
+
+/* The request's headers as the constraints checks take them (borrowed
+ * from the request; free() the array). */
+static int collect_headers(struct preq *pr, struct constraints_header **out,
+                           size_t *n)
+{
+    struct {
+        struct constraints_header *v;
+        size_t n, cap;
+    } c = {0};
+    int rc = req_foreach_header(pr->req, add_constraint_header, &c);
+
+    if (rc) {
+        free(c.v);
+        return -ENOMEM;
+    }
+    *out = c.v;
+    *n = c.n;
+    return 0;
+}
+
+int obj_collect_headers(struct preq *pr, struct constraints_header **out,
+                        size_t *n)
+{
+    return collect_headers(pr, out, n);
+}
+
+int object_request(struct preq *pr)
+{
+    const char *m = req_method(pr->req);
+    bool read = !strcmp(m, "GET") || !strcmp(m, "HEAD");
+    struct info ci;
+    int rc;
+
+    if (!read && strcmp(m, "PUT") && strcmp(m, "POST") &&
+        strcmp(m, "DELETE") && strcmp(m, "COPY") && strcmp(m, "OPTIONS")) {
+        preq_add_txn_headers(pr);
+        req_add_header(pr->req, "Allow",
+                       "HEAD, GET, PUT, POST, DELETE, COPY, OPTIONS");
+        return req_respond_error(pr->req, 405);
+    }
+    rc = obj_container(pr, &ci);
+    if (rc) {
+        info_release(&ci);
+        return rc < 0 ? rc : 0;
+    }
+    if (!strcmp(m, "OPTIONS")) {
+        rc = cors_preflight(pr, &ci);
+        info_release(&ci);
+        return rc;
+    }
+    rc = obj_authorize(pr, &ci, !read);
+    if (rc) {
+        info_release(&ci);
+        return rc < 0 ? rc : 0;
+    }
+    if (read)
+        rc = get_or_head(pr);
+    else if (!strcmp(m, "POST"))
+        rc = post(pr);
+    else if (!strcmp(m, "DELETE"))
+        rc = delete(pr);
+    else
+        rc = object_put_start(pr, &ci);
+    info_release(&ci);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * obj_ctl.h - what the object controller (obj_ctl.c), uploads and copies
+ * (obj_put.c) and CORS (cors.c) share. Inside the proxy only.
+ */
+#ifndef PROXY_OBJ_CTL_H
+#define PROXY_OBJ_CTL_H
+
+#include "proxy/preq.h"
+
+/* The client's headers a storage server may see (Swift's gatekeeper and
+ * the proxy's own headers removed), appended to 'h'. */
+int obj_forward_headers(struct preq *pr, struct hlist *h);
+
+/* The request's headers for the constraints checks, borrowed from the
+ * request; free() the array. */
+int obj_collect_headers(struct preq *pr, struct constraints_header **out,
+                        size_t *n);
+
+/* The container of the request, which must exist: 0 with *ci filled, 1
+ * after answering 404 or 503, -errno. Release *ci in every case. */
+int obj_container(struct preq *pr, struct info *ci);
+
+/* tempauth with the container's read or write ACL: 0 to go on, 1 when
+ * answered (401, 403), -errno. */
+int obj_authorize(struct preq *pr, const struct info *ci, bool write);
+
+/* X-Container-Host/-Device/-Partition for object replica 'i' of 'n_obj':
+ * the container replicas it updates. */
+int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
+                       size_t n_obj, struct hlist *h);
+
+/* PUT (streamed from the client) or COPY / X-Copy-From (from the source
+ * object); obj_put.c. */
+int object_put_start(struct preq *pr, const struct info *ci);
+
+/* OPTIONS: Swift's CORS preflight against the container's
+ * X-Container-Meta-Access-Control-* (cors.c). */
+int cors_preflight(struct preq *pr, const struct info *ci);
+
+#endif /* PROXY_OBJ_CTL_H */

@@ -1,0 +1,726 @@
+/*
+ * obj_put.c - object uploads: the client's body (or a copy source's)
+ * streamed to every replica at once, with Expect: 100-continue so a
+ * replica that cannot take it (507, a newer object, If-None-Match) says
+ * so before any byte goes out, a handoff in place of each primary that
+ * cannot be reached, the MD5 computed on the way, and 201 once a quorum
+ * of replicas answered 2xx with that MD5. Memory stays at one piece of
+ * the body whatever the object's size.
+ *
+ * Copies (COPY with Destination, PUT with X-Copy-From) are uploads whose
+ * body comes from a GET of the source, pumped here in the request's own
+ * thread; the source's metadata carries over unless X-Fresh-Metadata.
+ */
+#include "proxy/obj_ctl.h"
+
+#include "common/http.h"
+#include "common/timestamp.h"
+#include "proxy/mimetypes.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct obj_put {
+    struct nodes n, cn;
+    size_t slots; /* replicas to write: n.n_prim */
+    struct http_client_call *calls[PROXY_MAX_REPLICAS];
+    const struct ring_dev *devs[PROXY_MAX_REPLICAS];
+    int status[PROXY_MAX_REPLICAS]; /* 100 while the body goes, or final */
+    struct hlist headers;           /* common to every replica */
+    char *tail;
+    bool chunked;
+    uint64_t length;
+    uint64_t sent;
+    EVP_MD_CTX *md5;
+    char ts[32];
+    /* extra response headers (copies) */
+    struct hlist reply;
+};
+
+void object_put_free(struct obj_put *put)
+{
+    if (!put)
+        return;
+    for (size_t i = 0; i < put->slots; i++)
+        http_client_end(put->calls[i]);
+    nodes_release(&put->n);
+    nodes_release(&put->cn);
+    hlist_release(&put->headers);
+    hlist_release(&put->reply);
+    EVP_MD_CTX_free(put->md5);
+    free(put->tail);
+    free(put);
+}
+
+static bool live(const struct obj_put *put, size_t i)
+{
+    return put->calls[i] && put->status[i] == 100;
+}
+
+static size_t live_count(const struct obj_put *put)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < put->slots; i++)
+        n += live(put, i);
+    return n;
+}
+
+static void fill_req(struct preq *pr, struct obj_put *put,
+                     struct http_client_req *r, const struct ring_dev *d,
+                     const char *path, const struct hlist *h)
+{
+    memset(r, 0, sizeof(*r));
+    r->host = d->ip;
+    r->port = (unsigned int)d->port;
+    r->method = "PUT";
+    r->path = path;
+    r->headers = h->v;
+    r->n_headers = h->n;
+    r->body_mode =
+        put->chunked ? HTTP_CLIENT_BODY_CHUNKED : HTTP_CLIENT_BODY_LENGTH;
+    r->content_length = put->length;
+    r->expect_continue = 1;
+    r->conn_timeout_ms = (unsigned int)(pr->p->conf->conn_timeout * 1000);
+    r->node_timeout_ms = (unsigned int)(pr->p->conf->node_timeout * 1000);
+}
+
+/* The headers of replica slot i: the common ones and its container
+ * updates. */
+static int slot_headers(struct preq *pr, struct obj_put *put, size_t i,
+                        struct hlist *h)
+{
+    for (size_t k = 0; k < put->headers.n; k++)
+        if (hlist_add(h, put->headers.v[k].name, put->headers.v[k].value))
+            return -ENOMEM;
+    return obj_update_headers(pr, &put->cn, i, put->slots, h);
+}
+
+/* Whether slot i's answer to the headers lets the body go; records the
+ * final status otherwise. */
+static bool continued(struct preq *pr, struct obj_put *put, size_t i, int st)
+{
+    if (st == 100) {
+        put->status[i] = 100;
+        return true;
+    }
+    backend_failed(pr, put->devs[i], st);
+    http_client_end(put->calls[i]);
+    put->calls[i] = NULL;
+    put->status[i] = st;
+    return false;
+}
+
+/* Slot i's node failed: its handoffs, one at a time. */
+static int replace(struct preq *pr, struct obj_put *put, size_t i)
+{
+    const struct ring_dev *d;
+
+    while ((d = nodes_next(pr->p, &put->n))) {
+        struct http_client_req r;
+        struct hlist h = {0};
+        char *path = backend_path(d, put->n.part, put->tail);
+        int st;
+
+        if (!path || slot_headers(pr, put, i, &h)) {
+            free(path);
+            hlist_release(&h);
+            return -ENOMEM;
+        }
+        fill_req(pr, put, &r, d, path, &h);
+        put->devs[i] = d;
+        st = http_client_start(pr->p->client, &r, &put->calls[i]);
+        if (!st)
+            st = http_client_wait_continue(put->calls[i]);
+        free(path);
+        hlist_release(&h);
+        if (continued(pr, put, i, st))
+            return 0;
+        if (st > 0 && st < 500 && st != 507)
+            return 0; /* an answer about the object, not the node */
+    }
+    return 0;
+}
+
+static int connect_all(struct preq *pr, struct obj_put *put)
+{
+    struct http_client_req reqs[PROXY_MAX_REPLICAS];
+    struct hlist hs[PROXY_MAX_REPLICAS];
+    char *paths[PROXY_MAX_REPLICAS];
+    int errs[PROXY_MAX_REPLICAS];
+    size_t slot_of[PROXY_MAX_REPLICAS], nreq = 0;
+    int rc = 0;
+
+    memset(hs, 0, sizeof(hs));
+    memset(reqs, 0, sizeof(reqs));
+    for (size_t i = 0; i < put->slots; i++) {
+        const struct ring_dev *d = nodes_next(pr->p, &put->n);
+
+        put->status[i] = -EHOSTUNREACH;
+        if (!d)
+            continue;
+        paths[nreq] = backend_path(d, put->n.part, put->tail);
+        if (!paths[nreq] || slot_headers(pr, put, i, &hs[nreq])) {
+            free(paths[nreq]);
+            hlist_release(&hs[nreq]);
+            rc = -ENOMEM;
+            break;
+        }
+        put->devs[i] = d;
+        fill_req(pr, put, &reqs[nreq], d, paths[nreq], &hs[nreq]);
+        slot_of[nreq++] = i;
+    }
+    if (!rc) {
+        struct http_client_call *calls[PROXY_MAX_REPLICAS];
+
+        http_client_start_multi(pr->p->client, reqs, nreq, calls, errs);
+        for (size_t k = 0; k < nreq; k++) {
+            size_t i = slot_of[k];
+
+            put->calls[i] = calls[k];
+            continued(pr, put, i,
+                      calls[k] ? http_client_wait_continue(calls[k])
+                               : errs[k]);
+        }
+    }
+    for (size_t k = 0; k < nreq; k++) {
+        free(paths[k]);
+        hlist_release(&hs[k]);
+    }
+    for (size_t i = 0; !rc && i < put->slots; i++) {
+        int st = put->status[i];
+
+        if (st != 100 && (st < 0 || st >= 500))
+            rc = replace(pr, put, i);
+    }
+    return rc;
+}
+
+/* The answer when fewer than a quorum of replicas would take the body:
+ * what the replicas said about the object, or 503. */
+static int refuse_early(struct preq *pr, struct obj_put *put)
+{
+    for (size_t i = 0; i < put->slots; i++) {
+        int st = put->status[i];
+
+        if (st == 412 || st == 413 || st == 422 || st == 400)
+            return preq_error(pr, (unsigned int)st);
+    }
+    for (size_t i = 0; i < put->slots; i++)
+        if (put->status[i] == 409) /* a newer object is there already */
+            return preq_error(pr, 202);
+    return preq_error(pr, 503);
+}
+
+int object_put_body(struct preq *pr, const char *data, size_t len)
+{
+    struct obj_put *put = pr->put;
+    struct http_client_call *calls[PROXY_MAX_REPLICAS];
+    int errs[PROXY_MAX_REPLICAS];
+    size_t quorum = quorum_size(put->slots);
+
+    if (req_status(pr->req) || !len)
+        return 0; /* answered already: the rest is dropped */
+    EVP_DigestUpdate(put->md5, data, len);
+    put->sent += len;
+    for (size_t i = 0; i < put->slots; i++)
+        calls[i] = live(put, i) ? put->calls[i] : NULL;
+    http_client_send_multi(calls, put->slots, data, len, errs);
+    for (size_t i = 0; i < put->slots; i++) {
+        if (!calls[i] || !errs[i])
+            continue;
+        if (errs[i] == -ECONNABORTED) {
+            /* the replica answered early (422, 507...): its verdict */
+            put->status[i] = http_client_response(put->calls[i]);
+        } else {
+            put->status[i] = errs[i];
+        }
+        backend_failed(pr, put->devs[i], put->status[i]);
+        http_client_end(put->calls[i]);
+        put->calls[i] = NULL;
+    }
+    if (live_count(put) < quorum) {
+        req_log(pr->req, LOG_ERR, "object PUT: fewer than %zu replicas left "
+                "after %llu bytes", quorum, (unsigned long long)put->sent);
+        return refuse_early(pr, put);
+    }
+    return 0;
+}
+
+static int respond_created(struct preq *pr, struct obj_put *put,
+                           const char *etag, unsigned int status)
+{
+    struct timestamp ts;
+    char date[TIMESTAMP_HTTP_SIZE];
+    int rc = preq_add_txn_headers(pr);
+
+    if (!rc && timestamp_parse(put->ts, &ts) == 0)
+        rc = req_add_header(pr->req, "Last-Modified",
+                            timestamp_http_date(&ts, date));
+    if (!rc)
+        rc = req_add_header(pr->req, "Etag", etag);
+    for (size_t i = 0; !rc && i < put->reply.n; i++)
+        rc = req_add_header(pr->req, put->reply.v[i].name,
+                            put->reply.v[i].value);
+    if (rc == -EINVAL)
+        rc = 0;
+    return rc ? rc : req_respond(pr->req, status, "", 0);
+}
+
+int object_put_end(struct preq *pr)
+{
+    struct obj_put *put = pr->put;
+    struct bresp rs[PROXY_MAX_REPLICAS];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char etag[33];
+    int best, rc, n_bad_etag = 0;
+
+    if (req_status(pr->req))
+        return 0;
+    EVP_DigestFinal_ex(put->md5, md, &mdlen);
+    for (unsigned int i = 0; i < 16; i++)
+        snprintf(etag + 2 * i, 3, "%02x", md[i]);
+    memset(rs, 0, sizeof(rs));
+    for (size_t i = 0; i < put->slots; i++) {
+        rs[i].status = put->status[i] == 100 ? 0 : put->status[i];
+        if (!live(put, i))
+            continue;
+        rc = http_client_send_end(put->calls[i]);
+        rs[i].status = rc ? rc : http_client_response(put->calls[i]);
+        if (rs[i].status == -ECONNABORTED)
+            rs[i].status = http_client_response(put->calls[i]);
+        if (rs[i].status > 0) {
+            const char *e = http_client_header(put->calls[i], "Etag");
+
+            if (rs[i].status / 100 == 2 && e &&
+                strncasecmp(e[0] == '"' ? e + 1 : e, etag, 32)) {
+                /* the replica stored other bytes than we sent */
+                req_log(pr->req, LOG_ERR, "object PUT: %s:%d/%s etag %s, "
+                        "expected %s", put->devs[i]->ip,
+                        put->devs[i]->port, put->devs[i]->device, e, etag);
+                rs[i].status = 500;
+                n_bad_etag++;
+            }
+        }
+        backend_failed(pr, put->devs[i], rs[i].status);
+        http_client_end(put->calls[i]);
+        put->calls[i] = NULL;
+    }
+    best = backend_best(rs, put->slots, put->slots);
+    if (best < 0)
+        return preq_error(pr, 503);
+    if (rs[best].status / 100 == 2)
+        return respond_created(pr, put, etag, 201);
+    if (rs[best].status == 409)
+        return preq_error(pr, 202);
+    (void)n_bad_etag;
+    return preq_error(pr, (unsigned int)rs[best].status);
+}
+
+/* ---- starting ---- */
+
+static bool header_true(const char *v)
+{
+    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+                 !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
+                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
+}
+
+/* Checks the request and builds what every replica gets. Returns 0, 1
+ * after answering a refusal, -errno. 'length' < 0: chunked. */
+static int prepare(struct preq *pr, struct obj_put *put, bool copy,
+                   int64_t length)
+{
+    struct constraints_header *ch = NULL;
+    struct constraints_error cerr = {0};
+    const char *ctype = req_header(pr->req, "Content-Type");
+    size_t nch = 0;
+    int64_t delete_at = -1;
+    int rc;
+
+    rc = obj_collect_headers(pr, &ch, &nch);
+    if (rc)
+        return rc;
+    if (!ctype || header_true(req_header(pr->req, "X-Detect-Content-Type")))
+        ctype = copy ? NULL : mimetype_guess(pr->object);
+    if (!copy) {
+        /* check_object_creation() sees the guessed type, as in Swift */
+        struct constraints_header *grown =
+            realloc(ch, (nch + 1) * sizeof(*ch));
+
+        if (!grown) {
+            free(ch);
+            return -ENOMEM;
+        }
+        ch = grown;
+        for (size_t i = 0; i < nch; i++)
+            if (!strcasecmp(ch[i].name, "Content-Type"))
+                ch[i].value = ctype;
+        ch[nch].name = "Content-Type";
+        ch[nch++].value = ctype;
+        rc = constraints_check_object_creation(&pr->p->limits, ch, nch,
+                                               pr->object, pr->now,
+                                               &delete_at, &cerr);
+    } else {
+        rc = constraints_check_metadata(&pr->p->limits, ch, nch,
+                                        CONSTRAINTS_OBJECT, &cerr);
+        if (!rc)
+            rc = constraints_check_delete_headers(ch, nch, pr->now,
+                                                  &delete_at, &cerr);
+    }
+    if (!rc)
+        rc = constraints_check_content_type(ch, nch, &cerr);
+    free(ch);
+    if (rc > 0)
+        return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;
+    if (rc < 0)
+        return rc;
+    preq_new_timestamp(put->ts);
+    put->tail = backend_tail(pr->account, pr->container, pr->object);
+    put->md5 = EVP_MD_CTX_new();
+    if (!put->tail || !put->md5 || !EVP_DigestInit_ex(put->md5, EVP_md5(), NULL) ||
+        backend_base_headers(pr, put->ts, &put->headers) ||
+        obj_forward_headers(pr, &put->headers) ||
+        (ctype && hlist_set(&put->headers, "Content-Type", ctype)))
+        return -ENOMEM;
+    if (delete_at >= 0) {
+        char at[32];
+
+        snprintf(at, sizeof(at), "%lld", (long long)delete_at);
+        if (hlist_set(&put->headers, "X-Delete-At", at))
+            return -ENOMEM;
+    }
+    put->chunked = length < 0;
+    put->length = length < 0 ? 0 : (uint64_t)length;
+    if (nodes_init(pr->p, pr->p->object_ring, pr->account, pr->container,
+                   pr->object, &put->n) ||
+        nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
+                   NULL, &put->cn))
+        return -ENOMEM;
+    put->slots = put->n.n_prim;
+    return 0;
+}
+
+/* Opens the replicas; 0 when a quorum takes the body, 1 after answering
+ * otherwise. */
+static int open_replicas(struct preq *pr, struct obj_put *put)
+{
+    int rc = connect_all(pr, put);
+
+    if (rc)
+        return rc;
+    if (live_count(put) >= quorum_size(put->slots))
+        return 0;
+    rc = refuse_early(pr, put);
+    return rc < 0 ? rc : 1;
+}
+
+/* ---- copies ---- */
+
+struct source {
+    struct http_client_call *call;
+    int status;
+    struct bresp failed; /* the answer to pass on when there is no source */
+};
+
+static int open_source(struct preq *pr, const char *a, const char *c,
+                       const char *o, struct source *src)
+{
+    struct hlist h = {0};
+    struct nodes n;
+    char *tail = backend_tail(a, c, o);
+    const struct ring_dev *d;
+
+    memset(src, 0, sizeof(*src));
+    src->failed.status = 503;
+    if (!tail || backend_base_headers(pr, NULL, &h) ||
+        nodes_init(pr->p, pr->p->object_ring, a, c, o, &n)) {
+        free(tail);
+        hlist_release(&h);
+        return -ENOMEM;
+    }
+    {
+        const char *v;
+
+        if ((v = req_header(pr->req, "X-Copy-From-If-Match")) ||
+            (v = req_header(pr->req, "If-Match")))
+            hlist_add(&h, "If-Match", v);
+    }
+    while ((d = nodes_next(pr->p, &n))) {
+        struct http_client_req r = {0};
+        char *path = backend_path(d, n.part, tail);
+        int st;
+
+        if (!path)
+            break;
+        r.host = d->ip;
+        r.port = (unsigned int)d->port;
+        r.method = "GET";
+        r.path = path;
+        r.headers = h.v;
+        r.n_headers = h.n;
+        r.conn_timeout_ms = (unsigned int)(pr->p->conf->conn_timeout * 1000);
+        r.node_timeout_ms = (unsigned int)(pr->p->conf->node_timeout * 1000);
+        st = http_client_request(pr->p->client, &r, &src->call);
+        free(path);
+        if (backend_failed(pr, d, st)) {
+            http_client_end(src->call);
+            src->call = NULL;
+            continue;
+        }
+        if (st == 200) {
+            src->status = st;
+            break;
+        }
+        bresp_release(&src->failed);
+        src->failed.status = st;
+        hlist_from_call(&src->failed.headers, src->call);
+        http_client_read_all(src->call, BACKEND_BODY_MAX, &src->failed.body,
+                             &src->failed.len);
+        http_client_end(src->call);
+        src->call = NULL;
+        if (st != 404)
+            break;
+    }
+    nodes_release(&n);
+    hlist_release(&h);
+    free(tail);
+    return 0;
+}
+
+static bool is_user_meta(const char *name)
+{
+    return !strncasecmp(name, "x-object-meta-", 14);
+}
+
+/* The source's metadata the copy keeps, under what the request sets. */
+static int merge_source_headers(struct preq *pr, struct obj_put *put,
+                                struct http_client_call *src)
+{
+    static const char *const kept[] = {
+        "content-type", "content-encoding", "content-disposition",
+        "content-language", "x-object-manifest", NULL,
+    };
+    bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
+    size_t n = http_client_header_count(src);
+
+    for (size_t i = 0; i < n; i++) {
+        struct http_header h = http_client_header_at(src, i);
+        bool keep = is_user_meta(h.name) && !fresh;
+
+        for (size_t k = 0; kept[k]; k++)
+            if (!strcasecmp(h.name, kept[k]))
+                keep = true;
+        if (!strncasecmp(h.name, "x-object-sysmeta-", 17))
+            keep = true;
+        if (keep && !hlist_get(&put->headers, h.name) &&
+            hlist_add(&put->headers, h.name, h.value))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A copy: the destination is pr's object; the source is given. */
+static int copy_object(struct preq *pr, struct obj_put *put,
+                       const char *src_account, const char *src_container,
+                       const char *src_object)
+{
+    struct source src;
+    const char *cl;
+    char *end, *qsrc = NULL, *joined = NULL;
+    unsigned long long length;
+    int rc;
+
+    rc = open_source(pr, src_account, src_container, src_object, &src);
+    if (rc)
+        return rc;
+    if (!src.call) {
+        rc = src.failed.status > 0 ? preq_relay(pr, &src.failed)
+                                   : preq_error(pr, 503);
+        bresp_release(&src.failed);
+        return rc;
+    }
+    cl = http_client_header(src.call, "Content-Length");
+    length = cl ? strtoull(cl, &end, 10) : 0;
+    if (!cl || end == cl || *end) {
+        http_client_end(src.call);
+        return preq_error(pr, 503);
+    }
+    if (length > (unsigned long long)pr->p->limits.max_file_size) {
+        http_client_end(src.call);
+        return preq_error(pr, 413);
+    }
+    rc = prepare(pr, put, true, (int64_t)length);
+    if (!rc)
+        rc = merge_source_headers(pr, put, src.call);
+    if (!rc && !hlist_get(&put->headers, "Content-Type"))
+        rc = hlist_add(&put->headers, "Content-Type",
+                       "application/octet-stream");
+    if (!rc && asprintf(&joined, "%s/%s", src_container, src_object) < 0)
+        rc = -ENOMEM;
+    if (!rc && !(qsrc = http_quote(joined)))
+        rc = -ENOMEM;
+    if (!rc)
+        rc = hlist_add(&put->reply, "X-Copied-From", qsrc);
+    if (!rc && strcmp(src_account, pr->account)) {
+        char *qa = http_quote(src_account);
+
+        rc = qa ? hlist_add(&put->reply, "X-Copied-From-Account", qa)
+                : -ENOMEM;
+        free(qa);
+    }
+    {
+        const char *lm = http_client_header(src.call, "Last-Modified");
+
+        if (!rc && lm)
+            rc = hlist_add(&put->reply, "X-Copied-From-Last-Modified", lm);
+    }
+    free(joined);
+    free(qsrc);
+    if (!rc)
+        rc = open_replicas(pr, put);
+    while (!rc && !req_status(pr->req)) {
+        const void *data;
+        size_t len;
+
+        rc = http_client_read(src.call, &data, &len);
+        if (rc) {
+            req_log(pr->req, LOG_ERR, "copy: source read failed: %s",
+                    strerror(-rc));
+            rc = preq_error(pr, 503);
+            break;
+        }
+        if (!len) {
+            rc = object_put_end(pr);
+            break;
+        }
+        rc = object_put_body(pr, data, len);
+    }
+    http_client_end(src.call);
+    return rc < 0 ? rc : 0;
+}
+
+/* X-Copy-From / Destination: "<container>/<object>", URL-encoded. */
+static int parse_copy_path(struct preq *pr, const char *header, char **c,
+                           char **o)
+{
+    struct constraints_error cerr = {0};
+    int rc = constraints_check_path_header(header,
+                                           req_header(pr->req, header), c, o,
+                                           &cerr);
+
+    if (rc > 0)
+        return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;
+    return rc;
+}
+
+static int put_from_copy_header(struct preq *pr, struct obj_put *put)
+{
+    const char *acct = req_header(pr->req, "X-Copy-From-Account");
+    char *c = NULL, *o = NULL;
+    int rc;
+
+    if (req_content_length(pr->req) > 0 || req_chunked(pr->req))
+        return preq_text(pr, 400, "Copy requests require a zero byte body");
+    rc = parse_copy_path(pr, "X-Copy-From", &c, &o);
+    if (rc) {
+        free(c);
+        free(o);
+        return rc < 0 ? rc : 0;
+    }
+    {
+        /* the source must be readable by this user */
+        char *dc = pr->container, *dobj = pr->object, *da = pr->account;
+        struct info sci;
+
+        pr->container = c;
+        pr->object = o;
+        if (acct)
+            pr->account = (char *)acct;
+        rc = obj_container(pr, &sci);
+        if (!rc)
+            rc = obj_authorize(pr, &sci, false);
+        info_release(&sci);
+        pr->container = dc;
+        pr->object = dobj;
+        pr->account = da;
+    }
+    if (!rc)
+        rc = copy_object(pr, put, acct ? acct : pr->account, c, o);
+    free(c);
+    free(o);
+    return rc < 0 ? rc : 0;
+}
+
+static int copy_to_destination(struct preq *pr, struct obj_put *put,
+                               const struct info *src_ci)
+{
+    const char *dacct = req_header(pr->req, "Destination-Account");
+    char *c = NULL, *o = NULL, *sa = pr->account, *sc = pr->container,
+         *so = pr->object;
+    struct info dci;
+    int rc;
+
+    if (!req_header(pr->req, "Destination"))
+        return preq_text(pr, 412, "Destination header required");
+    rc = obj_authorize(pr, src_ci, false);
+    if (rc)
+        return rc < 0 ? rc : 0;
+    rc = parse_copy_path(pr, "Destination", &c, &o);
+    if (rc) {
+        free(c);
+        free(o);
+        return rc < 0 ? rc : 0;
+    }
+    /* from here on the request is about the destination */
+    pr->container = c;
+    pr->object = o;
+    if (dacct) {
+        pr->account = strdup(dacct);
+        if (!pr->account) {
+            pr->account = sa;
+            free(c);
+            free(o);
+            pr->container = sc;
+            pr->object = so;
+            return -ENOMEM;
+        }
+    }
+    rc = obj_container(pr, &dci);
+    if (!rc)
+        rc = obj_authorize(pr, &dci, true);
+    info_release(&dci);
+    if (!rc)
+        rc = copy_object(pr, put, sa, sc, so);
+    /* pr owns the destination's names now; the source's go */
+    if (dacct)
+        free(sa);
+    free(sc);
+    free(so);
+    return rc < 0 ? rc : 0;
+}
+
+int object_put_start(struct preq *pr, const struct info *ci)
+{
+    struct obj_put *put = calloc(1, sizeof(*put));
+    int64_t length;
+    int rc;
+
+    if (!put)
+        return -ENOMEM;
+    pr->put = put;
+    if (!strcmp(req_method(pr->req), "COPY"))
+        return copy_to_destination(pr, put, ci);
+    if (req_header(pr->req, "X-Copy-From"))
+        return put_from_copy_header(pr, put);
+    length = req_chunked(pr->req) ? -1 : req_content_length(pr->req);
+    rc = prepare(pr, put, false, length);
+    if (!rc)
+        rc = open_replicas(pr, put);
+    return rc < 0 ? rc : 0;
+}
