@@ -1027,7 +1027,7 @@ static bool executable(char out[PATH_MAX])
 
     if (access(out, X_OK))
         return false;
-    if (realpath(out, real)) /* for the messages and pid checks to read */
+    if (realpath(out, real)) /* no "/../" in messages and logs */
         memcpy(out, real, strlen(real) + 1);
     return true;
 }
@@ -1092,6 +1092,19 @@ static void print_summary(const struct aio *a, bool proxy)
            a->dir, program_invocation_name, a->dir);
 }
 
+/* After a failed start: stops what this run started, and only that (the
+ * others ran before it). */
+static void stop_started(const struct aio *a)
+{
+    struct daemon mine[AIO_MAX_DAEMONS];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < a->n_daemons; i++)
+        if (a->daemons[i].started)
+            mine[n++] = a->daemons[i];
+    stop_daemons(a, mine, n);
+}
+
 /* Starts the daemons of 'a' that do not run yet. bins[i] is the binary of
  * kinds[i], "" if missing (only the proxy may be). Returns 0, 1 if all
  * were running, or CMD_EXIT_ERROR after a message (having stopped those it
@@ -1126,17 +1139,9 @@ static int start_daemons(struct aio *a, char bins[][PATH_MAX])
     if (wait_listening(a))
         goto fail;
     return 0;
-fail : {
-    struct daemon mine[AIO_MAX_DAEMONS];
-    unsigned n = 0;
-
-    /* only what this run started: the others were running before */
-    for (unsigned i = 0; i < a->n_daemons; i++)
-        if (a->daemons[i].started)
-            mine[n++] = a->daemons[i];
-    stop_daemons(a, mine, n);
+fail:
+    stop_started(a);
     return CMD_EXIT_ERROR;
-}
 }
 
 static int aio_start(const struct aio_opts *o)
