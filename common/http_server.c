@@ -423,6 +423,20 @@ static bool handler_failed(struct request *req, const char *what, int err)
     return req_respond_error(req, 500) == 0;
 }
 
+/* http_unquote(), or with lenient_paths the text as sent when it does
+ * not decode. */
+static int unquote(struct request *req, const char *in, size_t len,
+                   bool plus_is_space, char **out)
+{
+    int err = http_unquote(in, len, plus_is_space, out);
+
+    if (err == -EINVAL && req->srv->conf.lenient_paths) {
+        *out = strndup(in, len);
+        err = *out ? 0 : -ENOMEM;
+    }
+    return err;
+}
+
 static int parse_query(struct request *req)
 {
     const char *p = req->query;
@@ -442,13 +456,13 @@ static int parse_query(struct request *req)
             req->params = grown;
             prm = &req->params[req->n_params];
             prm->value = NULL;
-            err = http_unquote(p, name_len, true, &prm->name);
+            err = unquote(req, p, name_len, true, &prm->name);
             if (err)
                 return err;
             req->n_params++;
             if (name_len < len)
-                err = http_unquote(p + name_len + 1, len - name_len - 1, true,
-                                   &prm->value);
+                err = unquote(req, p + name_len + 1, len - name_len - 1, true,
+                              &prm->value);
             else if (!(prm->value = strdup("")))
                 err = -ENOMEM;
             if (err)
@@ -490,10 +504,11 @@ static unsigned int prepare(struct request *req)
     if (strlen(req->uri) > conf->max_header_size)
         return 414;
     if (req_foreach_header(req, check_header, &hc) || hc.too_long)
-        return 400;
+        return hc.too_long ? 400 : 431; /* as Swift: "Too many headers" */
     if (req->raw_path[0] != '/')
         return 400;
-    err = http_unquote(req->raw_path, strlen(req->raw_path), false, &req->path);
+    err = unquote(req, req->raw_path, strlen(req->raw_path), false,
+                  &req->path);
     if (!err)
         err = parse_query(req);
     if (err) /* a bad escape is the client's fault, no memory is ours */

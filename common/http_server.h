@@ -70,6 +70,12 @@ struct http_server_conf {
     uint64_t conn_memory_limit;    /* per connection: headers + buffers */
     uint64_t thread_stack_size;    /* per connection thread */
     bool log_requests;             /* one access line per request */
+    /* Not an option: set by a daemon that decodes paths itself (the
+     * proxy, as Swift's WSGI layer: malformed escapes stay as they are,
+     * %00 is refused later with Swift's 412). Then a path or parameter
+     * that does not decode strictly is passed on as sent instead of
+     * being refused with 400. */
+    bool lenient_paths;
 };
 
 /* Rows for a daemon's option table (conf.h); 'port' is its default

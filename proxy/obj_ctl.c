@@ -139,6 +139,31 @@ static int per_node_update(struct preq *pr, size_t i, struct hlist *h,
     return obj_update_headers(pr, ua->cn, i, ua->n_obj, h);
 }
 
+int obj_timestamp(struct preq *pr, char ts[32])
+{
+    const char *v = req_header(pr->req, "X-Timestamp");
+    struct timestamp t;
+    char internal[TIMESTAMP_INTERNAL_SIZE], body[600];
+
+    if (!v) {
+        preq_new_timestamp(ts);
+        return 0;
+    }
+    if (timestamp_parse(v, &t) == 0) {
+        snprintf(ts, 32, "%s", timestamp_internal(&t, internal));
+        return 0;
+    }
+    /* Python's %r of the value, as Swift words it */
+    snprintf(body, sizeof(body),
+             strchr(v, '\'') && !strchr(v, '"')
+                 ? "X-Timestamp should be a UNIX timestamp float value; "
+                   "was \"%.500s\""
+                 : "X-Timestamp should be a UNIX timestamp float value; "
+                   "was '%.500s'",
+             v);
+    return preq_text(pr, 400, body) < 0 ? -ENOMEM : 1;
+}
+
 /* ---- GET and HEAD ---- */
 
 struct stream {
@@ -426,7 +451,9 @@ static int delete(struct preq *pr)
     char ts[32];
     int rc;
 
-    preq_new_timestamp(ts);
+    rc = obj_timestamp(pr, ts);
+    if (rc)
+        return rc < 0 ? rc : 0;
     rc = backend_base_headers(pr, ts, &h);
     if (!rc)
         rc = write_all(pr, "DELETE", &h);

@@ -20,6 +20,11 @@ int obj_collect_headers(struct preq *pr, struct constraints_header **out,
  * after answering 404 or 503, -errno. Release *ci in every case. */
 int obj_container(struct preq *pr, struct info *ci);
 
+/* The write's X-Timestamp: the client's (container sync, migrations),
+ * as Swift's _update_x_timestamp(), or now. 0, 1 after answering 400
+ * for a malformed one, -errno. */
+int obj_timestamp(struct preq *pr, char ts[32]);
+
 /* tempauth with the container's read or write ACL: 0 to go on, 1 when
  * answered (401, 403), -errno. */
 int obj_authorize(struct preq *pr, const struct info *ci, bool write);

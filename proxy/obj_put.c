@@ -380,7 +380,9 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
         return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;
     if (rc < 0)
         return rc;
-    preq_new_timestamp(put->ts);
+    rc = obj_timestamp(pr, put->ts);
+    if (rc)
+        return rc;
     put->tail = backend_tail(pr->account, pr->container, pr->object);
     put->md5 = EVP_MD_CTX_new();
     if (!put->tail || !put->md5 || !EVP_DigestInit_ex(put->md5, EVP_md5(), NULL) ||

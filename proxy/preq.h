@@ -41,6 +41,8 @@ struct preq {
     struct proxy *p;
     struct request *req;
     double now; /* Unix time when the request arrived */
+    char *path; /* the path as Swift's WSGI decodes it: may hold NULs */
+    size_t path_len;
     enum constraints_route route;
     char *version, *account, *container, *object; /* decoded; NULL absent */
     struct tempauth_identity id;

@@ -340,7 +340,7 @@ int preq_authorize(struct preq *pr, const char *acl, const char *account_acl)
 {
     struct tempauth_request tr = {
         .method = req_method(pr->req),
-        .path = req_path(pr->req),
+        .path = pr->path,
         .groups = pr->id.groups,
         .acl = acl,
         .referer = req_header(pr->req, "Referer"),
@@ -408,7 +408,7 @@ static int serve_auth(struct preq *pr)
     const char *h = req_header(pr->req, "Host");
     struct tempauth_login in = {
         .method = req_method(pr->req),
-        .path = req_path(pr->req),
+        .path = pr->path,
         .auth_user = req_header(pr->req, "X-Auth-User"),
         .auth_key = req_header(pr->req, "X-Auth-Key"),
         .storage_user = req_header(pr->req, "X-Storage-User"),
@@ -455,13 +455,13 @@ static char *seg_dup(const struct constraints_seg *s)
 
 static int route(struct preq *pr)
 {
-    const char *path = req_path(pr->req);
+    const char *path = pr->path;
     struct constraints_seg segs[4];
     struct constraints_error cerr = {0};
     const char *token;
     int rc;
 
-    rc = constraints_route_path(&pr->p->limits, path, strlen(path),
+    rc = constraints_route_path(&pr->p->limits, path, pr->path_len,
                                 &pr->route, segs, &cerr);
     if (rc < 0)
         return rc;
@@ -510,10 +510,16 @@ static int on_headers(struct request *req, void *arg)
     struct proxy *p = arg;
     struct preq *pr = calloc(1, sizeof(*pr));
     char txn[TXN_ID_LEN + 1];
-    const char *path = req_path(req);
+    const char *raw = req_raw_path(req), *path;
 
     if (!pr)
         return -ENOMEM;
+    pr->path = constraints_unquote(raw, strlen(raw), &pr->path_len);
+    path = pr->path;
+    if (!path) {
+        free(pr);
+        return -ENOMEM;
+    }
     pr->p = p;
     pr->req = req;
     pr->now = unix_now();
@@ -563,6 +569,7 @@ static void on_done(struct request *req, bool ok, void *arg)
         return;
     object_put_free(pr->put);
     tempauth_identity_release(&pr->id);
+    free(pr->path);
     free(pr->version);
     free(pr->account);
     free(pr->container);

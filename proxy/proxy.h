@@ -42,6 +42,13 @@ struct proxy_conf {
 /* The rows of [app:proxy-server] (and [DEFAULT]). */
 extern const struct conf_option proxy_options[];
 
+/* Headers a request may carry with the default constraints (Swift's
+ * constraints_max_request_headers()): the proxy's max_header_count
+ * default. */
+#define PROXY_MAX_REQUEST_HEADERS 201
+/* The proxy's conn_memory_limit default (storage servers: 64 KiB). */
+#define PROXY_CONN_MEMORY (256 * 1024)
+
 struct proxy; /* opaque */
 
 /* Builds the proxy from the whole config file 'conf' (already applied to

@@ -52,6 +52,15 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = 1;
+    /* Swift's proxy takes up to 201 headers (MAX_HEADER_COUNT * 1.6), so
+     * a client may send 90 metadata items and its usual headers; the
+     * storage servers' default of 90 is too few here. */
+    if (!conf_get(conf, SECTION, "max_header_count", NULL))
+        c.http.max_header_count = PROXY_MAX_REQUEST_HEADERS;
+    /* and room for them (90 items of 128 + 256 bytes); the body's pieces
+     * are this size too, fewer writes to the replicas per byte */
+    if (!conf_get(conf, SECTION, "conn_memory_limit", NULL))
+        c.http.conn_memory_limit = PROXY_CONN_MEMORY;
     if (log_open(c.log.name, c.log.level, c.log.file)) {
         fprintf(stderr, "kura-proxy: cannot open log file '%s'\n",
                 c.log.file);
@@ -63,6 +72,7 @@ int main(int argc, char **argv)
         goto out;
     }
     proxy_handler(p, &handler);
+    c.http.lenient_paths = true; /* proxy.c decodes paths as Swift */
     if (http_server_new(&c.http, &handler, &http))
         goto out;
     log_notice("proxy-server started on %s:%u (swift_dir '%s')",
