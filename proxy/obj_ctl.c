@@ -166,22 +166,89 @@ int obj_timestamp(struct preq *pr, char ts[32])
 
 /* ---- GET and HEAD ---- */
 
+/* A GET body on its way to the client. When the node serving a whole
+ * object (200) fails mid-body, the rest is asked of the next node with
+ * "Range: bytes=<pos>-" and "If-Match: <etag>", as Swift's proxy resumes:
+ * the client sees one unbroken body. */
 struct stream {
     struct http_client_call *call;
     const char *data; /* unread part of the last piece */
     size_t left;
+    /* for resuming; 'resumable' only for a 200 with an ETag */
+    bool resumable;
+    struct proxy *p;
+    struct nodes n;
+    struct hlist headers;
+    char *tail, *etag, txn[TXN_ID_LEN + 1];
 };
+
+static void stream_release(struct stream *s)
+{
+    http_client_end(s->call);
+    if (s->resumable)
+        nodes_release(&s->n);
+    hlist_release(&s->headers);
+    free(s->tail);
+    free(s->etag);
+    free(s);
+}
+
+/* The next node's answer for the bytes from 'pos' on: 0 with s->call
+ * replaced, or -errno when no node can give them. */
+static int resume(struct stream *s, uint64_t pos)
+{
+    const struct ring_dev *d;
+    char range[48];
+
+    snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)pos);
+    if (hlist_set(&s->headers, "Range", range) ||
+        hlist_set(&s->headers, "If-Match", s->etag))
+        return -ENOMEM;
+    http_client_end(s->call);
+    s->call = NULL;
+    while ((d = nodes_next(s->p, &s->n))) {
+        struct http_client_req r = {0};
+        char *path = backend_path(d, s->n.part, s->tail);
+        const char *cr;
+        int st;
+
+        if (!path)
+            return -ENOMEM;
+        r.host = d->ip;
+        r.port = (unsigned int)d->port;
+        r.method = "GET";
+        r.path = path;
+        r.headers = s->headers.v;
+        r.n_headers = s->headers.n;
+        r.conn_timeout_ms = (unsigned int)(s->p->conf->conn_timeout * 1000);
+        r.node_timeout_ms = (unsigned int)(s->p->conf->node_timeout * 1000);
+        st = http_client_request(s->p->client, &r, &s->call);
+        free(path);
+        cr = st == 206 ? http_client_header(s->call, "Content-Range") : NULL;
+        if (cr && !strncmp(cr, "bytes ", 6) &&
+            strtoull(cr + 6, NULL, 10) == pos) {
+            log_txn(LOG_WARNING, s->txn, "GET resumed at byte %llu on "
+                    "%s:%d/%s", (unsigned long long)pos, d->ip, d->port,
+                    d->device);
+            return 0;
+        }
+        http_client_end(s->call);
+        s->call = NULL;
+    }
+    return -EIO;
+}
 
 static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
 {
     struct stream *s = arg;
 
-    (void)pos;
     while (!s->left) {
         const void *data;
         size_t len;
-        int rc = http_client_read(s->call, &data, &len);
+        int rc = s->call ? http_client_read(s->call, &data, &len) : -EIO;
 
+        if (rc && s->resumable && resume(s, pos) == 0)
+            continue;
         if (rc)
             return rc;
         if (!len)
@@ -199,27 +266,27 @@ static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
 
 static void stream_free(void *arg)
 {
-    struct stream *s = arg;
-
-    http_client_end(s->call);
-    free(s);
+    stream_release(arg);
 }
 
-/* Passes a started GET/HEAD response on, streaming its body. */
+/* Passes a started GET/HEAD response on, streaming its body. Takes
+ * 'call', and the nodes, headers and tail for resuming (zeroed here). */
 static int relay_stream(struct preq *pr, struct http_client_call *call,
-                        int status)
+                        int status, struct nodes *n, struct hlist *h,
+                        char **tail)
 {
     struct stream *s;
     const char *cl = http_client_header(call, "Content-Length");
+    const char *etag = http_client_header(call, "Etag");
     uint64_t size = HTTP_SIZE_UNKNOWN;
-    size_t n = http_client_header_count(call);
+    size_t count = http_client_header_count(call);
     int rc = preq_add_txn_headers(pr);
 
-    for (size_t i = 0; !rc && i < n; i++) {
-        struct http_header h = http_client_header_at(call, i);
+    for (size_t i = 0; !rc && i < count; i++) {
+        struct http_header hd = http_client_header_at(call, i);
 
-        if (*h.value && response_header_allowed(pr, h.name) &&
-            req_add_header(pr->req, h.name, h.value) == -ENOMEM)
+        if (*hd.value && response_header_allowed(pr, hd.name) &&
+            req_add_header(pr->req, hd.name, hd.value) == -ENOMEM)
             rc = -ENOMEM;
     }
     if (rc) {
@@ -243,6 +310,21 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
         return -ENOMEM;
     }
     s->call = call;
+    s->p = pr->p;
+    snprintf(s->txn, sizeof(s->txn), "%s", req_txn(pr->req));
+    if (status == 200 && etag && size != HTTP_SIZE_UNKNOWN &&
+        strcmp(req_method(pr->req), "HEAD") && (s->etag = strdup(etag))) {
+        s->resumable = true;
+        s->n = *n;
+        memset(n, 0, sizeof(*n));
+        s->headers = *h;
+        memset(h, 0, sizeof(*h));
+        hlist_del(&s->headers, "If-None-Match");
+        hlist_del(&s->headers, "If-Modified-Since");
+        hlist_del(&s->headers, "If-Unmodified-Since");
+        s->tail = *tail;
+        *tail = NULL;
+    }
     return req_respond_stream(pr->req, (unsigned int)status, size,
                               stream_read, s, stream_free);
 }
@@ -351,18 +433,19 @@ static int get_or_head(struct preq *pr)
         if (st != 404)
             break;
     }
-    nodes_release(&n);
-    hlist_release(&h);
-    free(tail);
     if (rc) {
         http_client_end(best);
     } else if (best) {
-        rc = relay_stream(pr, best, best_st);
+        rc = relay_stream(pr, best, best_st, &n, &h, &tail);
     } else if (last.status > 0) {
         rc = preq_relay(pr, &last);
     } else {
         rc = preq_error(pr, 503);
     }
+    if (n.ring)
+        nodes_release(&n);
+    hlist_release(&h);
+    free(tail);
     bresp_release(&last);
     return rc;
 }
