@@ -212,6 +212,8 @@ class KuraCluster(Cluster):
         kura = os.path.join(BUILD, 'tools', 'kura')
         if not os.path.exists(os.path.join(BUILD, 'proxy', 'kura-proxy')):
             pytest.skip('kura-proxy not built')
+        if not os.path.exists(kura):
+            pytest.skip('kura (the aio tool) not built')
         self.kura = kura
         tmp = tempfile.mkdtemp(prefix='kura-aio-')
         self.dir = os.path.join(tmp, 'aio')
