@@ -371,14 +371,14 @@ size_t backend_fanout(struct preq *pr, struct nodes *n, const char *method,
 
 size_t quorum_size(size_t n_replicas)
 {
-    return n_replicas / 2 + 1;
+    return (n_replicas + 1) / 2; /* Swift 2.30: 2 of 3, 1 of 2, 2 of 4 */
 }
 
 int backend_best(const struct bresp *r, size_t n, size_t n_replicas)
 {
     size_t quorum = quorum_size(n_replicas);
 
-    for (int hundred = 100; hundred <= 400; hundred += 100) {
+    for (int hundred = 200; hundred <= 400; hundred += 100) {
         size_t count = 0;
         int best = -1;
 

@@ -109,7 +109,7 @@ bool error_limited(struct error_limit *el, const struct ring_dev *dev,
     pthread_mutex_lock(&el->lock);
     e = find(el, key, false);
     if (e && e->limited_until) {
-        if (now < e->limited_until) {
+        if (now <= e->limited_until) { /* Swift: still limited at the end */
             limited = true;
         } else {
             e->limited_until = 0;
@@ -131,8 +131,10 @@ void error_limit_occurred(struct error_limit *el, const struct ring_dev *dev,
     e = find(el, key, true);
     if (e) {
         /* errors further apart than the interval start a new count */
-        if (now - e->last_error > el->interval)
+        if (now - e->last_error > el->interval) {
             e->errors = 0;
+            e->limited_until = 0;
+        }
         e->errors++;
         e->last_error = now;
         if (e->errors > el->limit)

@@ -151,9 +151,10 @@ size_t backend_fanout(struct preq *pr, struct nodes *n, const char *method,
                       backend_node_headers_fn per_node, void *arg,
                       struct bresp *out);
 
-/* Swift's best_response(): the first status class (1xx, 2xx, 3xx, 4xx)
- * that a quorum of 'n_replicas' answered wins, with its highest status.
- * Returns the index into 'r' of the response to pass on, or -1 for 503. */
+/* Swift's best_response(): the first status class (2xx, 3xx, 4xx) that
+ * a quorum of 'n_replicas' answered wins, with its highest status (the
+ * first of equals). Returns the index into 'r' of the response to pass
+ * on, or -1 for 503. quorum_size() is Swift 2.30's (n + 1) / 2. */
 int backend_best(const struct bresp *r, size_t n, size_t n_replicas);
 size_t quorum_size(size_t n_replicas);
 

@@ -433,7 +433,6 @@ static int serve_auth(struct preq *pr)
         req_add_header(pr->req, "X-Storage-Token", g.token);
         req_add_header(pr->req, "X-Auth-Token-Expires", exp);
         req_add_header(pr->req, "X-Storage-Url", g.storage_url);
-        req_add_header(pr->req, "Content-Type", "text/plain; charset=UTF-8");
         rc = req_respond(pr->req, 200, "", 0);
     } else if (!rc) {
         if (g.status == 401 && g.realm) {

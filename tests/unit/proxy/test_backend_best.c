@@ -49,21 +49,21 @@ static const struct {
     {{503, 503, 503}, 3, -1, -1},
     {{201, 201}, 3, 0, 0}, /* fewer answers than replicas */
     {{201}, 3, -1, -1},
-    /* 1xx: Swift tries only 2xx, 3xx, 4xx (have_quorum() counts 1xx,
-     * best_response() does not); Kura also tries 1xx */
-    {{100, 100, 503}, 3, 0, -1},
+    /* 1xx: only 2xx, 3xx, 4xx are tried (have_quorum() counts 1xx,
+     * best_response() does not) */
+    {{100, 100, 503}, 3, -1, -1},
     /* one replica */
     {{201}, 1, 0, 0},
     {{503}, 1, -1, -1},
-    /* two replicas: Kura's quorum is 2, Swift's 1 */
+    /* two replicas: quorum 1 */
     {{201, 201}, 2, 0, 0},
     {{503, 503}, 2, -1, -1},
-    {{201, 503}, 2, -1, 0},
-    {{404, 201}, 2, -1, 1},
-    /* four replicas: Kura's quorum is 3, Swift's 2 */
+    {{201, 503}, 2, 0, 0},
+    {{404, 201}, 2, 1, 1},
+    /* four replicas: quorum 2 */
     {{201, 201, 201, 503}, 4, 0, 0},
-    {{201, 201, 503, 503}, 4, -1, 0},
-    {{404, 404, 201, 201}, 4, -1, 2},
+    {{201, 201, 503, 503}, 4, 0, 0},
+    {{404, 404, 201, 201}, 4, 2, 2},
     /* five replicas, quorum 3 in both */
     {{201, 201, 503, 503, 503}, 5, -1, -1},
     {{201, 201, 201, 503, 503}, 5, 0, 0},
@@ -104,19 +104,19 @@ static void test_no_responses(void **state)
     assert_int_equal(backend_best(NULL, 0, 3), -1);
 }
 
-/* Kura: n / 2 + 1, a strict majority. Swift 2.30: (n + 1) / 2, which is
- * the same for odd n and one less for even n (1 of 2, 2 of 4). */
+/* Swift 2.30's (n + 1) / 2: a majority for odd n, half for even n (1 of
+ * 2, 2 of 4), as Swift's proxy decides. */
 static void test_quorum_size(void **state)
 {
     (void)state;
     assert_int_equal(quorum_size(1), 1);
-    assert_int_equal(quorum_size(2), 2);
+    assert_int_equal(quorum_size(2), 1);
     assert_int_equal(quorum_size(3), 2);
-    assert_int_equal(quorum_size(4), 3);
+    assert_int_equal(quorum_size(4), 2);
     assert_int_equal(quorum_size(5), 3);
-    assert_int_equal(quorum_size(6), 4);
+    assert_int_equal(quorum_size(6), 3);
     for (size_t n = 1; n <= PROXY_MAX_REPLICAS; n++)
-        assert_int_equal(quorum_size(n), swift_quorum(n) + (n % 2 == 0));
+        assert_int_equal(quorum_size(n), swift_quorum(n));
 }
 
 int main(void)
