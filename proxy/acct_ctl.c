@@ -103,6 +103,7 @@ static int fake_listing(struct preq *pr)
     req_add_header(pr->req, "X-Account-Bytes-Used", "0");
     req_add_header(pr->req, "X-Timestamp", ts);
     req_add_header(pr->req, "X-Put-Timestamp", ts);
+    req_add_header(pr->req, "Vary", "Accept");
     snprintf(full, sizeof(full), "%s; charset=utf-8", ctype);
     req_add_header(pr->req, "Content-Type", full);
     if (!strcmp(ctype, "application/json")) {
@@ -113,16 +114,41 @@ static int fake_listing(struct preq *pr)
         xml_attr_escape(pr->account, name, sizeof(name));
         len = (size_t)snprintf(body, sizeof(body),
                                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                               "<account name=\"%s\"></account>",
+                               "<account name=\"%s\">\n</account>",
                                name);
     } else {
         status = 204;
     }
     if (!strcmp(req_method(pr->req), "HEAD")) {
-        status = 204;
+        status = 200; /* Swift's HEAD of a fake account: 200, not 204 */
         len = 0;
     }
     return req_respond(pr->req, status, body, len);
+}
+
+/* Swift's account server counts per storage policy once a container
+ * of the policy exists; with one policy the counts are the totals. */
+static void policy_headers(struct hlist *h)
+{
+    static const char *const counts[] = {"Container-Count", "Object-Count",
+                                         "Bytes-Used", NULL};
+    const char *n = hlist_get(h, "X-Account-Container-Count");
+    char name[96];
+
+    db_response_headers(h);
+    if (!n || !strcmp(n, "0") ||
+        hlist_get(h, "X-Account-Storage-Policy-Policy-0-Container-Count"))
+        return;
+    for (size_t i = 0; counts[i]; i++) {
+        const char *v;
+
+        snprintf(name, sizeof(name), "X-Account-%s", counts[i]);
+        v = hlist_get(h, name);
+        snprintf(name, sizeof(name), "X-Account-Storage-Policy-Policy-0-%s",
+                 counts[i]);
+        if (v)
+            hlist_add(h, name, v);
+    }
 }
 
 static int read_account(struct preq *pr)
@@ -173,6 +199,8 @@ static int read_account(struct preq *pr)
             shown)
             hlist_add(&last.headers, "X-Account-Access-Control", shown);
         free(shown);
+        if (last.status / 100 == 2)
+            policy_headers(&last.headers);
         rc = preq_relay(pr, &last);
     } else {
         rc = preq_error(pr, 503);

@@ -448,9 +448,11 @@ int preq_relay(struct preq *pr, const struct bresp *r)
     for (size_t i = 0; !rc && i < r->headers.n; i++) {
         const struct http_header *h = &r->headers.v[i];
 
-        /* a value libmicrohttpd cannot send (empty, CR/LF) is dropped */
-        if (*h->value && response_header_allowed(pr, h->name) &&
-            req_add_header(pr->req, h->name, h->value) == -ENOMEM)
+        /* libmicrohttpd refuses an empty value: one space reads as empty
+         * to every client (RFC 9110 trims it); CR/LF are dropped */
+        if (response_header_allowed(pr, h->name) &&
+            req_add_header(pr->req, h->name, *h->value ? h->value : " ") ==
+                -ENOMEM)
             rc = -ENOMEM;
     }
     if (rc)

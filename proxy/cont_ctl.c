@@ -97,6 +97,18 @@ static int authorize(struct preq *pr, const char *acl)
 
 /* ---- GET and HEAD ---- */
 
+int db_response_headers(struct hlist *h)
+{
+    /* what Swift's proxy makes of a container or account server's
+     * answer: no X-Put-Timestamp, byte ranges and Vary as its
+     * listing_formats sets them */
+    hlist_del(h, "X-Put-Timestamp");
+    if (hlist_set(h, "Accept-Ranges", "bytes") ||
+        hlist_set(h, "Vary", "Accept"))
+        return -ENOMEM;
+    return 0;
+}
+
 static int add_read_header(const char *name, const char *value, void *arg)
 {
     if (!strcasecmp(name, "Accept"))
@@ -142,6 +154,7 @@ static int read_container(struct preq *pr)
         if (rc == 0) {
             if (hlist_get(&last.headers, "X-Backend-Storage-Policy-Index"))
                 hlist_add(&last.headers, "X-Storage-Policy", "Policy-0");
+            db_response_headers(&last.headers);
             rc = preq_relay(pr, &last);
         } else if (rc > 0) {
             rc = 0;

@@ -64,9 +64,15 @@ int obj_forward_headers(struct preq *pr, struct hlist *h)
 
 int obj_container(struct preq *pr, struct info *ci)
 {
+    int rc;
+
     info_get(pr, pr->account, pr->container, ci);
     if (ci->status / 100 == 2)
         return 0;
+    /* as Swift: who may not know gets 401/403, not the 404 */
+    rc = obj_authorize(pr, ci, false);
+    if (rc)
+        return rc;
     if (ci->status == 404)
         return preq_error(pr, 404) < 0 ? -ENOMEM : 1;
     return preq_error(pr, 503) < 0 ? -ENOMEM : 1;
@@ -285,9 +291,20 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
     for (size_t i = 0; !rc && i < count; i++) {
         struct http_header hd = http_client_header_at(call, i);
 
-        if (*hd.value && response_header_allowed(pr, hd.name) &&
-            req_add_header(pr->req, hd.name, hd.value) == -ENOMEM)
+        if (!response_header_allowed(pr, hd.name))
+            continue;
+        if (!strcasecmp(hd.name, "Etag") && hd.value[0] == '"') {
+            /* Swift's proxy hands out bare hex ETags */
+            char bare[128];
+
+            snprintf(bare, sizeof(bare), "%.*s",
+                     (int)strcspn(hd.value + 1, "\""), hd.value + 1);
+            rc = req_add_header(pr->req, hd.name, bare) == -ENOMEM ? -ENOMEM
+                                                                   : 0;
+        } else if (req_add_header(pr->req, hd.name,
+                                  *hd.value ? hd.value : " ") == -ENOMEM) {
             rc = -ENOMEM;
+        }
     }
     if (rc) {
         http_client_end(call);

@@ -505,25 +505,32 @@ static int merge_source_headers(struct preq *pr, struct obj_put *put,
                                 struct http_client_call *src)
 {
     static const char *const kept[] = {
-        "content-type", "content-encoding", "content-disposition",
-        "content-language", "x-object-manifest", NULL,
+        "content-encoding", "content-disposition", "content-language",
+        "x-object-manifest", "x-delete-at", NULL,
     };
     bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
     size_t n = http_client_header_count(src);
 
     for (size_t i = 0; i < n; i++) {
         struct http_header h = http_client_header_at(src, i);
-        bool keep = is_user_meta(h.name) && !fresh;
+        bool keep = !fresh && is_user_meta(h.name);
 
-        for (size_t k = 0; kept[k]; k++)
+        for (size_t k = 0; !fresh && kept[k]; k++)
             if (!strcasecmp(h.name, kept[k]))
                 keep = true;
-        if (!strncasecmp(h.name, "x-object-sysmeta-", 17))
+        if (!strcasecmp(h.name, "content-type") ||
+            !strncasecmp(h.name, "x-object-sysmeta-", 17))
             keep = true;
         if (keep && !hlist_get(&put->headers, h.name) &&
             hlist_add(&put->headers, h.name, h.value))
             return -ENOMEM;
     }
+    /* the copy's user metadata is in the response too, as Swift's */
+    for (size_t i = 0; i < put->headers.n; i++)
+        if (is_user_meta(put->headers.v[i].name) &&
+            hlist_add(&put->reply, put->headers.v[i].name,
+                      put->headers.v[i].value))
+            return -ENOMEM;
     return 0;
 }
 
@@ -569,7 +576,7 @@ static int copy_object(struct preq *pr, struct obj_put *put,
         rc = -ENOMEM;
     if (!rc)
         rc = hlist_add(&put->reply, "X-Copied-From", qsrc);
-    if (!rc && strcmp(src_account, pr->account)) {
+    if (!rc) {
         char *qa = http_quote(src_account);
 
         rc = qa ? hlist_add(&put->reply, "X-Copied-From-Account", qa)
@@ -616,8 +623,12 @@ static int parse_copy_path(struct preq *pr, const char *header, char **c,
                                            req_header(pr->req, header), c, o,
                                            &cerr);
 
-    if (rc > 0)
-        return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;
+    if (rc > 0) {
+        /* Swift's copy middleware sends these under text/html */
+        rc = preq_html(pr, cerr.status, cerr.body ? cerr.body : "");
+        constraints_error_release(&cerr);
+        return rc < 0 ? rc : 1;
+    }
     return rc;
 }
 
@@ -669,7 +680,7 @@ static int copy_to_destination(struct preq *pr, struct obj_put *put,
     int rc;
 
     if (!req_header(pr->req, "Destination"))
-        return preq_text(pr, 412, "Destination header required");
+        return preq_html(pr, 412, "Destination header required");
     rc = obj_authorize(pr, src_ci, false);
     if (rc)
         return rc < 0 ? rc : 0;

@@ -194,6 +194,10 @@ void object_put_free(struct obj_put *put);
 int transfer_headers(struct preq *pr, const char *type,
                      const char *const *pass, struct hlist *h);
 
+/* A 2xx container or account GET/HEAD's headers as Swift's proxy sends
+ * them on. */
+int db_response_headers(struct hlist *h);
+
 /* The request's account must exist; with 'create' and account_autocreate
  * it is made. 0, 1 when answered (404, 503), -errno. */
 int ensure_account(struct preq *pr, bool create);

@@ -397,6 +397,9 @@ static int serve_info(struct preq *pr)
         req_add_header(pr->req, "Allow", "HEAD, GET, OPTIONS");
         return req_respond_error(pr->req, 405);
     }
+    /* the HMAC-signed admin /info: no admin_key is ever set here */
+    if (req_param(pr->req, "swiftinfo_sig"))
+        return req_respond_error(pr->req, 403);
     req_add_header(pr->req, "Content-Type", "application/json; charset=UTF-8");
     return req_respond(pr->req, 200, pr->p->info_json,
                        strlen(pr->p->info_json));
@@ -524,7 +527,22 @@ static int on_headers(struct request *req, void *arg)
     pr->now = unix_now();
     req_set_ctx(req, pr);
     txn_id_new(txn);
-    req_set_txn(req, txn);
+    {
+        /* Swift appends a client's X-Trans-Id-Extra, quoted, at most 32
+         * characters of it */
+        const char *extra = req_header(req, "X-Trans-Id-Extra");
+        char full[TXN_ID_LEN * 2 + 1], cut[33], *q;
+
+        if (extra && *extra) {
+            snprintf(cut, sizeof(cut), "%s", extra);
+            q = http_quote(cut);
+            snprintf(full, sizeof(full), "%s-%s", txn, q ? q : "");
+            free(q);
+            req_set_txn(req, full);
+        } else {
+            req_set_txn(req, txn);
+        }
+    }
     if (!strcmp(path, "/healthcheck")) {
         int rc = preq_add_txn_headers(pr);
 
