@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define ALLOWED_METHODS "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT"
+#define ALLOWED_METHODS "DELETE, GET, HEAD, OPTIONS, POST, PUT"
 
 static bool origin_allowed(const char *allow, const char *origin)
 {
@@ -31,7 +32,7 @@ static bool origin_allowed(const char *allow, const char *origin)
 
 static bool method_allowed(const char *m)
 {
-    static const char *const methods[] = {"COPY", "DELETE", "GET", "HEAD",
+    static const char *const methods[] = {"DELETE", "GET", "HEAD",
                                           "OPTIONS", "POST", "PUT", NULL};
 
     for (size_t i = 0; m && methods[i]; i++)
@@ -59,8 +60,10 @@ int cors_preflight(struct preq *pr, const struct info *ci)
     if (rc)
         return rc;
     req_add_header(pr->req, "Allow", ALLOWED_METHODS);
-    if (!origin || !ci)
+    if (!origin)
         return req_respond(pr->req, 200, "", 0);
+    if (!ci) /* no container, no CORS settings: refused */
+        return req_respond_error(pr->req, 401);
     if (!origin_allowed(allow, origin) ||
         !method_allowed(
             req_header(pr->req, "Access-Control-Request-Method")))
@@ -78,4 +81,55 @@ int cors_preflight(struct preq *pr, const struct info *ci)
     }
     req_add_header(pr->req, "Vary", vary);
     return req_respond(pr->req, 200, "", 0);
+}
+
+int cors_note_origin(struct preq *pr, const struct info *ci)
+{
+    const char *origin = req_header(pr->req, "Origin");
+    const char *allow = hlist_get(&ci->headers,
+                                  "X-Container-Meta-Access-Control-"
+                                  "Allow-Origin");
+    const char *expose = hlist_get(&ci->headers,
+                                   "X-Container-Meta-Access-Control-"
+                                   "Expose-Headers");
+
+    if (!origin || !origin_allowed(allow, origin))
+        return 0;
+    while (*allow == ' ')
+        allow++;
+    pr->cors_origin = strdup(!strcmp(allow, "*") ? "*" : origin);
+    if (expose)
+        pr->cors_expose = strdup(expose);
+    return pr->cors_origin ? 0 : -ENOMEM;
+}
+
+int cors_add_headers(struct preq *pr, const struct http_header *h, size_t n)
+{
+    static const char *const simple[] = {
+        "cache-control", "content-language", "content-type", "expires",
+        "last-modified", "pragma", "etag", "x-timestamp", "x-trans-id",
+        "x-openstack-request-id", NULL,
+    };
+    char expose[4096];
+    size_t len = 0;
+
+    if (!pr->cors_origin)
+        return 0;
+    expose[0] = '\0';
+    for (size_t i = 0; simple[i]; i++)
+        len += (size_t)snprintf(expose + len, sizeof(expose) - len, "%s%s",
+                                len ? ", " : "", simple[i]);
+    for (size_t i = 0; i < n && len < sizeof(expose); i++)
+        if (!strncasecmp(h[i].name, "x-object-meta-", 14))
+            len += (size_t)snprintf(expose + len, sizeof(expose) - len,
+                                    ", %s", h[i].name);
+    if (pr->cors_expose && len < sizeof(expose))
+        snprintf(expose + len, sizeof(expose) - len, ", %s", pr->cors_expose);
+    if (req_add_header(pr->req, "Access-Control-Allow-Origin",
+                       pr->cors_origin) == -ENOMEM ||
+        req_add_header(pr->req, "Access-Control-Expose-Headers", expose) ==
+            -ENOMEM ||
+        req_add_header(pr->req, "Vary", "Origin") == -ENOMEM)
+        return -ENOMEM;
+    return 0;
 }

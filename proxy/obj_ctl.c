@@ -288,6 +288,29 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
     size_t count = http_client_header_count(call);
     int rc = preq_add_txn_headers(pr);
 
+    if (!rc && status == 412) {
+        /* Swift's 412: its own empty page, with what identifies the
+         * object */
+        static const char *const kept[] = {"Etag", "Last-Modified",
+                                           "X-Timestamp", NULL};
+
+        for (size_t i = 0; !rc && kept[i]; i++) {
+            const char *v = http_client_header(call, kept[i]);
+            char bare[128];
+
+            if (!v)
+                continue;
+            if (v[0] == '"') {
+                snprintf(bare, sizeof(bare), "%.*s",
+                         (int)strcspn(v + 1, "\""), v + 1);
+                v = bare;
+            }
+            rc = req_add_header(pr->req, kept[i], v) == -ENOMEM ? -ENOMEM
+                                                                : 0;
+        }
+        http_client_end(call);
+        return rc ? rc : req_respond(pr->req, 412, "", 0);
+    }
     for (size_t i = 0; !rc && i < count; i++) {
         struct http_header hd = http_client_header_at(call, i);
 
@@ -305,6 +328,14 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
                                   *hd.value ? hd.value : " ") == -ENOMEM) {
             rc = -ENOMEM;
         }
+    }
+    if (!rc) {
+        struct hlist all = {0};
+
+        rc = hlist_from_call(&all, call);
+        if (!rc)
+            rc = cors_add_headers(pr, all.v, all.n);
+        hlist_release(&all);
     }
     if (rc) {
         http_client_end(call);
@@ -455,7 +486,7 @@ static int get_or_head(struct preq *pr)
     } else if (best) {
         rc = relay_stream(pr, best, best_st, &n, &h, &tail);
     } else if (last.status > 0) {
-        rc = preq_relay(pr, &last);
+        rc = preq_error(pr, (unsigned int)last.status); /* Swift's page */
     } else {
         rc = preq_error(pr, 503);
     }
@@ -621,18 +652,23 @@ int object_request(struct preq *pr)
         strcmp(m, "DELETE") && strcmp(m, "COPY") && strcmp(m, "OPTIONS")) {
         preq_add_txn_headers(pr);
         req_add_header(pr->req, "Allow",
-                       "HEAD, GET, PUT, POST, DELETE, COPY, OPTIONS");
+                       "HEAD, GET, PUT, POST, DELETE, OPTIONS");
         return req_respond_error(pr->req, 405);
+    }
+    if (!strcmp(m, "OPTIONS")) {
+        info_get(pr, pr->account, pr->container, &ci);
+        rc = cors_preflight(pr, ci.status / 100 == 2 ? &ci : NULL);
+        info_release(&ci);
+        return rc;
     }
     rc = obj_container(pr, &ci);
     if (rc) {
         info_release(&ci);
         return rc < 0 ? rc : 0;
     }
-    if (!strcmp(m, "OPTIONS")) {
-        rc = cors_preflight(pr, &ci);
+    if (read && cors_note_origin(pr, &ci)) {
         info_release(&ci);
-        return rc;
+        return -ENOMEM;
     }
     rc = obj_authorize(pr, &ci, !read);
     if (rc) {

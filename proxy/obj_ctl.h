@@ -42,4 +42,11 @@ int object_put_start(struct preq *pr, const struct info *ci);
  * X-Container-Meta-Access-Control-* (cors.c). */
 int cors_preflight(struct preq *pr, const struct info *ci);
 
+/* An actual request with an Origin the container allows: notes it on
+ * 'pr' for cors_add_headers(). */
+int cors_note_origin(struct preq *pr, const struct info *ci);
+/* Access-Control-Allow-Origin, -Expose-Headers (Swift's simple headers,
+ * the response's user metadata, the container's extra ones) and Vary. */
+int cors_add_headers(struct preq *pr, const struct http_header *h, size_t n);
+
 #endif /* PROXY_OBJ_CTL_H */

@@ -343,6 +343,14 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
     int64_t delete_at = -1;
     int rc;
 
+    {
+        const char *inm = req_header(pr->req, "If-None-Match");
+
+        if (inm && strcmp(inm, "*"))
+            return preq_text(pr, 400, "If-None-Match only supports *") < 0
+                       ? -ENOMEM
+                       : 1;
+    }
     rc = obj_collect_headers(pr, &ch, &nch);
     if (rc)
         return rc;

@@ -50,6 +50,9 @@ struct preq {
     bool reseller;        /* .reseller_admin */
     struct obj_put *put;  /* an object upload under way */
     char *listing_query;  /* re-encoded listing parameters for backends */
+    /* CORS on an actual request: the origin to allow ("*" or the
+     * client's) and the container's extra exposed headers */
+    char *cors_origin, *cors_expose;
 };
 
 /* ---- answering the client; each adds X-Trans-Id and

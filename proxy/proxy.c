@@ -300,7 +300,12 @@ int preq_error(struct preq *pr, unsigned int status)
 {
     int rc = preq_add_txn_headers(pr);
 
-    return rc ? rc : req_respond_error(pr->req, status);
+    if (rc)
+        return rc;
+    /* a HEAD's error has no body, and says Content-Length: 0, as Swift */
+    if (!strcmp(req_method(pr->req), "HEAD"))
+        return req_respond(pr->req, status, "", 0);
+    return req_respond_error(pr->req, status);
 }
 
 int preq_text(struct preq *pr, unsigned int status, const char *body)
@@ -592,6 +597,8 @@ static void on_done(struct request *req, bool ok, void *arg)
     free(pr->container);
     free(pr->object);
     free(pr->listing_query);
+    free(pr->cors_origin);
+    free(pr->cors_expose);
     free(pr);
 }
 

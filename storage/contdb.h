@@ -30,7 +30,9 @@
 #include "storage/kvdb.h"
 #include "storage/listing.h"
 
-#define CONTDB_MAX_NAME_LEN 1024 /* max_object_name_length */
+/* bytes: max_object_name_length (1024) counts characters, and a UTF-8
+ * character takes up to 4 bytes */
+#define CONTDB_MAX_NAME_LEN 4096
 
 /* A handle on one container's DB: where it is, nothing read yet. A small
  * value; no release needed. */

@@ -628,6 +628,7 @@ static int check_creation(struct request *req, struct obj_req *o)
 {
     const char *te = req_header(req, "Transfer-Encoding");
     int64_t cl = req_content_length(req);
+    size_t name_chars;
     char msg[128];
 
     if (te && strcasecmp(te, "chunked") && strcasecmp(te, "identity"))
@@ -636,9 +637,13 @@ static int check_creation(struct request *req, struct obj_req *o)
         return refuse_text(req, 413, "Your request is too large.");
     if (cl < 0 && !req_chunked(req))
         return refuse_text(req, 411, "Missing Content-Length header.");
-    if (strlen(o->object) > OBJ_SERVER_MAX_OBJECT_NAME) {
+    /* counted in characters, as Swift 2.30 (1024 'é' are fine) */
+    name_chars = 0;
+    for (const char *p = o->object; *p; p++)
+        name_chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (name_chars > OBJ_SERVER_MAX_OBJECT_NAME) {
         snprintf(msg, sizeof(msg), "Object name length of %zu longer than %d",
-                 strlen(o->object), OBJ_SERVER_MAX_OBJECT_NAME);
+                 name_chars, OBJ_SERVER_MAX_OBJECT_NAME);
         return refuse_text(req, 400, msg);
     }
     if (!req_header(req, "Content-Type"))
