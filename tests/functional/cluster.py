@@ -265,7 +265,7 @@ etc, ports = sys.argv[1], sys.argv[2:]
 for kind, port in zip(('account', 'container', 'object'), ports):
     # few partitions for accounts and containers: the container-updater
     # forks once per partition directory in each sweep
-    b = RingBuilder(6 if kind == 'object' else 2, 3, 1)
+    b = RingBuilder(6 if kind == 'object' else 0, 3, 1)
     for i in range(4):
         b.add_dev({'id': i, 'region': 1, 'zone': i + 1, 'ip': '127.0.0.1',
                    'port': int(port), 'device': 'd%d' % i, 'weight': 100})
