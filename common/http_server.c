@@ -248,7 +248,7 @@ int req_add_header(struct request *req, const char *name, const char *value)
 
     if (req->status)
         return -EALREADY;
-    if (!*name || !*value || !header_text_ok(name) || !header_text_ok(value) ||
+    if (!*name || !header_text_ok(name) || !header_text_ok(value) ||
         strchr(name, ':') || !strcasecmp(name, "Content-Length") ||
         !strcasecmp(name, "Transfer-Encoding"))
         return -EINVAL;
@@ -263,7 +263,10 @@ int req_add_header(struct request *req, const char *name, const char *value)
     }
     h = &req->headers[req->n_headers];
     h->name = strdup(name);
-    h->value = strdup(value);
+    /* libmicrohttpd refuses an empty value; one space is read as an empty
+     * value by every client (RFC 9110 trims it), as Swift's empty metadata
+     * values need */
+    h->value = strdup(*value ? value : " ");
     if (!h->name || !h->value) {
         free(h->name);
         free(h->value);
@@ -295,6 +298,16 @@ static int park_response(struct request *req, unsigned int status,
     if (!has_type &&
         MHD_add_response_header(resp, "Content-Type",
                                 "text/html; charset=UTF-8") != MHD_YES) {
+        MHD_destroy_response(resp);
+        return -ENOMEM;
+    }
+    /* Swift sends "Content-Length: 0" with a 204; libmicrohttpd leaves it
+     * out unless told the header is wanted (swiftclient and Swift's own
+     * tests read it) */
+    if (status == 204 &&
+        (MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH,
+                                  MHD_RO_END) != MHD_YES ||
+         MHD_add_response_header(resp, "Content-Length", "0") != MHD_YES)) {
         MHD_destroy_response(resp);
         return -ENOMEM;
     }

@@ -183,9 +183,10 @@ req_log_msg(const struct request *req, int level, const char *fmt, ...);
 
 /* ---- responding ---- */
 
-/* Adds a response header (copied). Returns -EINVAL for CR or LF in either
- * part, for an empty name or value (libmicrohttpd cannot send an empty
- * value), and for Content-Length and
+/* Adds a response header (copied). An empty value goes out as one space
+ * (libmicrohttpd cannot send an empty one; clients read it as empty).
+ * Returns -EINVAL for CR or LF in either part, for an empty name, and
+ * for Content-Length and
  * Transfer-Encoding (set from the body); -EALREADY after the response. */
 int req_add_header(struct request *req, const char *name, const char *value);
 

@@ -128,14 +128,14 @@ static int fake_listing(struct preq *pr)
 
 /* Swift's account server counts per storage policy once a container
  * of the policy exists; with one policy the counts are the totals. */
-static void policy_headers(struct hlist *h)
+static void policy_headers(struct preq *pr, struct hlist *h)
 {
     static const char *const counts[] = {"Container-Count", "Object-Count",
                                          "Bytes-Used", NULL};
     const char *n = hlist_get(h, "X-Account-Container-Count");
     char name[96];
 
-    db_response_headers(h);
+    db_response_headers(pr, h);
     if (!n || !strcmp(n, "0") ||
         hlist_get(h, "X-Account-Storage-Policy-Policy-0-Container-Count"))
         return;
@@ -200,7 +200,7 @@ static int read_account(struct preq *pr)
             hlist_add(&last.headers, "X-Account-Access-Control", shown);
         free(shown);
         if (last.status / 100 == 2)
-            policy_headers(&last.headers);
+            policy_headers(pr, &last.headers);
         rc = preq_relay(pr, &last);
     } else {
         rc = preq_error(pr, 503);
@@ -259,7 +259,7 @@ static int write_account(struct preq *pr, const char *method)
                                            CONSTRAINTS_ACCOUNT, pr->account,
                                            NULL, &cerr);
         if (rc)
-            return rc > 0 ? preq_refuse(pr, &cerr) : rc;
+            return rc > 0 ? preq_refuse_html(pr, &cerr) : rc;
     }
     rc = authorize(pr);
     if (rc)

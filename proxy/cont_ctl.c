@@ -97,14 +97,16 @@ static int authorize(struct preq *pr, const char *acl)
 
 /* ---- GET and HEAD ---- */
 
-int db_response_headers(struct hlist *h)
+int db_response_headers(struct preq *pr, struct hlist *h)
 {
     /* what Swift's proxy makes of a container or account server's
      * answer: no X-Put-Timestamp, byte ranges and Vary as its
      * listing_formats sets them */
     hlist_del(h, "X-Put-Timestamp");
-    if (hlist_set(h, "Accept-Ranges", "bytes") ||
-        hlist_set(h, "Vary", "Accept"))
+    if (hlist_set(h, "Accept-Ranges", "bytes"))
+        return -ENOMEM;
+    /* with format= in the query the answer does not vary with Accept */
+    if (!req_param(pr->req, "format") && hlist_set(h, "Vary", "Accept"))
         return -ENOMEM;
     return 0;
 }
@@ -154,16 +156,16 @@ static int read_container(struct preq *pr)
         if (rc == 0) {
             if (hlist_get(&last.headers, "X-Backend-Storage-Policy-Index"))
                 hlist_add(&last.headers, "X-Storage-Policy", "Policy-0");
-            db_response_headers(&last.headers);
+            db_response_headers(pr, &last.headers);
             rc = preq_relay(pr, &last);
         } else if (rc > 0) {
             rc = 0;
         }
     } else if (last.status > 0) {
-        /* a 404 is only told to those who may know */
+        /* a 404 is only told to those who may know, with Swift's page */
         rc = authorize(pr, NULL);
         if (rc == 0)
-            rc = preq_relay(pr, &last);
+            rc = preq_error(pr, (unsigned int)last.status);
         else if (rc > 0)
             rc = 0;
     } else {
@@ -354,7 +356,7 @@ static int write_container(struct preq *pr, const char *method)
                                            CONSTRAINTS_CONTAINER, pr->account,
                                            pr->container, &cerr);
         if (rc)
-            return rc > 0 ? preq_refuse(pr, &cerr) : rc;
+            return rc > 0 ? preq_refuse_html(pr, &cerr) : rc;
     }
     preq_new_timestamp(ts);
     rc = backend_base_headers(pr, ts, &h);

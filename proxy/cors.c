@@ -8,6 +8,7 @@
  */
 #include "proxy/obj_ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,8 @@ int cors_add_headers(struct preq *pr, const struct http_header *h, size_t n)
                                     ", %s", h[i].name);
     if (pr->cors_expose && len < sizeof(expose))
         snprintf(expose + len, sizeof(expose) - len, ", %s", pr->cors_expose);
+    for (char *c = expose; *c; c++) /* Swift lower-cases them all */
+        *c = (char)tolower((unsigned char)*c);
     if (req_add_header(pr->req, "Access-Control-Allow-Origin",
                        pr->cors_origin) == -ENOMEM ||
         req_add_header(pr->req, "Access-Control-Expose-Headers", expose) ==

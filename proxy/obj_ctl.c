@@ -556,8 +556,10 @@ static int post(struct preq *pr)
     if (!rc)
         rc = constraints_check_delete_headers(ch, nch, pr->now, &delete_at,
                                               &cerr);
-    if (!rc)
-        rc = constraints_check_content_type(ch, nch, &cerr);
+    if (!rc && constraints_check_content_type(ch, nch, &cerr) > 0) {
+        free(ch);
+        return preq_refuse_html(pr, &cerr);
+    }
     free(ch);
     if (rc > 0)
         return preq_refuse(pr, &cerr);

@@ -381,8 +381,10 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
             rc = constraints_check_delete_headers(ch, nch, pr->now,
                                                   &delete_at, &cerr);
     }
-    if (!rc)
-        rc = constraints_check_content_type(ch, nch, &cerr);
+    if (!rc && constraints_check_content_type(ch, nch, &cerr) > 0) {
+        free(ch);
+        return preq_refuse_html(pr, &cerr) < 0 ? -ENOMEM : 1;
+    }
     free(ch);
     if (rc > 0)
         return preq_refuse(pr, &cerr) < 0 ? -ENOMEM : 1;

@@ -65,8 +65,11 @@ int preq_error(struct preq *pr, unsigned int status);
 int preq_text(struct preq *pr, unsigned int status, const char *body);
 /* 'body' under Swift's default text/html; charset=UTF-8. */
 int preq_html(struct preq *pr, unsigned int status, const char *body);
-/* A constraints refusal: its status and body. Releases 'err'. */
+/* A constraints refusal: its status and body, text/plain (most of
+ * check_object_creation's) or text/html (the name lengths, Content-Type
+ * parameters: Swift sends those without a type). Releases 'err'. */
 int preq_refuse(struct preq *pr, struct constraints_error *err);
+int preq_refuse_html(struct preq *pr, struct constraints_error *err);
 
 /* ---- a list of request or response headers (copies) ---- */
 struct hlist {
@@ -199,7 +202,7 @@ int transfer_headers(struct preq *pr, const char *type,
 
 /* A 2xx container or account GET/HEAD's headers as Swift's proxy sends
  * them on. */
-int db_response_headers(struct hlist *h);
+int db_response_headers(struct preq *pr, struct hlist *h);
 
 /* The request's account must exist; with 'create' and account_autocreate
  * it is made. 0, 1 when answered (404, 503), -errno. */

@@ -332,6 +332,14 @@ int preq_refuse(struct preq *pr, struct constraints_error *err)
     return rc;
 }
 
+int preq_refuse_html(struct preq *pr, struct constraints_error *err)
+{
+    int rc = preq_html(pr, err->status, err->body ? err->body : "");
+
+    constraints_error_release(err);
+    return rc;
+}
+
 void preq_new_timestamp(char buf[32])
 {
     struct timestamp ts;
