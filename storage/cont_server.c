@@ -17,6 +17,8 @@
  */
 #include "storage/cont_server.h"
 
+#include "storage/cont_updater.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ struct cont_server {
     const struct cont_server_conf *conf;
     struct db_server *db;
     struct http_client *client;
+    struct cont_updater *updater; /* NULL: no account ring, no updates */
     unsigned long policies[MAX_POLICIES]; /* indexes swift.conf defines */
     size_t n_policies;
 };
@@ -91,6 +94,15 @@ int cont_server_new(const struct cont_server_conf *conf,
         err = http_client_new(&cc, &s->client);
     if (!err)
         err = load_policies(s);
+    if (!err && conf->account_update_interval > 0) {
+        err = cont_updater_new(s->db, s->client, conf->swift_dir,
+                               conf->account_update_interval, &s->updater);
+        if (err == -ENOENT) {
+            log_warning("no %s/account.ring.gz: object counts will not "
+                        "reach the accounts", conf->swift_dir);
+            err = 0;
+        }
+    }
     if (err) {
         cont_server_free(s);
         return err;
@@ -103,6 +115,7 @@ void cont_server_free(struct cont_server *s)
 {
     if (!s)
         return;
+    cont_updater_free(s->updater); /* it uses the client and the DBs */
     http_client_free(s->client);
     db_server_free(s->db);
     free(s);
@@ -198,23 +211,6 @@ static int policy_index(struct creq *c, const char *name, uint32_t def,
 
 /* ---- account updates ---- */
 
-/* Python's quote(s, safe='/'). */
-static void quote(const char *s, struct dbenc *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || strchr("_.-~/", *p)) {
-            dbenc_bytes(out, p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-
-            dbenc_bytes(out, esc, 3);
-        }
-    }
-}
-
 /* Splits a comma-separated header into at most 'max' trimmed items in
  * 'buf'. Returns the count. */
 static size_t split_csv(const char *v, char *buf, size_t bufsz, char **items,
@@ -243,81 +239,11 @@ static size_t split_csv(const char *v, char *buf, size_t bufsz, char **items,
 static int send_update(struct creq *c, const char *host, const char *dev,
                        const char *part, const struct contdb_info *info)
 {
-    char ip[256], ts_put[TIMESTAMP_INTERNAL_SIZE],
-        ts_del[TIMESTAMP_INTERNAL_SIZE], count[32], bytes[32], policy[16],
-        agent[64];
-    struct timestamp tp = {info->put_timestamp.raw, info->put_timestamp.offset};
-    struct timestamp td = {info->delete_timestamp.raw,
-                           info->delete_timestamp.offset};
-    struct http_header hdrs[8];
-    struct http_client_call *call = NULL;
-    struct dbenc path = {0};
-    const char *colon = strrchr(host, ':');
-    const char *txn = req_txn(c->req);
-    unsigned long port;
-    size_t nh = 0;
-    int status;
-
-    if (!colon || colon == host || (size_t)(colon - host) >= sizeof(ip))
-        return -EINVAL;
-    port = strtoul(colon + 1, NULL, 10);
-    if (!port || port > 65535)
-        return -EINVAL;
-    memcpy(ip, host, (size_t)(colon - host));
-    ip[colon - host] = '\0';
-    if (ip[0] == '[') { /* "[::1]:6202" */
-        memmove(ip, ip + 1, strlen(ip));
-        ip[strcspn(ip, "]")] = '\0';
-    }
-    dbenc_bytes(&path, "/", 1);
-    quote(dev, &path);
-    dbenc_bytes(&path, "/", 1);
-    quote(part, &path);
-    dbenc_bytes(&path, "/", 1);
-    quote(c->path.account, &path);
-    dbenc_bytes(&path, "/", 1);
-    quote(c->path.container, &path);
-    dbenc_bytes(&path, "", 1);
-    if (path.err) {
-        dbenc_release(&path);
-        return -ENOMEM;
-    }
-    snprintf(count, sizeof(count), "%" PRId64, info->object_count);
-    snprintf(bytes, sizeof(bytes), "%" PRId64, info->bytes_used);
-    snprintf(policy, sizeof(policy), "%" PRIu32, info->storage_policy_index);
-    snprintf(agent, sizeof(agent), "container-server %d", (int)getpid());
-    hdrs[nh++] = (struct http_header){"X-Put-Timestamp",
-                                      timestamp_internal(&tp, ts_put)};
-    hdrs[nh++] = (struct http_header){"X-Delete-Timestamp",
-                                      timestamp_internal(&td, ts_del)};
-    hdrs[nh++] = (struct http_header){"X-Object-Count", count};
-    hdrs[nh++] = (struct http_header){"X-Bytes-Used", bytes};
-    hdrs[nh++] = (struct http_header){"X-Trans-Id", *txn ? txn : "-"};
-    hdrs[nh++] = (struct http_header){"X-Backend-Storage-Policy-Index", policy};
-    hdrs[nh++] = (struct http_header){"User-Agent", agent};
     const char *od = req_header(c->req, "X-Account-Override-Deleted");
-    if (od && !strcasecmp(od, "yes"))
-        hdrs[nh++] = (struct http_header){"X-Account-Override-Deleted", "yes"};
 
-    struct http_client_req r = {
-        .host = ip,
-        .port = (unsigned int)port,
-        .method = "PUT",
-        .path = (const char *)path.p,
-        .headers = hdrs,
-        .n_headers = nh,
-    };
-    status = http_client_request(c->s->client, &r, &call);
-    if (call) {
-        char *body = NULL;
-        size_t len;
-
-        http_client_read_all(call, 65536, &body, &len);
-        free(body);
-        http_client_end(call);
-    }
-    dbenc_release(&path);
-    return status;
+    return cont_account_put(c->s->client, host, dev, part, c->path.account,
+                            c->path.container, info, req_txn(c->req),
+                            od && !strcasecmp(od, "yes"));
 }
 
 /* Swift's account_update(): tells every account server named in the
@@ -520,6 +446,8 @@ static int put_object(struct creq *c, const struct db_ts *ts, uint32_t policy)
         err = contdb_put_object(&c->db, &o, KVDB_SYNC);
     if (err)
         return respond_err(c->req, err);
+    cont_updater_note(c->s->updater, c->path.dev, c->path.part,
+                      c->path.account, c->path.container);
     return db_server_respond(c->req, 201, NULL);
 }
 
@@ -633,6 +561,8 @@ static int do_delete(struct creq *c)
                                        &ts, policy, KVDB_SYNC);
         if (err)
             return respond_err(c->req, err);
+        cont_updater_note(c->s->updater, c->path.dev, c->path.part,
+                          c->path.account, c->path.container);
         return db_server_respond(c->req, 204, NULL);
     }
     err = contdb_get_info(&c->db, &info);

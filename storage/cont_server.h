@@ -39,6 +39,9 @@ struct cont_server_conf {
     double conn_timeout; /* seconds, account updates */
     double node_timeout; /* seconds, account updates */
     char *auto_create_account_prefix;
+    /* seconds between the container updater's rounds (cont_updater.h);
+     * 0 turns it off */
+    double account_update_interval;
 };
 
 #define CONT_SERVER_CONF_OPTIONS(T)                                            \
@@ -50,7 +53,9 @@ struct cont_server_conf {
         CONF_DOUBLE("conn_timeout", T, conn_timeout, 0.5, 0.001, 3600),        \
         CONF_DOUBLE("node_timeout", T, node_timeout, 3, 0.001, 3600),          \
         CONF_STR("auto_create_account_prefix", T, auto_create_account_prefix,  \
-                 ".")
+                 "."),                                                         \
+        CONF_DOUBLE("account_update_interval", T, account_update_interval, 1, \
+                    0, 86400)
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
  * the hash path settings 'hc' (borrowed likewise); the storage policies
