@@ -729,7 +729,7 @@ void http_server_conf_defaults(struct http_server_conf *conf)
         .client_timeout = 60,
         .backlog = 4096,
         .max_header_size = 8192,
-        .max_header_count = 90,
+        .max_header_count = 201,
         .conn_memory_limit = 65536,
         .thread_stack_size = 524288,
         .log_requests = true,

@@ -88,7 +88,7 @@ struct http_server_conf {
         CONF_UINT("backlog", T, m.backlog, 4096, 1, 65535),                    \
         CONF_UINT("max_header_size", T, m.max_header_size, 8192, 256,          \
                   1048576),                                                    \
-        CONF_UINT("max_header_count", T, m.max_header_count, 90, 1, 10000),    \
+        CONF_UINT("max_header_count", T, m.max_header_count, 201, 1, 10000),   \
         CONF_SIZE("conn_memory_limit", T, m.conn_memory_limit, 65536, 16384,   \
                   16777216),                                                   \
         CONF_SIZE("thread_stack_size", T, m.thread_stack_size, 524288, 65536,  \

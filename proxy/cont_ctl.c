@@ -164,8 +164,10 @@ static int read_container(struct preq *pr)
     } else if (last.status > 0) {
         /* a 404 is only told to those who may know, with Swift's page */
         rc = authorize(pr, NULL);
-        if (rc == 0)
-            rc = preq_error(pr, (unsigned int)last.status);
+        if (rc == 0 && last.status == 404)
+            rc = preq_error(pr, 404);
+        else if (rc == 0) /* 400, 406, 412: the server's own words */
+            rc = preq_relay(pr, &last);
         else if (rc > 0)
             rc = 0;
     } else {
