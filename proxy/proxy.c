@@ -480,8 +480,12 @@ static int route(struct preq *pr)
                                 &pr->route, segs, &cerr);
     if (rc < 0)
         return rc;
-    if (rc > 0)
-        return preq_refuse(pr, &cerr);
+    if (rc > 0 && (!cerr.body || !*cerr.body)) {
+        constraints_error_release(&cerr);
+        return preq_error(pr, (unsigned int)rc); /* Swift's page */
+    }
+    if (rc > 0) /* Swift's handle_request() answers these as HTML */
+        return preq_refuse_html(pr, &cerr);
     if (pr->route == CONSTRAINTS_ROUTE_INFO)
         return serve_info(pr);
     pr->version = seg_dup(&segs[0]);

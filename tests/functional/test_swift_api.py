@@ -40,7 +40,6 @@ LISTING_OBJECTS = int(os.environ.get('KURA_TEST_LISTING_OBJECTS', '10050'))
 KURA_NOT_YET = {
     # an empty X-Object-Meta-* value is not kept by kura-object-server
     'test_object_post_metadata',
-    'test_error_404_and_bad_paths', 'test_error_400_limits',
 }
 
 
