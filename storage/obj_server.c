@@ -965,7 +965,7 @@ static int add_meta_header(struct request *req, const struct objmeta_item *it)
 {
     if (is_user_meta(it->key) || is_sysmeta(it->key) ||
         is_transient_sysmeta(it->key) || is_allowed_header(it->key))
-        if (strlen(it->val) == it->vlen && it->vlen)
+        if (strlen(it->val) == it->vlen)
             req_add_header(req, it->key, it->val);
     return 0;
 }

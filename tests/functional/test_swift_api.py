@@ -37,10 +37,7 @@ LISTING_OBJECTS = int(os.environ.get('KURA_TEST_LISTING_OBJECTS', '10050'))
 # so that the suite stays green while the proxy catches up; pytest says
 # XPASS when one passes: then take it off this list. KURA_TEST_STRICT=1
 # runs them as ordinary tests.
-KURA_NOT_YET = {
-    # an empty X-Object-Meta-* value is not kept by kura-object-server
-    'test_object_post_metadata',
-}
+KURA_NOT_YET = set()
 
 
 @pytest.fixture(autouse=True)
