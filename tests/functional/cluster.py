@@ -468,13 +468,27 @@ class SwiftCluster(Cluster):
         return '\n'.join(out)
 
 
+# The interop targets (acceptance 2 of the storage-core issue): one
+# side's proxy in front of the other side's storage servers.
+MIXED_TARGETS = {
+    # Swift 2.30's proxy with Kura's rings, in front of Kura's servers
+    'swift-on-kura': ('cluster_swift_on_kura', 'SwiftProxyOnKura'),
+    # kura-proxy in front of Swift 2.30's servers, on Swift's rings
+    'kura-on-swift': ('cluster_kura_on_swift', 'KuraProxyOnSwift'),
+}
+
+
 def start_cluster():
     if TARGET == 'swift':
         return SwiftCluster()
     if TARGET == 'kura':
         return KuraCluster()
-    raise RuntimeError('KURA_TEST_TARGET must be "kura" or "swift", not %r'
-                       % TARGET)
+    if TARGET in MIXED_TARGETS:
+        import importlib
+        module, cls = MIXED_TARGETS[TARGET]
+        return getattr(importlib.import_module(module), cls)()
+    raise RuntimeError('KURA_TEST_TARGET must be one of kura, swift, %s; '
+                       'not %r' % (', '.join(MIXED_TARGETS), TARGET))
 
 
 @pytest.fixture(scope='module')
