@@ -1,7 +1,7 @@
 /*
  * db_server.c - the request plumbing the container and account servers
  * share: paths, devices and their LevelDBs, timestamps, listing
- * parameters and formats, metadata headers, responses with X-Trans-Id.
+ * parameters and formats, metadata headers, responses.
  * What a request does to a DB is the server's own (cont_server.c,
  * acct_server.c); how rows and stats are kept is contdb.c and acctdb.c.
  *
@@ -696,18 +696,9 @@ int db_server_add_int(struct request *req, const char *name, int64_t v)
 
 /* ---- responses ---- */
 
-static void add_txn(struct request *req)
-{
-    const char *txn = req_txn(req);
-
-    if (*txn)
-        req_add_header(req, "X-Trans-Id", txn);
-}
-
 int db_server_respond(struct request *req, unsigned int status,
                       const char *body)
 {
-    add_txn(req);
     if (!body)
         return req_respond_error(req, status);
     /* swob's default Content-Type, as Swift's HTTPBadRequest(body=...) */
@@ -717,7 +708,6 @@ int db_server_respond(struct request *req, unsigned int status,
 int db_server_respond_text(struct request *req, unsigned int status,
                            const char *body)
 {
-    add_txn(req);
     req_add_header(req, "Content-Type", "text/plain");
     return req_respond(req, status, body, strlen(body));
 }
@@ -727,7 +717,6 @@ int db_server_respond_body(struct request *req, unsigned int status,
 {
     char ct[96];
 
-    add_txn(req);
     snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
     req_add_header(req, "Content-Type", ct);
     return req_respond(req, status, body, len);

@@ -1230,11 +1230,8 @@ static int on_headers(struct request *req, void *arg)
 {
     struct obj_server *srv = arg;
     struct obj_req *o;
-    const char *txn = req_txn(req);
     size_t i;
 
-    if (*txn)
-        req_add_header(req, "X-Trans-Id", txn);
     for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         if (!strcmp(req_method(req), methods[i].name))
             break;
