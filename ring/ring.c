@@ -145,7 +145,7 @@ out:
 
 static int check_data(const struct ring_data *rd)
 {
-    if (rd->part_shift > 31 || rd->n_replicas < 1 || !rd->replica_parts ||
+    if (rd->part_shift > 32 || rd->n_replicas < 1 || !rd->replica_parts ||
         rd->replica_parts[0] != (size_t)1 << (32 - rd->part_shift))
         return -EINVAL;
     for (size_t r = 0; r < rd->n_replicas; r++) {
@@ -277,7 +277,8 @@ uint32_t ring_get_part(const struct ring *ring, const unsigned char digest[16])
     uint32_t top = (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 |
                    (uint32_t)digest[2] << 8 | digest[3];
 
-    return top >> ring->rd.part_shift;
+    /* part_shift 32 (part power 0, one partition) is Swift's too */
+    return (uint32_t)((uint64_t)top >> ring->rd.part_shift);
 }
 
 size_t ring_get_part_nodes(const struct ring *ring, uint32_t part,

@@ -369,7 +369,7 @@ static int parse_header(const char *text, size_t len, struct ring_data *rd,
         json_decref(hdr);
         return -EINVAL;
     }
-    rc = get_int(hdr, "part_shift", true, 0, 31, &v, err);
+    rc = get_int(hdr, "part_shift", true, 0, 32, &v, err);
     if (rc)
         goto out;
     rd->part_shift = (unsigned)v;
@@ -715,7 +715,7 @@ static char *gzip_name(const char *path)
 
 static int check_writable(const struct ring_data *rd, char *err)
 {
-    if (rd->part_shift > 31 || rd->n_replicas < 1 || !rd->replica_parts ||
+    if (rd->part_shift > 32 || rd->n_replicas < 1 || !rd->replica_parts ||
         !rd->replica2part2dev ||
         rd->replica_parts[0] != (size_t)1 << (32 - rd->part_shift)) {
         set_err(err, "ring to write has no replicas or a bad part_shift");

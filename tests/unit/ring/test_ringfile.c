@@ -359,13 +359,32 @@ static void test_rejects_bad_json(void **state)
     }
 }
 
+/* Swift's RingBuilder takes part power 0: one partition, part_shift 32
+ * (the Swift API tests build account and container rings so). */
+static void test_part_power_zero(void **state)
+{
+    uint16_t arr[1] = {1};
+    struct ring_data rd;
+    char err[RINGFILE_ERRLEN];
+
+    (void)state;
+    assert_int_equal(
+        fixture_write_raw(path, "R1NG", 1, HDR(32, 1), ~0u, arr, sizeof(arr)),
+        0);
+    assert_int_equal(ringfile_read(path, &rd, err), 0);
+    assert_int_equal(rd.part_shift, 32);
+    assert_int_equal(rd.replica_parts[0], 1);
+    assert_int_equal(rd.replica2part2dev[0][0], 1);
+    ring_data_release(&rd);
+}
+
 static void test_rejects_bad_part_shift_and_replicas(void **state)
 {
     uint16_t arr[4] = {0, 1, 0, 1};
 
     (void)state;
     assert_int_equal(
-        fixture_write_raw(path, "R1NG", 1, HDR(32, 1), ~0u, arr, sizeof(arr)),
+        fixture_write_raw(path, "R1NG", 1, HDR(33, 1), ~0u, arr, sizeof(arr)),
         0);
     assert_rejected("part_shift");
     assert_int_equal(
@@ -491,6 +510,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejects_bad_json_length, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rejects_bad_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_part_power_zero, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_rejects_bad_part_shift_and_replicas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_oversized_ring, setup,
