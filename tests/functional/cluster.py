@@ -13,9 +13,12 @@ KURA_TEST_TARGET picks what answers:
   proxy with tempauth. Everything lives in a temp dir; the daemons read only
   the configs written there (swift.conf included: the launcher points
   Swift's SWIFT_CONF_FILE at it, not at /etc/swift).
+- "kura-on-swift": the storage half of "swift" (SwiftCluster._start_storage)
+  with kura-proxy in front instead of Swift's proxy and memcached
+  (cluster_kura_on_swift.py).
 
-Both give the same tempauth users (etc/proxy-server.conf-sample's defaults):
-test:tester/testing .admin, test2:tester2/testing2 .admin,
+All targets give the same tempauth users (etc/proxy-server.conf-sample's
+defaults): test:tester/testing .admin, test2:tester2/testing2 .admin,
 test:tester3/testing3 (no .admin), admin:admin/admin .admin .reseller_admin.
 
 Swift is never imported here: importing swift.common.utils into the pytest
@@ -301,9 +304,17 @@ def swift_tmp_root():
 
 
 class SwiftCluster(Cluster):
+    """Swift 2.30 itself. The storage half (_start_storage: swift.conf,
+    rings, account/container/object servers, container-updater) is shared
+    with the interop targets, which put another proxy in front of it by
+    overriding _start_proxy."""
+
+    # what must be installed, or the target is skipped
+    REQUIRED = ('/usr/bin/swift-proxy-server', '/usr/bin/memcached',
+                '/usr/bin/swift')
+
     def __init__(self):
-        for exe in ('/usr/bin/swift-proxy-server', '/usr/bin/memcached',
-                    '/usr/bin/swift'):
+        for exe in self.REQUIRED:
             if not os.path.exists(exe):
                 pytest.skip('%s not installed (scripts/install-deps.sh)'
                             % exe)
@@ -317,7 +328,8 @@ class SwiftCluster(Cluster):
         except Exception as e:
             logs = self.logs()
             self.stop()
-            raise RuntimeError('Swift did not start: %s\n%s' % (e, logs))
+            raise RuntimeError('%s did not start: %s\n%s'
+                               % (type(self).__name__, e, logs))
 
     def _spawn(self, cmd, log):
         f = open(os.path.join(self.tmp, log), 'ab')
@@ -330,40 +342,36 @@ class SwiftCluster(Cluster):
         return p
 
     def _start(self, tmp):
+        self._start_storage(tmp)
+        self._start_proxy()
+
+    def _start_storage(self, tmp):
+        """swift.conf and rings in tmp/etc, Swift's account, container and
+        object servers over tmp/srv/d0..d3, and the container-updater.
+        Sets self.etc, self.srv, self.swift_conf, self.launcher and
+        self.ports (account, container, object)."""
         self.tmp = tmp
-        etc = os.path.join(tmp, 'etc')
-        srv = os.path.join(tmp, 'srv')
+        self.etc = etc = os.path.join(tmp, 'etc')
+        self.srv = srv = os.path.join(tmp, 'srv')
         os.makedirs(etc)
         for i in range(4):
             os.makedirs(os.path.join(srv, 'd%d' % i))
-        with open(os.path.join(etc, 'swift.conf'), 'w') as f:
+        self.swift_conf = os.path.join(etc, 'swift.conf')
+        with open(self.swift_conf, 'w') as f:
             f.write('[swift-hash]\nswift_hash_path_prefix = kura\n'
                     'swift_hash_path_suffix = test\n\n'
                     '[storage-policy:0]\nname = Policy-0\ndefault = yes\n\n'
                     '[swift-constraints]\n')
-        launcher = os.path.join(tmp, 'launch.py')
-        with open(launcher, 'w') as f:
+        self.launcher = os.path.join(tmp, 'launch.py')
+        with open(self.launcher, 'w') as f:
             f.write(LAUNCHER)
-        ports = {k: free_port() for k in
-                 ('account', 'container', 'object', 'proxy', 'memcache')}
-        self.proxy_port = ports['proxy']
+        self.ports = ports = {k: free_port() for k in
+                              ('account', 'container', 'object')}
         subprocess.run([SYSTEM_PYTHON, '-c', RINGS, etc, str(ports['account']),
                         str(ports['container']), str(ports['object'])],
                        check=True, capture_output=True, timeout=120)
-        common = textwrap.dedent('''\
-            [DEFAULT]
-            bind_ip = 127.0.0.1
-            bind_port = %d
-            devices = %s
-            mount_check = false
-            swift_dir = %s
-            workers = %s
-            log_level = WARNING
-            user = %s
-            ''')
-        me = pwd.getpwuid(os.getuid()).pw_name
         for kind in ('account', 'container', 'object'):
-            conf = common % (ports[kind], srv, etc, WORKERS, me)
+            conf = self._common_conf(ports[kind])
             conf += textwrap.dedent('''
                 [pipeline:main]
                 pipeline = %s-server
@@ -382,7 +390,41 @@ class SwiftCluster(Cluster):
                     ''') % tmp
             with open(os.path.join(etc, '%s-server.conf' % kind), 'w') as f:
                 f.write(conf)
-        proxy = common % (ports['proxy'], srv, etc, WORKERS, me)
+        self.storage_procs = {}
+        for kind in ('account', 'container', 'object'):
+            self.storage_procs[kind] = self._spawn_swift(
+                '%s-server' % kind, '%s-server.conf' % kind, '%s.log' % kind)
+        self._spawn_swift('container-updater', 'container-server.conf',
+                          'container-updater.log')
+        for kind, p in self.storage_procs.items():
+            wait_port(ports[kind], p, 60, kind + '-server')
+
+    def _common_conf(self, port):
+        return textwrap.dedent('''\
+            [DEFAULT]
+            bind_ip = 127.0.0.1
+            bind_port = %d
+            devices = %s
+            mount_check = false
+            swift_dir = %s
+            workers = %s
+            log_level = WARNING
+            user = %s
+            ''') % (port, self.srv, self.etc, WORKERS,
+                     pwd.getpwuid(os.getuid()).pw_name)
+
+    def _spawn_swift(self, kind, conf, log):
+        """One Swift daemon through LAUNCHER (swift.conf from self.etc)."""
+        return self._spawn(
+            [SYSTEM_PYTHON, '-W', 'ignore', self.launcher, self.swift_conf,
+             kind, os.path.join(self.etc, conf)], log)
+
+    def _start_proxy(self):
+        """Swift's proxy with tempauth, and the memcached it needs. Sets
+        self.proxy_port."""
+        self.proxy_port = free_port()
+        memcache_port = free_port()
+        proxy = self._common_conf(self.proxy_port)
         proxy += textwrap.dedent('''
             [pipeline:main]
             pipeline = catch_errors gatekeeper healthcheck proxy-logging cache tempauth copy proxy-logging proxy-server
@@ -416,28 +458,15 @@ class SwiftCluster(Cluster):
 
             [filter:copy]
             use = egg:swift#copy
-            ''') % ports['memcache']
-        with open(os.path.join(etc, 'proxy-server.conf'), 'w') as f:
+            ''') % memcache_port
+        with open(os.path.join(self.etc, 'proxy-server.conf'), 'w') as f:
             f.write(proxy)
-
-        swift_conf = os.path.join(etc, 'swift.conf')
         mc = self._spawn(['/usr/bin/memcached', '-u', 'root', '-l',
-                          '127.0.0.1', '-p', str(ports['memcache']), '-U',
+                          '127.0.0.1', '-p', str(memcache_port), '-U',
                           '0', '-m', '64'], 'memcached.log')
-        wait_port(ports['memcache'], mc, what='memcached')
-        servers = {}
-        for kind in ('account', 'container', 'object', 'proxy'):
-            servers[kind] = self._spawn(
-                [SYSTEM_PYTHON, '-W', 'ignore', launcher, swift_conf,
-                 '%s-server' % kind,
-                 os.path.join(etc, '%s-server.conf' % kind)],
-                '%s.log' % kind)
-        self._spawn([SYSTEM_PYTHON, '-W', 'ignore', launcher, swift_conf,
-                     'container-updater',
-                     os.path.join(etc, 'container-server.conf')],
-                    'container-updater.log')
-        for kind, p in servers.items():
-            wait_port(ports[kind], p, 60, kind + '-server')
+        wait_port(memcache_port, mc, what='memcached')
+        p = self._spawn_swift('proxy-server', 'proxy-server.conf', 'proxy.log')
+        wait_port(self.proxy_port, p, 60, 'proxy-server')
 
     def stop(self):
         for p in reversed(self.procs):
