@@ -329,6 +329,11 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
             rc = -ENOMEM;
         }
     }
+    /* Swift's proxy adds it to every object it serves (get_working_response);
+     * Swift's object server does not send it */
+    if (!rc && !http_client_header(call, "Accept-Ranges") &&
+        req_add_header(pr->req, "Accept-Ranges", "bytes") == -ENOMEM)
+        rc = -ENOMEM;
     if (!rc) {
         struct hlist all = {0};
 
