@@ -49,6 +49,7 @@
 
 #include "common/http.h"
 #include "common/log.h"
+#include "common/memory.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,9 @@ struct http_server_conf {
     uint64_t conn_memory_limit;    /* per connection: headers + buffers */
     uint64_t thread_stack_size;    /* per connection thread */
     bool log_requests;             /* one access line per request */
+    /* The process's malloc settings (memory.h): not the server's to
+     * apply, but every daemon has exactly one server and these rows. */
+    struct memory_conf memory;
     /* Not an option: set by a daemon that decodes paths itself (the
      * proxy, as Swift's WSGI layer: malformed escapes stay as they are,
      * %00 is refused later with Swift's 412). Then a path or parameter
@@ -93,7 +97,8 @@ struct http_server_conf {
                   16777216),                                                   \
         CONF_SIZE("thread_stack_size", T, m.thread_stack_size, 524288, 65536,  \
                   67108864),                                                   \
-        CONF_BOOL("log_requests", T, m.log_requests, true)
+        CONF_BOOL("log_requests", T, m.log_requests, true),                    \
+        MEMORY_CONF_OPTIONS(T, m.memory)
 
 /* The same defaults, for callers without a config file (tests, tools). */
 void http_server_conf_defaults(struct http_server_conf *conf);

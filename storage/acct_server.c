@@ -44,8 +44,8 @@ int acct_server_new(const struct acct_server_conf *conf,
     if (!s)
         return -ENOMEM;
     s->conf = conf;
-    err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb", hc,
-                        &s->db);
+    err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb",
+                        &conf->db, hc, &s->db);
     if (err) {
         free(s);
         return err;

@@ -20,6 +20,7 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "ring/hash_path.h"
+#include "storage/kvdb.h"
 
 struct acct_server; /* opaque */
 
@@ -31,6 +32,7 @@ struct acct_server_conf {
     bool mount_check;
     char *swift_dir; /* where swift.conf (hash prefix/suffix) lives */
     char *auto_create_account_prefix;
+    struct kvdb_opts db; /* LevelDB: memtables, shared block cache */
 };
 
 #define ACCT_SERVER_CONF_OPTIONS(T)                                            \
@@ -40,7 +42,8 @@ struct acct_server_conf {
         CONF_BOOL("mount_check", T, mount_check, true),                        \
         CONF_STR("swift_dir", T, swift_dir, "/etc/swift"),                     \
         CONF_STR("auto_create_account_prefix", T, auto_create_account_prefix,  \
-                 ".")
+                 "."),                                                         \
+        KVDB_CONF_OPTIONS(T, db)
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
  * the hash path settings 'hc' (borrowed likewise). Returns 0 or -ENOMEM;

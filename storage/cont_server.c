@@ -88,8 +88,8 @@ int cont_server_new(const struct cont_server_conf *conf,
     if (!s)
         return -ENOMEM;
     s->conf = conf;
-    err = db_server_new(conf->devices, conf->mount_check, "containers.ldb", hc,
-                        &s->db);
+    err = db_server_new(conf->devices, conf->mount_check, "containers.ldb",
+                        &conf->db, hc, &s->db);
     if (!err)
         err = http_client_new(&cc, &s->client);
     if (!err)

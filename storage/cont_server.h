@@ -26,6 +26,7 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "ring/hash_path.h"
+#include "storage/kvdb.h"
 
 struct cont_server; /* opaque */
 
@@ -42,6 +43,7 @@ struct cont_server_conf {
     /* seconds between the container updater's rounds (cont_updater.h);
      * 0 turns it off */
     double account_update_interval;
+    struct kvdb_opts db; /* LevelDB: memtables, shared block cache */
 };
 
 #define CONT_SERVER_CONF_OPTIONS(T)                                            \
@@ -55,7 +57,8 @@ struct cont_server_conf {
         CONF_STR("auto_create_account_prefix", T, auto_create_account_prefix,  \
                  "."),                                                         \
         CONF_DOUBLE("account_update_interval", T, account_update_interval, 1, \
-                    0, 86400)
+                    0, 86400),                                                 \
+        KVDB_CONF_OPTIONS(T, db)
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
  * the hash path settings 'hc' (borrowed likewise); the storage policies

@@ -32,6 +32,7 @@ struct db_dev {
 struct db_server {
     char *devices;
     char *db_name;
+    struct kvdb_opts db_opts; /* .cache is ours */
     bool mount_check;
     const struct hash_path_conf *hc;
     pthread_mutex_t lock;
@@ -40,6 +41,7 @@ struct db_server {
 };
 
 int db_server_new(const char *devices, bool mount_check, const char *db_name,
+                  const struct kvdb_opts *db_opts,
                   const struct hash_path_conf *hc, struct db_server **out)
 {
     struct db_server *s;
@@ -50,7 +52,14 @@ int db_server_new(const char *devices, bool mount_check, const char *db_name,
         return -ENOMEM;
     s->devices = strdup(devices);
     s->db_name = strdup(db_name);
-    if (!s->devices || !s->db_name) {
+    if (db_opts)
+        s->db_opts = *db_opts;
+    /* one block cache for every device: the server's memory does not
+     * grow with its device count */
+    s->db_opts.cache = kvdb_cache_new(
+        s->db_opts.cache_bytes ? s->db_opts.cache_bytes : 8u << 20);
+    if (!s->devices || !s->db_name || !s->db_opts.cache) {
+        kvdb_cache_free(s->db_opts.cache);
         free(s->devices);
         free(s->db_name);
         free(s);
@@ -72,6 +81,7 @@ void db_server_free(struct db_server *s)
         free(s->devs[i].name);
     }
     free(s->devs);
+    kvdb_cache_free(s->db_opts.cache); /* after the DBs using it */
     pthread_mutex_destroy(&s->lock);
     free(s->devices);
     free(s->db_name);
@@ -109,7 +119,7 @@ static int open_dev(struct db_server *s, const char *dev, struct kvdb **out)
         goto out;
     }
     s->devs = devs;
-    err = kvdb_open(path, NULL, &kv);
+    err = kvdb_open(path, &s->db_opts, &kv);
     if (err)
         goto out;
     s->devs[s->n_devs].name = name;

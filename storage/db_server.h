@@ -26,10 +26,13 @@
 struct db_server; /* opaque */
 
 /* 'devices' (copied) holds the device directories; 'db_name' is the
- * LevelDB directory inside a device ("containers.ldb"); 'hc' is borrowed
- * and must outlive the server. Returns 0 or -ENOMEM; free with
- * db_server_free(), which closes the DBs. */
+ * LevelDB directory inside a device ("containers.ldb"); 'db_opts' (copied,
+ * NULL for kvdb's defaults) are the DBs' options, their block cache of
+ * db_opts->cache_bytes shared by all devices; 'hc' is borrowed and must
+ * outlive the server. Returns 0 or -ENOMEM; free with db_server_free(),
+ * which closes the DBs. */
 int db_server_new(const char *devices, bool mount_check, const char *db_name,
+                  const struct kvdb_opts *db_opts,
                   const struct hash_path_conf *hc, struct db_server **out);
 void db_server_free(struct db_server *s); /* NULL is fine */
 

@@ -20,10 +20,14 @@
 
 #define KVDB_LOCKS 64
 
+struct kvdb_cache {
+    leveldb_cache_t *lru;
+};
+
 struct kvdb {
     leveldb_t *db;
     leveldb_options_t *options;
-    leveldb_cache_t *cache;
+    leveldb_cache_t *cache; /* own; NULL with a shared one */
     leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts;
@@ -63,6 +67,28 @@ static int err_from_leveldb(const char *lerr)
     return -EIO;
 }
 
+struct kvdb_cache *kvdb_cache_new(uint64_t bytes)
+{
+    struct kvdb_cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->lru = leveldb_cache_create_lru((size_t)bytes);
+    if (!c->lru) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void kvdb_cache_free(struct kvdb_cache *cache)
+{
+    if (!cache)
+        return;
+    leveldb_cache_destroy(cache->lru);
+    free(cache);
+}
+
 int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
 {
     struct kvdb_opts o = {0};
@@ -80,14 +106,16 @@ int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
         pthread_mutex_init(&db->locks[i], NULL);
     db->path = strdup(path);
     db->options = leveldb_options_create();
-    db->cache =
-        leveldb_cache_create_lru(o.cache_bytes ? o.cache_bytes : 8u << 20);
+    if (!o.cache)
+        db->cache = leveldb_cache_create_lru(
+            o.cache_bytes ? (size_t)o.cache_bytes : 8u << 20);
     db->filter = leveldb_filterpolicy_create_bloom(10);
     db->ropts = leveldb_readoptions_create();
     db->wopts = leveldb_writeoptions_create();
     db->wopts_sync = leveldb_writeoptions_create();
     db->empty = leveldb_writebatch_create();
-    if (!db->empty || !db->path || !db->options || !db->cache || !db->filter ||
+    if (!db->empty || !db->path || !db->options ||
+        (!db->cache && !o.cache) || !db->filter ||
         !db->ropts || !db->wopts || !db->wopts_sync) {
         kvdb_close(db);
         return -ENOMEM;
@@ -95,12 +123,13 @@ int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
     leveldb_writeoptions_set_sync(db->wopts_sync, 1);
     leveldb_options_set_create_if_missing(db->options, 1);
     leveldb_options_set_error_if_exists(db->options, o.error_if_exists);
-    leveldb_options_set_cache(db->options, db->cache);
+    leveldb_options_set_cache(db->options, o.cache ? o.cache->lru : db->cache);
     leveldb_options_set_filter_policy(db->options, db->filter);
     leveldb_options_set_write_buffer_size(
-        db->options, o.write_buffer_bytes ? o.write_buffer_bytes : 8u << 20);
+        db->options,
+        o.write_buffer_bytes ? (size_t)o.write_buffer_bytes : 8u << 20);
     leveldb_options_set_max_open_files(
-        db->options, o.max_open_files ? o.max_open_files : 500);
+        db->options, o.max_open_files ? (int)o.max_open_files : 500);
     db->db = leveldb_open(db->options, path, &lerr);
     if (!db->db) {
         err = lerr ? err_from_leveldb(lerr) : -EIO;

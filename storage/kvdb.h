@@ -24,17 +24,40 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "common/conf.h"
 
 struct kvdb;       /* opaque */
 struct kvdb_batch; /* opaque */
 struct kvdb_iter;  /* opaque */
+struct kvdb_cache; /* opaque: a block cache several DBs may share */
 
+/* Memory. A DB holds its memtable (up to write_buffer_bytes, twice that
+ * while one is written out), the blocks in its block cache and, for each
+ * open table file (at most max_open_files), its index and bloom filter. */
 struct kvdb_opts {
-    size_t cache_bytes;        /* block cache; 0: 8 MiB */
-    size_t write_buffer_bytes; /* memtable; 0: 8 MiB */
-    int max_open_files;        /* 0: 500 */
-    bool error_if_exists;      /* tests */
+    uint64_t cache_bytes;        /* own block cache; 0: 8 MiB */
+    uint64_t write_buffer_bytes; /* memtable; 0: 8 MiB */
+    unsigned int max_open_files; /* 0: 500 */
+    /* Borrowed; used instead of an own cache of cache_bytes when set. */
+    struct kvdb_cache *cache;
+    bool error_if_exists; /* tests */
 };
+
+/* Rows for a server's option table (conf.h): its DBs share one block
+ * cache of db_cache_size (the server makes it with kvdb_cache_new()). */
+#define KVDB_CONF_OPTIONS(T, m)                                                \
+    CONF_SIZE("db_cache_size", T, m.cache_bytes, 8388608, 65536,               \
+              UINT64_C(1) << 40),                                              \
+        CONF_SIZE("db_write_buffer_size", T, m.write_buffer_bytes, 1048576,    \
+                  65536, UINT64_C(1) << 30),                                   \
+        CONF_UINT("db_max_open_files", T, m.max_open_files, 500, 20, 1000000)
+
+/* A block cache of 'bytes' for kvdb_opts.cache; NULL when out of memory.
+ * Free it after closing every DB that uses it (NULL is fine). */
+struct kvdb_cache *kvdb_cache_new(uint64_t bytes);
+void kvdb_cache_free(struct kvdb_cache *cache);
 
 enum kvdb_write_flags {
     /* fsync the log before returning. A sync costs ~0.25 ms here, so a

@@ -8,6 +8,7 @@
 #include "common/conf.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "proxy/proxy.h"
 
 #include <errno.h>
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = 1;
+    memory_setup(&c.http.memory); /* before any thread starts */
     /* Swift's proxy takes up to 201 headers (MAX_HEADER_COUNT * 1.6), so
      * a client may send 90 metadata items and its usual headers; the
      * storage servers' default of 90 is too few here. */
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
         goto out;
     log_notice("proxy-server started on %s:%u (swift_dir '%s')",
                c.http.bind_ip, http_server_port(http), c.swift_dir);
-    sigwait(&stop, &sig);
+    sig = memory_sigwait(&stop, &c.http.memory);
     log_notice("proxy-server stopping (signal %d)", sig);
     http_server_stop(http, STOP_GRACE_MS);
     rc = 0;

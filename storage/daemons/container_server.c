@@ -14,6 +14,7 @@
 #include "common/conf.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "ring/hash_path.h"
 #include "storage/cont_server.h"
 
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    memory_setup(&c.http.memory); /* before any thread starts */
     if (log_open(c.log.name, c.log.level, c.log.file)) {
         fprintf(stderr, "cannot open log '%s'\n", c.log.file);
         goto out;
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
     if (http_server_new(&c.http, &h, &srv))
         goto out;
     log_info("listening on %s:%u", c.http.bind_ip, http_server_port(srv));
-    sigwait(&set, &sig);
+    sig = memory_sigwait(&set, &c.http.memory);
     log_info("stopping on signal %d", sig);
     http_server_stop(srv, 5000);
     rc = 0;

@@ -9,6 +9,7 @@
 #include "common/conf.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "ring/hash_path.h"
 #include "storage/obj_server.h"
 
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     if (load(argv[1], &conf, &c, &hc))
         goto out;
+    memory_setup(&c.http.memory); /* before any thread starts */
     if (log_open(c.log.name, c.log.level, c.log.file)) {
         fprintf(stderr, "kura-object-server: cannot open log file '%s'\n",
                 c.log.file);
@@ -81,7 +83,7 @@ int main(int argc, char **argv)
                "%s)",
                c.http.bind_ip, http_server_port(http), c.devices,
                c.mount_check ? "on" : "off");
-    sigwait(&stop, &sig);
+    sig = memory_sigwait(&stop, &c.http.memory);
     log_notice("object-server stopping (signal %d)", sig);
     http_server_stop(http, STOP_GRACE_MS);
     rc = 0;
