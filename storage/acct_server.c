@@ -11,8 +11,11 @@
  */
 #include "storage/acct_server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +24,18 @@
 #include "storage/acctdb.h"
 #include "storage/db_server.h"
 
+#define MAX_POLICIES 64
+
 struct acct_server {
     const struct acct_server_conf *conf;
     struct db_server *db;
+    /* the storage policies of swift.conf, for the per-policy stats */
+    struct {
+        uint32_t index;
+        char *name;
+    } policies[MAX_POLICIES];
+    size_t n_policies;
+    const struct conf *swift_conf; /* while loading only */
 };
 
 struct areq {
@@ -32,6 +44,70 @@ struct areq {
     struct db_path path;
     struct acctdb db;
 };
+
+static int add_policy(const char *section, void *arg)
+{
+    struct acct_server *s = arg;
+    const char *p = "storage-policy:", *name;
+    char *end;
+    unsigned long idx;
+
+    if (strncmp(section, p, strlen(p)) || s->n_policies == MAX_POLICIES)
+        return 0;
+    errno = 0;
+    idx = strtoul(section + strlen(p), &end, 10);
+    if (errno || end == section + strlen(p) || *end || idx > UINT32_MAX)
+        return 0;
+    name = conf_get(s->swift_conf, section, "name", NULL);
+    if (!name || !*name) /* Swift names an unnamed policy 0 "Policy-0" */
+        name = idx ? NULL : "Policy-0";
+    if (!name)
+        return 0;
+    s->policies[s->n_policies].index = (uint32_t)idx;
+    s->policies[s->n_policies].name = strdup(name);
+    if (!s->policies[s->n_policies].name)
+        return -ENOMEM;
+    s->n_policies++;
+    return 0;
+}
+
+/* The policies of <swift_dir>/swift.conf ([storage-policy:N], name =);
+ * none (or no file): Swift's Policy-0 alone. */
+static int load_policies(struct acct_server *s)
+{
+    char *path = NULL, err[CONF_ERR_LEN];
+    struct conf *conf = NULL;
+    int rc;
+
+    if (asprintf(&path, "%s/swift.conf", s->conf->swift_dir) == -1)
+        return -ENOMEM;
+    rc = conf_load(path, &conf, err);
+    free(path);
+    if (!rc) {
+        s->swift_conf = conf;
+        rc = conf_foreach_section(conf, add_policy, s);
+        s->swift_conf = NULL;
+    }
+    conf_free(conf);
+    if (rc == -ENOMEM)
+        return rc;
+    if (!s->n_policies) {
+        s->policies[0].index = 0;
+        s->policies[0].name = strdup("Policy-0");
+        if (!s->policies[0].name)
+            return -ENOMEM;
+        s->n_policies = 1;
+    }
+    return 0;
+}
+
+static const char *policy_name(const struct acct_server *s, uint32_t index)
+{
+    for (size_t i = 0; i < s->n_policies; i++)
+        if (s->policies[i].index == index)
+            return s->policies[i].name;
+    return NULL;
+}
 
 int acct_server_new(const struct acct_server_conf *conf,
                     const struct hash_path_conf *hc, struct acct_server **out)
@@ -46,8 +122,10 @@ int acct_server_new(const struct acct_server_conf *conf,
     s->conf = conf;
     err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb",
                         &conf->db, hc, &s->db);
+    if (!err)
+        err = load_policies(s);
     if (err) {
-        free(s);
+        acct_server_free(s);
         return err;
     }
     *out = s;
@@ -59,6 +137,8 @@ void acct_server_free(struct acct_server *s)
     if (!s)
         return;
     db_server_free(s->db);
+    for (size_t i = 0; i < s->n_policies; i++)
+        free(s->policies[i].name);
     free(s);
 }
 
@@ -273,10 +353,32 @@ out:
     return 0;
 }
 
-/* Swift's get_response_headers(). NEEDSWORK: per-policy stats
- * (X-Account-Storage-Policy-*) are not kept yet. */
-static int add_info_headers(struct request *req, const struct acctdb_info *info)
+/* X-Account-Storage-Policy-<name>-<what> as swob's HeaderKeyDict has it:
+ * Python's str.title() of the whole name. */
+static int add_policy_stat(struct request *req, const char *policy,
+                           const char *what, int64_t v)
 {
+    char name[256];
+    bool up = true;
+
+    snprintf(name, sizeof(name), "X-Account-Storage-Policy-%s-%s", policy,
+             what);
+    for (char *p = name; *p; p++) {
+        bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+
+        if (alpha)
+            *p = up ? (char)toupper((unsigned char)*p)
+                    : (char)tolower((unsigned char)*p);
+        up = !alpha;
+    }
+    return db_server_add_int(req, name, v);
+}
+
+/* Swift's get_response_headers(): the stats, in total and per policy of
+ * swift.conf, the timestamps and the metadata. */
+static int add_info_headers(struct areq *a, const struct acctdb_info *info)
+{
+    struct request *req = a->req;
     int err = 0;
 
     err |= db_server_add_int(req, "X-Account-Container-Count",
@@ -286,6 +388,17 @@ static int add_info_headers(struct request *req, const struct acctdb_info *info)
     err |= db_server_add_ts(req, "X-Timestamp", &info->created_at, false);
     err |=
         db_server_add_ts(req, "X-PUT-Timestamp", &info->put_timestamp, false);
+    for (size_t i = 0; i < info->n_policies; i++) {
+        const struct acctdb_policy_stats *ps = &info->policies[i];
+        const char *name = policy_name(a->s, ps->index);
+
+        if (!name)
+            continue;
+        err |= add_policy_stat(req, name, "Container-Count",
+                               ps->container_count);
+        err |= add_policy_stat(req, name, "Object-Count", ps->object_count);
+        err |= add_policy_stat(req, name, "Bytes-Used", ps->bytes_used);
+    }
     err |= db_server_add_meta(req, &info->meta);
     return err ? -ENOMEM : 0;
 }
@@ -306,7 +419,7 @@ static int do_head(struct areq *a)
         deleted_response(a, &info, exists, 404, NULL);
         goto out;
     }
-    add_info_headers(a->req, &info);
+    add_info_headers(a, &info);
     snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
     req_add_header(a->req, "Content-Type", ct);
     db_server_respond(a->req, 204, NULL);
@@ -339,7 +452,7 @@ static int do_get(struct areq *a)
         deleted_response(a, &info, exists, 404, NULL);
         goto out;
     }
-    add_info_headers(a->req, &info);
+    add_info_headers(a, &info);
     err = acctdb_list(&a->db, &p, &l);
     if (!err)
         err = listing_format_account(&l, fmt, a->path.account, &body, &len);

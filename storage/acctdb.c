@@ -10,9 +10,10 @@
  *    the replaced row's entry goes in the same batch.
  * 3. A row's put_timestamp and delete_timestamp never go backwards.
  *
- * NEEDSWORK: Swift also keeps per-policy stats (policy_stat) for
- * X-Account-Storage-Policy-*-Object-Count; add a DB_KEY_STATS + policy
- * key when the account server needs them.
+ * 4. stats.policies[] are the same sums over the rows of each storage
+ *    policy (Swift's policy_stat); they follow the totals in DB_KEY_STATS.
+ *    A value written before they were kept has none: read as Swift's
+ *    migration does, all in policy 0 when container_count > 0.
  */
 #include "storage/acctdb.h"
 
@@ -108,6 +109,15 @@ static void encode_stats(const struct acctdb_info *info, struct dbenc *e)
     dbenc_svarint(e, info->object_count);
     dbenc_svarint(e, info->bytes_used);
     dbenc_varint(e, info->max_row);
+    dbenc_varint(e, info->n_policies);
+    for (size_t i = 0; i < info->n_policies; i++) {
+        const struct acctdb_policy_stats *ps = &info->policies[i];
+
+        dbenc_varint(e, ps->index);
+        dbenc_svarint(e, ps->container_count);
+        dbenc_svarint(e, ps->object_count);
+        dbenc_svarint(e, ps->bytes_used);
+    }
 }
 
 static int decode_stats(const void *p, size_t n, struct acctdb_info *info)
@@ -119,6 +129,24 @@ static int decode_stats(const void *p, size_t n, struct acctdb_info *info)
     info->object_count = dbdec_svarint(&d);
     info->bytes_used = dbdec_svarint(&d);
     info->max_row = dbdec_varint(&d);
+    if (!d.err && d.p == d.end) { /* no policy stats yet: Swift's migration */
+        if (info->container_count > 0)
+            info->policies[info->n_policies++] = (struct acctdb_policy_stats){
+                0, info->container_count, info->object_count,
+                info->bytes_used};
+        return 0;
+    }
+    info->n_policies = dbdec_varint(&d);
+    if (info->n_policies > ACCTDB_MAX_POLICIES)
+        return -EINVAL;
+    for (size_t i = 0; i < info->n_policies; i++) {
+        struct acctdb_policy_stats *ps = &info->policies[i];
+
+        ps->index = (uint32_t)dbdec_varint(&d);
+        ps->container_count = dbdec_svarint(&d);
+        ps->object_count = dbdec_svarint(&d);
+        ps->bytes_used = dbdec_svarint(&d);
+    }
     return d.err;
 }
 
@@ -371,12 +399,40 @@ int acctdb_get_container(struct acctdb *db, const char *name, size_t name_len,
     return 0;
 }
 
-static void count(struct acctdb_info *st, const struct acctdb_container *c,
-                  int sign)
+/* The stats of policy 'index', added in index order when missing; NULL
+ * when ACCTDB_MAX_POLICIES are there already. */
+static struct acctdb_policy_stats *policy_stats(struct acctdb_info *st,
+                                                uint32_t index)
 {
+    size_t i = 0;
+
+    while (i < st->n_policies && st->policies[i].index < index)
+        i++;
+    if (i < st->n_policies && st->policies[i].index == index)
+        return &st->policies[i];
+    if (st->n_policies == ACCTDB_MAX_POLICIES)
+        return NULL;
+    memmove(&st->policies[i + 1], &st->policies[i],
+            (st->n_policies - i) * sizeof(st->policies[0]));
+    st->n_policies++;
+    st->policies[i] = (struct acctdb_policy_stats){.index = index};
+    return &st->policies[i];
+}
+
+static int count(struct acctdb_info *st, const struct acctdb_container *c,
+                 int sign)
+{
+    struct acctdb_policy_stats *ps = policy_stats(st, c->storage_policy_index);
+
+    if (!ps)
+        return -EINVAL;
     st->container_count += sign * (c->deleted ? 0 : 1);
     st->object_count += sign * c->object_count;
     st->bytes_used += sign * c->bytes_used;
+    ps->container_count += sign * (c->deleted ? 0 : 1);
+    ps->object_count += sign * c->object_count;
+    ps->bytes_used += sign * c->bytes_used;
+    return 0;
 }
 
 static int merge_one(struct acctdb *db, struct kvdb_batch *b,
@@ -405,13 +461,17 @@ static int merge_one(struct acctdb *db, struct kvdb_batch *b,
             m.put_timestamp = old.put_timestamp;
         if (db_ts_cmp(&old.delete_timestamp, &m.delete_timestamp) > 0)
             m.delete_timestamp = old.delete_timestamp;
-        count(st, &old, -1);
+        err = count(st, &old, -1);
+        if (err)
+            return err;
         seq_key(db, v, old.seq);
         kvdb_batch_delete(b, v->p, v->len);
     }
     m.deleted = db_ts_cmp(&m.delete_timestamp, &m.put_timestamp) > 0 &&
                 m.object_count == 0;
-    count(st, &m, 1);
+    err = count(st, &m, 1);
+    if (err)
+        return err;
     m.seq = ++st->max_row;
     encode_row(&m, v);
     if (v->err)
@@ -598,9 +658,8 @@ static int reclaim_row(const void *key, size_t klen, const void *val,
     kvdb_batch_delete(a->b, key, klen);
     seq_key(a->db, &a->k, c.seq);
     kvdb_batch_delete(a->b, a->k.p, a->k.len);
-    count(&a->gone, &c, 1);
     a->n++;
-    return a->k.err;
+    return count(&a->gone, &c, 1) ? -EINVAL : a->k.err;
 }
 
 static int reclaim_meta(struct acctdb_info *info, const void *arg)
@@ -636,6 +695,17 @@ int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
         err = read_stats(db, &st);
         st.object_count -= a.gone.object_count;
         st.bytes_used -= a.gone.bytes_used;
+        for (size_t i = 0; !err && i < a.gone.n_policies; i++) {
+            const struct acctdb_policy_stats *g = &a.gone.policies[i];
+            struct acctdb_policy_stats *ps = policy_stats(&st, g->index);
+
+            if (!ps) {
+                err = -EINVAL;
+                break;
+            }
+            ps->object_count -= g->object_count;
+            ps->bytes_used -= g->bytes_used;
+        }
         if (!err)
             err = put_stats(db, a.b, &st, &a.k, &v);
         if (!err)

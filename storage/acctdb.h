@@ -7,7 +7,9 @@
  *
  * Rows and stats change in one write batch: stats are the sums over rows
  * as Swift's account triggers keep them (container_count counts rows with
- * deleted = 0, object_count and bytes_used add every row).
+ * deleted = 0, object_count and bytes_used add every row), in total and
+ * per storage policy (Swift's policy_stat: a policy's entry appears with
+ * its first row and stays, at zero, once its rows are gone).
  *
  * Thread safety as contdb.h: writers serialise on kvdb_lock().
  */
@@ -24,6 +26,7 @@
 #include "storage/listing.h"
 
 #define ACCTDB_MAX_NAME_LEN 256 /* max_container_name_length */
+#define ACCTDB_MAX_POLICIES 64  /* policies with rows in one account */
 
 struct acctdb {
     struct kvdb *kv;
@@ -32,6 +35,14 @@ struct acctdb {
 
 void acctdb_init(struct acctdb *db, struct kvdb *kv, uint32_t part,
                  const unsigned char hash[16]);
+
+/* One storage policy's share of the stats (Swift's policy_stat row). */
+struct acctdb_policy_stats {
+    uint32_t index;
+    int64_t container_count;
+    int64_t object_count;
+    int64_t bytes_used;
+};
 
 struct acctdb_info {
     char *account;
@@ -44,6 +55,8 @@ struct acctdb_info {
     int64_t object_count;
     int64_t bytes_used;
     uint64_t max_row;
+    size_t n_policies; /* policies[] in index order */
+    struct acctdb_policy_stats policies[ACCTDB_MAX_POLICIES];
     char id[DB_ID_LEN];
     struct db_meta meta;
 };
@@ -84,7 +97,8 @@ int acctdb_update_metadata(struct acctdb *db, const struct db_meta *updates,
  * reported put_timestamp and delete_timestamp are kept (an older report
  * never rolls a timestamp back), counts are the report's, and the row is
  * deleted when delete_timestamp > put_timestamp and object_count is 0.
- * Returns 0, -ENOENT (no account DB), -EINVAL, -EIO, -ENOMEM. */
+ * Returns 0, -ENOENT (no account DB), -EINVAL (also: a row of one policy
+ * more than ACCTDB_MAX_POLICIES), -EIO, -ENOMEM. */
 int acctdb_merge_containers(struct acctdb *db,
                             const struct acctdb_container *rows, size_t n,
                             unsigned flags);

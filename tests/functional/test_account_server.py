@@ -194,10 +194,8 @@ PRESENCE = {'x-timestamp'}
 def normal(h, status, method, path):
     # auto-created accounts take the clock's time for every timestamp
     presence = PRESENCE | ({'x-put-timestamp'} if '/.' in path else set())
-    # per-policy stats are not kept yet (doc/container-server.md)
     out = {k: ('*' if k in presence else v) for k, v in h.items()
-           if k not in VOLATILE and
-           not k.startswith('x-account-storage-policy-')}
+           if k not in VOLATILE}
     if method == 'HEAD' or status == 204:
         out.pop('content-length', None)  # libmicrohttpd sends none on 204
     return out

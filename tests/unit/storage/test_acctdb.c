@@ -1,7 +1,8 @@
 /* Description: account DBs: info, container rows as container servers
  * report them (older timestamps never roll back, replayed against Swift
  * 2.30's AccountBroker in data/storage/merge_cases.json), stats kept in
- * the same batch, deletion, metadata, reclaim. */
+ * the same batch (in total and per storage policy), deletion, metadata,
+ * reclaim. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -140,6 +141,106 @@ static void test_listing_skips_deleted(void **state)
     listing_release(&l);
 }
 
+static void report_policy(struct acctdb *db, const char *name,
+                          const char *put, const char *del, int64_t count,
+                          int64_t bytes, uint32_t policy)
+{
+    struct acctdb_container c = {
+        .name = name,
+        .name_len = strlen(name),
+        .put_timestamp = ts_of(put),
+        .delete_timestamp = ts_of(del),
+        .object_count = count,
+        .bytes_used = bytes,
+        .storage_policy_index = policy,
+    };
+
+    assert_int_equal(acctdb_put_container(db, &c, 0), 0);
+}
+
+static void expect_policy(const struct acctdb_info *info, size_t i,
+                          uint32_t index, int64_t containers, int64_t objects,
+                          int64_t bytes)
+{
+    assert_true(i < info->n_policies);
+    assert_int_equal(info->policies[i].index, index);
+    assert_int_equal(info->policies[i].container_count, containers);
+    assert_int_equal(info->policies[i].object_count, objects);
+    assert_int_equal(info->policies[i].bytes_used, bytes);
+}
+
+/* Swift's policy_stat: per policy sums, in index order; an entry stays
+ * at zero once its rows are deleted and reclaimed. */
+static void test_policy_stats(void **state)
+{
+    struct db_fixture *f = *state;
+    struct acctdb db = open_db(f);
+    struct acctdb_info info;
+    struct db_ts age = ts_of("100");
+    size_t n;
+
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    assert_int_equal(info.n_policies, 0);
+    acctdb_info_release(&info);
+    report_policy(&db, "b", "10", "0", 2, 20, 2);
+    report_policy(&db, "a", "10", "0", 1, 10, 0);
+    report_policy(&db, "c", "10", "0", 4, 40, 2);
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    assert_int_equal(info.n_policies, 2);
+    expect_policy(&info, 0, 0, 1, 1, 10);
+    expect_policy(&info, 1, 2, 2, 6, 60);
+    acctdb_info_release(&info);
+    report_policy(&db, "b", "10", "50", 0, 0, 2); /* deleted */
+    report_policy(&db, "a", "10", "0", 3, 33, 0);
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    expect_policy(&info, 0, 0, 1, 3, 33);
+    expect_policy(&info, 1, 2, 1, 4, 40);
+    acctdb_info_release(&info);
+    report_policy(&db, "c", "10", "60", 0, 5, 2); /* deleted, bytes left */
+    assert_int_equal(acctdb_reclaim(&db, &age, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    assert_int_equal(info.n_policies, 2);
+    expect_policy(&info, 1, 2, 0, 0, 0);
+    assert_int_equal(info.container_count, 1);
+    assert_int_equal(info.bytes_used, 33);
+    acctdb_info_release(&info);
+}
+
+/* A stats record written before policy stats were kept (it ends after
+ * max_row) reads as Swift's migration: all in policy 0 when there are
+ * containers. */
+static void test_policy_stats_of_old_record(void **state)
+{
+    struct db_fixture *f = *state;
+    struct acctdb db = open_db(f);
+    struct acctdb_info info;
+    struct kvdb_batch *b = kvdb_batch_new();
+    struct dbenc k = {0}, v = {0};
+
+    dbenc_bytes(&k, db.prefix, DB_KEY_PREFIX_LEN);
+    dbenc_u8(&k, DB_KEY_STATS);
+    dbenc_svarint(&v, 3);
+    dbenc_svarint(&v, 7);
+    dbenc_svarint(&v, 700);
+    dbenc_varint(&v, 3);
+    kvdb_batch_put(b, k.p, k.len, v.p, v.len);
+    assert_int_equal(kvdb_write(f->kv, b, 0), 0);
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    assert_int_equal(info.n_policies, 1);
+    expect_policy(&info, 0, 0, 3, 7, 700);
+    acctdb_info_release(&info);
+    /* the next row rewrites the record with them */
+    report_policy(&db, "d", "10", "0", 1, 1, 0);
+    assert_int_equal(acctdb_get_info(&db, &info), 0);
+    assert_int_equal(info.n_policies, 1);
+    expect_policy(&info, 0, 0, 4, 8, 701);
+    acctdb_info_release(&info);
+    kvdb_batch_free(b);
+    dbenc_release(&k);
+    dbenc_release(&v);
+}
+
 static const char *str(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
@@ -199,6 +300,8 @@ int main(void)
         T(test_rows_and_stats),
         T(test_delete_and_reclaim),
         T(test_listing_skips_deleted),
+        T(test_policy_stats),
+        T(test_policy_stats_of_old_record),
         T(test_merge_matches_swift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
