@@ -895,6 +895,10 @@ static int do_post(struct request *req, struct obj_req *o)
     const struct objmeta *m;
     int err;
 
+    /* Swift's proxy sends "Content-Type:" empty when the client gave
+     * none; Swift takes that as no new content type. */
+    if (ctype && !*ctype)
+        ctype = NULL;
     if (parse_timestamp(req, o, true) || check_delete_at(req, &o->ts, true) ||
         make_diskfile(req, o))
         return 0;
@@ -1001,7 +1005,8 @@ static void add_object_headers(struct request *req, struct diskfile *df,
                    diskfile_data_timestamp(df));
     req_add_header(req, "X-Backend-Durable-Timestamp",
                    diskfile_data_timestamp(df));
-    req_add_header(req, "Accept-Ranges", "bytes");
+    /* no Accept-Ranges: Swift's proxy adds it to the responses it serves
+     * from a backend's 2xx, and a 304 or 412 of ours would carry it */
 }
 
 static int respond_not_found(struct request *req, const char *ts_str)
