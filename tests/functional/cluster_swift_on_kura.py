@@ -12,8 +12,10 @@ Kura container server's updater thread (no separate daemon).
 """
 import os
 import pwd
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import textwrap
@@ -21,8 +23,47 @@ import time
 
 import pytest
 
-from cluster import (BUILD, LAUNCHER, SYSTEM_PYTHON, WORKERS, Cluster,
-                     die_with_parent, free_port, free_port_range, wait_port)
+from cluster import (BUILD, SYSTEM_PYTHON, WORKERS, Cluster, die_with_parent,
+                     free_port, wait_port)
+
+# Swift's proxy-server with swift.conf read from the aio's etc. Setting
+# utils.SWIFT_CONF_FILE is not enough: importing swift.common.utils has
+# already read /etc/swift/swift.conf's hash prefix and suffix (Debian's
+# "changeme") and storage policies, and every account and container would
+# land on other partitions than the ones Kura's servers compute.
+LAUNCHER = '''\
+import sys
+from swift.common import utils
+utils.SWIFT_CONF_FILE = sys.argv[1]
+utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b''
+utils.validate_hash_conf()
+from swift.common import storage_policy
+storage_policy.reload_storage_policies()
+from swift.common.wsgi import run_wsgi
+sys.exit(run_wsgi(sys.argv[3], sys.argv[2], verbose=True))
+'''
+
+
+def low_port_range(n):
+    """A base port with base..base+n-1 free, below Linux's ephemeral
+    range (32768-60999), where connections in TIME_WAIT of a busy machine
+    leave few runs of free ports (checked, not reserved)."""
+    rnd = random.Random()
+    for _ in range(200):
+        base = rnd.randrange(20000, 32000 - n)
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(('127.0.0.1', p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError('no free port range')
 
 
 class SwiftProxyOnKura(Cluster):
@@ -67,7 +108,7 @@ class SwiftProxyOnKura(Cluster):
 
     def _start(self):
         # kura-proxy gets a port of its own and is stopped right away.
-        base = free_port_range(16)
+        base = low_port_range(16)
         r = subprocess.run(
             [self.kura, 'aio', 'start', '--dir', self.dir, '--port',
              str(free_port()), '--storage-port', str(base), '--nodes', '1'],
