@@ -10,8 +10,8 @@ tmp=${TMPDIR:-/tmp}/kura-bench-contdb
 mkdir -p "$tmp"
 srcs="$top/storage/kvdb.c $top/storage/dbenc.c $top/storage/dbmeta.c
       $top/storage/listing.c $top/storage/listing_format.c
-      $top/storage/contdb.c $top/common/log.c"
-for b in contdb_listing contdb_update; do
+      $top/storage/contdb.c $top/storage/dbrepl.c $top/common/log.c"
+for b in contdb_listing contdb_update contdb_fill; do
     # shellcheck disable=SC2086 # srcs is a list
     cc -std=c17 -O2 -D_GNU_SOURCE -I"$top" -o "$tmp/$b" \
         "$top/bench/$b.c" $srcs -lleveldb -lpthread

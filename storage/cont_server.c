@@ -634,15 +634,33 @@ static bool header_true(struct request *req, const char *name)
                  !strcasecmp(v, "t") || !strcasecmp(v, "y"));
 }
 
+/* A listing body goes out from the memory it was written in (no copy)
+ * and goes back to listing_format.c's pool once sent. Takes 'body'. */
+static void respond_listing(struct request *req, const char *ctype,
+                            struct listing_body *body)
+{
+    char ct[96];
+
+    if (!body->len) {
+        listing_body_free(body);
+        db_server_respond_body(req, 204, ctype, "", 0);
+        return;
+    }
+    snprintf(ct, sizeof(ct), "%s; charset=utf-8", ctype);
+    req_add_header(req, "Content-Type", ct);
+    req_respond_stream(req, 200, body->len, listing_body_read, body,
+                       listing_body_free);
+}
+
 static int do_get(struct creq *c)
 {
     struct contdb_info info = {0};
     struct listing l = {0};
+    struct listing_writer w;
+    struct listing_body *body = NULL;
     struct listing_params p;
     enum listing_fmt fmt;
     const char *ctype;
-    char *body = NULL;
-    size_t len = 0;
     bool deleted;
     int err;
 
@@ -660,17 +678,20 @@ static int do_get(struct creq *c)
     req_add_header(c->req, "X-Backend-Record-Type", "object");
     db_server_add_int(c->req, "X-Backend-Record-Storage-Policy-Index",
                       info.storage_policy_index);
+    /* formatted while scanned: no entry is kept */
+    listing_writer_init(&w, fmt, false, c->path.container, p.limit);
+    listing_writer_attach(&w, &l);
     err = contdb_list(&c->db, &p, &l);
     if (!err)
-        err = listing_format_container(&l, fmt, c->path.container, &body, &len);
+        err = listing_writer_finish(&w, &body);
+    listing_writer_release(&w);
     if (err) {
         respond_err(c->req, err == -ENOENT ? -EIO : err);
         goto out;
     }
     add_last_modified(c->req, &info.put_timestamp);
-    db_server_respond_body(c->req, len ? 200 : 204, ctype, body, len);
+    respond_listing(c->req, ctype, body);
 out:
-    free(body);
     listing_release(&l);
     contdb_info_release(&info);
     return 0;

@@ -54,6 +54,12 @@ void listing_append(struct listing *l, const struct listing_entry *e,
 
     if (l->err)
         return;
+    if (l->emit) {
+        l->err = l->emit(l->emit_arg, e, name, ctype, etag);
+        if (!l->err)
+            l->n++;
+        return;
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         struct listing_entry *p = realloc(l->entries, cap * sizeof(*p));

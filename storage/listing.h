@@ -5,7 +5,9 @@
  * text (listing_format.h).
  *
  * A listing is a snapshot of the rows when the scan started. A zeroed
- * struct listing is empty; release with listing_release().
+ * struct listing is empty; release with listing_release(). A listing
+ * with 'emit' set keeps nothing: each entry goes to 'emit' as the scan
+ * finds it (a formatter writing the body at once: listing_format.h).
  */
 #ifndef STORAGE_LISTING_H
 #define STORAGE_LISTING_H
@@ -46,17 +48,26 @@ struct listing_entry {
     bool subdir;             /* only name is set */
 };
 
+/* Takes one entry; the strings are borrowed for the call, 'ctype' and
+ * 'etag' are NULL unless the entry has them. Returns 0 or -ENOMEM. */
+typedef int (*listing_emit_fn)(void *arg, const struct listing_entry *e,
+                               const char *name, const char *ctype,
+                               const char *etag);
+
 struct listing {
-    struct listing_entry *entries;
-    size_t n, cap;
-    char *strs; /* names and strings of every entry */
+    struct listing_entry *entries; /* none when 'emit' is set */
+    size_t n, cap;                 /* n counts emitted entries too */
+    char *strs;                    /* names and strings of every entry */
     size_t strs_len, strs_cap;
     int err; /* -ENOMEM once an append failed */
+    listing_emit_fn emit;
+    void *emit_arg;
 };
 
 void listing_release(struct listing *l);
 
-/* Appends an entry; strings are copied. Sets l->err on failure. */
+/* Appends an entry (strings are copied) or emits it. Sets l->err on
+ * failure. */
 void listing_append(struct listing *l, const struct listing_entry *e,
                     const char *name, const char *ctype, const char *etag);
 static inline const char *listing_str(const struct listing *l, size_t off)
