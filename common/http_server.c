@@ -1,51 +1,92 @@
 /*
- * http_server.c - libmicrohttpd glue: one struct request per request, the
- * handler's callbacks in order, responses, limits and shutdown.
+ * http_server.c - Kura's HTTP/1.1 server: a thread per connection, one
+ * struct request per request, the handler's callbacks in order, responses,
+ * limits and shutdown.
  *
- * Owns the MHD daemon and every struct request. Routing, status choice and
- * what a body means belong to the daemons' handlers.
+ * Owns the listening socket, the connection threads and every struct
+ * request. Routing, status choice and what a body means belong to the
+ * daemons' handlers.
  *
- * How libmicrohttpd drives us, per request, on the connection's thread:
- *   uri_log()    the request line is in: allocate the struct request and
- *                keep the raw URI (the only place MHD shows it undecoded
- *                with its query string); it becomes MHD's *req_cls.
- *   on_access()  first call: headers are in. Then once per body piece
- *                (*upload_data_size > 0), then a last call with 0.
- *   completed()  always, once MHD has seen uri_log() return: on_done, then
- *                free.
- * MHD accepts a response only on the first call (it then skips the 100
- * Continue and the body) and on the last call. So req_respond*() builds
- * the MHD response and parks it in req->response; queue_if_possible()
- * hands it to MHD at the first moment MHD allows. A request without a body
- * keeps its response until the last call, which comes at once: queueing
- * it early would make MHD close a keep-alive connection for nothing.
+ * Why not an event loop: handlers block (fsync, LevelDB, backend calls),
+ * so a request needs a thread anyway. Why not libmicrohttpd (used before):
+ * in its thread-per-connection mode it polls before every read, reads a
+ * body 32 KiB at a time whatever the socket holds, sends headers and body
+ * in separate writes and zeroes its whole per-connection memory pool
+ * (conn_memory_limit) between requests; measured here that was about a
+ * third of the CPU of a small request and capped one upload at ~100 MB/s.
  *
- * Invariants: req->response is non-NULL iff a response was made and not
- * yet queued; req->status != 0 iff a response was made; after a response,
- * no handler callback but on_done runs.
+ * A connection's thread, per request:
+ *   1. read_head()   recv() into the head buffer (conn_memory_limit bytes)
+ *                    until the empty line; the request line is parsed
+ *                    here, the headers by libhttp-parser, both in place:
+ *                    names, values and the target become NUL-terminated
+ *                    strings inside the buffer, valid until the request
+ *                    is done.
+ *   2. on_headers, "100 Continue" when asked and still wanted, then the
+ *      body: libhttp-parser decodes Content-Length or chunked framing and
+ *      each piece goes to on_body straight from the buffer it was read
+ *      into (large Content-Length bodies: a BODY_BUF_SIZE buffer, filled
+ *      by one recv() each time, never past the body's end).
+ *   3. on_end, the response (head and a small body in one sendmsg();
+ *      streams in STREAM_BUF_SIZE blocks), on_done, the access line.
+ * Bytes that followed the request (pipelining) move to the buffer's start
+ * for the next one.
+ *
+ * Invariants: req->status != 0 iff a response was made; after a response
+ * no handler callback but on_done runs; a response is written at most
+ * once (req->sent); a connection is on srv->conns from its thread's start
+ * until just before its fd is closed, so stop can shutdown() any listed
+ * fd without racing a reuse of the number.
  */
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include <http_parser.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+/* recv() size for a large Content-Length body: a 64 MiB upload is 256
+ * reads, not 2,048. mmap()ed per request so RSS goes back after it. */
+#define BODY_BUF_SIZE HTTP_SERVER_BODY_PIECE_MAX
+/* Bodies at most this long are read into the head buffer's tail. */
+#define BODY_IN_HEAD_MAX (32 * 1024)
+/* read() size for a streamed response. */
+#define STREAM_BUF_SIZE (256 * 1024)
+/* Room kept after the head in the head buffer for small bodies. */
+#define HEAD_RESERVE 4096
+#define MIN_HEAD_BUF 16384
+/* Response heads up to this size are built on the stack. */
+#define HEAD_STACK 4096
+
+struct sconn;
+
 struct http_server {
-    struct MHD_Daemon *daemon;
     struct http_server_conf conf; /* bind_ip owned */
     struct http_handler handler;
     unsigned int port;
-    int listen_fd; /* ours once quiesced, -1 before */
+    int listen_fd;
+    pthread_t acceptor;
+    bool acceptor_running;
+    pthread_attr_t attr; /* connection threads: detached, stack size */
+    pthread_mutex_t lock; /* guards conns, n_conns */
+    pthread_cond_t gone;  /* a connection thread ended */
+    struct sconn *conns;
+    unsigned int n_conns;
+    atomic_bool stopping;
     bool stopped;
 };
 
@@ -59,28 +100,69 @@ struct header {
     char *value;
 };
 
+/* A request header: both point into the connection's head buffer. */
+struct rhdr {
+    const char *name;
+    const char *value;
+    uint32_t name_len, value_len; /* until terminate_headers() */
+};
+
+enum conn_state { CONN_IDLE, CONN_BUSY };
+
+struct sconn {
+    struct http_server *srv;
+    struct sconn *prev, *next;
+    int fd;
+    atomic_int state; /* CONN_IDLE: waiting for a request's first byte */
+    char client_ip[INET6_ADDRSTRLEN];
+    char *buf; /* the head buffer: cap bytes, [pos, len) unparsed */
+    size_t cap, pos, len;
+    size_t head_end; /* the head is buf[0, head_end) */
+    char *big;       /* BODY_BUF_SIZE, mmap()ed for a large body */
+    http_parser parser;
+    struct rhdr *hdrs;
+    size_t n_hdrs, cap_hdrs;
+    bool too_many_headers;
+    enum { CB_NONE, CB_FIELD, CB_VALUE } last_cb;
+    bool head_done, msg_done;
+    struct request *req; /* the request whose body is being parsed */
+};
+
 struct request {
     struct http_server *srv;
-    struct MHD_Connection *conn;
-    char *uri;         /* raw target: path '?' query */
-    char *raw_path;    /* uri up to '?' */
-    char *path;        /* raw_path decoded */
-    const char *query; /* into uri, after '?'; "" if none */
+    struct sconn *c;
+    const char *uri;    /* raw target, in the head buffer */
+    size_t uri_len;     /* as sent, query included */
+    const char *raw_path; /* uri up to '?' */
+    char *path;           /* raw_path decoded; may be raw_path itself */
+    const char *query;    /* after '?'; "" if none */
     struct param *params;
     size_t n_params;
-    const char *method; /* MHD's, lives as long as the request */
+    const char *method; /* in the head buffer */
+    unsigned int http_minor;
     char txn[2 * TXN_ID_LEN + 1];
-    char client_ip[INET6_ADDRSTRLEN];
     int64_t content_length;
     bool chunked;
     bool has_body;
-    bool started; /* on_access has run once */
+    bool expect_continue;
+    bool started; /* the handler may see it: on_done runs */
+    bool is_head;
     uint64_t body_received;
     uint64_t drained;
-    struct header *headers; /* for the response */
+    bool abort; /* drop the connection after this request */
+    /* the response */
+    struct header *headers;
     size_t n_headers, cap_headers;
-    struct MHD_Response *response; /* made, not yet queued */
     unsigned int status;
+    bool sent; /* the response has been written (or tried) */
+    bool sent_ok;
+    char *body;
+    size_t body_len;
+    req_read_fn read; /* a streamed body, if not NULL */
+    void *read_arg;
+    void (*free_arg)(void *arg);
+    uint64_t stream_size;
+    bool close_after; /* "Connection: close" */
     uint64_t bytes_out;
     struct timespec start;
     void *ctx;
@@ -88,15 +170,34 @@ struct request {
 
 static void assert_request_ok(const struct request *req)
 {
-    assert(req->srv);
-    assert(!req->response || req->status);
+    assert(req->srv && req->c);
+    assert(!req->sent || req->status);
+    assert(!req->read || req->status);
     assert(req->body_received == 0 || req->started);
     (void)req;
 }
 
 /* ---- the request object ---- */
 
-static void drop_headers(struct request *req);
+static void drop_headers(struct request *req)
+{
+    size_t i;
+
+    for (i = 0; i < req->n_headers; i++) {
+        free(req->headers[i].name);
+        free(req->headers[i].value);
+    }
+    req->n_headers = 0;
+}
+
+static void drop_stream(struct request *req)
+{
+    if (req->read && req->free_arg)
+        req->free_arg(req->read_arg);
+    req->read = NULL;
+    req->free_arg = NULL;
+    req->read_arg = NULL;
+}
 
 static void request_free(struct request *req)
 {
@@ -104,8 +205,7 @@ static void request_free(struct request *req)
 
     if (!req)
         return;
-    if (req->response)
-        MHD_destroy_response(req->response);
+    drop_stream(req);
     for (i = 0; i < req->n_params; i++) {
         free(req->params[i].name);
         free(req->params[i].value);
@@ -113,9 +213,9 @@ static void request_free(struct request *req)
     drop_headers(req);
     free(req->params);
     free(req->headers);
-    free(req->uri);
-    free(req->raw_path);
-    free(req->path);
+    if (req->path != req->raw_path) /* not decoded: the same string */
+        free(req->path);
+    free(req->body);
     free(req);
 }
 
@@ -151,23 +251,12 @@ const char *req_param(const struct request *req, const char *name)
 
 const char *req_header(const struct request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
+    const struct sconn *c = req->c;
 
-struct foreach_state {
-    int (*fn)(const char *name, const char *value, void *arg);
-    void *arg;
-    int rc;
-};
-
-static enum MHD_Result foreach_header(void *cls, enum MHD_ValueKind kind,
-                                      const char *key, const char *value)
-{
-    struct foreach_state *st = cls;
-
-    (void)kind;
-    st->rc = st->fn(key, value ? value : "", st->arg);
-    return st->rc ? MHD_NO : MHD_YES;
+    for (size_t i = 0; i < c->n_hdrs; i++)
+        if (!strcasecmp(c->hdrs[i].name, name))
+            return c->hdrs[i].value;
+    return NULL;
 }
 
 int req_foreach_header(const struct request *req,
@@ -175,10 +264,15 @@ int req_foreach_header(const struct request *req,
                                  void *arg),
                        void *arg)
 {
-    struct foreach_state st = {fn, arg, 0};
+    const struct sconn *c = req->c;
 
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, foreach_header, &st);
-    return st.rc;
+    for (size_t i = 0; i < c->n_hdrs; i++) {
+        int rc = fn(c->hdrs[i].name, c->hdrs[i].value, arg);
+
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int64_t req_content_length(const struct request *req)
@@ -198,7 +292,7 @@ uint64_t req_bytes_received(const struct request *req)
 
 const char *req_client_ip(const struct request *req)
 {
-    return req->client_ip;
+    return req->c->client_ip;
 }
 
 const char *req_txn(const struct request *req)
@@ -263,9 +357,9 @@ int req_add_header(struct request *req, const char *name, const char *value)
     }
     h = &req->headers[req->n_headers];
     h->name = strdup(name);
-    /* libmicrohttpd refuses an empty value; one space is read as an empty
-     * value by every client (RFC 9110 trims it), as Swift's empty metadata
-     * values need */
+    /* one space is read as an empty value by every client (RFC 9110 trims
+     * it), as Swift's empty metadata values need; some clients and
+     * proxies drop a header with nothing after the colon */
     h->value = strdup(*value ? value : " ");
     if (!h->name || !h->value) {
         free(h->name);
@@ -276,55 +370,20 @@ int req_add_header(struct request *req, const char *name, const char *value)
     return 0;
 }
 
-/* Takes ownership of 'resp': adds the headers and parks it on the request
- * until queue_if_possible() can hand it to MHD. */
-static int park_response(struct request *req, unsigned int status,
-                         struct MHD_Response *resp)
-{
-    bool has_type = false;
-    size_t i;
-
-    if (!resp)
-        return -ENOMEM;
-    for (i = 0; i < req->n_headers; i++) {
-        if (!strcasecmp(req->headers[i].name, "Content-Type"))
-            has_type = true;
-        if (MHD_add_response_header(resp, req->headers[i].name,
-                                    req->headers[i].value) != MHD_YES) {
-            MHD_destroy_response(resp);
-            return -ENOMEM;
-        }
-    }
-    if (!has_type &&
-        MHD_add_response_header(resp, "Content-Type",
-                                "text/html; charset=UTF-8") != MHD_YES) {
-        MHD_destroy_response(resp);
-        return -ENOMEM;
-    }
-    /* Swift sends "Content-Length: 0" with a 204; libmicrohttpd leaves it
-     * out unless told the header is wanted (swiftclient and Swift's own
-     * tests read it) */
-    if (status == 204 &&
-        (MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH,
-                                  MHD_RO_END) != MHD_YES ||
-         MHD_add_response_header(resp, "Content-Length", "0") != MHD_YES)) {
-        MHD_destroy_response(resp);
-        return -ENOMEM;
-    }
-    req->response = resp;
-    req->status = status;
-    return 0;
-}
-
 int req_respond(struct request *req, unsigned int status, const void *body,
                 size_t len)
 {
     if (req->status)
         return -EALREADY;
-    req->bytes_out = len;
-    return park_response(req, status,
-                         MHD_create_response_from_buffer(
-                             len, (void *)body, MHD_RESPMEM_MUST_COPY));
+    if (len) {
+        req->body = malloc(len);
+        if (!req->body)
+            return -ENOMEM;
+        memcpy(req->body, body, len);
+    }
+    req->body_len = len;
+    req->status = status;
+    return 0;
 }
 
 int req_respond_error(struct request *req, unsigned int status)
@@ -335,105 +394,312 @@ int req_respond_error(struct request *req, unsigned int status)
     return req_respond(req, status, body, len);
 }
 
-struct stream {
-    struct request *req;
-    req_read_fn read;
-    void (*free_arg)(void *arg);
-    void *arg;
-};
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct stream *s = cls;
-    ssize_t n = s->read(s->arg, pos, buf, max);
-
-    if (n == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (n < 0) {
-        req_log(s->req, LOG_ERR, "cannot stream '%s' at byte %llu: %s",
-                s->req->raw_path, (unsigned long long)pos, strerror((int)-n));
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-    s->req->bytes_out += (uint64_t)n;
-    return n;
-}
-
-static void stream_free(void *cls)
-{
-    struct stream *s = cls;
-
-    if (s->free_arg)
-        s->free_arg(s->arg);
-    free(s);
-}
-
 int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
                        req_read_fn read, void *arg, void (*free_arg)(void *arg))
 {
-    struct MHD_Response *resp = NULL;
-    struct stream *s = NULL;
-
     if (req->status) {
         if (free_arg)
             free_arg(arg);
         return -EALREADY;
     }
-    s = malloc(sizeof(*s));
-    if (s) {
-        *s = (struct stream){req, read, free_arg, arg};
-        /* 64 KiB blocks: few calls per object, a bounded buffer each */
-        resp = MHD_create_response_from_callback(
-            size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 64 * 1024,
-            stream_read, s, stream_free);
-    }
-    if (!resp) {
-        if (free_arg)
-            free_arg(arg);
-        free(s);
-        return -ENOMEM;
-    }
-    /* from here MHD calls stream_free(), whatever happens */
-    return park_response(req, status, resp);
+    req->read = read;
+    req->read_arg = arg;
+    req->free_arg = free_arg;
+    req->stream_size = size;
+    req->status = status;
+    return 0;
 }
 
-/* Hands a parked response to MHD. 'last' is the final access call. */
-static enum MHD_Result queue_if_possible(struct request *req, bool first,
-                                         bool last)
-{
-    enum MHD_Result rc;
+/* ---- writing ---- */
 
-    if (!req->response || !(last || (first && req->has_body)))
-        return MHD_YES;
-    rc = MHD_queue_response(req->conn, req->status, req->response);
-    MHD_destroy_response(req->response); /* MHD holds its own reference */
-    req->response = NULL;
-    return rc;
+/* Writes all of iov (advanced in place). The socket blocks, bounded by
+ * SO_SNDTIMEO (client_timeout). 0 or -errno. */
+static int write_all(int fd, struct iovec *iov, int iovcnt)
+{
+    while (iovcnt > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
+    }
+    return 0;
+}
+
+/* "Date: ..." as RFC 9110 wants it, formatted once a second per thread. */
+static const char *date_header(void)
+{
+    static __thread time_t last;
+    static __thread char text[64];
+    time_t now = time(NULL);
+
+    if (now != last) {
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(text, sizeof(text), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n",
+                 &tm);
+        last = now;
+    }
+    return text;
+}
+
+static bool status_has_body(unsigned int status)
+{
+    return status >= 200 && status != 204 && status != 304;
+}
+
+/* Appends to a response head; false when it does not fit. */
+static bool head_put(char *head, size_t cap, size_t *len, const char *a,
+                     const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, lc = c ? strlen(c) : 0;
+
+    if (*len + la + lb + lc >= cap)
+        return false;
+    memcpy(head + *len, a, la);
+    if (b)
+        memcpy(head + *len + la, b, lb);
+    if (c)
+        memcpy(head + *len + la + lb, c, lc);
+    *len += la + lb + lc;
+    return true;
+}
+
+/* The status line and headers into 'head' (cap bytes). Returns the
+ * length, or 0 when 'cap' is too small. */
+static size_t build_head(struct request *req, char *head, size_t cap,
+                         bool chunked)
+{
+    char line[96], num[32];
+    bool has_type = false;
+    size_t len = 0;
+
+    snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n", req->status,
+             http_reason(req->status));
+    if (!head_put(head, cap, &len, line, date_header(), NULL))
+        return 0;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (!strcasecmp(req->headers[i].name, "Content-Type"))
+            has_type = true;
+        if (!head_put(head, cap, &len, req->headers[i].name, ": ",
+                      req->headers[i].value) ||
+            !head_put(head, cap, &len, "\r\n", NULL, NULL))
+            return 0;
+    }
+    if (!has_type &&
+        !head_put(head, cap, &len, "Content-Type: text/html; charset=UTF-8\r\n",
+                  NULL, NULL))
+        return 0;
+    /* Swift sends "Content-Length: 0" with a 204 (swiftclient and Swift's
+     * own tests read it), and a 304's length as the body it has not */
+    if (req->status == 204) {
+        if (!head_put(head, cap, &len, "Content-Length: 0\r\n", NULL, NULL))
+            return 0;
+    } else if (req->status >= 200) {
+        if (chunked) {
+            if (!head_put(head, cap, &len, "Transfer-Encoding: chunked\r\n",
+                          NULL, NULL))
+                return 0;
+        } else if (!req->read || req->stream_size != HTTP_SIZE_UNKNOWN) {
+            snprintf(num, sizeof(num), "%llu",
+                     (unsigned long long)(req->read ? req->stream_size
+                                                    : req->body_len));
+            if (!head_put(head, cap, &len, "Content-Length: ", num, "\r\n"))
+                return 0;
+        }
+    }
+    if (req->close_after &&
+        !head_put(head, cap, &len, "Connection: close\r\n", NULL, NULL))
+        return 0;
+    if (!req->close_after && req->http_minor == 0 &&
+        !head_put(head, cap, &len, "Connection: keep-alive\r\n", NULL, NULL))
+        return 0;
+    if (!head_put(head, cap, &len, "\r\n", NULL, NULL))
+        return 0;
+    return len;
+}
+
+/* Sends the head and, in the same sendmsg(), 'body'. */
+static int send_head(struct request *req, bool chunked, const void *body,
+                     size_t body_len)
+{
+    char stack[HEAD_STACK], *head = stack;
+    size_t cap = sizeof(stack), len;
+    struct iovec iov[2];
+    int err;
+
+    while (!(len = build_head(req, head, cap, chunked))) {
+        if (head != stack)
+            free(head);
+        cap *= 4;
+        head = malloc(cap);
+        if (!head)
+            return -ENOMEM;
+    }
+    iov[0] = (struct iovec){.iov_base = head, .iov_len = len};
+    iov[1] = (struct iovec){.iov_base = (void *)body, .iov_len = body_len};
+    err = write_all(req->c->fd, iov, body_len ? 2 : 1);
+    if (head != stack)
+        free(head);
+    return err;
+}
+
+static void *big_alloc(size_t size)
+{
+    void *p;
+
+    if (size < 128 * 1024)
+        return malloc(size);
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+             -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void big_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < 128 * 1024)
+        free(p);
+    else
+        munmap(p, size);
+}
+
+/* One read() of the stream, logged on failure. */
+static ssize_t stream_read(struct request *req, uint64_t pos, char *buf,
+                           size_t max)
+{
+    ssize_t n = req->read(req->read_arg, pos, buf, max);
+
+    if (n < 0)
+        req_log(req, LOG_ERR, "cannot stream '%s' at byte %llu: %s",
+                req->raw_path, (unsigned long long)pos, strerror((int)-n));
+    return n;
+}
+
+/* A streamed body: the first block goes out with the head. Known size:
+ * read() is not called past it, and a read that ends early cuts the
+ * connection; unknown size: chunked, or until close for HTTP/1.0. */
+static int send_stream(struct request *req)
+{
+    bool unknown = req->stream_size == HTTP_SIZE_UNKNOWN;
+    bool chunked = unknown && req->http_minor > 0;
+    size_t bsize = STREAM_BUF_SIZE;
+    uint64_t pos = 0;
+    char *buf;
+    int err = 0;
+
+    if (unknown && !chunked)
+        req->close_after = true;
+    if (req->is_head || !status_has_body(req->status))
+        return send_head(req, false, NULL, 0);
+    if (!unknown && req->stream_size < bsize)
+        bsize = req->stream_size ? (size_t)req->stream_size : 1;
+    buf = big_alloc(bsize + (chunked ? 32 : 0));
+    if (!buf)
+        return -ENOMEM;
+    for (bool first = true;; first = false) {
+        size_t max = bsize;
+        ssize_t n = 0;
+        struct iovec iov[3];
+        char frame[24];
+        int cnt = 0;
+
+        if (!unknown && req->stream_size - pos < max)
+            max = (size_t)(req->stream_size - pos);
+        if (max)
+            n = stream_read(req, pos, buf, max);
+        if (n < 0 || (n == 0 && !unknown && pos < req->stream_size)) {
+            if (first)
+                send_head(req, chunked, NULL, 0); /* then a short body */
+            err = n < 0 ? (int)n : -EPIPE;
+            break;
+        }
+        if (chunked && n > 0) {
+            iov[cnt].iov_base = frame;
+            iov[cnt++].iov_len =
+                (size_t)snprintf(frame, sizeof(frame), "%zx\r\n", (size_t)n);
+            iov[cnt++] = (struct iovec){buf, (size_t)n};
+            iov[cnt++] = (struct iovec){"\r\n", 2};
+        } else if (chunked) {
+            iov[cnt++] = (struct iovec){"0\r\n\r\n", 5};
+        } else if (n > 0) {
+            iov[cnt++] = (struct iovec){buf, (size_t)n};
+        }
+        if (first) {
+            /* the head and the first block: one sendmsg() for a small
+             * object */
+            if (cnt == 1) {
+                err = send_head(req, chunked, iov[0].iov_base, iov[0].iov_len);
+                cnt = 0;
+            } else {
+                err = send_head(req, chunked, NULL, 0);
+            }
+        }
+        if (!err && cnt)
+            err = write_all(req->c->fd, iov, cnt);
+        if (err)
+            break;
+        req->bytes_out += (uint64_t)n;
+        pos += (uint64_t)n;
+        if (n == 0 || (!unknown && pos == req->stream_size))
+            break;
+    }
+    big_free(buf, bsize + (chunked ? 32 : 0));
+    return err;
+}
+
+/* Writes the response made, once. */
+static void send_response(struct request *req)
+{
+    int err;
+
+    assert(req->status && !req->sent);
+    req->sent = true;
+    if (atomic_load(&req->srv->stopping) ||
+        (req->c->head_done && !http_should_keep_alive(&req->c->parser)))
+        req->close_after = true;
+    if (req->read) {
+        err = send_stream(req);
+        drop_stream(req);
+    } else {
+        bool body = !req->is_head && status_has_body(req->status);
+
+        err = send_head(req, false, req->body, body ? req->body_len : 0);
+        if (body)
+            req->bytes_out = req->body_len;
+    }
+    req->sent_ok = !err;
+    if (err)
+        req->abort = true;
 }
 
 /* ---- the request's way through the handler ---- */
 
-static void drop_headers(struct request *req)
-{
-    size_t i;
-
-    for (i = 0; i < req->n_headers; i++) {
-        free(req->headers[i].name);
-        free(req->headers[i].value);
-    }
-    req->n_headers = 0;
-}
-
 /* A callback failed: answer 500 unless it had answered already, without
- * the headers it had added (one of them may be why). Returns false when
- * not even that works: the caller drops the connection. */
-static bool handler_failed(struct request *req, const char *what, int err)
+ * the headers it had added (one of them may be why). */
+static void handler_failed(struct request *req, const char *what, int err)
 {
     if (req->status)
-        return true;
+        return;
     req_log(req, LOG_ERR, "%s %s: %s failed: %s", req->method, req->raw_path,
             what, err ? strerror(-err) : "no response");
     drop_headers(req);
-    return req_respond_error(req, 500) == 0;
+    if (req_respond_error(req, 500))
+        req->abort = true;
 }
 
 /* http_unquote(), or with lenient_paths the text as sent when it does
@@ -511,17 +777,25 @@ static unsigned int prepare(struct request *req)
     const struct http_server_conf *conf = &req->srv->conf;
     struct header_check hc = {conf->max_header_size, conf->max_header_count, 0,
                               false};
-    const char *cl, *te, *txn;
+    const http_parser *p = &req->c->parser;
+    const char *te, *txn, *expect;
     int err;
 
-    if (strlen(req->uri) > conf->max_header_size)
+    if (req->uri_len > conf->max_header_size)
         return 414;
+    if (req->c->too_many_headers)
+        return 431;
     if (req_foreach_header(req, check_header, &hc) || hc.too_long)
         return hc.too_long ? 400 : 431; /* as Swift: "Too many headers" */
     if (req->raw_path[0] != '/')
         return 400;
-    err = unquote(req, req->raw_path, strlen(req->raw_path), false,
-                  &req->path);
+    if (!strchr(req->raw_path, '%')) {
+        req->path = (char *)req->raw_path; /* nothing to decode */
+        err = 0;
+    } else {
+        err = unquote(req, req->raw_path, strlen(req->raw_path), false,
+                      &req->path);
+    }
     if (!err)
         err = parse_query(req);
     if (err) /* a bad escape is the client's fault, no memory is ours */
@@ -529,139 +803,372 @@ static unsigned int prepare(struct request *req)
     txn = req_header(req, "X-Trans-Id");
     req_set_txn(req, txn);
     te = req_header(req, "Transfer-Encoding");
-    cl = req_header(req, "Content-Length");
-    req->chunked = te && strcasestr(te, "chunked");
+    req->chunked = (p->flags & F_CHUNKED) != 0;
+    if (te && !req->chunked)
+        return 501; /* a coding we cannot decode: we cannot find the end */
     req->content_length = -1;
-    if (cl && !req->chunked) {
-        char *end;
-
-        /* MHD has refused malformed lengths already; this is belt and
-         * braces for the handler's sake */
-        errno = 0;
-        req->content_length = strtoll(cl, &end, 10);
-        if (errno || *end || end == cl || req->content_length < 0)
-            return 400;
-    }
+    if ((p->flags & F_CONTENTLENGTH) && !req->chunked)
+        req->content_length = (int64_t)p->content_length;
+    if (req->content_length < -1)
+        return 400;
     req->has_body = req->chunked || req->content_length > 0;
+    expect = req_header(req, "Expect");
+    /* as libmicrohttpd did, also for an empty body: clients that asked
+     * wait for it (the proxy's empty PUTs) */
+    req->expect_continue = req->http_minor > 0 && expect &&
+                           !strcasecmp(expect, "100-continue");
     return 0;
 }
 
-static enum MHD_Result first_call(struct request *req, const char *method)
-{
-    struct http_server *srv = req->srv;
-    unsigned int refuse;
-    int err;
+/* ---- parsing ---- */
 
-    req->started = true;
-    req->method = method;
-    refuse = prepare(req);
-    if (refuse) {
-        if (req_respond_error(req, refuse))
-            return MHD_NO;
-    } else {
-        err = srv->handler.on_headers(req, srv->handler.arg);
-        if (err && !handler_failed(req, "on_headers", err))
-            return MHD_NO;
-    }
-    return queue_if_possible(req, true, false);
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
-static enum MHD_Result body_call(struct request *req, const char *data,
-                                 size_t len)
+/* The end of the head (the byte after its empty line) in buf[0, len), or
+ * 0 while it is not all in. Bare LFs are taken as line ends. */
+static size_t find_head_end(const char *buf, size_t from, size_t len)
 {
-    struct http_server *srv = req->srv;
+    const char *p = buf + from, *end = buf + len;
+
+    while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+        p++;
+        if (p < end && *p == '\n')
+            return (size_t)(p + 1 - buf);
+        if (p + 1 < end && p[0] == '\r' && p[1] == '\n')
+            return (size_t)(p + 2 - buf);
+        if (p >= end - 1)
+            break;
+    }
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct sconn *c = p->data;
+
+    if (c->head_done)
+        return 0; /* chunked trailers: read and dropped */
+    if (c->last_cb != CB_FIELD) {
+        if (c->n_hdrs == c->cap_hdrs) {
+            c->too_many_headers = true;
+            c->last_cb = CB_FIELD;
+            return 0;
+        }
+        c->hdrs[c->n_hdrs++] = (struct rhdr){at, "", (uint32_t)len, 0};
+    } else if (!c->too_many_headers) {
+        /* the whole head is in one buffer: pieces are contiguous */
+        c->hdrs[c->n_hdrs - 1].name_len += (uint32_t)len;
+    }
+    c->last_cb = CB_FIELD;
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct sconn *c = p->data;
+
+    if (c->head_done || c->too_many_headers)
+        return 0;
+    if (c->last_cb == CB_FIELD) {
+        c->hdrs[c->n_hdrs - 1].value = at;
+        c->hdrs[c->n_hdrs - 1].value_len = 0;
+    }
+    c->hdrs[c->n_hdrs - 1].value_len += (uint32_t)len;
+    c->last_cb = CB_VALUE;
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct sconn *c = p->data;
+
+    c->head_done = true;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len);
+
+static int on_message_complete(http_parser *p)
+{
+    struct sconn *c = p->data;
+
+    c->msg_done = true;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Ends the header strings in place, over the ':' after a name and the
+ * CR or LF after a value, trailing blanks trimmed. An empty value is ""
+ * (the parser may point it at the next line). */
+static void terminate_headers(struct sconn *c)
+{
+    for (size_t i = 0; i < c->n_hdrs; i++) {
+        struct rhdr *h = &c->hdrs[i];
+        char *v = (char *)h->value;
+        size_t vl = h->value_len;
+
+        ((char *)h->name)[h->name_len] = '\0';
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            vl--;
+        if (vl)
+            v[vl] = '\0';
+        else
+            h->value = "";
+    }
+}
+
+/* Parses the request line in buf[0, line_end): method SP target SP
+ * HTTP/x.y. Returns 0, 400 or 505. */
+static unsigned int parse_request_line(struct sconn *c, struct request *req,
+                                       size_t *line_end, unsigned int *major)
+{
+    char *s = c->buf, *sp1, *sp2, *nl;
+    size_t n;
+
+    /* empty lines before a request are ignored (RFC 9112 2.2) */
+    while (s < c->buf + c->head_end && (*s == '\r' || *s == '\n'))
+        s++;
+    nl = memchr(s, '\n', c->head_end - (size_t)(s - c->buf));
+    if (!nl)
+        return 400;
+    *line_end = (size_t)(nl + 1 - c->buf);
+    n = (size_t)(nl - s);
+    if (n && s[n - 1] == '\r')
+        n--;
+    sp1 = memchr(s, ' ', n);
+    if (!sp1 || sp1 == s)
+        return 400;
+    for (char *m = s; m < sp1; m++)
+        if (!is_tchar((unsigned char)*m))
+            return 400;
+    sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s));
+    if (!sp2 || sp2 == sp1 + 1)
+        return 400;
+    for (char *t = sp1 + 1; t < sp2; t++)
+        if ((unsigned char)*t <= ' ' || *t == 0x7f)
+            return 400;
+    if ((size_t)(s + n - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/", 5) ||
+        sp2[6] < '0' || sp2[6] > '9' || sp2[7] != '.' || sp2[8] < '0' ||
+        sp2[8] > '9')
+        return 400;
+    *major = (unsigned int)(sp2[6] - '0');
+    req->http_minor = (unsigned int)(sp2[8] - '0');
+    *sp1 = '\0';
+    *sp2 = '\0';
+    req->method = s;
+    req->uri = sp1 + 1;
+    req->uri_len = (size_t)(sp2 - (sp1 + 1));
+    req->is_head = !strcmp(req->method, "HEAD");
+    return *major == 1 ? 0 : 505;
+}
+
+/* Parses the head in buf[0, head_end): the request line ourselves (Swift
+ * has verbs libhttp-parser does not know, REPLICATE and SSYNC), the
+ * headers with libhttp-parser after a stand-in request line of the same
+ * version. Returns 0 or the status to refuse the request with. */
+static unsigned int parse_head(struct sconn *c, struct request *req)
+{
+    char stand_in[32];
+    size_t line_end, used;
+    unsigned int major = 0, st;
+    enum http_errno e;
+    char *q;
+
+    st = parse_request_line(c, req, &line_end, &major);
+    if (st)
+        return st;
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->n_hdrs = 0;
+    c->too_many_headers = false;
+    c->last_cb = CB_NONE;
+    c->head_done = c->msg_done = false;
+    snprintf(stand_in, sizeof(stand_in), "PUT / HTTP/1.%u\r\n",
+             req->http_minor ? 1 : 0);
+    http_parser_execute(&c->parser, &parser_settings, stand_in,
+                        strlen(stand_in));
+    if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
+        return 400;
+    used = http_parser_execute(&c->parser, &parser_settings, c->buf + line_end,
+                               c->head_end - line_end);
+    e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_HEADER_OVERFLOW)
+        return 431;
+    if (e != HPE_PAUSED || !c->head_done)
+        return 400;
+    http_parser_pause(&c->parser, 0);
+    c->pos = line_end + used; /* the head's last LF: the parser goes on */
+    terminate_headers(c);
+    q = memchr(req->uri, '?', req->uri_len);
+    if (q) {
+        *q = '\0';
+        req->query = q + 1;
+    } else {
+        req->query = "";
+    }
+    req->raw_path = req->uri;
+    return 0;
+}
+
+/* ---- reading ---- */
+
+/* Reads until the whole head is in the buffer. Returns 0, -1 to close
+ * without an answer (peer gone, timeout, stop) or 431 when the head is
+ * larger than the buffer. */
+static int read_head(struct sconn *c)
+{
+    size_t scanned = 0;
+
+    for (;;) {
+        ssize_t n;
+
+        if (c->len > 0) {
+            c->head_end = find_head_end(c->buf, scanned, c->len);
+            if (c->head_end)
+                return 0;
+            scanned = c->len > 3 ? c->len - 3 : 0;
+        }
+        if (c->len + HEAD_RESERVE >= c->cap)
+            return 431;
+        if (c->len == 0) {
+            atomic_store(&c->state, CONN_IDLE);
+            if (atomic_load(&c->srv->stopping))
+                return -1;
+        }
+        n = recv(c->fd, c->buf + c->len, c->cap - HEAD_RESERVE - c->len, 0);
+        atomic_store(&c->state, CONN_BUSY);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        c->len += (size_t)n;
+    }
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    struct sconn *c = p->data;
+    struct request *req = c->req;
+    struct http_server *srv = c->srv;
     int err;
 
+    if (!len || !req)
+        return 0;
     req->body_received += len;
     if (req->status) {
         /* answered mid-body: drop the rest, within reason */
         req->drained += len;
-        return req->drained > HTTP_SERVER_DRAIN_MAX ? MHD_NO : MHD_YES;
+        if (req->drained > HTTP_SERVER_DRAIN_MAX) {
+            req->abort = true;
+            return -1;
+        }
+        return 0;
     }
     if (!srv->handler.on_body)
-        return MHD_YES;
-    err = srv->handler.on_body(req, data, len, srv->handler.arg);
-    if (err && !handler_failed(req, "on_body", err))
-        return MHD_NO;
-    return MHD_YES;
+        return 0;
+    err = srv->handler.on_body(req, at, len, srv->handler.arg);
+    if (err)
+        handler_failed(req, "on_body", err);
+    return 0;
 }
 
-static enum MHD_Result last_call(struct request *req)
+/* Where the next recv() of body bytes goes: [*dst, *dst + *max). */
+static int body_target(struct sconn *c, char **dst, size_t *max)
 {
-    struct http_server *srv = req->srv;
-    int err;
+    uint64_t left = c->parser.content_length;
+    bool framed = !(c->parser.flags & F_CHUNKED);
+    size_t tail = c->cap - c->head_end;
 
-    if (!req->status) {
-        err = srv->handler.on_end(req, srv->handler.arg);
-        if ((err || !req->status) && !handler_failed(req, "on_end", err))
-            return MHD_NO;
+    /* with a Content-Length, never read past the body: what follows it
+     * belongs to the next request and must land in the head buffer */
+    if (framed && left > BODY_IN_HEAD_MAX && left > tail) {
+        if (!c->big) {
+            c->big = big_alloc(BODY_BUF_SIZE);
+            if (!c->big)
+                return -ENOMEM;
+        }
+        *dst = c->big;
+        *max = left < BODY_BUF_SIZE ? (size_t)left : BODY_BUF_SIZE;
+        return 1;
     }
-    return queue_if_possible(req, false, true);
+    *dst = c->buf + c->head_end;
+    *max = framed && left < tail ? (size_t)left : tail;
+    return 0;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
-                                 const char *url, const char *method,
-                                 const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **req_cls)
+/* Runs the parser over the body until the message ends, reading as
+ * needed; the response is written as soon as it is made. Returns 0 or -1
+ * (the connection is to be dropped). */
+static int read_body(struct sconn *c, struct request *req)
 {
-    struct request *req = *req_cls;
-    size_t len = *upload_data_size;
+    char *src = c->buf;
+    size_t pos = c->pos, len = c->len;
 
-    (void)cls;
-    (void)conn;
-    (void)url; /* decoded by MHD's rules, not ours: we use uri_log()'s */
-    (void)version;
-    if (!req) /* uri_log() ran out of memory: drop the connection */
-        return MHD_NO;
-    assert_request_ok(req);
-    if (!req->started)
-        return first_call(req, method);
-    if (len) {
-        *upload_data_size = 0;
-        return body_call(req, upload_data, len);
+    while (!c->msg_done) {
+        size_t used;
+        enum http_errno e;
+
+        if (req->status && !req->sent)
+            send_response(req); /* early: then the rest is drained */
+        if (req->abort)
+            return -1;
+        if (pos == len) {
+            char *dst;
+            size_t max;
+            ssize_t n;
+            int big = body_target(c, &dst, &max);
+
+            if (big < 0)
+                return -1;
+            n = recv(c->fd, dst, max, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1; /* gone, or client_timeout without a byte */
+            src = big ? c->big : c->buf;
+            pos = big ? 0 : c->head_end;
+            len = pos + (size_t)n;
+        }
+        used = http_parser_execute(&c->parser, &parser_settings, src + pos,
+                                   len - pos);
+        pos += used;
+        e = HTTP_PARSER_ERRNO(&c->parser);
+        if (e == HPE_PAUSED)
+            http_parser_pause(&c->parser, 0);
+        else if (e != HPE_OK)
+            return -1; /* bad chunk framing, or too much to drain */
     }
-    return last_call(req);
+    /* the next request's bytes, if any, are in the head buffer */
+    assert(src == c->buf || pos == len);
+    if (src == c->buf) {
+        c->pos = pos;
+        c->len = len;
+    } else {
+        c->pos = c->len = 0;
+    }
+    return 0;
 }
 
-static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    struct request *req = calloc(1, sizeof(*req));
-    const union MHD_ConnectionInfo *info;
-    const char *q;
+/* ---- one request ---- */
 
-    if (!req)
-        return NULL;
-    req->srv = cls;
-    req->conn = conn;
-    clock_gettime(CLOCK_MONOTONIC, &req->start);
-    q = strchr(uri, '?');
-    req->uri = strdup(uri);
-    req->raw_path = q ? strndup(uri, (size_t)(q - uri)) : strdup(uri);
-    if (!req->uri || !req->raw_path) {
-        request_free(req);
-        return NULL;
-    }
-    req->query = q ? req->uri + (q - uri) + 1 : "";
-    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (info && info->client_addr) {
-        const struct sockaddr *sa = info->client_addr;
-
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-                      req->client_ip, sizeof(req->client_ip));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-                      req->client_ip, sizeof(req->client_ip));
-    }
-    return req;
-}
-
-/* Swift logs 499 for a request whose client went away before an answer. */
 static void log_request(const struct request *req, bool ok)
 {
     struct timespec now;
     struct log_access a = {
-        .client = req->client_ip,
+        .client = req->c->client_ip,
         .method = req->method,
         .path = req->raw_path,
         .status = req->status || ok ? req->status : 499,
@@ -676,17 +1183,102 @@ static void log_request(const struct request *req, bool ok)
     log_access(&a);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                      enum MHD_RequestTerminationCode toe)
+/* Sends "100 Continue" when the client waits for it. */
+static int send_continue(struct request *req)
 {
-    struct http_server *srv = cls;
-    struct request *req = *req_cls;
-    bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct iovec iov = {(void *)cont, sizeof(cont) - 1};
 
-    (void)conn;
-    *req_cls = NULL;
+    req->expect_continue = false;
+    return write_all(req->c->fd, &iov, 1);
+}
+
+/* The handler's part: on_headers, the body, on_end, the response.
+ * Returns false when the connection must be dropped. */
+static bool run_handler(struct sconn *c, struct request *req)
+{
+    struct http_server *srv = c->srv;
+    int err;
+
+    err = srv->handler.on_headers(req, srv->handler.arg);
+    if (err)
+        handler_failed(req, "on_headers", err);
+    if (req->status && req->expect_continue) {
+        /* refused before the body: the client never sends it */
+        req->close_after = true;
+        send_response(req);
+        return false;
+    }
+    if (!req->status && req->expect_continue && send_continue(req))
+        return false;
+    c->req = req;
+    err = read_body(c, req);
+    c->req = NULL;
+    if (err)
+        return false;
+    if (!req->status) {
+        err = srv->handler.on_end(req, srv->handler.arg);
+        if (err || !req->status)
+            handler_failed(req, "on_end", err);
+    }
+    if (req->abort)
+        return false;
+    if (!req->sent)
+        send_response(req);
+    return !req->abort;
+}
+
+/* Serves one request on the connection. Returns true to keep it open. */
+static bool serve_one(struct sconn *c)
+{
+    struct http_server *srv = c->srv;
+    struct request *req;
+    unsigned int refuse;
+    bool keep = false, ok;
+    int st;
+
+    st = read_head(c);
+    if (st < 0)
+        return false;
+    c->head_done = c->msg_done = false;
+    c->n_hdrs = 0;
+    req = calloc(1, sizeof(*req));
     if (!req)
-        return;
+        return false;
+    req->srv = srv;
+    req->c = c;
+    req->method = "";
+    req->raw_path = "";
+    req->query = "";
+    req->content_length = -1;
+    clock_gettime(CLOCK_MONOTONIC, &req->start);
+    if (st) {
+        /* the head is past the connection's memory: no callbacks */
+        req->close_after = true;
+        if (!req_respond_error(req, (unsigned int)st))
+            send_response(req);
+        request_free(req);
+        return false;
+    }
+    refuse = parse_head(c, req);
+    if (refuse == 0 || refuse == 414 || refuse == 431) {
+        req->started = true;
+        if (!refuse)
+            refuse = prepare(req);
+    }
+    if (refuse) {
+        /* the handler never sees it; the body, if any, is not read */
+        req->close_after = true;
+        if (!req_respond_error(req, refuse))
+            send_response(req);
+    } else {
+        assert_request_ok(req);
+        keep = run_handler(c, req);
+    }
+    ok = req->sent && req->sent_ok;
+    keep = keep && ok && !req->close_after &&
+           http_should_keep_alive(&c->parser) &&
+           !atomic_load(&srv->stopping);
     if (req->started) {
         if (srv->handler.on_done)
             srv->handler.on_done(req, ok, srv->handler.arg);
@@ -694,28 +1286,156 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             log_request(req, ok);
     }
     request_free(req);
+    return keep;
 }
 
-/* MHD decodes the path and query in place before our handler sees them;
- * we keep them raw and decode ourselves, strictly. */
-static size_t no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+/* ---- connections ---- */
+
+static void conn_release(struct sconn *c)
 {
-    (void)cls;
-    (void)conn;
-    return strlen(s);
+    if (c->big)
+        big_free(c->big, BODY_BUF_SIZE);
+    free(c->buf);
+    free(c->hdrs);
+    free(c);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static void *conn_main(void *arg)
 {
-    char msg[512];
-    size_t n;
+    struct sconn *c = arg;
+    struct http_server *srv = c->srv;
 
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_warning("libmicrohttpd: %s", msg);
+    for (;;) {
+        bool keep = serve_one(c);
+
+        if (c->big) { /* give a large body's buffer back at once */
+            big_free(c->big, BODY_BUF_SIZE);
+            c->big = NULL;
+        }
+        if (!keep)
+            break;
+        /* pipelined bytes move to the front for the next head */
+        memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+        c->len -= c->pos;
+        c->pos = 0;
+    }
+    pthread_mutex_lock(&srv->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->n_conns--;
+    pthread_cond_broadcast(&srv->gone);
+    pthread_mutex_unlock(&srv->lock);
+    /* off the list: stop no longer touches this fd */
+    close(c->fd);
+    conn_release(c);
+    return NULL;
+}
+
+static struct sconn *conn_new(struct http_server *srv, int fd,
+                              const struct sockaddr_storage *ss)
+{
+    struct sconn *c = calloc(1, sizeof(*c));
+    struct timeval tv = {.tv_sec = srv->conf.client_timeout};
+    int one = 1;
+
+    if (!c)
+        return NULL;
+    c->srv = srv;
+    c->fd = fd;
+    c->cap = srv->conf.conn_memory_limit < MIN_HEAD_BUF
+                 ? MIN_HEAD_BUF
+                 : (size_t)srv->conf.conn_memory_limit;
+    c->buf = malloc(c->cap);
+    c->cap_hdrs = srv->conf.max_header_count + 1;
+    c->hdrs = calloc(c->cap_hdrs, sizeof(*c->hdrs));
+    if (!c->buf || !c->hdrs) {
+        conn_release(c);
+        return NULL;
+    }
+    atomic_init(&c->state, CONN_BUSY);
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+                  c->client_ip, sizeof(c->client_ip));
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+                  c->client_ip, sizeof(c->client_ip));
+    /* responses are written whole; Nagle would only delay them */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    return c;
+}
+
+/* Takes a new connection: a thread of its own, or a close when
+ * max_clients are open already. */
+static void conn_start(struct http_server *srv, int fd,
+                       const struct sockaddr_storage *ss)
+{
+    struct sconn *c;
+    pthread_t t;
+
+    pthread_mutex_lock(&srv->lock);
+    if (srv->n_conns >= srv->conf.max_clients) {
+        pthread_mutex_unlock(&srv->lock);
+        close(fd);
+        return;
+    }
+    srv->n_conns++; /* reserved before the thread exists */
+    pthread_mutex_unlock(&srv->lock);
+    c = conn_new(srv, fd, ss);
+    pthread_mutex_lock(&srv->lock);
+    if (c) {
+        c->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = c;
+        srv->conns = c;
+        if (pthread_create(&t, &srv->attr, conn_main, c)) {
+            srv->conns = c->next;
+            if (srv->conns)
+                srv->conns->prev = NULL;
+            conn_release(c);
+            c = NULL;
+        }
+    }
+    if (!c) {
+        log_warning("cannot serve a connection: out of memory or threads");
+        srv->n_conns--;
+        pthread_cond_broadcast(&srv->gone);
+        close(fd);
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static void *accept_main(void *arg)
+{
+    struct http_server *srv = arg;
+
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl,
+                         SOCK_CLOEXEC);
+
+        if (atomic_load(&srv->stopping)) {
+            if (fd >= 0)
+                close(fd);
+            return NULL;
+        }
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+                errno == ENOBUFS) {
+                struct timespec t = {0, 10 * 1000 * 1000};
+
+                nanosleep(&t, NULL); /* let connections close */
+            }
+            continue;
+        }
+        conn_start(srv, fd, &ss);
+    }
 }
 
 /* ---- the server ---- */
@@ -737,27 +1457,61 @@ void http_server_conf_defaults(struct http_server_conf *conf)
 }
 
 static int make_addr(const char *ip, unsigned int port,
-                     struct sockaddr_storage *ss, bool *v6)
+                     struct sockaddr_storage *ss, socklen_t *len)
 {
     struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
     memset(ss, 0, sizeof(*ss));
-    *v6 = false;
     if (!ip)
         ip = "0.0.0.0";
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
+        *len = sizeof(*sin);
         return 0;
     }
     if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
-        *v6 = true;
+        *len = sizeof(*sin6);
         return 0;
     }
     return -EINVAL;
+}
+
+static int listen_on(struct http_server *srv, const struct sockaddr_storage *ss,
+                     socklen_t len)
+{
+    int one = 1, fd;
+
+    fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (const struct sockaddr *)ss, len) ||
+        listen(fd, (int)srv->conf.backlog)) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    srv->listen_fd = fd;
+    return 0;
+}
+
+static unsigned int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len))
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 int http_server_new(const struct http_server_conf *conf,
@@ -766,10 +1520,7 @@ int http_server_new(const struct http_server_conf *conf,
 {
     struct http_server *srv;
     struct sockaddr_storage ss;
-    const union MHD_DaemonInfo *info;
-    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC;
-    bool v6;
+    socklen_t sl;
     int err;
 
     *out = NULL;
@@ -780,37 +1531,34 @@ int http_server_new(const struct http_server_conf *conf,
     srv->conf.bind_ip = strdup(conf->bind_ip ? conf->bind_ip : "0.0.0.0");
     srv->handler = *handler;
     srv->listen_fd = -1;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->gone, NULL);
+    pthread_attr_init(&srv->attr);
+    pthread_attr_setdetachstate(&srv->attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&srv->attr, (size_t)conf->thread_stack_size);
+    atomic_init(&srv->stopping, false);
     if (!srv->conf.bind_ip) {
         err = -ENOMEM;
         goto out;
     }
-    err = make_addr(srv->conf.bind_ip, conf->bind_port, &ss, &v6);
+    err = make_addr(srv->conf.bind_ip, conf->bind_port, &ss, &sl);
     if (err) {
         log_err("cannot listen on '%s': not an IP address", srv->conf.bind_ip);
         goto out;
     }
-    if (v6)
-        flags |= MHD_USE_IPv6;
-    errno = 0;
-    srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)conf->bind_port, NULL, NULL, on_access, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT,
-        conf->max_clients, MHD_OPTION_CONNECTION_TIMEOUT, conf->client_timeout,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, conf->backlog,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)conf->conn_memory_limit,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)conf->thread_stack_size,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
-    if (!srv->daemon) {
-        err = errno ? -errno : -EIO;
+    err = listen_on(srv, &ss, sl);
+    if (err) {
         log_err("cannot listen on %s port %u: %s", srv->conf.bind_ip,
                 conf->bind_port, strerror(-err));
         goto out;
     }
-    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : conf->bind_port;
+    srv->port = bound_port(srv->listen_fd);
+    err = -pthread_create(&srv->acceptor, NULL, accept_main, srv);
+    if (err) {
+        log_err("cannot start the accept thread: %s", strerror(-err));
+        goto out;
+    }
+    srv->acceptor_running = true;
     *out = srv;
     srv = NULL; /* the caller owns it now */
 out:
@@ -823,34 +1571,61 @@ unsigned int http_server_port(const struct http_server *srv)
     return srv->port;
 }
 
-static unsigned int connections(const struct http_server *srv)
+/* Shuts down the listed connections: the idle ones, or all. Their
+ * threads' reads and writes fail and they end. Called with the lock. */
+static void shut_conns(struct http_server *srv, bool all)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-    return info ? info->num_connections : 0;
+    for (struct sconn *c = srv->conns; c; c = c->next)
+        if (all || atomic_load(&c->state) == CONN_IDLE)
+            shutdown(c->fd, SHUT_RDWR);
 }
 
 void http_server_stop(struct http_server *srv, unsigned int grace_ms)
 {
-    struct timespec tick = {0, 10 * 1000 * 1000};
-    unsigned int waited = 0;
-    MHD_socket fd;
+    struct timespec deadline, tick;
 
-    if (!srv || srv->stopped || !srv->daemon)
+    if (!srv || srv->stopped)
         return;
-    /* stop accepting; the listening socket becomes ours to close */
-    fd = MHD_quiesce_daemon(srv->daemon);
-    srv->listen_fd = fd == MHD_INVALID_SOCKET ? -1 : fd;
-    while (waited < grace_ms && connections(srv) > 0) {
-        nanosleep(&tick, NULL);
-        waited += 10;
+    atomic_store(&srv->stopping, true);
+    if (srv->acceptor_running) {
+        shutdown(srv->listen_fd, SHUT_RDWR); /* accept() returns */
+        pthread_join(srv->acceptor, NULL);
+        srv->acceptor_running = false;
     }
-    MHD_stop_daemon(srv->daemon); /* closes the rest, joins threads */
-    srv->daemon = NULL;
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     srv->listen_fd = -1;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += grace_ms / 1000;
+    deadline.tv_nsec += (long)(grace_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&srv->lock);
+    /* requests in flight finish within the grace period; idle keep-alive
+     * connections close at once (their threads see 'stopping') */
+    while (srv->n_conns > 0) {
+        struct timespec now;
+
+        shut_conns(srv, false);
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec > deadline.tv_sec ||
+            (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+            break;
+        tick = now;
+        tick.tv_nsec += 10 * 1000 * 1000;
+        if (tick.tv_nsec >= 1000000000) {
+            tick.tv_sec++;
+            tick.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&srv->gone, &srv->lock, &tick);
+    }
+    while (srv->n_conns > 0) {
+        shut_conns(srv, true);
+        pthread_cond_wait(&srv->gone, &srv->lock);
+    }
+    pthread_mutex_unlock(&srv->lock);
     srv->stopped = true;
 }
 
@@ -859,6 +1634,9 @@ void http_server_free(struct http_server *srv)
     if (!srv)
         return;
     http_server_stop(srv, 0);
+    pthread_attr_destroy(&srv->attr);
+    pthread_cond_destroy(&srv->gone);
+    pthread_mutex_destroy(&srv->lock);
     free(srv->conf.bind_ip);
     free(srv);
 }

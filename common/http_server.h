@@ -1,9 +1,10 @@
 /*
- * http_server.h - the HTTP server every Kura daemon runs: libmicrohttpd
- * underneath, requests shaped for Swift's servers on top.
+ * http_server.h - the HTTP/1.1 server every Kura daemon runs: blocking
+ * sockets and libhttp-parser underneath, requests shaped for Swift's
+ * servers on top.
  *
- * Threads. One thread per connection (libmicrohttpd's
- * MHD_USE_THREAD_PER_CONNECTION), because handlers block: on fsync, on
+ * Threads. One thread per connection (and one accepting), because
+ * handlers block: on fsync, on
  * LevelDB, on backend servers. All callbacks for one request, and for the
  * requests that follow on the same keep-alive connection, run on that
  * connection's thread, one at a time; a struct request is therefore never
@@ -19,22 +20,24 @@
  *      sends the body, which is how Swift's servers reject uploads. A
  *      request without a body may be answered here too (most GETs are).
  *   2. on_body: the body as it arrives, in pieces of at most
- *      conn_memory_limit bytes, Content-Length or chunked (decoded); memory
- *      stays bounded whatever the size. The pieces are gone after the call.
+ *      HTTP_SERVER_BODY_PIECE_MAX bytes, Content-Length or chunked
+ *      (decoded); memory stays bounded whatever the size. The pieces are
+ *      gone after the call.
  *   3. on_end: the body is complete (or there was none): respond.
  *   4. on_done: always, once, however the request ended (response sent,
  *      client gone mid-upload, timeout, shutdown): release what the handler
  *      hung on the request and, if !ok, undo a half-done write.
  * A handler responds exactly once, from inside on_headers, on_body or
- * on_end. A response made in on_body is sent after the rest of the body
- * has been read and dropped (libmicrohttpd cannot answer mid-body); past
- * HTTP_SERVER_DRAIN_MAX dropped bytes the connection is closed instead.
+ * on_end. A response made before the body is all in goes out at once,
+ * then the rest of the body is read and dropped; past
+ * HTTP_SERVER_DRAIN_MAX dropped bytes the connection is closed (so is it
+ * at once when the client waits for "100 Continue" and never sends it).
  * A callback that returns -errno without responding gets a 500 and a log
  * line; on_end returning without a response is a bug, answered alike.
  *
  * Ownership. The server allocates a struct request when the request line
- * arrives and frees it after on_done, in libmicrohttpd's request-completed
- * callback; everything a req_*() call returns lives until then. The
+ * arrives and frees it after on_done, once the response is written or the
+ * request failed; everything a req_*() call returns lives until then. The
  * handler's own state hangs on it with req_set_ctx() and is freed by the
  * handler in on_done.
  *
@@ -42,7 +45,13 @@
  * percent-decoded by http_unquote() (http.h), which refuses bad escapes
  * and NUL
  * ("%zz", "%4", "%00"): such requests get 400 before any callback.
- * libmicrohttpd's own decoding is switched off.
+ *
+ * Responses. The status line and headers (with Date, Content-Length or
+ * chunked framing, and "Connection: close" when the connection ends after
+ * it) go out with a small body, or a stream's first block, in one
+ * sendmsg(). Keep-alive as HTTP/1.1 (and HTTP/1.0 with keep-alive) says;
+ * an idle connection closes after client_timeout, as a stalled read or
+ * write does.
  */
 #ifndef COMMON_HTTP_SERVER_H
 #define COMMON_HTTP_SERVER_H
@@ -68,7 +77,7 @@ struct http_server_conf {
     unsigned int backlog;          /* listen() backlog */
     unsigned int max_header_size;  /* per request line and header line */
     unsigned int max_header_count; /* headers per request */
-    uint64_t conn_memory_limit;    /* per connection: headers + buffers */
+    uint64_t conn_memory_limit;    /* per connection: the request head */
     uint64_t thread_stack_size;    /* per connection thread */
     bool log_requests;             /* one access line per request */
     /* The process's malloc settings (memory.h): not the server's to
@@ -107,6 +116,10 @@ void http_server_conf_defaults(struct http_server_conf *conf);
  * the connection. */
 #define HTTP_SERVER_DRAIN_MAX (1024 * 1024)
 
+/* The largest piece of body handed to on_body: a large upload is read
+ * with one recv() of this size at a time. */
+#define HTTP_SERVER_BODY_PIECE_MAX (256 * 1024)
+
 struct http_handler {
     int (*on_headers)(struct request *req, void *arg); /* required */
     /* NULL: bodies are read and dropped */
@@ -129,11 +142,12 @@ int http_server_new(const struct http_server_conf *conf,
 /* The port actually bound (useful with bind_port 0). */
 unsigned int http_server_port(const struct http_server *srv);
 
-/* Graceful stop: stop accepting, let requests in flight finish for up to
- * 'grace_ms', then close what is left (their on_done gets ok = false).
- * An idle keep-alive connection counts as open until its client closes
- * it, so with pooled clients the stop takes the whole grace period.
- * Idempotent. Call from one thread, not from a handler. */
+/* Graceful stop: stop accepting, let requests in flight (request line
+ * received, response not yet done) finish for up to 'grace_ms', then
+ * close every connection, idle keep-alive ones at once; what is still in
+ * flight then gets on_done with ok = false. Responses made meanwhile carry
+ * "Connection: close". Idempotent. Call from one thread, not from a
+ * handler. */
 void http_server_stop(struct http_server *srv, unsigned int grace_ms);
 
 /* Stops (without grace) if still running, then frees. NULL is fine. */
@@ -189,7 +203,7 @@ req_log_msg(const struct request *req, int level, const char *fmt, ...);
 /* ---- responding ---- */
 
 /* Adds a response header (copied). An empty value goes out as one space
- * (libmicrohttpd cannot send an empty one; clients read it as empty).
+ * (some clients drop a header without a value; all read this as empty).
  * Returns -EINVAL for CR or LF in either part, for an empty name, and
  * for Content-Length and
  * Transfer-Encoding (set from the body); -EALREADY after the response. */

@@ -348,7 +348,7 @@ static void test_get_with_query_and_headers(void **state)
 
 static void test_put_with_content_length(void **state)
 {
-    static char body[200000];
+    static char body[600000];
     struct response r = {0};
     uint64_t sum = 0;
     char head[256];
@@ -374,13 +374,13 @@ static void test_put_with_content_length(void **state)
     close(fd);
     s = wait_done(1);
     assert_int_equal(r.status, 201);
-    assert_string_equal(r.body, "PUT 200000");
-    assert_int_equal(s.content_length, 200000);
+    assert_string_equal(r.body, "PUT 600000");
+    assert_int_equal(s.content_length, 600000);
     assert_false(s.chunked);
     assert_int_equal(s.body_len, sizeof(body));
     assert_true(s.body_sum == sum);
     assert_true(s.body_calls > 1); /* delivered in pieces */
-    assert_true(s.max_piece <= 65536);
+    assert_true(s.max_piece <= HTTP_SERVER_BODY_PIECE_MAX);
     assert_int_equal(s.end_calls, 1);
     free(r.body);
 }
@@ -535,8 +535,9 @@ static void test_handler_failures_are_500(void **state)
 
 static void test_response_mid_body(void **state)
 {
-    static char body[100000];
+    static char body[HTTP_SERVER_BODY_PIECE_MAX * 3];
     struct response r = {0};
+    char head[128];
     struct seen s;
     int fd = connect_server();
 
@@ -544,8 +545,10 @@ static void test_response_mid_body(void **state)
     reset();
     inlen = 0;
     memset(body, 'x', sizeof(body));
-    send_str(fd, "PUT /full HTTP/1.1\r\nHost: x\r\n"
-                 "Content-Length: 100000\r\n\r\n");
+    snprintf(head, sizeof(head),
+             "PUT /full HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+             sizeof(body));
+    send_str(fd, head);
     send_all(fd, body, sizeof(body));
     read_response(fd, &r, 0);
     close(fd);
