@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,12 +80,63 @@ static int wait_fd(int fd, short events, unsigned int timeout_ms)
 
 /* ---- connections ---- */
 
+static void shrink(struct conn *conn)
+{
+    if (conn->rbuf != conn->small)
+        munmap(conn->rbuf, CONN_POOL_BIG_RBUF_SIZE);
+    conn->rbuf = conn->small;
+    conn->rcap = sizeof(conn->small);
+}
+
+int conn_pool_grow(struct conn *conn)
+{
+    char *big;
+
+    if (conn->rbuf != conn->small)
+        return 0;
+    big = mmap(NULL, CONN_POOL_BIG_RBUF_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED)
+        return -ENOMEM;
+    memcpy(big, conn->rbuf + conn->rpos, conn->rlen - conn->rpos);
+    conn->rlen -= conn->rpos;
+    conn->rpos = 0;
+    conn->rbuf = big;
+    conn->rcap = CONN_POOL_BIG_RBUF_SIZE;
+    return 0;
+}
+
 void conn_pool_close(struct conn *conn)
 {
     if (!conn)
         return;
     close(conn->fd);
+    shrink(conn);
     free(conn);
+}
+
+/* Sets the socket's read and write timeouts, when they change. */
+static int set_timeout(struct conn *conn, unsigned int timeout_ms)
+{
+    struct timeval tv;
+
+    if (!timeout_ms)
+        timeout_ms = 1; /* 0 would mean forever */
+    if (conn->timeout_ms == timeout_ms)
+        return 0;
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+    if (setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+        setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+        return -errno;
+    conn->timeout_ms = timeout_ms;
+    return 0;
+}
+
+/* A connected socket blocks from now on (see conn_pool.h). */
+static int make_blocking(struct conn *conn)
+{
+    return fcntl(conn->fd, F_SETFL, O_RDWR) == -1 ? -errno : 0;
 }
 
 /* Starts connecting to 'peer'. Sets *out to a connection that is ready
@@ -100,7 +153,10 @@ static int conn_connect_start(struct conn_peer *peer, struct conn **out)
     conn->peer = peer;
     conn->reused = false;
     conn->connecting = false;
+    conn->timeout_ms = 0;
     conn->rpos = conn->rlen = 0;
+    conn->rbuf = conn->small;
+    conn->rcap = sizeof(conn->small);
     conn->fd = socket(peer->addr.ss_family,
                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (conn->fd == -1) {
@@ -117,6 +173,9 @@ static int conn_connect_start(struct conn_peer *peer, struct conn **out)
             return err;
         }
         conn->connecting = true;
+    } else if ((err = make_blocking(conn))) {
+        conn_pool_close(conn);
+        return err;
     }
     *out = conn;
     return 0;
@@ -134,7 +193,7 @@ int conn_pool_connected(struct conn *conn)
     if (soerr)
         return -soerr;
     conn->connecting = false;
-    return 0;
+    return make_blocking(conn);
 }
 
 static int conn_connect(struct conn_peer *peer, unsigned int timeout_ms,
@@ -166,21 +225,20 @@ static bool conn_is_stale(const struct conn *conn)
 int conn_pool_writev(struct conn *conn, struct iovec *iov, int iovcnt,
                      unsigned int timeout_ms)
 {
+    int err = set_timeout(conn, timeout_ms);
+
+    if (err)
+        return err;
     while (iovcnt > 0) {
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = iovcnt};
         ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
 
         if (n < 0) {
-            int err = -errno;
-
+            err = -errno;
             if (err == -EINTR)
                 continue;
-            if (err != -EAGAIN)
-                return err;
-            err = wait_fd(conn->fd, POLLOUT, timeout_ms);
-            if (err)
-                return err;
-            continue;
+            /* SO_SNDTIMEO ran out without progress */
+            return err == -EAGAIN ? -ETIMEDOUT : err;
         }
         while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
             n -= iov->iov_len;
@@ -197,24 +255,24 @@ int conn_pool_writev(struct conn *conn, struct iovec *iov, int iovcnt,
 
 ssize_t conn_pool_read(struct conn *conn, unsigned int timeout_ms)
 {
+    int err = set_timeout(conn, timeout_ms);
+
     assert(conn->rpos == conn->rlen);
     conn->rpos = conn->rlen = 0;
+    if (err)
+        return err;
     for (;;) {
-        ssize_t n = recv(conn->fd, conn->rbuf, sizeof(conn->rbuf), 0);
-        int err;
+        ssize_t n = recv(conn->fd, conn->rbuf, conn->rcap, 0);
 
         if (n >= 0) {
-            conn->rlen = n;
+            conn->rlen = (size_t)n;
             return n;
         }
         err = -errno;
         if (err == -EINTR)
             continue;
-        if (err != -EAGAIN)
-            return err;
-        err = wait_fd(conn->fd, POLLIN, timeout_ms);
-        if (err)
-            return err;
+        /* SO_RCVTIMEO ran out without a byte */
+        return err == -EAGAIN ? -ETIMEDOUT : err;
     }
 }
 
@@ -365,6 +423,7 @@ void conn_pool_put(struct conn_pool *pool, struct conn *conn)
 
     assert(conn->rpos == conn->rlen);
     conn->rpos = conn->rlen = 0;
+    shrink(conn);
     pthread_mutex_lock(&pool->lock);
     if (peer->n_idle < pool->max_idle) {
         peer->idle[peer->n_idle++] = conn;

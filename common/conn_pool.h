@@ -5,8 +5,11 @@
  *
  * A pool is shared by every thread: get and put take a mutex for a push or
  * a pop only. A struct conn belongs to one thread between get and put (or
- * close). Sockets are non-blocking; every wait is a poll() bounded by the
- * caller's timeout. Calls return 0 or -errno.
+ * close). A connected socket blocks, with SO_RCVTIMEO and SO_SNDTIMEO set
+ * to the caller's timeout, so a read or write is one system call that
+ * sleeps until progress or the timeout (a thread per request does not
+ * gain from a poll() first); callers that must not block pass
+ * MSG_DONTWAIT. Calls return 0 or -errno.
  */
 #ifndef COMMON_CONN_POOL_H
 #define COMMON_CONN_POOL_H
@@ -17,19 +20,25 @@
 #include <sys/uio.h>
 
 #define CONN_POOL_RBUF_SIZE (16 * 1024)
+/* The read buffer while a large body streams through (conn_pool_grow()). */
+#define CONN_POOL_BIG_RBUF_SIZE (256 * 1024)
 
 struct conn_pool; /* opaque */
 struct conn_peer; /* opaque: one (ip, port), alive as long as the pool */
 
 /* One connection and its read buffer: the reader parses rbuf[rpos, rlen)
- * and refills it with conn_pool_read() once it is all used. */
+ * and refills it with conn_pool_read() once it is all used. rbuf is
+ * 'small', or a CONN_POOL_BIG_RBUF_SIZE mapping while a large body is
+ * read; it is 'small' again once the connection is back in the pool. */
 struct conn {
     int fd;
     struct conn_peer *peer; /* where it returns to */
     bool reused;     /* came from the pool: the peer may have closed it */
     bool connecting; /* conn_pool_get_nowait(): connect still under way */
-    size_t rpos, rlen;
-    char rbuf[CONN_POOL_RBUF_SIZE];
+    unsigned int timeout_ms; /* SO_RCVTIMEO/SO_SNDTIMEO as set, 0: none */
+    size_t rpos, rlen, rcap;
+    char *rbuf;
+    char small[CONN_POOL_RBUF_SIZE];
 };
 
 /* A pool keeping at most 'max_idle' idle connections per peer; NULL when
@@ -76,6 +85,11 @@ int conn_pool_writev(struct conn *conn, struct iovec *iov, int iovcnt,
 /* Refills the (used up) read buffer with what the peer sent, waiting up to
  * 'timeout_ms'. Returns the byte count, 0 at end of stream, or -errno. */
 ssize_t conn_pool_read(struct conn *conn, unsigned int timeout_ms);
+
+/* Switches the read buffer to CONN_POOL_BIG_RBUF_SIZE bytes, keeping what
+ * is unread: one recv() per 256 KiB of a large body instead of per 16 KiB.
+ * 0, or -ENOMEM (the small buffer stays, which works too). */
+int conn_pool_grow(struct conn *conn);
 
 /* Milliseconds on the monotonic clock, for deadlines. */
 int64_t conn_pool_now_ms(void);

@@ -24,6 +24,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <http_parser.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -410,6 +411,12 @@ static int next_event(struct http_client_call *call)
                 return err;
             continue;
         }
+        /* a large body: fewer, larger reads (the buffer is all used, so
+         * no piece handed out is moved) */
+        if (call->state == CALL_BODY && conn->rbuf == conn->small &&
+            call->parser.content_length != ULLONG_MAX &&
+            call->parser.content_length > CONN_POOL_RBUF_SIZE)
+            conn_pool_grow(conn); /* -ENOMEM: the small one does too */
         n = conn_pool_read(conn, call->node_timeout_ms);
         if (n < 0)
             return (int)n;
@@ -861,7 +868,8 @@ static int piece_write(struct http_client_call *call, struct piece *pc)
     while (pc->iovcnt > 0) {
         struct iovec *iov = pc->iov + pc->first;
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = pc->iovcnt};
-        ssize_t n = sendmsg(call->conn->fd, &msg, MSG_NOSIGNAL);
+        /* the socket blocks: this must not, the other replicas wait */
+        ssize_t n = sendmsg(call->conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno == EINTR)
@@ -899,7 +907,7 @@ static int peek_response(struct http_client_call *call)
             ssize_t n;
 
             conn->rpos = conn->rlen = 0;
-            n = recv(conn->fd, conn->rbuf, sizeof(conn->rbuf), MSG_DONTWAIT);
+            n = recv(conn->fd, conn->rbuf, conn->rcap, MSG_DONTWAIT);
             if (n == 0)
                 return -EPIPE;
             if (n < 0)

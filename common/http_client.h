@@ -48,7 +48,10 @@
 /* Swift's conn_timeout and node_timeout defaults. */
 #define HTTP_CLIENT_CONN_TIMEOUT_MS 500
 #define HTTP_CLIENT_NODE_TIMEOUT_MS 10000
-#define HTTP_CLIENT_MAX_IDLE_PER_PEER 32
+/* Idle connections kept per peer: as many as requests run at once to one
+ * storage server (a proxy thread each), else the surplus is closed and
+ * opened again, a new thread on the server each time. */
+#define HTTP_CLIENT_MAX_IDLE_PER_PEER 256
 /* Limits on a response's headers, against a broken or hostile peer. Swift
  * allows 90 metadata items of 256 bytes plus its own headers. */
 #define HTTP_CLIENT_MAX_HEADER_BYTES (64 * 1024) /* status line included */
