@@ -106,12 +106,94 @@ int obj_authorize(struct preq *pr, const struct info *ci, bool write)
     return rc;
 }
 
+/* Swift's expirer queue: the account (auto_create_account_prefix +
+ * expiring_objects_account_name) and the span of X-Delete-At times one of
+ * its containers holds (expiring_objects_container_divisor), at Swift's
+ * defaults. */
+#define EXPIRING_OBJECTS_ACCOUNT ".expiring_objects"
+#define EXPIRING_OBJECTS_DIVISOR 86400
+
+/* Swift's get_expirer_container(): the queue container of an object that
+ * expires at 'delete_at', shifted back by 0..99 seconds by the hash of
+ * its path to spread a busy day over 100 containers, "%010d". */
+static int expirer_container(struct preq *pr, long long delete_at,
+                             char name[16])
+{
+    unsigned char digest[16];
+    long long at, shard = 0;
+    int rc = hash_path(&pr->p->hc, pr->account, pr->container, pr->object,
+                       digest);
+
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < sizeof(digest); k++) /* int(hex, 16) % 100 */
+        shard = (shard * 256 + digest[k]) % 100;
+    at = delete_at / EXPIRING_OBJECTS_DIVISOR * EXPIRING_OBJECTS_DIVISOR -
+         shard;
+    snprintf(name, 16, "%010lld",
+             at < 0 ? 0 : at > 9999999999LL ? 9999999999LL : at);
+    return 0;
+}
+
+/* X-Delete-At-Container/-Partition/-Host/-Device for object replica 'i'
+ * of 'n_obj' when the write carries X-Delete-At: the expirer queue
+ * container replicas it enters the object in. Swift's _backend_requests()
+ * hands queue replica k to the object replica that updates container
+ * replica k, counted from the other end. */
+static int delete_at_headers(struct preq *pr, size_t i, size_t n_cont,
+                             size_t n_obj, struct hlist *h)
+{
+    const char *v = hlist_get(h, "X-Delete-At");
+    char name[16], hosts[1024] = "", devs[1024] = "", part[16];
+    struct nodes dn;
+    char *end;
+    long long at;
+    int rc;
+
+    if (!v)
+        return 0;
+    at = strtoll(v, &end, 10);
+    if (end == v || *end)
+        return 0; /* checked before: cannot happen */
+    rc = expirer_container(pr, at, name);
+    if (!rc)
+        rc = nodes_init(pr->p, pr->p->container_ring,
+                        EXPIRING_OBJECTS_ACCOUNT, name, NULL, &dn);
+    if (rc)
+        return rc;
+    for (size_t k = n_obj - 1 - i; dn.n_prim && k < n_cont; k += n_obj) {
+        const struct ring_dev *d = dn.prim[k % dn.n_prim];
+        size_t hl = strlen(hosts), dl = strlen(devs);
+
+        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
+                 d->ip, d->port);
+        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
+                 d->device);
+    }
+    snprintf(part, sizeof(part), "%u", dn.part);
+    nodes_release(&dn);
+    if (!*hosts)
+        return 0;
+    if (hlist_set(h, "X-Delete-At-Container", name) ||
+        hlist_set(h, "X-Delete-At-Partition", part) ||
+        hlist_set(h, "X-Delete-At-Host", hosts) ||
+        hlist_set(h, "X-Delete-At-Device", devs))
+        return -ENOMEM;
+    return 0;
+}
+
 int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
                        size_t n_obj, struct hlist *h)
 {
     char hosts[1024] = "", devs[1024] = "", part[16];
 
-    (void)pr;
+    if (delete_at_headers(pr, i, cn->n_prim, n_obj, h) ||
+        /* an object server that drops an old X-Delete-At takes the object
+         * out of the expirer queue only when told to: two of them do, as
+         * Swift's n_desired_queue_updates */
+        hlist_set(h, "X-Backend-Clean-Expiring-Object-Queue",
+                  i < 2 ? "t" : "f"))
+        return -ENOMEM;
     /* container replica j is updated by object replica j % n_obj */
     for (size_t j = i; j < cn->n_prim; j += n_obj) {
         const struct ring_dev *d = cn->prim[j];

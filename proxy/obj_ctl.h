@@ -30,7 +30,9 @@ int obj_timestamp(struct preq *pr, char ts[32]);
 int obj_authorize(struct preq *pr, const struct info *ci, bool write);
 
 /* X-Container-Host/-Device/-Partition for object replica 'i' of 'n_obj':
- * the container replicas it updates. */
+ * the container replicas it updates; with an X-Delete-At in 'h', the
+ * X-Delete-At-Container/-Partition/-Host/-Device of the expirer queue, and
+ * X-Backend-Clean-Expiring-Object-Queue, as Swift's proxy sends them. */
 int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
                        size_t n_obj, struct hlist *h);
 
