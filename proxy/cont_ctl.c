@@ -118,12 +118,143 @@ static int add_read_header(const char *name, const char *value, void *arg)
     return 0;
 }
 
+/* ---- listing bodies, relayed as they arrive ---- */
+
+/* A container GET's 200 keeps its backend call open: the listing (a few
+ * MiB at 10,000 rows) goes on to the client piece by piece as it comes,
+ * never whole in the proxy's memory, so the client's first bytes leave
+ * before the last arrive and no fresh pages are faulted in for it. */
+struct listing_relay {
+    struct http_client_call *call;
+    const char *data; /* unsent part of the last piece */
+    size_t left;
+};
+
+static ssize_t relay_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    struct listing_relay *s = arg;
+
+    (void)pos;
+    while (!s->left) {
+        const void *data;
+        size_t len;
+        int rc = http_client_read(s->call, &data, &len);
+
+        if (rc)
+            return rc;
+        if (!len)
+            return 0;
+        s->data = data;
+        s->left = len;
+    }
+    if (max > s->left)
+        max = s->left;
+    memcpy(buf, s->data, max);
+    s->data += max;
+    s->left -= max;
+    return (ssize_t)max;
+}
+
+static void relay_free(void *arg)
+{
+    struct listing_relay *s = arg;
+
+    http_client_end(s->call);
+    free(s);
+}
+
+/* preq_relay() for a response whose body is still in 'call' (taken). */
+static int relay_call(struct preq *pr, const struct bresp *r,
+                      struct http_client_call *call, uint64_t size)
+{
+    struct listing_relay *s;
+    int rc = preq_add_txn_headers(pr);
+
+    for (size_t i = 0; !rc && i < r->headers.n; i++) {
+        const struct http_header *h = &r->headers.v[i];
+
+        if (response_header_allowed(pr, h->name) &&
+            req_add_header(pr->req, h->name, *h->value ? h->value : " ") ==
+                -ENOMEM)
+            rc = -ENOMEM;
+    }
+    s = rc ? NULL : calloc(1, sizeof(*s));
+    if (!s) {
+        http_client_end(call);
+        return -ENOMEM;
+    }
+    s->call = call;
+    return req_respond_stream(pr->req, (unsigned int)r->status, size,
+                              relay_read, s, relay_free);
+}
+
+/* The body's length when it can be streamed: a GET's 200 or 2xx with a
+ * Content-Length and a body; HTTP_SIZE_UNKNOWN otherwise. */
+static uint64_t streamable(struct preq *pr, struct http_client_call *call,
+                           int status)
+{
+    const char *cl = http_client_header(call, "Content-Length");
+    unsigned long long v;
+    char *end;
+
+    if (status / 100 != 2 || status == 204 || !cl ||
+        strcmp(req_method(pr->req), "GET"))
+        return HTTP_SIZE_UNKNOWN;
+    v = strtoull(cl, &end, 10);
+    if (end == cl || *end || v == 0)
+        return HTTP_SIZE_UNKNOWN;
+    return v;
+}
+
+/* backend_call() that stops after the headers of a streamable answer:
+ * then *call is the open call and r->body is NULL. */
+static int start_call(struct preq *pr, const struct ring_dev *d,
+                      const char *path, const struct hlist *h,
+                      struct bresp *r, struct http_client_call **call,
+                      uint64_t *size)
+{
+    struct http_client_req q = {
+        .host = d->ip,
+        .port = (unsigned int)d->port,
+        .method = req_method(pr->req),
+        .path = path,
+        .headers = h->v,
+        .n_headers = h->n,
+        .body_mode = HTTP_CLIENT_BODY_NONE,
+        .conn_timeout_ms = (unsigned int)(pr->p->conf->conn_timeout * 1000),
+        .node_timeout_ms = (unsigned int)(pr->p->conf->node_timeout * 1000),
+    };
+    int st;
+
+    memset(r, 0, sizeof(*r));
+    r->dev = d;
+    *call = NULL;
+    *size = HTTP_SIZE_UNKNOWN;
+    st = http_client_request(pr->p->client, &q, call);
+    if (st >= 0 && hlist_from_call(&r->headers, *call))
+        st = -ENOMEM;
+    if (st >= 0 && (*size = streamable(pr, *call, st)) != HTTP_SIZE_UNKNOWN)
+        return r->status = st;
+    if (st >= 0)
+        st = http_client_read_all(*call, BACKEND_BODY_MAX, &r->body, &r->len);
+    if (st == 0)
+        st = http_client_status(*call);
+    http_client_end(*call);
+    *call = NULL;
+    r->status = st;
+    backend_failed(pr, d, st);
+    return st;
+}
+
 static int read_container(struct preq *pr)
 {
     struct hlist h = {0};
     struct nodes n;
     struct bresp last = {.status = -EHOSTUNREACH}, r;
+    struct http_client_call *call = NULL;
+    uint64_t size = HTTP_SIZE_UNKNOWN;
     char *tail = backend_tail(pr->account, pr->container, NULL);
+    const char *query = req_raw_query(pr->req);
     const struct ring_dev *d;
     int rc = -ENOMEM;
 
@@ -136,9 +267,19 @@ static int read_container(struct preq *pr)
         return -ENOMEM;
     }
     while ((d = nodes_next(pr->p, &n))) {
-        int st = backend_call(pr, d, n.part, req_method(pr->req), tail,
-                              req_raw_query(pr->req), &h, NULL, 0, &r);
+        char *path = backend_path(d, n.part, tail), *full = NULL;
+        int st;
 
+        if (path && query && *query &&
+            asprintf(&full, "%s?%s", path, query) < 0)
+            full = NULL;
+        if (!path || (query && *query && !full)) {
+            free(path);
+            break;
+        }
+        st = start_call(pr, d, full ? full : path, &h, &r, &call, &size);
+        free(full);
+        free(path);
         if (backend_failed(pr, d, st)) {
             bresp_release(&r);
             continue;
@@ -157,7 +298,9 @@ static int read_container(struct preq *pr)
             if (hlist_get(&last.headers, "X-Backend-Storage-Policy-Index"))
                 hlist_add(&last.headers, "X-Storage-Policy", "Policy-0");
             db_response_headers(pr, &last.headers);
-            rc = preq_relay(pr, &last);
+            rc = call ? relay_call(pr, &last, call, size)
+                      : preq_relay(pr, &last);
+            call = NULL;
         } else if (rc > 0) {
             rc = 0;
         }
@@ -173,6 +316,7 @@ static int read_container(struct preq *pr)
     } else {
         rc = preq_error(pr, 503);
     }
+    http_client_end(call);
     bresp_release(&last);
     return rc;
 }
