@@ -14,7 +14,7 @@ srcs="$top/storage/kvdb.c $top/storage/dbenc.c $top/storage/dbmeta.c
 for b in contdb_listing contdb_update contdb_fill; do
     # shellcheck disable=SC2086 # srcs is a list
     cc -std=c17 -O2 -D_GNU_SOURCE -I"$top" -o "$tmp/$b" \
-        "$top/bench/$b.c" $srcs -lleveldb -lpthread
+        "$top/bench/$b.c" $srcs -lleveldb -lpthread -lm
 done
 [ -n "$KEEP" ] || rm -rf "$tmp/listing.ldb"
 "$tmp/contdb_listing" "$tmp/listing.ldb"

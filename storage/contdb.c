@@ -644,34 +644,42 @@ int contdb_delete_object(struct contdb *db, const char *name, size_t name_len,
     return contdb_merge_objects(db, &o, 1, flags);
 }
 
+/* A listing decodes each row once: accept() keeps it for append(), which
+ * gets the same value next when the row is listed. */
+struct list_ctx {
+    struct contdb_info info;
+    const void *val; /* the value 'r' was decoded from */
+    struct row r;
+};
+
 static int list_accept(const void *val, size_t vlen, void *arg)
 {
-    const struct contdb_info *info = arg;
-    struct row r;
-    int err = decode_row(val, vlen, &r);
+    struct list_ctx *ctx = arg;
+    int err = decode_row(val, vlen, &ctx->r);
 
+    ctx->val = err ? NULL : val;
     if (err)
         return err;
-    return !r.o.deleted &&
-           r.o.storage_policy_index == info->storage_policy_index;
+    return !ctx->r.o.deleted &&
+           ctx->r.o.storage_policy_index == ctx->info.storage_policy_index;
 }
 
 static int list_append(struct listing *l, const char *name, size_t nlen,
                        const void *val, size_t vlen, void *arg)
 {
+    struct list_ctx *ctx = arg;
     struct listing_entry e = {0};
-    struct row r;
-    int err = decode_row(val, vlen, &r);
+    const struct row *r = &ctx->r;
+    int err = val == ctx->val ? 0 : decode_row(val, vlen, &ctx->r);
 
-    (void)arg;
     if (err)
         return err;
     e.name_len = nlen;
-    e.ctype_len = r.ctype_len;
-    e.etag_len = r.etag_len;
-    e.bytes = r.o.size;
-    e.ts = r.o.meta_timestamp;
-    listing_append(l, &e, name, r.o.content_type, r.o.etag);
+    e.ctype_len = r->ctype_len;
+    e.etag_len = r->etag_len;
+    e.bytes = r->o.size;
+    e.ts = r->o.meta_timestamp;
+    listing_append(l, &e, name, r->o.content_type, r->o.etag);
     return l->err;
 }
 
@@ -679,23 +687,23 @@ int contdb_list(struct contdb *db, const struct listing_params *p,
                 struct listing *out)
 {
     unsigned char kp[DB_KEY_PREFIX_LEN + 1];
-    struct contdb_info info;
+    struct list_ctx ctx = {0};
     struct listing_source src = {
         .kv = db->kv,
         .keyprefix = kp,
         .keyprefix_len = sizeof(kp),
         .accept = list_accept,
         .append = list_append,
-        .arg = &info,
+        .arg = &ctx,
     };
     int err;
 
     memcpy(kp, db->prefix, DB_KEY_PREFIX_LEN);
     kp[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
-    err = contdb_get_info(db, &info);
+    err = contdb_get_info(db, &ctx.info);
     if (!err)
         err = listing_scan(&src, p, out);
-    contdb_info_release(&info);
+    contdb_info_release(&ctx.info);
     return err;
 }
 
