@@ -95,11 +95,6 @@ struct param {
     char *value;
 };
 
-struct header {
-    char *name;
-    char *value;
-};
-
 /* A request header: both point into the connection's head buffer. */
 struct rhdr {
     const char *name;
@@ -151,8 +146,9 @@ struct request {
     uint64_t drained;
     bool abort; /* drop the connection after this request */
     /* the response */
-    struct header *headers;
-    size_t n_headers, cap_headers;
+    char *hdr_text; /* the handler's headers: "Name: value\r\n"... */
+    size_t hdr_len, hdr_cap;
+    bool has_type; /* one of them is Content-Type */
     unsigned int status;
     bool sent; /* the response has been written (or tried) */
     bool sent_ok;
@@ -181,13 +177,8 @@ static void assert_request_ok(const struct request *req)
 
 static void drop_headers(struct request *req)
 {
-    size_t i;
-
-    for (i = 0; i < req->n_headers; i++) {
-        free(req->headers[i].name);
-        free(req->headers[i].value);
-    }
-    req->n_headers = 0;
+    req->hdr_len = 0;
+    req->has_type = false;
 }
 
 static void drop_stream(struct request *req)
@@ -210,9 +201,8 @@ static void request_free(struct request *req)
         free(req->params[i].name);
         free(req->params[i].value);
     }
-    drop_headers(req);
     free(req->params);
-    free(req->headers);
+    free(req->hdr_text);
     if (req->path != req->raw_path) /* not decoded: the same string */
         free(req->path);
     free(req->body);
@@ -338,7 +328,8 @@ static bool header_text_ok(const char *s)
 
 int req_add_header(struct request *req, const char *name, const char *value)
 {
-    struct header *h;
+    size_t nl, vl, need;
+    char *p;
 
     if (req->status)
         return -EALREADY;
@@ -346,27 +337,34 @@ int req_add_header(struct request *req, const char *name, const char *value)
         strchr(name, ':') || !strcasecmp(name, "Content-Length") ||
         !strcasecmp(name, "Transfer-Encoding"))
         return -EINVAL;
-    if (req->n_headers == req->cap_headers) {
-        size_t cap = req->cap_headers ? req->cap_headers * 2 : 8;
-        struct header *p = reallocarray(req->headers, cap, sizeof(*p));
-
-        if (!p)
-            return -ENOMEM;
-        req->headers = p;
-        req->cap_headers = cap;
-    }
-    h = &req->headers[req->n_headers];
-    h->name = strdup(name);
     /* one space is read as an empty value by every client (RFC 9110 trims
      * it), as Swift's empty metadata values need; some clients and
      * proxies drop a header with nothing after the colon */
-    h->value = strdup(*value ? value : " ");
-    if (!h->name || !h->value) {
-        free(h->name);
-        free(h->value);
-        return -ENOMEM;
+    if (!*value)
+        value = " ";
+    nl = strlen(name);
+    vl = strlen(value);
+    need = req->hdr_len + nl + vl + 4;
+    if (need > req->hdr_cap) {
+        size_t cap = req->hdr_cap ? req->hdr_cap : 1024;
+
+        while (cap < need)
+            cap *= 2;
+        p = realloc(req->hdr_text, cap);
+        if (!p)
+            return -ENOMEM;
+        req->hdr_text = p;
+        req->hdr_cap = cap;
     }
-    req->n_headers++;
+    /* kept as they go out: one copy per header, no allocation each */
+    p = req->hdr_text + req->hdr_len;
+    memcpy(p, name, nl);
+    memcpy(p + nl, ": ", 2);
+    memcpy(p + nl + 2, value, vl);
+    memcpy(p + nl + 2 + vl, "\r\n", 2);
+    req->hdr_len = need;
+    if (!strcasecmp(name, "Content-Type"))
+        req->has_type = true;
     return 0;
 }
 
@@ -484,22 +482,18 @@ static size_t build_head(struct request *req, char *head, size_t cap,
                          bool chunked)
 {
     char line[96], num[32];
-    bool has_type = false;
     size_t len = 0;
 
     snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n", req->status,
              http_reason(req->status));
     if (!head_put(head, cap, &len, line, date_header(), NULL))
         return 0;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        if (!strcasecmp(req->headers[i].name, "Content-Type"))
-            has_type = true;
-        if (!head_put(head, cap, &len, req->headers[i].name, ": ",
-                      req->headers[i].value) ||
-            !head_put(head, cap, &len, "\r\n", NULL, NULL))
-            return 0;
-    }
-    if (!has_type &&
+    if (len + req->hdr_len >= cap)
+        return 0;
+    if (req->hdr_len)
+        memcpy(head + len, req->hdr_text, req->hdr_len);
+    len += req->hdr_len;
+    if (!req->has_type &&
         !head_put(head, cap, &len, "Content-Type: text/html; charset=UTF-8\r\n",
                   NULL, NULL))
         return 0;

@@ -11,6 +11,7 @@
 #include "ring/ring.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,11 +190,20 @@ char *backend_path(const struct ring_dev *dev, uint32_t part,
     return out;
 }
 
+static char user_agent[64];
+static pthread_once_t user_agent_once = PTHREAD_ONCE_INIT;
+
+static void user_agent_init(void)
+{
+    snprintf(user_agent, sizeof(user_agent), "proxy-server %d", (int)getpid());
+}
+
 int backend_base_headers(struct preq *pr, const char *ts, struct hlist *h)
 {
-    char ua[64];
+    const char *ua = user_agent;
 
-    snprintf(ua, sizeof(ua), "proxy-server %d", (int)getpid());
+    /* once: a getpid() per backend request is a system call for nothing */
+    pthread_once(&user_agent_once, user_agent_init);
     if (hlist_add(h, "X-Trans-Id", req_txn(pr->req)) ||
         hlist_add(h, "User-Agent", ua) ||
         (ts && hlist_add(h, "X-Timestamp", ts)))

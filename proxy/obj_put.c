@@ -3,9 +3,12 @@
  * streamed to every replica at once, with Expect: 100-continue so a
  * replica that cannot take it (507, a newer object, If-None-Match) says
  * so before any byte goes out, a handoff in place of each primary that
- * cannot be reached, the MD5 computed on the way, and 201 once a quorum
- * of replicas answered 2xx with that MD5. Memory stays at one piece of
- * the body whatever the object's size.
+ * cannot be reached, and 201 once a quorum of replicas answered 2xx with
+ * the same MD5. As in Swift's replicated PUT, the proxy does not hash the
+ * body itself: each object server does (and checks a client's ETag), and
+ * a replica whose ETag disagrees with the others' counts as failed; a
+ * fourth MD5 of every upload would cost a quarter of a large PUT's CPU.
+ * Memory stays at one piece of the body whatever the object's size.
  *
  * Copies (COPY with Destination, PUT with X-Copy-From) are uploads whose
  * body comes from a GET of the source, pumped here in the request's own
@@ -17,8 +20,8 @@
 #include "common/timestamp.h"
 #include "proxy/mimetypes.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,6 @@ struct obj_put {
     bool chunked;
     uint64_t length;
     uint64_t sent;
-    EVP_MD_CTX *md5;
     char ts[32];
     /* extra response headers (copies) */
     struct hlist reply;
@@ -51,7 +53,6 @@ void object_put_free(struct obj_put *put)
     nodes_release(&put->cn);
     hlist_release(&put->headers);
     hlist_release(&put->reply);
-    EVP_MD_CTX_free(put->md5);
     free(put->tail);
     free(put);
 }
@@ -225,7 +226,6 @@ int object_put_body(struct preq *pr, const char *data, size_t len)
 
     if (req_status(pr->req) || !len)
         return 0; /* answered already: the rest is dropped */
-    EVP_DigestUpdate(put->md5, data, len);
     put->sent += len;
     for (size_t i = 0; i < put->slots; i++)
         calls[i] = live(put, i) ? put->calls[i] : NULL;
@@ -271,46 +271,74 @@ static int respond_created(struct preq *pr, struct obj_put *put,
     return rc ? rc : req_respond(pr->req, status, "", 0);
 }
 
+/* The ETag most 2xx replicas agree on (bare, lower case) into 'out', ""
+ * when none sent one; replicas that stored other bytes become 500s. */
+static void agree_etag(struct preq *pr, struct obj_put *put,
+                       struct bresp *rs, char (*etags)[33], char out[33])
+{
+    size_t best_n = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < put->slots; i++) {
+        size_t n = 0;
+
+        if (rs[i].status / 100 != 2 || !etags[i][0])
+            continue;
+        for (size_t k = 0; k < put->slots; k++)
+            n += rs[k].status / 100 == 2 && !strcmp(etags[i], etags[k]);
+        if (n > best_n) {
+            best_n = n;
+            memcpy(out, etags[i], 33);
+        }
+    }
+    for (size_t i = 0; i < put->slots; i++) {
+        if (rs[i].status / 100 != 2 || !etags[i][0] ||
+            !strcmp(etags[i], out))
+            continue;
+        req_log(pr->req, LOG_ERR, "object PUT: %s:%d/%s etag %s, the "
+                "others %s", put->devs[i]->ip, put->devs[i]->port,
+                put->devs[i]->device, etags[i], out);
+        rs[i].status = 500;
+    }
+}
+
 int object_put_end(struct preq *pr)
 {
     struct obj_put *put = pr->put;
     struct bresp rs[PROXY_MAX_REPLICAS];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    char etag[33];
-    int best, rc, n_bad_etag = 0;
+    char etags[PROXY_MAX_REPLICAS][33], etag[33];
+    bool ended[PROXY_MAX_REPLICAS] = {false};
+    int best, rc;
 
     if (req_status(pr->req))
         return 0;
-    EVP_DigestFinal_ex(put->md5, md, &mdlen);
-    for (unsigned int i = 0; i < 16; i++)
-        snprintf(etag + 2 * i, 3, "%02x", md[i]);
     memset(rs, 0, sizeof(rs));
+    memset(etags, 0, sizeof(etags));
     for (size_t i = 0; i < put->slots; i++) {
         rs[i].status = put->status[i] == 100 ? 0 : put->status[i];
         if (!live(put, i))
-            continue;
+            continue; /* its failure is counted already */
+        ended[i] = true;
         rc = http_client_send_end(put->calls[i]);
         rs[i].status = rc ? rc : http_client_response(put->calls[i]);
         if (rs[i].status == -ECONNABORTED)
             rs[i].status = http_client_response(put->calls[i]);
-        if (rs[i].status > 0) {
+        if (rs[i].status / 100 == 2) {
             const char *e = http_client_header(put->calls[i], "Etag");
 
-            if (rs[i].status / 100 == 2 && e &&
-                strncasecmp(e[0] == '"' ? e + 1 : e, etag, 32)) {
-                /* the replica stored other bytes than we sent */
-                req_log(pr->req, LOG_ERR, "object PUT: %s:%d/%s etag %s, "
-                        "expected %s", put->devs[i]->ip,
-                        put->devs[i]->port, put->devs[i]->device, e, etag);
-                rs[i].status = 500;
-                n_bad_etag++;
-            }
+            if (e && e[0] == '"')
+                e++;
+            for (size_t k = 0; e && k < 32 && isxdigit((unsigned char)e[k]);
+                 k++)
+                etags[i][k] = (char)tolower((unsigned char)e[k]);
         }
-        backend_failed(pr, put->devs[i], rs[i].status);
         http_client_end(put->calls[i]);
         put->calls[i] = NULL;
     }
+    agree_etag(pr, put, rs, etags, etag);
+    for (size_t i = 0; i < put->slots; i++)
+        if (ended[i])
+            backend_failed(pr, put->devs[i], rs[i].status);
     best = backend_best(rs, put->slots, put->slots);
     if (best < 0)
         return preq_error(pr, 503);
@@ -318,7 +346,6 @@ int object_put_end(struct preq *pr)
         return respond_created(pr, put, etag, 201);
     if (rs[best].status == 409)
         return preq_error(pr, 202);
-    (void)n_bad_etag;
     return preq_error(pr, (unsigned int)rs[best].status);
 }
 
@@ -394,9 +421,7 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
     if (rc)
         return rc;
     put->tail = backend_tail(pr->account, pr->container, pr->object);
-    put->md5 = EVP_MD_CTX_new();
-    if (!put->tail || !put->md5 || !EVP_DigestInit_ex(put->md5, EVP_md5(), NULL) ||
-        backend_base_headers(pr, put->ts, &put->headers) ||
+    if (!put->tail || backend_base_headers(pr, put->ts, &put->headers) ||
         obj_forward_headers(pr, &put->headers) ||
         (ctype && hlist_set(&put->headers, "Content-Type", ctype)))
         return -ENOMEM;
