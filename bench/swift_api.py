@@ -42,7 +42,10 @@ The fill is not a figure; the listing is timed once every replica has
 answered it (Swift merges its pending rows on the first GET).
 
 Prints `RESULT bench=swift_api system=<kura|swift> figure=<f> value=<v>`
-per figure, `RESULT bench=swift_api figure=<f> kura=<v> swift=<v>
+per figure (with each load figure its CPU cost, `<f>_cpu_s_per_10k` for
+small requests or `<f>_cpu_s_per_GB` for large ones: CPU seconds of the
+cluster's processes and of kura-httpload, a figure that holds up on a busy
+machine where the rates do not), `RESULT bench=swift_api figure=<f> kura=<v> swift=<v>
 ratio=<kura/swift>` when both ran (or one came from --compare), then a
 table with the issue's targets. Swift is never imported here: its daemons
 and ring builder run as child processes.
@@ -54,6 +57,7 @@ import json
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -103,6 +107,11 @@ REPORT = [
      lambda k, s: k >= 300),
     ('get64m_MB_per_s', '64 MiB GET', 'MB/s', 'high', '>= 600 MB/s',
      lambda k, s: k >= 600),
+    ('put4k_cpu_s_per_10k', '4 KiB PUT CPU / 10k', 's', 'low', '', None),
+    ('get4k_cpu_s_per_10k', '4 KiB GET CPU / 10k', 's', 'low', '', None),
+    ('head4k_cpu_s_per_10k', 'HEAD CPU / 10k', 's', 'low', '', None),
+    ('put64m_cpu_s_per_GB', '64 MiB PUT CPU / GB', 's', 'low', '', None),
+    ('get64m_cpu_s_per_GB', '64 MiB GET CPU / GB', 's', 'low', '', None),
     ('rss_rest_MiB', 'RSS at rest', 'MiB', 'low', '', None),
     ('rss_1g_peak_MiB', 'RSS peak, {big} PUTs', 'MiB', 'low',
      '<= 64 MiB, flat', lambda k, s: k <= 64),
@@ -163,6 +172,19 @@ def wait_port(port, proc=None, timeout=60, what='server'):
 
 
 # -- memory ----------------------------------------------------------------
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a process so far (0 once gone)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def vm_rss_kib(pid):
     try:
         with open('/proc/%d/status' % pid) as f:
@@ -285,11 +307,18 @@ class Httpload:
         for h in headers:
             cmd += ['-H', h]
         cmd.append(url)
+        # the children's CPU: kura-httpload's, as one runs at a time when
+        # it matters (the fill runs several, and ignores the figure)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         r = subprocess.run(cmd, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode != 0:
             raise RuntimeError('kura-httpload failed (%d): %s'
                                % (r.returncode, r.stderr[-2000:]))
-        return self.parse(r.stdout, r.stderr)
+        res = self.parse(r.stdout, r.stderr)
+        res['cpu_s'] = (after.ru_utime + after.ru_stime -
+                        before.ru_utime - before.ru_stime)
+        return res
 
     def start(self, url, **kw):
         """Runs in the background; .result() waits."""
@@ -651,6 +680,28 @@ class Bench:
         log('RESULT bench=swift_api system=%s figure=%s value=%s'
             % (self.c.name, key, fmt % value))
 
+    def cluster_cpu(self):
+        return sum(cpu_s(p) for p in self.c.pids())
+
+    def measured(self, run):
+        """run() -> an httpload result, with 'total_cpu_s' added: the
+        cluster's CPU seconds during it plus kura-httpload's."""
+        before = self.cluster_cpu()
+        r = run()
+        r['total_cpu_s'] = self.cluster_cpu() - before + r['cpu_s']
+        return r
+
+    def emit_cpu(self, key, r, size=None):
+        """CPU per 10,000 requests, or per GB (10^9) of bodies."""
+        if not r['requests']:
+            return
+        if size:
+            self.emit(key + '_cpu_s_per_GB',
+                      r['total_cpu_s'] / (r['requests'] * size / 1e9), '%.2f')
+        else:
+            self.emit(key + '_cpu_s_per_10k',
+                      r['total_cpu_s'] * 1e4 / r['requests'], '%.2f')
+
     def obj_url(self, container):
         return '%s/%s/o{N}' % (self.c.storage_url, container)
 
@@ -685,18 +736,21 @@ class Bench:
             self.put_4k(count=n - self.n4k, label='prefill4k')
 
     def fig_put4k(self):
-        r = self.put_4k(duration=self.p['put4k_s'])
+        r = self.measured(lambda: self.put_4k(duration=self.p['put4k_s']))
         self.emit('put4k_ops_per_s', r['ops_per_s'])
+        self.emit_cpu('put4k', r)
         self.emit('put4k_p50_ms', r['p50_ms'], '%.2f')
         self.emit('put4k_p99_ms', r['p99_ms'], '%.2f')
         self.emit('put4k_errors', r['errors'], '%d')
 
     def read_4k(self, method, key):
         self.need_4k()
-        r = self.hl.run(self.obj_url('c4k'), method, conc=64,
-                        duration=self.p['get4k_s'], rng=min(self.n4k, 10000),
-                        headers=[self.c.auth_header()], label=key)
+        r = self.measured(lambda: self.hl.run(
+            self.obj_url('c4k'), method, conc=64, duration=self.p['get4k_s'],
+            rng=min(self.n4k, 10000), headers=[self.c.auth_header()],
+            label=key))
         self.emit(key + '_ops_per_s', r['ops_per_s'])
+        self.emit_cpu(key, r)
         self.emit(key + '_p50_ms', r['p50_ms'], '%.2f')
         self.emit(key + '_p99_ms', r['p99_ms'], '%.2f')
         self.emit(key + '_errors', r['errors'], '%d')
@@ -715,17 +769,19 @@ class Bench:
         return r
 
     def fig_put64m(self):
-        r = self.put_64m(self.p['n64m'], 'put64m')
+        r = self.measured(lambda: self.put_64m(self.p['n64m'], 'put64m'))
         self.emit('put64m_MB_per_s', r['MB_per_s'])
+        self.emit_cpu('put64m', r, 64 * MiB)
         self.emit('put64m_errors', r['errors'], '%d')
 
     def fig_get64m(self):
         if self.n64m == 0:
             self.put_64m(self.p['n64m'], 'prefill64m')
-        r = self.hl.run(self.obj_url('c64m'), 'GET', conc=1,
-                        count=self.p['n64m'], rng=self.n64m,
-                        headers=[self.c.auth_header()], label='get64m')
+        r = self.measured(lambda: self.hl.run(
+            self.obj_url('c64m'), 'GET', conc=1, count=self.p['n64m'],
+            rng=self.n64m, headers=[self.c.auth_header()], label='get64m'))
         self.emit('get64m_MB_per_s', r['MB_per_s'])
+        self.emit_cpu('get64m', r, 64 * MiB)
         self.emit('get64m_errors', r['errors'], '%d')
 
     def replicate_rows(self, node, part, hsh, cont, rows, ts, etag,
@@ -925,7 +981,9 @@ def main():
                     help='small counts and sizes: a smoke run')
     ap.add_argument('--figures', default=','.join(FIGURES),
                     help='comma-separated, of: ' + ' '.join(FIGURES))
-    ap.add_argument('--build', default=os.path.join(REPO, 'build'))
+    ap.add_argument('--build', default=os.environ.get(
+        'KURA_BUILD', os.path.join(REPO, 'build')),
+        help='the build dir (default $KURA_BUILD, else build/)')
     ap.add_argument('--httpload', default=os.environ.get('KURA_HTTPLOAD'))
     ap.add_argument('--tmp', default=None,
                     help='where the clusters live (default $TMPDIR)')
