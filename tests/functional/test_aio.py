@@ -21,6 +21,7 @@ import socket
 import stat
 import struct
 import subprocess
+import time
 
 import pytest
 
@@ -355,3 +356,107 @@ def test_proxy_round_trip(cluster):
     st, _, body = req('GET', '/v1/AUTH_test/c/o', headers=auth)
     assert (st, body) == (200, b'hello')
     conn.close()
+
+
+def auth_token(port):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+    try:
+        conn.request('GET', '/auth/v1.0', headers={
+            'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing'})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200
+        return resp.headers['X-Auth-Token']
+    finally:
+        conn.close()
+
+
+def wait_for_line(path, text, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(path, errors='replace') as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError('%r never appeared in %s' % (text, path))
+
+
+def test_stop_finishes_request_in_flight(cluster):
+    """A PUT whose body is half sent when 'kura aio stop' begins completes
+    (the proxy stops first and finishes it, the storage servers after),
+    and the object is there after a restart."""
+    needs_proxy()
+    cluster.start()
+    auth = {'X-Auth-Token': auth_token(cluster.port)}
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.port, timeout=60)
+    conn.request('PUT', '/v1/AUTH_test/c', headers=auth)
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status in (201, 202)
+    body = os.urandom(256 * 1024)
+    conn.putrequest('PUT', '/v1/AUTH_test/c/inflight')
+    conn.putheader('X-Auth-Token', auth['X-Auth-Token'])
+    conn.putheader('Content-Length', str(len(body)))
+    conn.endheaders()
+    conn.send(body[:1000])
+    stop = subprocess.Popen([KURA, 'aio', 'stop', '--dir', cluster.dir],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        # the proxy has its SIGTERM: the rest of the body comes after it
+        wait_for_line(os.path.join(cluster.dir, 'log', 'proxy-server.log'),
+                      'proxy-server stopping')
+        conn.send(body[1000:])
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 201
+        assert resp.headers['Connection'] == 'close'
+        out, err = stop.communicate(timeout=60)
+    finally:
+        if stop.poll() is None:
+            stop.kill()
+        conn.close()
+    assert stop.returncode == 0, err
+    assert 'SIGKILL' not in err
+    assert status(cluster.dir)[1] == 3
+
+    cluster.start()
+    auth = {'X-Auth-Token': auth_token(cluster.port)}
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.port, timeout=30)
+    conn.request('GET', '/v1/AUTH_test/c/inflight', headers=auth)
+    resp = conn.getresponse()
+    assert (resp.status, resp.read()) == (200, body)
+    conn.close()
+
+
+def test_stop_does_not_wait_for_idle_connections(cluster):
+    """Idle keep-alive connections (a client's to the proxy, the proxy's
+    pooled ones to the storage servers) are closed at once: the stop does
+    not sit out the servers' 5 s grace for in-flight requests."""
+    needs_proxy()
+    cluster.start()
+    auth = {'X-Auth-Token': auth_token(cluster.port)}
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.port, timeout=30)
+    for method, path, body in (('PUT', '/v1/AUTH_test/c', None),
+                               ('PUT', '/v1/AUTH_test/c/o', b'x'),
+                               ('GET', '/v1/AUTH_test/c/o', None)):
+        conn.request(method, path, body=body, headers=auth)
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status < 300
+    backend = http.client.HTTPConnection('127.0.0.1', cluster.storage_port,
+                                         timeout=30)
+    backend.request('HEAD', '/d1/0/AUTH_none/c/o')
+    backend.getresponse().read()
+    try:
+        start = time.monotonic()
+        rc, out, err = kura('stop', '--dir', cluster.dir)
+        took = time.monotonic() - start
+    finally:
+        conn.close()
+        backend.close()
+    assert rc == 0, err
+    assert took < 4.5, 'stop took %.1f s' % took

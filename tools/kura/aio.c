@@ -59,6 +59,7 @@
 #define AIO_STOP_WAIT_MS 10000
 #define AIO_KILL_WAIT_MS 2000
 #define AIO_POLL_MS 50
+#define AIO_STOP_POLL_MS 10
 #define AIO_TAIL_LINES 10
 #define AIO_EXIT_NOT_RUNNING 3
 
@@ -959,20 +960,46 @@ static int wait_listening(struct aio *a)
     return CMD_EXIT_ERROR;
 }
 
-/* Waits up to 'ms' for the listed processes to end, clearing their pids as
- * they do. True if none is left. */
-static bool wait_gone(const struct aio *a, struct daemon *ds, unsigned n,
-                      unsigned ms)
+/* A stop goes in stages, so that no daemon is asked for work by one that
+ * still runs after it stopped: the proxy first (it feeds the rest), then
+ * the object servers (their container updates), the container servers
+ * (their account updates), the account servers, and last any pid file
+ * whose name is none of these. Each server finishes the requests it has
+ * and closes its idle keep-alive connections at once, so a stage takes
+ * milliseconds unless a request is in flight. */
+#define AIO_STOP_STAGES 5
+static int stop_stage(const struct daemon *d)
 {
-    long long deadline = now_ms() + ms;
+    static const enum aio_kind order[] = {AIO_PROXY, AIO_OBJECT,
+                                          AIO_CONTAINER, AIO_ACCOUNT};
+
+    for (int i = 0; i < 4; i++) {
+        size_t len = strlen(kinds[order[i]].name);
+
+        /* "object-server" and "object-server-2" */
+        if (!strncmp(d->name, kinds[order[i]].name, len) &&
+            (d->name[len] == '\0' || d->name[len] == '-'))
+            return i;
+    }
+    return AIO_STOP_STAGES - 1;
+}
+
+/* Waits until 'deadline' (now_ms()) for the listed processes of stop
+ * stage 'stage' (any stage when -1) to end, clearing their pids as they
+ * do. True if none is left. */
+static bool wait_gone(const struct aio *a, struct daemon *ds, unsigned n,
+                      int stage, long long deadline)
+{
     char conf[PATH_MAX];
 
     for (;;) {
         bool gone = true;
 
         for (unsigned i = 0; i < n; i++) {
+            if (!ds[i].pid || (stage >= 0 && stop_stage(&ds[i]) != stage))
+                continue;
             dir_path(conf, a, "/etc/%s.conf", ds[i].name);
-            if (ds[i].pid && !proc_runs(ds[i].pid, conf))
+            if (!proc_runs(ds[i].pid, conf))
                 ds[i].pid = 0;
             gone = gone && !ds[i].pid;
         }
@@ -980,32 +1007,39 @@ static bool wait_gone(const struct aio *a, struct daemon *ds, unsigned n,
             return true;
         if (now_ms() > deadline)
             return false;
-        sleep_ms(AIO_POLL_MS);
+        sleep_ms(AIO_STOP_POLL_MS);
     }
 }
 
-/* SIGTERM to every live daemon in ds, SIGKILL to those still there after
- * AIO_STOP_WAIT_MS; removes the pid files of those gone. Returns how many
- * were running. */
+/* Stops the daemons in ds stage by stage (stop_stage()): SIGTERM to the
+ * stage's live ones, then the next stage once they are gone; SIGKILL to
+ * whatever still runs AIO_STOP_WAIT_MS after the first SIGTERM. Removes
+ * the pid files of those gone. Returns how many were running. */
 static unsigned stop_daemons(const struct aio *a, struct daemon *ds, unsigned n)
 {
+    long long deadline = now_ms() + AIO_STOP_WAIT_MS;
     char path[PATH_MAX];
     unsigned n_live = 0;
+    bool gone = true;
 
-    for (unsigned i = 0; i < n; i++)
-        if (ds[i].pid && kill(ds[i].pid, SIGTERM) == 0)
-            n_live++;
-    if (!wait_gone(a, ds, n, AIO_STOP_WAIT_MS)) {
+    for (int stage = 0; stage < AIO_STOP_STAGES && gone; stage++) {
+        for (unsigned i = 0; i < n; i++)
+            if (ds[i].pid && stop_stage(&ds[i]) == stage &&
+                kill(ds[i].pid, SIGTERM) == 0)
+                n_live++;
+        gone = wait_gone(a, ds, n, stage, deadline);
+    }
+    if (!gone) {
         for (unsigned i = 0; i < n; i++) {
             if (!ds[i].pid)
                 continue;
             fprintf(stderr,
                     "kura aio: %s (pid %d) still runs %d s after "
-                    "SIGTERM: sending SIGKILL\n",
+                    "the stop began: sending SIGKILL\n",
                     ds[i].name, (int)ds[i].pid, AIO_STOP_WAIT_MS / 1000);
             kill(ds[i].pid, SIGKILL);
         }
-        wait_gone(a, ds, n, AIO_KILL_WAIT_MS);
+        wait_gone(a, ds, n, -1, now_ms() + AIO_KILL_WAIT_MS);
     }
     for (unsigned i = 0; i < n; i++) {
         if (ds[i].pid) {
