@@ -12,11 +12,16 @@
 #include <malloc.h>
 #include <stdbool.h>
 #include <time.h>
+#include <unistd.h>
 
 void memory_setup(const struct memory_conf *conf)
 {
-    if (conf->malloc_arena_max)
-        mallopt(M_ARENA_MAX, (int)conf->malloc_arena_max);
+    long arenas = conf->malloc_arena_max;
+
+    if (!arenas)
+        arenas = sysconf(_SC_NPROCESSORS_ONLN);
+    if (arenas > 0)
+        mallopt(M_ARENA_MAX, (int)arenas);
     /* A fixed threshold also stops glibc from raising the trim threshold
      * after large frees, so the top of a heap goes back at 128 KiB. */
     if (conf->malloc_mmap_threshold)
