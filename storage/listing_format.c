@@ -593,24 +593,31 @@ int listing_writer_entry(void *arg, const struct listing_entry *e,
     return 0;
 }
 
-void listing_writer_init(struct listing_writer *w, enum listing_fmt fmt,
-                         bool account, const char *name, size_t limit)
+/* What a body of 'n' entries likely needs. Virtual memory: only the
+ * pages written get mapped. */
+static size_t guess_size(size_t n)
+{
+    if (n > LISTING_LIMIT)
+        n = LISTING_LIMIT;
+    return n < 16 ? 4096 : n * 256;
+}
+
+/* Starts the body in 'p' (malloc()ed, 'cap' bytes; NULL: out of memory). */
+static void start(struct listing_writer *w, enum listing_fmt fmt, bool account,
+                  const char *name, char *p, size_t cap)
 {
     size_t nlen = strlen(name);
     char *o;
 
     *w = (struct listing_writer){
+        .p = p,
+        .cap = p ? cap : 0,
+        .err = p ? 0 : -ENOMEM,
         .fmt = fmt,
         .account = account,
         .root = account ? "account" : "container",
         .iso_day = UINT64_MAX,
     };
-    /* virtual memory: only the pages written get mapped */
-    if (limit > LISTING_LIMIT)
-        limit = LISTING_LIMIT;
-    w->p = pool_take(limit < 16 ? 4096 : limit * 256, &w->cap);
-    if (!w->p)
-        w->err = -ENOMEM;
     if (fmt == LISTING_PLAIN || !room(w, 64 + 6 * nlen))
         return;
     o = w->p;
@@ -628,6 +635,15 @@ void listing_writer_init(struct listing_writer *w, enum listing_fmt fmt,
             o = LIT(o, ">\n");
     }
     w->len = (size_t)(o - w->p);
+}
+
+void listing_writer_init(struct listing_writer *w, enum listing_fmt fmt,
+                         bool account, const char *name, size_t limit)
+{
+    size_t cap;
+    char *p = pool_take(guess_size(limit), &cap);
+
+    start(w, fmt, account, name, p, cap);
 }
 
 void listing_writer_attach(struct listing_writer *w, struct listing *l)
@@ -686,7 +702,8 @@ static int format(const struct listing *l, enum listing_fmt fmt,
 
     *out = NULL;
     *len = 0;
-    listing_writer_init(&w, fmt, account, name, l->n);
+    /* not from the pool: the caller keeps the body */
+    start(&w, fmt, account, name, malloc(guess_size(l->n)), guess_size(l->n));
     for (size_t i = 0; i < l->n && !err; i++) {
         const struct listing_entry *e = &l->entries[i];
 
