@@ -118,7 +118,7 @@ void http_server_conf_defaults(struct http_server_conf *conf);
 
 /* The largest piece of body handed to on_body: a large upload is read
  * with one recv() of this size at a time. */
-#define HTTP_SERVER_BODY_PIECE_MAX (256 * 1024)
+#define HTTP_SERVER_BODY_PIECE_MAX (128 * 1024)
 
 struct http_handler {
     int (*on_headers)(struct request *req, void *arg); /* required */
