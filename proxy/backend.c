@@ -458,7 +458,7 @@ int preq_relay(struct preq *pr, const struct bresp *r)
     for (size_t i = 0; !rc && i < r->headers.n; i++) {
         const struct http_header *h = &r->headers.v[i];
 
-        /* libmicrohttpd refuses an empty value: one space reads as empty
+        /* an empty value goes out as one space, which reads as empty
          * to every client (RFC 9110 trims it); CR/LF are dropped */
         if (response_header_allowed(pr, h->name) &&
             req_add_header(pr->req, h->name, *h->value ? h->value : " ") ==

@@ -4,7 +4,7 @@
  * as swob's multi_range_iterator writes them.
  *
  * Owns the diskfile it reads (moved from the request, so it outlives the
- * request's state whatever order libmicrohttpd frees them in), its readers
+ * request's state whatever order the server frees them in), its readers
  * and the part headers. Memory is one part header and the reader's block,
  * whatever the object's size. Which ranges to serve is byte_range's call,
  * statuses and headers obj_server's.
@@ -92,7 +92,7 @@ static int next_part(struct obj_stream *s)
     return 0;
 }
 
-/* libmicrohttpd stops calling once it has the Content-Length, so the read
+/* The server stops calling once it has the Content-Length, so the read
  * that finds the end (and checks a whole object's MD5) is done here,
  * before the last bytes go: on a mismatch the object is quarantined and
  * the client gets a short body, never a complete bad one. */
