@@ -942,6 +942,39 @@ static int do_post(struct request *req, struct obj_req *o)
 
 /* ---- GET and HEAD ---- */
 
+/* The item of the first name in the comma-separated list 'hdr' (NULL is
+ * fine) that 'm' has, or NULL: Swift's list_from_csv() looked up in a
+ * HeaderKeyDict, for X-Backend-Etag-Is-At and
+ * X-Backend-Ignore-Range-If-Metadata-Present, which middlewares of Swift's
+ * proxy (slo, symlink, encryption) send. */
+static const struct objmeta_item *first_present(const struct objmeta *m,
+                                                const char *hdr)
+{
+    char name[256];
+
+    while (hdr && *hdr) {
+        const char *start, *end;
+        const struct objmeta_item *it;
+
+        while (*hdr == ' ' || *hdr == '\t' || *hdr == ',')
+            hdr++;
+        start = hdr;
+        while (*hdr && *hdr != ',')
+            hdr++;
+        end = hdr;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end == start || (size_t)(end - start) >= sizeof(name))
+            continue;
+        memcpy(name, start, (size_t)(end - start));
+        name[end - start] = '\0';
+        it = objmeta_find(m, name);
+        if (it)
+            return it;
+    }
+    return NULL;
+}
+
 /* Swift's Response conditional_response: 304 or 412, or 0. */
 static unsigned int conditional_status(struct request *req, const char *etag,
                                        uint64_t last_modified)
@@ -1031,17 +1064,23 @@ static void stream_free(void *arg)
     obj_stream_free(arg);
 }
 
-/* 200, 206 or 416 with the body the Range header asks for. */
+/* 200, 206 or 416 with the body the Range header asks for; the whole
+ * body (200) when the object has metadata named in
+ * X-Backend-Ignore-Range-If-Metadata-Present. */
 static int serve_body(struct request *req, struct obj_req *o, uint64_t size)
 {
+    const struct objmeta *m = diskfile_metadata(o->df);
     const char *range = req_header(req, "Range");
-    const char *ctype = objmeta_get(diskfile_metadata(o->df), "Content-Type");
+    const char *ctype = objmeta_get(m, "Content-Type");
     struct byte_range *r = NULL;
     struct obj_stream *s;
     size_t n = 0;
     char hdr[96];
     int err;
 
+    if (first_present(
+            m, req_header(req, "X-Backend-Ignore-Range-If-Metadata-Present")))
+        range = NULL;
     err = range ? byte_range_parse(range, size, &r, &n) : 0;
     if (err == -ERANGE) {
         add_content_type(req, o->df);
@@ -1087,6 +1126,7 @@ static int do_get(struct request *req, struct obj_req *o)
 {
     bool head = o->method == M_HEAD;
     const struct objmeta *m;
+    const struct objmeta_item *alt;
     struct timestamp ts;
     unsigned int cond;
     uint64_t size;
@@ -1111,7 +1151,9 @@ static int do_get(struct request *req, struct obj_req *o)
     if (ts_of(objmeta_get(m, "X-Timestamp"), &ts))
         ts_of(diskfile_timestamp(o->df), &ts);
     size = diskfile_content_length(o->df);
-    cond = conditional_status(req, objmeta_get(m, "ETag"),
+    /* conditions compare the ETag that X-Backend-Etag-Is-At points at */
+    alt = first_present(m, req_header(req, "X-Backend-Etag-Is-At"));
+    cond = conditional_status(req, alt ? alt->val : objmeta_get(m, "ETag"),
                               timestamp_ceil_secs(&ts));
     add_object_headers(req, o->df, &ts);
     if (cond || head)

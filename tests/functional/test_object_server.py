@@ -665,6 +665,24 @@ def test_same_answers_as_swift(srv, tmp_path):
                           "Fri, 01 Jan 2100 00:00:00 GMT"}),
         ("GET", P, None, {"If-Unmodified-Since":
                           "Thu, 01 Jan 1970 00:00:00 GMT"}),
+        # what slo, symlink and encryption in Swift's proxy send
+        ("GET", P, None, {"Range": "bytes=5-9",
+                          "X-Backend-Ignore-Range-If-Metadata-Present":
+                          "X-Other, x-object-sysmeta-s"}),
+        ("GET", P, None, {"Range": "bytes=5-9",
+                          "X-Backend-Ignore-Range-If-Metadata-Present":
+                          "X-Other"}),
+        ("GET", P, None, {"Range": "bytes=500-",
+                          "X-Backend-Ignore-Range-If-Metadata-Present":
+                          "X-Object-Meta-Foo1bar"}),
+        ("GET", P, None, {"If-Match": "s", "X-Backend-Etag-Is-At":
+                          "X-Object-Sysmeta-Nope,x-object-sysmeta-s"}),
+        ("GET", P, None, {"If-Match": md5,
+                          "X-Backend-Etag-Is-At": "X-Object-Sysmeta-S"}),
+        ("HEAD", P, None, {"If-None-Match": '"s"',
+                           "X-Backend-Etag-Is-At": "X-Object-Sysmeta-S"}),
+        ("GET", P, None, {"If-None-Match": md5,
+                          "X-Backend-Etag-Is-At": "X-Object-Sysmeta-Nope"}),
         ("PUT", P, body, {"X-Timestamp": t[1], "Content-Type": "text/plain"}),
         ("PUT", P, body, {"X-Timestamp": t[2], "Content-Type": "text/plain",
                           "If-None-Match": "*"}),
