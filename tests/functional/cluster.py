@@ -251,6 +251,10 @@ LAUNCHER = '''\
 import sys
 from swift.common import utils
 utils.SWIFT_CONF_FILE = sys.argv[1]
+# importing utils read /etc/swift/swift.conf's hash path prefix and suffix
+# already when that file exists: read ours instead
+utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b''
+utils.validate_hash_conf()
 kind, conf = sys.argv[2], sys.argv[3]
 if kind == 'container-updater':
     from swift.common.daemon import run_daemon

@@ -12,6 +12,7 @@ a process with Swift; its listing test makes 1,000 objects rather than
 10,050 (KURA_TEST_LISTING_OBJECTS in the environment wins), as Swift's
 object server makes them at Python's pace.
 """
+import glob
 import hashlib
 import http.client
 import json
@@ -86,12 +87,24 @@ def kura_on_swift(kura_build):
         c.stop()
 
 
-def expirer_container(delete_at, a, c, o):
-    """Swift's get_expirer_container() with cluster.py's swift.conf (hash
-    path prefix 'kura', suffix 'test') and the default divisor."""
-    h = hashlib.md5(('kura/%s/%s/%s' % (a, c, o) + 'test').encode())
-    shard = int(h.hexdigest(), 16) % 100
-    return '%010d' % (delete_at // 86400 * 86400 - shard)
+EXPIRER_CONTAINER = """\
+import sys
+from swift.common import utils
+utils.SWIFT_CONF_FILE = sys.argv[1]
+utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b''  # not /etc/swift's
+utils.validate_hash_conf()
+print(utils.get_expirer_container(int(sys.argv[2]), 86400, *sys.argv[3:]))
+"""
+
+
+def expirer_container(cluster, delete_at, a, c, o):
+    """Swift's own get_expirer_container() (default divisor) with the
+    cluster's swift.conf, in a child process as Swift must be."""
+    r = subprocess.run([SYSTEM_PYTHON, '-c', EXPIRER_CONTAINER,
+                        cluster.swift_conf, str(delete_at), a, c, o],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
 
 
 def queue_rows(cluster, container):
@@ -131,7 +144,7 @@ def test_delete_at_enters_swifts_expirer_queue(kura_on_swift):
                           {'X-Delete-At': str(at)},
                           b'data' if method == 'PUT' else None)
         assert st in (201, 202), (method, st, b)
-        name = expirer_container(at, a, 'expiring', 'o')
+        name = expirer_container(c, at, a, 'expiring', 'o')
         want = '%010d-%s/expiring/o' % (at, a)
         # each of the 3 object servers updates one queue replica before
         # it answers; a failed update would wait as an async pending
@@ -143,3 +156,22 @@ def test_delete_at_enters_swifts_expirer_queue(kura_on_swift):
                 break
             time.sleep(0.5)
         assert sum(want in r for r in rows.values()) == 3, (method, rows)
+
+
+def test_object_placement_agrees(kura_on_swift):
+    """kura-proxy and Swift's object servers hash names alike (swift.conf's
+    prefix and suffix, not /etc/swift's): each replica's hash directory,
+    named by the object server, sits in the partition kura-proxy chose."""
+    c = kura_on_swift
+    a = c.account_path.split('/')[2]
+    st, h, b = c.http('PUT', c.path('placed'))
+    assert st in (201, 202), (st, b)
+    st, h, b = c.http('PUT', c.path('placed', 'o'), body=b'data')
+    assert st == 201, (st, b)
+    want = hashlib.md5(('kura/%s/placed/o' % a + 'test').encode()).hexdigest()
+    dirs = glob.glob(os.path.join(c.srv, '*', 'objects', '*', '*', want))
+    assert len(dirs) == 3, glob.glob(os.path.join(c.srv, '*', 'objects',
+                                                   '*', '*', '*'))
+    for d in dirs:
+        part = int(d.split(os.sep)[-3])
+        assert part == int(want[:8], 16) >> (32 - 6), d  # part power 6
