@@ -239,6 +239,27 @@ static bool json_plain(unsigned char c)
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGH ((uint64_t)0x8080808080808080)
+
+/* Whether a byte of 'v' is zero; exact (borrows only reach bytes above
+ * the first zero one). */
+static uint64_t has_zero(uint64_t v)
+{
+    return (v - ONES) & ~v & HIGH;
+}
+
+/* json_plain() for 8 bytes at once: none < 0x20, >= 0x7f, '"' or '\\'. */
+static bool json_plain8(const unsigned char *u)
+{
+    uint64_t v;
+
+    memcpy(&v, u, 8);
+    return !(((v - ONES * 0x20) & ~v & HIGH) | (v & HIGH) |
+             has_zero(v ^ (ONES * 0x7f)) | has_zero(v ^ (ONES * '"')) |
+             has_zero(v ^ (ONES * '\\')));
+}
+
 /* A json string of 'n' bytes of UTF-8; needs room for 6 * n + 2. */
 static char *json_str(char *o, const char *s, size_t n)
 {
@@ -250,6 +271,8 @@ static char *json_str(char *o, const char *s, size_t n)
         uint32_t cp;
         size_t run = i;
 
+        while (run + 8 <= n && json_plain8(u + run))
+            run += 8;
         while (run < n && json_plain(u[run]))
             run++;
         o = lit(o, s + i, run - i);

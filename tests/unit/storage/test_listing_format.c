@@ -464,6 +464,51 @@ static void test_json_utf8_like_python(void **state)
     }
 }
 
+/* The 8-bytes-at-a-time scan: each byte that needs escaping, at every
+ * place in a word, and its neighbours that do not. */
+static void test_json_escapes_anywhere_in_a_word(void **state)
+{
+    static const unsigned char plain[] = {0x20, 0x21, 0x23, 0x5b,
+                                          0x5d, 0x7e, 'a',  '/'};
+
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        for (size_t pos = 0; pos < 17; pos++) {
+            char name[17], want[64], esc[16], *body;
+            bool is_plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+
+            memset(name, 'a', sizeof(name));
+            name[pos] = (char)c;
+            if (is_plain)
+                snprintf(esc, sizeof(esc), "%c", c);
+            else if (c == '"' || c == '\\')
+                snprintf(esc, sizeof(esc), "\\%c", c);
+            else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+                     c == '\t')
+                snprintf(esc, sizeof(esc), "\\%c",
+                         "bfnrt"[strchr("\b\f\n\r\t", c) - "\b\f\n\r\t"]);
+            else if (c < 0x80)
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+            else
+                snprintf(esc, sizeof(esc), "\\ufffd"); /* a lone byte */
+            snprintf(want, sizeof(want), "[{\"subdir\": \"%.*s%s%.*s\"}]",
+                     (int)pos, name, esc, (int)(16 - pos), name + pos + 1);
+            body = subdir_json(name, sizeof(name));
+            assert_string_equal(body, want);
+            free(body);
+        }
+    }
+    for (size_t i = 0; i < sizeof(plain); i++) {
+        char name[24], want[64], *body;
+
+        memset(name, plain[i], sizeof(name));
+        snprintf(want, sizeof(want), "[{\"subdir\": \"%.24s\"}]", name);
+        body = subdir_json(name, sizeof(name));
+        assert_string_equal(body, want);
+        free(body);
+    }
+}
+
 /* Entries of a stored listing, formatted both ways. */
 static char *both_ways(const struct listing *l, enum listing_fmt fmt,
                        bool account, const char *name)
@@ -653,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_empty_listings),
         cmocka_unit_test(test_json_escapes_every_control_char),
         cmocka_unit_test(test_json_utf8_like_python),
+        cmocka_unit_test(test_json_escapes_anywhere_in_a_word),
         cmocka_unit_test(test_container_entries_as_swift),
         cmocka_unit_test(test_last_modified_matches_isoformat),
         cmocka_unit_test(test_body_grows_and_reads_back),
