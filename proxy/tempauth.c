@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,10 @@ struct tempauth {
     char **require_group; /* "[<prefix>]require_group" keys and values */
     size_t n_require_group;
     struct token_cache *cache; /* thread-safe */
+    /* Held from the look-up of a user's token to the storing of a new one:
+     * logins of one user racing each other must get the same token, not
+     * one each with the last stored winning (logins are rare). */
+    pthread_mutex_t issue_lock;
 };
 
 static void user_release(struct user *u)
@@ -144,6 +149,7 @@ int tempauth_new(struct tempauth **out)
     *out = NULL;
     if (!ta)
         return -ENOMEM;
+    pthread_mutex_init(&ta->issue_lock, NULL);
     ta->token_life = TEMPAUTH_DEFAULT_TOKEN_LIFE;
     ta->auth_prefix = strdup("/auth/");
     ta->storage_url_scheme = strdup("default");
@@ -162,6 +168,7 @@ void tempauth_free(struct tempauth *ta)
 
     if (!ta)
         return;
+    pthread_mutex_destroy(&ta->issue_lock);
     for (i = 0; i < ta->n_users; i++)
         user_release(&ta->users[i]);
     free(ta->users);
@@ -601,8 +608,9 @@ static int issue_token(struct tempauth *ta, const char *account_user,
     *token = NULL;
     if (asprintf(&user_key, "%s/user/%s", prefix, account_user) < 0) {
         user_key = NULL;
-        goto out;
+        return err;
     }
+    pthread_mutex_lock(&ta->issue_lock);
     err = token_cache_get(ta->cache, user_key, now, &cand, NULL);
     if (!err) {
         if (asprintf(&token_key, "%s/token/%s", prefix, cand) < 0) {
@@ -640,6 +648,7 @@ static int issue_token(struct tempauth *ta, const char *account_user,
         cand = NULL;
     }
 out:
+    pthread_mutex_unlock(&ta->issue_lock);
     free(user_key);
     free(token_key);
     free(cand);
