@@ -9,7 +9,7 @@ PACKAGES=(
     # libFuzzer targets (tests/fuzz)
     clang libclang-rt-dev
     zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
-    libmicrohttpd-dev libleveldb-dev liburing-dev libxxhash-dev attr
+    libleveldb-dev liburing-dev libxxhash-dev attr
     libhttp-parser-dev
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner

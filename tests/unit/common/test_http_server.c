@@ -440,7 +440,7 @@ static void test_expect_100_continue_refused_early(void **state)
                  "Content-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n");
     read_response(fd, &r, 0);
     assert_int_equal(r.status, 413);
-    /* the reason phrase is libmicrohttpd's, not Swift's; the body is ours */
+    /* Swift's words for a 413 */
     assert_string_equal(r.body,
                         "<html><h1>Request Entity Too Large</h1><p>The body "
                         "of your request was too large for this "
