@@ -50,7 +50,7 @@ struct kvdb_opts {
 #define KVDB_CONF_OPTIONS(T, m)                                                \
     CONF_SIZE("db_cache_size", T, m.cache_bytes, 8388608, 65536,               \
               UINT64_C(1) << 40),                                              \
-        CONF_SIZE("db_write_buffer_size", T, m.write_buffer_bytes, 1048576,    \
+        CONF_SIZE("db_write_buffer_size", T, m.write_buffer_bytes, 2097152,    \
                   65536, UINT64_C(1) << 30),                                   \
         CONF_UINT("db_max_open_files", T, m.max_open_files, 500, 20, 1000000)
 
