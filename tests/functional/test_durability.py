@@ -202,15 +202,23 @@ def test_get_resumes_on_next_replica_when_node_dies_mid_body(cluster):
     proxy fetches the rest from another replica (Range + If-Match) and the
     client gets every byte, unbroken."""
     assert cluster.request('PUT', '/resume')[0] in (201, 202)
+    # an object whose first primary still runs (the first test killed one)
+    for i in range(100):
+        name = 'big%d' % i
+        port = first_primary_port(cluster, 'AUTH_test/resume/' + name)
+        node = (port - cluster.storage) // 10 + 1
+        with open(os.path.join(cluster.dir, 'run',
+                               'object-server-%d.pid' % node)) as f:
+            pid = int(f.read().split()[0])
+        try:
+            os.kill(pid, 0)
+            break
+        except ProcessLookupError:
+            continue
     body = os.urandom(24 << 20)
-    assert cluster.request('PUT', '/resume/big', body)[0] == 201
-    port = first_primary_port(cluster, 'AUTH_test/resume/big')
-    node = (port - cluster.storage) // 10 + 1
-    with open(os.path.join(cluster.dir, 'run',
-                           'object-server-%d.pid' % node)) as f:
-        pid = int(f.read().split()[0])
+    assert cluster.request('PUT', '/resume/' + name, body)[0] == 201
     c = cluster.conn()
-    c.request('GET', '/v1/AUTH_test/resume/big',
+    c.request('GET', '/v1/AUTH_test/resume/' + name,
               headers={'X-Auth-Token': cluster.token})
     r = c.getresponse()
     assert r.status == 200
