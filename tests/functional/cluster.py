@@ -255,6 +255,9 @@ utils.SWIFT_CONF_FILE = sys.argv[1]
 # already when that file exists: read ours instead
 utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b''
 utils.validate_hash_conf()
+# and its storage policies, read at import from /etc/swift too
+from swift.common import storage_policy
+storage_policy.reload_storage_policies()
 kind, conf = sys.argv[2], sys.argv[3]
 if kind == 'container-updater':
     from swift.common.daemon import run_daemon
@@ -279,6 +282,44 @@ for kind, port in zip(('account', 'container', 'object'), ports):
     b.rebalance(seed=1)
     b.save('%s/%s.builder' % (etc, kind))
     b.get_ring().save('%s/%s.ring.gz' % (etc, kind))
+'''
+
+
+# Swift's proxy as both Swift-proxy targets run it: the pipeline of
+# `swift`, tempauth with USERS, memcached at 127.0.0.1:<port>.
+SWIFT_PROXY_APP_CONF = '''\
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache tempauth copy proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+
+[filter:tempauth]
+use = egg:swift#tempauth
+user_admin_admin = admin .admin .reseller_admin
+user_test_tester = testing .admin
+user_test2_tester2 = testing2 .admin
+user_test_tester3 = testing3
+
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:%d
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+
+[filter:copy]
+use = egg:swift#copy
 '''
 
 
@@ -429,40 +470,7 @@ class SwiftCluster(Cluster):
         self.proxy_port = free_port()
         memcache_port = free_port()
         proxy = self._common_conf(self.proxy_port)
-        proxy += textwrap.dedent('''
-            [pipeline:main]
-            pipeline = catch_errors gatekeeper healthcheck proxy-logging cache tempauth copy proxy-logging proxy-server
-
-            [app:proxy-server]
-            use = egg:swift#proxy
-            account_autocreate = true
-
-            [filter:tempauth]
-            use = egg:swift#tempauth
-            user_admin_admin = admin .admin .reseller_admin
-            user_test_tester = testing .admin
-            user_test2_tester2 = testing2 .admin
-            user_test_tester3 = testing3
-
-            [filter:cache]
-            use = egg:swift#memcache
-            memcache_servers = 127.0.0.1:%d
-
-            [filter:catch_errors]
-            use = egg:swift#catch_errors
-
-            [filter:gatekeeper]
-            use = egg:swift#gatekeeper
-
-            [filter:healthcheck]
-            use = egg:swift#healthcheck
-
-            [filter:proxy-logging]
-            use = egg:swift#proxy_logging
-
-            [filter:copy]
-            use = egg:swift#copy
-            ''') % memcache_port
+        proxy += '\n' + SWIFT_PROXY_APP_CONF % memcache_port
         with open(os.path.join(self.etc, 'proxy-server.conf'), 'w') as f:
             f.write(proxy)
         mc = self._spawn(['/usr/bin/memcached', '-u', 'root', '-l',

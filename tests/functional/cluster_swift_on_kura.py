@@ -23,26 +23,8 @@ import time
 
 import pytest
 
-from cluster import (BUILD, SYSTEM_PYTHON, WORKERS, Cluster, die_with_parent,
-                     free_port, wait_port)
-
-# Swift's proxy-server with swift.conf read from the aio's etc. Setting
-# utils.SWIFT_CONF_FILE is not enough: importing swift.common.utils has
-# already read /etc/swift/swift.conf's hash prefix and suffix (Debian's
-# "changeme") and storage policies, and every account and container would
-# land on other partitions than the ones Kura's servers compute.
-LAUNCHER = '''\
-import sys
-from swift.common import utils
-utils.SWIFT_CONF_FILE = sys.argv[1]
-utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b''
-utils.validate_hash_conf()
-from swift.common import storage_policy
-storage_policy.reload_storage_policies()
-from swift.common.wsgi import run_wsgi
-sys.exit(run_wsgi(sys.argv[3], sys.argv[2], verbose=True))
-'''
-
+from cluster import (BUILD, LAUNCHER, SWIFT_PROXY_APP_CONF, SYSTEM_PYTHON,
+                     WORKERS, Cluster, die_with_parent, free_port, wait_port)
 
 def low_port_range(n):
     """A base port with base..base+n-1 free, below Linux's ephemeral
@@ -133,40 +115,8 @@ class SwiftProxyOnKura(Cluster):
                 workers = %d
                 log_level = WARNING
                 user = %s
-
-                [pipeline:main]
-                pipeline = catch_errors gatekeeper healthcheck proxy-logging cache tempauth copy proxy-logging proxy-server
-
-                [app:proxy-server]
-                use = egg:swift#proxy
-                account_autocreate = true
-
-                [filter:tempauth]
-                use = egg:swift#tempauth
-                user_admin_admin = admin .admin .reseller_admin
-                user_test_tester = testing .admin
-                user_test2_tester2 = testing2 .admin
-                user_test_tester3 = testing3
-
-                [filter:cache]
-                use = egg:swift#memcache
-                memcache_servers = 127.0.0.1:%d
-
-                [filter:catch_errors]
-                use = egg:swift#catch_errors
-
-                [filter:gatekeeper]
-                use = egg:swift#gatekeeper
-
-                [filter:healthcheck]
-                use = egg:swift#healthcheck
-
-                [filter:proxy-logging]
-                use = egg:swift#proxy_logging
-
-                [filter:copy]
-                use = egg:swift#copy
-                ''') % (ports['proxy'], etc, WORKERS, me, ports['memcache']))
+                ''') % (ports['proxy'], etc, WORKERS, me)
+                + '\n' + SWIFT_PROXY_APP_CONF % ports['memcache'])
         launcher = os.path.join(self.tmp, 'launch.py')
         with open(launcher, 'w') as f:
             f.write(LAUNCHER)
