@@ -37,6 +37,7 @@
 #include "storage/suffix_hash.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -76,7 +77,7 @@ struct diskfile_writer {
     int fd;
     char *tmp_path; /* NULL once renamed or removed */
     uint64_t bytes;
-    EVP_MD_CTX *md5;
+    EVP_MD_CTX *md5; /* NULL after diskfile_writer_trust_etag() */
     char etag[33];
 };
 
@@ -618,6 +619,13 @@ fail:
     return err;
 }
 
+void diskfile_writer_trust_etag(struct diskfile_writer *w)
+{
+    assert(w->bytes == 0);
+    EVP_MD_CTX_free(w->md5);
+    w->md5 = NULL;
+}
+
 int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
                           size_t len)
 {
@@ -628,7 +636,8 @@ int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
     err = diskfile_io_pwrite_all(w->fd, buf, len, (off_t)w->bytes);
     if (err)
         return err;
-    EVP_DigestUpdate(w->md5, buf, len);
+    if (w->md5)
+        EVP_DigestUpdate(w->md5, buf, len);
     w->bytes += len;
     return 0;
 }
@@ -769,19 +778,36 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     return 0;
 }
 
+/* A trusted ETag becomes the object's: 32 hex digits, stored lowercase. */
+static bool take_etag(struct diskfile_writer *w, const char *etag)
+{
+    if (!etag || strlen(etag) != 32)
+        return false;
+    for (size_t i = 0; i < 32; i++) {
+        if (!isxdigit((unsigned char)etag[i]))
+            return false;
+        w->etag[i] = (char)tolower((unsigned char)etag[i]);
+    }
+    w->etag[32] = '\0';
+    return true;
+}
+
 int diskfile_writer_commit(struct diskfile_writer *w,
                            const struct objmeta *meta, const char *timestamp,
                            const char *expected_etag)
 {
     struct objmeta m = {0};
     char len[24];
-    int err;
+    int err = 0;
 
     if (!w->tmp_path)
         return -EINVAL;
-    md5_hex(w->md5, w->etag);
+    if (w->md5)
+        md5_hex(w->md5, w->etag);
     if (!ondisk_timestamp_valid(timestamp))
         err = -EINVAL;
+    else if (!w->md5 && !take_etag(w, expected_etag))
+        err = -EBADMSG;
     else if (expected_etag && strcasecmp(expected_etag, w->etag) != 0)
         err = -EBADMSG;
     else

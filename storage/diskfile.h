@@ -122,6 +122,13 @@ void diskfile_reader_free(struct diskfile_reader *r); /* NULL is fine */
 int diskfile_writer_new(struct diskfile *df, int64_t size,
                         struct diskfile_writer **out);
 
+/* Makes 'w' take the body's MD5 from diskfile_writer_commit()'s
+ * 'expected_etag' instead of computing it: for a body whose MD5 the sender
+ * computed as it streamed (kura-proxy hashes an upload once and sends the
+ * ETag in a footer, instead of every replica hashing it again). Call
+ * before the first write. */
+void diskfile_writer_trust_etag(struct diskfile_writer *w);
+
 /* Appends a chunk of the body and folds it into the MD5. 0 or -errno. */
 int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
                           size_t len);
@@ -130,7 +137,9 @@ int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
 uint64_t diskfile_writer_bytes(const struct diskfile_writer *w);
 
 /* Finishes the PUT: checks the body's MD5 against 'expected_etag' (hex,
- * case-insensitive; NULL skips the check), stores 'meta' plus name,
+ * case-insensitive; NULL skips the check; after
+ * diskfile_writer_trust_etag() it must be 32 hex digits, -EBADMSG if not,
+ * and becomes the ETag), stores 'meta' plus name,
  * X-Timestamp, ETag and Content-Length (set here, overriding the
  * caller's), fsyncs, renames to <hash dir>/<timestamp>.data, fsyncs the
  * directories, invalidates the suffix hash and removes files the new one

@@ -8,6 +8,7 @@
 #include "storage/suffix_hash.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -377,6 +378,58 @@ static void test_etag_mismatch_and_abort_leave_nothing(void **state)
     assert_int_equal(diskfile_post(df, NULL, "../../x"), -EINVAL);
     assert_int_equal(count_dir("sda/tmp"), 0);
     assert_int_equal(count_hash_dir(df), 0);
+    diskfile_free(df);
+}
+
+/* A trusted ETag (the proxy's, from a footer) is stored as given, not
+ * computed; the GET's full-read check still catches a wrong one. */
+static void test_trusted_etag_is_stored_and_checked_on_read(void **state)
+{
+    struct diskfile *df = new_df("trusted");
+    struct diskfile_writer *w;
+    char hex[33], buf[16];
+    size_t len;
+    int last;
+
+    (void)state;
+    /* not 32 hex digits: refused, nothing lands */
+    assert_int_equal(diskfile_writer_new(df, 3, &w), 0);
+    diskfile_writer_trust_etag(w);
+    assert_int_equal(diskfile_writer_write(w, "abc", 3), 0);
+    assert_int_equal(diskfile_writer_commit(w, NULL, T1, "0123"), -EBADMSG);
+    diskfile_writer_free(w);
+    assert_int_equal(diskfile_writer_new(df, 3, &w), 0);
+    diskfile_writer_trust_etag(w);
+    assert_int_equal(diskfile_writer_commit(w, NULL, T1, NULL), -EBADMSG);
+    diskfile_writer_free(w);
+    assert_int_equal(count_dir("sda/tmp"), 0);
+    assert_int_equal(diskfile_open(df), -ENOENT);
+
+    /* the right one, upper case: stored lower case */
+    md5_hex("abc", 3, hex);
+    for (char *p = hex; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    assert_int_equal(diskfile_writer_new(df, 3, &w), 0);
+    diskfile_writer_trust_etag(w);
+    assert_int_equal(diskfile_writer_write(w, "abc", 3), 0);
+    assert_int_equal(diskfile_writer_commit(w, NULL, T1, hex), 0);
+    md5_hex("abc", 3, hex);
+    assert_string_equal(diskfile_writer_etag(w), hex);
+    diskfile_writer_free(w);
+    assert_int_equal(diskfile_open(df), 0);
+    assert_string_equal(objmeta_get(diskfile_metadata(df), "ETag"), hex);
+    read_all(df, buf, sizeof(buf), &len, &last);
+    assert_int_equal(last, 0);
+
+    /* a wrong one is stored, but a full read finds it and quarantines */
+    assert_int_equal(diskfile_writer_new(df, 3, &w), 0);
+    diskfile_writer_trust_etag(w);
+    assert_int_equal(diskfile_writer_write(w, "abd", 3), 0);
+    assert_int_equal(diskfile_writer_commit(w, NULL, T2, hex), 0);
+    diskfile_writer_free(w);
+    assert_int_equal(diskfile_open(df), 0);
+    read_all(df, buf, sizeof(buf), &len, &last);
+    assert_true(last < 0);
     diskfile_free(df);
 }
 
@@ -861,6 +914,7 @@ int main(void)
         T(test_missing_and_deleted_are_told_apart),
         T(test_post_merges_as_swift),
         T(test_etag_mismatch_and_abort_leave_nothing),
+        T(test_trusted_etag_is_stored_and_checked_on_read),
         T(test_max_metadata_round_trips),
         T(test_mount_check_and_missing_device),
         T(test_corrupt_metadata_is_quarantined),
