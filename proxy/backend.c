@@ -20,9 +20,12 @@
 
 /* ---- header lists ---- */
 
+/* A header's name and value share one allocation (the name's): two
+ * mallocs per header were a fifth of the proxy's malloc calls. */
 int hlist_add(struct hlist *h, const char *name, const char *value)
 {
-    char *n, *v;
+    size_t nl = strlen(name), vl = strlen(value);
+    char *n;
 
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
@@ -33,15 +36,13 @@ int hlist_add(struct hlist *h, const char *name, const char *value)
         h->v = grown;
         h->cap = cap;
     }
-    n = strdup(name);
-    v = strdup(value);
-    if (!n || !v) {
-        free(n);
-        free(v);
+    n = malloc(nl + vl + 2);
+    if (!n)
         return -ENOMEM;
-    }
+    memcpy(n, name, nl + 1);
+    memcpy(n + nl + 1, value, vl + 1);
     h->v[h->n].name = n;
-    h->v[h->n].value = v;
+    h->v[h->n].value = n + nl + 1;
     h->n++;
     return 0;
 }
@@ -53,7 +54,6 @@ void hlist_del(struct hlist *h, const char *name)
     while (i < h->n) {
         if (!strcasecmp(h->v[i].name, name)) {
             free((char *)h->v[i].name);
-            free((char *)h->v[i].value);
             memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof(h->v[0]));
             h->n--;
         } else {
@@ -78,10 +78,8 @@ const char *hlist_get(const struct hlist *h, const char *name)
 
 void hlist_release(struct hlist *h)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        free((char *)h->v[i].name);
-        free((char *)h->v[i].value);
-    }
+    for (size_t i = 0; i < h->n; i++)
+        free((char *)h->v[i].name); /* and the value: one allocation */
     free(h->v);
     memset(h, 0, sizeof(*h));
 }

@@ -20,6 +20,7 @@
 
 struct error_limit;
 struct info_cache;
+struct info_entry;
 struct obj_put;
 
 struct proxy {
@@ -173,7 +174,8 @@ bool response_header_allowed(const struct preq *pr, const char *name);
 /* ---- account and container info, cached ---- */
 struct info {
     int status;         /* 2xx: exists, 404, or another failure */
-    struct hlist headers;
+    struct hlist headers; /* read-only: may be the cache's own */
+    struct info_entry *shared; /* the cache entry 'headers' belongs to */
 };
 /* The info of account 'a' (c NULL) or container 'a/c', from the cache or
  * a HEAD to the storage servers. Always fills *out (release it). */
