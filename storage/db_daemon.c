@@ -1,0 +1,74 @@
+/*
+ * db_daemon.c - the main() both database daemons run (db_daemon.h). The
+ * servers themselves are acct_server.c and cont_server.c; the daemons'
+ * own files (storage/daemons/) only describe them.
+ */
+#include "storage/db_daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/memory.h"
+
+int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
+{
+    struct hash_path_conf hc = {0};
+    struct http_server *srv = NULL;
+    struct http_handler h;
+    struct conf *conf = NULL;
+    char err[CONF_ERR_LEN], herr[HASH_PATH_ERRLEN], section[64];
+    char *swift_conf = NULL;
+    void *server = NULL;
+    sigset_t set;
+    int sig, rc = 1;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <%s.conf>\n", argv[0], d->name);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(section, sizeof(section), "app:%s", d->name);
+    if (conf_load(argv[1], &conf, err) ||
+        conf_apply(conf, section, d->options, d->conf, err)) {
+        fprintf(stderr, "%s\n", err);
+        goto out;
+    }
+    memory_setup(&d->http->memory); /* before any thread starts */
+    if (log_open(d->log->name, d->log->level, d->log->file)) {
+        fprintf(stderr, "cannot open log '%s'\n", d->log->file);
+        goto out;
+    }
+    if (asprintf(&swift_conf, "%s/swift.conf", *d->swift_dir) == -1 ||
+        hash_path_conf_load(&hc, swift_conf, herr)) {
+        log_err("cannot read '%s': %s", swift_conf ? swift_conf : "", herr);
+        goto out;
+    }
+    /* the handlers' threads inherit this mask: only sigwait() below sees
+     * the signals */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (d->start(d->conf, &hc, &server, &h)) {
+        log_err("cannot start: out of memory");
+        goto out;
+    }
+    if (http_server_new(d->http, &h, &srv))
+        goto out;
+    log_info("listening on %s:%u", d->http->bind_ip, http_server_port(srv));
+    sig = memory_sigwait(&set, &d->http->memory);
+    log_info("stopping on signal %d", sig);
+    http_server_stop(srv, 5000);
+    rc = 0;
+out:
+    http_server_free(srv);
+    d->stop(server);
+    hash_path_conf_release(&hc);
+    free(swift_conf);
+    conf_release(d->options, d->conf);
+    conf_free(conf);
+    log_close();
+    return rc;
+}
