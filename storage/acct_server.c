@@ -142,27 +142,15 @@ void acct_server_free(struct acct_server *s)
     free(s);
 }
 
-static int respond_err(struct request *req, int err)
-{
-    return db_server_respond(req, db_server_status_from_err(err), NULL);
-}
-
 static int open_db(struct areq *a)
 {
-    const struct hash_path_conf *hc = db_server_hash_conf(a->s->db);
     unsigned char hash[16];
     struct kvdb *kv;
-    int err;
+    int err = db_server_open(a->s->db, a->req, &a->path, false, &kv, hash);
 
-    err = db_server_kvdb(a->s->db, a->path.dev, &kv);
     if (!err)
-        err = hash_path(hc, a->path.account, NULL, NULL, hash);
-    if (err) {
-        respond_err(a->req, err);
-        return err;
-    }
-    acctdb_init(&a->db, kv, a->path.part, hash);
-    return 0;
+        acctdb_init(&a->db, kv, a->path.part, hash);
+    return err;
 }
 
 /* Reads the info: *exists false for a missing DB. Answers 500 itself. */
@@ -176,7 +164,7 @@ static int read_info(struct areq *a, struct acctdb_info *info, bool *exists)
         return 0;
     }
     if (err)
-        respond_err(a->req, err);
+        db_server_respond_err(a->req, err);
     return err;
 }
 
@@ -197,32 +185,27 @@ static bool is_deleted(const struct acctdb_info *info, bool exists)
     return !exists || acctdb_info_is_deleted(info);
 }
 
-static void respond_meta_invalid(struct areq *a, const struct db_meta *m)
+static int meta_update(void *db, const struct db_meta *updates)
+{
+    return acctdb_update_metadata(db, updates, true);
+}
+
+static int meta_read(void *db, struct db_meta *out)
 {
     struct acctdb_info info = {0};
+    int err = acctdb_get_info(db, &info);
 
-    acctdb_get_info(&a->db, &info);
-    db_server_respond_meta_invalid(a->req, &info.meta, m);
+    *out = info.meta;
+    info.meta = (struct db_meta){0};
     acctdb_info_release(&info);
+    return err;
 }
 
 static int update_metadata(struct areq *a, const struct db_ts *ts)
 {
-    struct db_meta m = {0};
-    int err;
+    const struct db_meta_store store = {meta_update, meta_read, &a->db};
 
-    err = db_server_request_meta(a->req, "account", NULL, ts, &m);
-    if (!err && m.n) {
-        err = acctdb_update_metadata(&a->db, &m, true);
-        if (err == -EINVAL)
-            respond_meta_invalid(a, &m);
-        else if (err)
-            respond_err(a->req, err);
-    } else if (err == -ENOMEM) {
-        respond_err(a->req, err);
-    }
-    db_meta_release(&m);
-    return err;
+    return db_server_update_meta(a->req, "account", NULL, ts, &store);
 }
 
 static int header_ts(struct request *req, const char *name, struct db_ts *out)
@@ -285,7 +268,7 @@ static int put_container(struct areq *a)
         !strncmp(a->path.account, prefix, strlen(prefix))) {
         err = acctdb_create(&a->db, a->path.account, &ts);
         if (err && err != -EEXIST)
-            return respond_err(a->req, err);
+            return db_server_respond_err(a->req, err);
     }
     err = read_info(a, &info, &exists);
     if (err)
@@ -297,7 +280,7 @@ static int put_container(struct areq *a)
     }
     err = acctdb_put_container(&a->db, &row, KVDB_SYNC);
     if (err) {
-        respond_err(a->req, err);
+        db_server_respond_err(a->req, err);
         goto out;
     }
     db_server_respond(
@@ -309,8 +292,9 @@ out:
     return 0;
 }
 
-static int do_put(struct areq *a)
+static int do_put(void *ctx)
 {
+    struct areq *a = ctx;
     struct acctdb_info info = {0};
     bool created = false, exists;
     struct db_ts ts;
@@ -324,7 +308,7 @@ static int do_put(struct areq *a)
     if (!err) {
         created = true;
     } else if (err != -EEXIST) {
-        return respond_err(a->req, err);
+        return db_server_respond_err(a->req, err);
     } else {
         if (read_info(a, &info, &exists))
             goto out;
@@ -338,7 +322,7 @@ static int do_put(struct areq *a)
         if (!err)
             err = acctdb_get_info(&a->db, &info);
         if (err) {
-            respond_err(a->req, err);
+            db_server_respond_err(a->req, err);
             goto out;
         }
         if (acctdb_info_is_deleted(&info)) {
@@ -403,8 +387,9 @@ static int add_info_headers(struct areq *a, const struct acctdb_info *info)
     return err ? -ENOMEM : 0;
 }
 
-static int do_head(struct areq *a)
+static int do_head(void *ctx)
 {
+    struct areq *a = ctx;
     struct acctdb_info info = {0};
     enum listing_fmt fmt;
     const char *ctype;
@@ -428,13 +413,14 @@ out:
     return 0;
 }
 
-static int do_get(struct areq *a)
+static int do_get(void *ctx)
 {
+    struct areq *a = ctx;
     struct acctdb_info info = {0};
     struct listing l = {0};
     struct listing_params p;
     enum listing_fmt fmt;
-    const char *ctype, *ar;
+    const char *ctype;
     char *body = NULL;
     size_t len = 0;
     bool exists;
@@ -443,9 +429,8 @@ static int do_get(struct areq *a)
     if (db_server_listing_params(a->req, false, &p) ||
         db_server_listing_format(a->req, &fmt, &ctype))
         return 0;
-    ar = req_header(a->req, "X-Backend-Allow-Reserved-Names");
-    p.allow_reserved = ar && (!strcasecmp(ar, "true") || !strcmp(ar, "1") ||
-                              !strcasecmp(ar, "yes") || !strcasecmp(ar, "on"));
+    p.allow_reserved =
+        db_server_header_true(a->req, "X-Backend-Allow-Reserved-Names");
     if (open_db(a) || read_info(a, &info, &exists))
         goto out;
     if (is_deleted(&info, exists)) {
@@ -457,7 +442,7 @@ static int do_get(struct areq *a)
     if (!err)
         err = listing_format_account(&l, fmt, a->path.account, &body, &len);
     if (err) {
-        respond_err(a->req, err == -ENOENT ? -EIO : err);
+        db_server_respond_err(a->req, err == -ENOENT ? -EIO : err);
         goto out;
     }
     db_server_respond_body(a->req, len ? 200 : 204, ctype, body, len);
@@ -468,8 +453,9 @@ out:
     return 0;
 }
 
-static int do_delete(struct areq *a)
+static int do_delete(void *ctx)
 {
+    struct areq *a = ctx;
     struct acctdb_info info = {0};
     struct db_ts ts;
     bool exists;
@@ -487,7 +473,7 @@ static int do_delete(struct areq *a)
     if (!err)
         err = acctdb_get_info(&a->db, &info);
     if (err) {
-        respond_err(a->req, err);
+        db_server_respond_err(a->req, err);
         goto out;
     }
     deleted_response(a, &info, true, 204, NULL);
@@ -496,8 +482,9 @@ out:
     return 0;
 }
 
-static int do_post(struct areq *a)
+static int do_post(void *ctx)
 {
+    struct areq *a = ctx;
     struct acctdb_info info = {0};
     struct db_ts ts;
     bool exists;
@@ -518,52 +505,25 @@ out:
 
 /* Methods and their paths, as Swift's get_account_name_and_placement()
  * and get_container_name_and_placement(). */
-static const struct {
-    const char *method;
-    int (*fn)(struct areq *a);
-    int min_segs, max_segs;
-} methods[] = {
-    {"PUT", do_put, 3, 4}, {"DELETE", do_delete, 3, 3}, {"HEAD", do_head, 3, 3},
-    {"GET", do_get, 3, 3}, {"POST", do_post, 3, 3},
+static const struct db_route routes[] = {
+    {"PUT", do_put, 3, 4, false},   {"DELETE", do_delete, 3, 3, false},
+    {"HEAD", do_head, 3, 3, false}, {"GET", do_get, 3, 3, false},
+    {"POST", do_post, 3, 3, false},
 };
-
-static int on_headers(struct request *req, void *arg)
-{
-    (void)req;
-    (void)arg;
-    return 0;
-}
 
 static int on_end(struct request *req, void *arg)
 {
     struct areq a = {.s = arg, .req = req};
-    size_t i, n = sizeof(methods) / sizeof(methods[0]);
-    int err;
 
-    for (i = 0; i < n; i++)
-        if (!strcmp(req_method(req), methods[i].method))
-            break;
-    if (!db_server_path_ok(req_path(req)))
-        return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
-    if (i == n)
-        return db_server_respond(req, 405, NULL);
-    err = db_path_parse(req, methods[i].min_segs, methods[i].max_segs, false,
-                        &a.path);
-    if (err == -EINVAL)
-        return 0;
-    if (err)
-        return respond_err(req, err);
-    err = methods[i].fn(&a);
-    db_path_release(&a.path);
-    if (err && !req_status(req))
-        respond_err(req, err);
+    db_server_dispatch(req, routes, sizeof(routes) / sizeof(routes[0]),
+                       &a.path, &a);
     return 0;
 }
 
 void acct_server_handler(struct acct_server *s, struct http_handler *out)
 {
     *out = (struct http_handler){
-        .on_headers = on_headers,
+        .on_headers = db_server_on_headers,
         .on_end = on_end,
         .arg = s,
     };

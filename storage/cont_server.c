@@ -121,29 +121,17 @@ void cont_server_free(struct cont_server *s)
     free(s);
 }
 
-static int respond_err(struct request *req, int err)
-{
-    return db_server_respond(req, db_server_status_from_err(err), NULL);
-}
-
 /* Finds the device's DB and the container's place in it. Answers 507 or
  * 500 itself on failure. */
 static int open_db(struct creq *c)
 {
-    const struct hash_path_conf *hc = db_server_hash_conf(c->s->db);
     unsigned char hash[16];
     struct kvdb *kv;
-    int err;
+    int err = db_server_open(c->s->db, c->req, &c->path, true, &kv, hash);
 
-    err = db_server_kvdb(c->s->db, c->path.dev, &kv);
     if (!err)
-        err = hash_path(hc, c->path.account, c->path.container, NULL, hash);
-    if (err) {
-        respond_err(c->req, err);
-        return err;
-    }
-    contdb_init(&c->db, kv, c->path.part, hash);
-    return 0;
+        contdb_init(&c->db, kv, c->path.part, hash);
+    return err;
 }
 
 /* The policy indexes swift.conf defines ([storage-policy:N]); Swift's
@@ -347,7 +335,7 @@ static int read_info(struct creq *c, struct contdb_info *info, bool *deleted)
         return 0;
     }
     if (err) {
-        respond_err(c->req, err);
+        db_server_respond_err(c->req, err);
         return err;
     }
     *deleted = contdb_info_is_deleted(info);
@@ -356,13 +344,10 @@ static int read_info(struct creq *c, struct contdb_info *info, bool *deleted)
 
 static bool should_autocreate(struct creq *c)
 {
-    const char *h = req_header(c->req, "X-Backend-Auto-Create");
     const char *prefix = c->s->conf->auto_create_account_prefix;
 
-    if (h)
-        return !strcasecmp(h, "true") || !strcmp(h, "1") ||
-               !strcasecmp(h, "yes") || !strcasecmp(h, "on") ||
-               !strcasecmp(h, "t") || !strcasecmp(h, "y");
+    if (req_header(c->req, "X-Backend-Auto-Create"))
+        return db_server_header_true(c->req, "X-Backend-Auto-Create");
     return prefix && *prefix &&
            !strncmp(c->path.account, prefix, strlen(prefix));
 }
@@ -381,34 +366,30 @@ static int maybe_autocreate(struct creq *c, const struct db_ts *ts,
     return err == -EEXIST ? 0 : err;
 }
 
-static void respond_meta_invalid(struct creq *c, const struct db_meta *m)
+static int meta_update(void *db, const struct db_meta *updates)
+{
+    return contdb_update_metadata(db, updates, true);
+}
+
+static int meta_read(void *db, struct db_meta *out)
 {
     struct contdb_info info = {0};
+    int err = contdb_get_info(db, &info);
 
-    contdb_get_info(&c->db, &info);
-    db_server_respond_meta_invalid(c->req, &info.meta, m);
+    *out = info.meta;
+    info.meta = (struct db_meta){0};
     contdb_info_release(&info);
+    return err;
 }
 
 /* Metadata from the request into the DB, Swift's _update_metadata().
  * Answers 400 itself. */
 static int update_metadata(struct creq *c, const struct db_ts *ts)
 {
-    struct db_meta m = {0};
-    int err;
+    const struct db_meta_store store = {meta_update, meta_read, &c->db};
 
-    err = db_server_request_meta(c->req, "container", save_headers, ts, &m);
-    if (!err && m.n) {
-        err = contdb_update_metadata(&c->db, &m, true);
-        if (err == -EINVAL)
-            respond_meta_invalid(c, &m);
-        else if (err)
-            respond_err(c->req, err);
-    } else if (err == -ENOMEM) {
-        respond_err(c->req, err);
-    }
-    db_meta_release(&m);
-    return err;
+    return db_server_update_meta(c->req, "container", save_headers, ts,
+                                 &store);
 }
 
 static int put_object(struct creq *c, const struct db_ts *ts, uint32_t policy)
@@ -445,7 +426,7 @@ static int put_object(struct creq *c, const struct db_ts *ts, uint32_t policy)
     if (!err)
         err = contdb_put_object(&c->db, &o, KVDB_SYNC);
     if (err)
-        return respond_err(c->req, err);
+        return db_server_respond_err(c->req, err);
     cont_updater_note(c->s->updater, c->path.dev, c->path.part,
                       c->path.account, c->path.container);
     return db_server_respond(c->req, 201, NULL);
@@ -496,14 +477,15 @@ static int update_or_create(struct creq *c, const struct db_ts *ts,
     *created = recreated;
     goto out;
 fail:
-    respond_err(c->req, err);
+    db_server_respond_err(c->req, err);
 out:
     contdb_info_release(&info);
     return err;
 }
 
-static int do_put(struct creq *c)
+static int do_put(void *ctx)
 {
+    struct creq *c = ctx;
     struct contdb_info info = {0};
     uint32_t policy, def;
     struct db_ts ts;
@@ -540,8 +522,9 @@ static int do_put(struct creq *c)
     return db_server_respond(c->req, created ? 201 : 202, NULL);
 }
 
-static int do_delete(struct creq *c)
+static int do_delete(void *ctx)
 {
+    struct creq *c = ctx;
     struct contdb_info info = {0};
     uint32_t policy;
     struct db_ts ts;
@@ -560,7 +543,7 @@ static int do_delete(struct creq *c)
             err = contdb_delete_object(&c->db, c->path.obj, strlen(c->path.obj),
                                        &ts, policy, KVDB_SYNC);
         if (err)
-            return respond_err(c->req, err);
+            return db_server_respond_err(c->req, err);
         cont_updater_note(c->s->updater, c->path.dev, c->path.part,
                           c->path.account, c->path.container);
         return db_server_respond(c->req, 204, NULL);
@@ -592,15 +575,16 @@ static int do_delete(struct creq *c)
     err = db_server_respond(c->req, existed && err != 404 ? 204 : 404, NULL);
     goto out;
 fail:
-    respond_err(c->req, err);
+    db_server_respond_err(c->req, err);
     err = 0;
 out:
     contdb_info_release(&info);
     return err;
 }
 
-static int do_head(struct creq *c)
+static int do_head(void *ctx)
 {
+    struct creq *c = ctx;
     struct contdb_info info = {0};
     enum listing_fmt fmt;
     const char *ctype;
@@ -625,15 +609,6 @@ out:
     return 0;
 }
 
-static bool header_true(struct request *req, const char *name)
-{
-    const char *v = req_header(req, name);
-
-    return v && (!strcasecmp(v, "true") || !strcmp(v, "1") ||
-                 !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
-                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
-}
-
 /* A listing body goes out from the memory it was written in (no copy)
  * and goes back to listing_format.c's pool once sent. Takes 'body'. */
 static void respond_listing(struct request *req, const char *ctype,
@@ -652,8 +627,9 @@ static void respond_listing(struct request *req, const char *ctype,
                        listing_body_free);
 }
 
-static int do_get(struct creq *c)
+static int do_get(void *ctx)
 {
+    struct creq *c = ctx;
     struct contdb_info info = {0};
     struct listing l = {0};
     struct listing_writer w;
@@ -667,7 +643,7 @@ static int do_get(struct creq *c)
     if (db_server_listing_params(c->req, true, &p) ||
         db_server_listing_format(c->req, &fmt, &ctype))
         return 0;
-    p.allow_reserved = header_true(c->req, "X-Backend-Allow-Reserved-Names");
+    p.allow_reserved = db_server_header_true(c->req, "X-Backend-Allow-Reserved-Names");
     if (open_db(c) || read_info(c, &info, &deleted))
         goto out;
     add_info_headers(c->req, &info, deleted);
@@ -686,7 +662,7 @@ static int do_get(struct creq *c)
         err = listing_writer_finish(&w, &body);
     listing_writer_release(&w);
     if (err) {
-        respond_err(c->req, err == -ENOENT ? -EIO : err);
+        db_server_respond_err(c->req, err == -ENOENT ? -EIO : err);
         goto out;
     }
     add_last_modified(c->req, &info.put_timestamp);
@@ -697,8 +673,9 @@ out:
     return 0;
 }
 
-static int do_post(struct creq *c)
+static int do_post(void *ctx)
 {
+    struct creq *c = ctx;
     struct contdb_info info = {0};
     struct db_ts ts;
     bool deleted;
@@ -712,7 +689,7 @@ static int do_post(struct creq *c)
         goto out;
     }
     if (contdb_update_put_timestamp(&c->db, &ts, NULL)) {
-        respond_err(c->req, -EIO);
+        db_server_respond_err(c->req, -EIO);
         goto out;
     }
     if (!update_metadata(c, &ts))
@@ -724,54 +701,25 @@ out:
 
 /* Methods and their paths, as Swift's get_obj_name_and_placement() and
  * get_container_name_and_placement(). */
-static const struct {
-    const char *method;
-    int (*fn)(struct creq *c);
-    int min_segs, max_segs;
-    bool rest_with_last;
-} methods[] = {
+static const struct db_route routes[] = {
     {"PUT", do_put, 4, 5, true},    {"DELETE", do_delete, 4, 5, true},
     {"HEAD", do_head, 4, 5, true},  {"GET", do_get, 4, 5, true},
     {"POST", do_post, 4, 4, false},
 };
 
-static int on_headers(struct request *req, void *arg)
-{
-    (void)req;
-    (void)arg;
-    return 0;
-}
-
 static int on_end(struct request *req, void *arg)
 {
     struct creq c = {.s = arg, .req = req};
-    size_t i, n = sizeof(methods) / sizeof(methods[0]);
-    int err;
 
-    for (i = 0; i < n; i++)
-        if (!strcmp(req_method(req), methods[i].method))
-            break;
-    if (!db_server_path_ok(req_path(req)))
-        return db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
-    if (i == n)
-        return db_server_respond(req, 405, NULL);
-    err = db_path_parse(req, methods[i].min_segs, methods[i].max_segs,
-                        methods[i].rest_with_last, &c.path);
-    if (err == -EINVAL)
-        return 0;
-    if (err)
-        return respond_err(req, err);
-    err = methods[i].fn(&c);
-    db_path_release(&c.path);
-    if (err && !req_status(req))
-        respond_err(req, err);
+    db_server_dispatch(req, routes, sizeof(routes) / sizeof(routes[0]),
+                       &c.path, &c);
     return 0;
 }
 
 void cont_server_handler(struct cont_server *s, struct http_handler *out)
 {
     *out = (struct http_handler){
-        .on_headers = on_headers,
+        .on_headers = db_server_on_headers,
         .on_end = on_end,
         .arg = s,
     };

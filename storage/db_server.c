@@ -290,6 +290,59 @@ bool db_server_path_ok(const char *path)
     return utf8_ok(path);
 }
 
+void db_server_dispatch(struct request *req, const struct db_route *routes,
+                        size_t n_routes, struct db_path *path, void *ctx)
+{
+    const struct db_route *r = NULL;
+    int err;
+
+    for (size_t i = 0; i < n_routes && !r; i++)
+        if (!strcmp(req_method(req), routes[i].method))
+            r = &routes[i];
+    if (!db_server_path_ok(req_path(req))) {
+        db_server_respond(req, 412, "Invalid UTF8 or contains NULL");
+        return;
+    }
+    if (!r) {
+        db_server_respond(req, 405, NULL);
+        return;
+    }
+    err = db_path_parse(req, r->min_segs, r->max_segs, r->rest_with_last,
+                        path);
+    if (err == -EINVAL)
+        return;
+    if (err) {
+        db_server_respond_err(req, err);
+        return;
+    }
+    err = r->fn(ctx);
+    db_path_release(path);
+    if (err && !req_status(req))
+        db_server_respond_err(req, err);
+}
+
+int db_server_on_headers(struct request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return 0;
+}
+
+int db_server_open(struct db_server *s, struct request *req,
+                   const struct db_path *p, bool container, struct kvdb **kv,
+                   unsigned char hash[16])
+{
+    int err;
+
+    err = db_server_kvdb(s, p->dev, kv);
+    if (!err)
+        err = hash_path(s->hc, p->account, container ? p->container : NULL,
+                        NULL, hash);
+    if (err)
+        db_server_respond_err(req, err);
+    return err;
+}
+
 int db_server_timestamp(struct request *req, struct db_ts *out)
 {
     const char *v = req_header(req, "X-Timestamp");
@@ -670,6 +723,38 @@ int db_server_respond_meta_invalid(struct request *req,
     return db_server_respond(req, 400, "Total metadata too large; max 4096");
 }
 
+static void respond_meta_invalid(struct request *req,
+                                 const struct db_meta_store *store,
+                                 const struct db_meta *updates)
+{
+    struct db_meta current = {0};
+
+    store->read(store->db, &current);
+    db_server_respond_meta_invalid(req, &current, updates);
+    db_meta_release(&current);
+}
+
+int db_server_update_meta(struct request *req, const char *type,
+                          const char *const *extra, const struct db_ts *ts,
+                          const struct db_meta_store *store)
+{
+    struct db_meta m = {0};
+    int err;
+
+    err = db_server_request_meta(req, type, extra, ts, &m);
+    if (!err && m.n) {
+        err = store->update(store->db, &m);
+        if (err == -EINVAL)
+            respond_meta_invalid(req, store, &m);
+        else if (err)
+            db_server_respond_err(req, err);
+    } else if (err == -ENOMEM) {
+        db_server_respond_err(req, err);
+    }
+    db_meta_release(&m);
+    return err;
+}
+
 int db_server_add_meta(struct request *req, const struct db_meta *m)
 {
     for (size_t i = 0; i < m->n; i++) {
@@ -741,4 +826,14 @@ unsigned int db_server_status_from_err(int err)
     case -ENOSPC: return 507;
     default: return 500;
     }
+}
+
+int db_server_respond_err(struct request *req, int err)
+{
+    return db_server_respond(req, db_server_status_from_err(err), NULL);
+}
+
+bool db_server_header_true(struct request *req, const char *name)
+{
+    return config_true(req_header(req, name));
 }

@@ -62,6 +62,33 @@ int db_path_parse(struct request *req, int min_segs, int max_segs,
  * segment starts with it. */
 bool db_server_path_ok(const char *path);
 
+/* A method a server serves and the paths it takes, as Swift's
+ * split_path(path, min_segs, max_segs, rest_with_last). */
+struct db_route {
+    const char *method;
+    int (*fn)(void *ctx);
+    int min_segs, max_segs;
+    bool rest_with_last;
+};
+
+/* A request's way to its route, as Swift's __call__ and the method's
+ * path split: 412 for a path that is not UTF-8, 405 for a method not in
+ * 'routes', 400 for a bad path (db_path_parse()); else the route's
+ * fn(ctx) with the path in *path (inside 'ctx'; released after), and a
+ * status from the -errno fn returns unless it answered. Always answers. */
+void db_server_dispatch(struct request *req, const struct db_route *routes,
+                        size_t n_routes, struct db_path *path, void *ctx);
+
+/* The servers' on_headers: every request is answered in on_end (none has
+ * a body worth reading). */
+int db_server_on_headers(struct request *req, void *arg);
+
+/* The device's DB and the hash of the path's account, with its container
+ * when 'container': 0, or -errno after answering 507 or 500. */
+int db_server_open(struct db_server *s, struct request *req,
+                   const struct db_path *p, bool container, struct kvdb **kv,
+                   unsigned char hash[16]);
+
 /* X-Timestamp as valid_timestamp(): -EINVAL after answering 400
  * ("Missing X-Timestamp header" / "Invalid X-Timestamp header") when
  * absent or malformed. */
@@ -95,6 +122,23 @@ int db_server_respond_meta_invalid(struct request *req,
                                    const struct db_meta *current,
                                    const struct db_meta *updates);
 
+/* Where a server's metadata goes: its DB's update (validating the merged
+ * map: -EINVAL when it fails) and a read of the stored map (moved into
+ * *out, which the caller releases). */
+struct db_meta_store {
+    int (*update)(void *db, const struct db_meta *updates);
+    int (*read)(void *db, struct db_meta *out);
+    void *db;
+};
+
+/* Swift's _update_metadata(): the request's metadata headers (as
+ * db_server_request_meta()) into 'store' at 'ts'. Answers every failure
+ * itself (400 for metadata too large or not UTF-8, else the errno's
+ * status) and returns its -errno; 0 when done or nothing to do. */
+int db_server_update_meta(struct request *req, const char *type,
+                          const char *const *extra, const struct db_ts *ts,
+                          const struct db_meta_store *store);
+
 /* Adds each metadata item with a non-empty value as a response header. */
 int db_server_add_meta(struct request *req, const struct db_meta *m);
 
@@ -119,5 +163,10 @@ int db_server_respond_body(struct request *req, unsigned int status,
 
 /* The one mapping from errno to status for both servers. */
 unsigned int db_server_status_from_err(int err);
+/* Answers the status of 'err' with Swift's HTML page for it. */
+int db_server_respond_err(struct request *req, int err);
+
+/* Swift's config_true_value() of request header 'name'. */
+bool db_server_header_true(struct request *req, const char *name);
 
 #endif /* STORAGE_DB_SERVER_H */
