@@ -11,6 +11,8 @@
  *    deleted in the same batch, so the feed holds each name once.
  * 3. Info exists iff stats exists: both are written by contdb_create()
  *    and removed only by contdb_destroy().
+ * Keys, the info's read-change-write, row batches, the feed and reclaim
+ * are dbbroker.c's; the records and what merging a row means are here.
  */
 #include "storage/contdb.h"
 
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/dbbroker.h"
 #include "storage/dbrepl.h"
 #include "storage/listing_format.h"
 
@@ -46,24 +49,10 @@ bool contdb_info_is_deleted(const struct contdb_info *info)
            db_ts_cmp(&info->delete_timestamp, &info->put_timestamp) > 0;
 }
 
-/* Key of type 't' followed by 'n' bytes of 'rest'. */
-static void make_key(const struct contdb *db, struct dbenc *k,
-                     enum db_key_type t, const void *rest, size_t n)
+static void encode_info(const void *p, struct dbenc *e)
 {
-    k->len = 0;
-    dbenc_bytes(k, db->prefix, DB_KEY_PREFIX_LEN);
-    dbenc_u8(k, t);
-    dbenc_bytes(k, rest, n);
-}
+    const struct contdb_info *info = p;
 
-static void seq_key(const struct contdb *db, struct dbenc *k, uint64_t seq)
-{
-    make_key(db, k, DB_KEY_SEQ, NULL, 0);
-    dbenc_be64(k, seq);
-}
-
-static void encode_info(const struct contdb_info *info, struct dbenc *e)
-{
     e->len = 0;
     dbenc_u8(e, INFO_VERSION);
     dbenc_str(e, info->account, strlen(info->account));
@@ -81,8 +70,9 @@ static void encode_info(const struct contdb_info *info, struct dbenc *e)
     dbenc_svarint(e, info->reported_bytes_used);
 }
 
-static int decode_info(const void *p, size_t n, struct contdb_info *info)
+static int decode_info(const void *p, size_t n, void *out)
 {
+    struct contdb_info *info = out;
     struct dbdec d;
     const char *id;
     size_t idlen;
@@ -115,16 +105,19 @@ static int decode_info(const void *p, size_t n, struct contdb_info *info)
     return d.err;
 }
 
-static void encode_stats(const struct contdb_info *info, struct dbenc *e)
+static void encode_stats(const void *p, struct dbenc *e)
 {
+    const struct contdb_info *info = p;
+
     e->len = 0;
     dbenc_svarint(e, info->object_count);
     dbenc_svarint(e, info->bytes_used);
     dbenc_varint(e, info->max_row);
 }
 
-static int decode_stats(const void *p, size_t n, struct contdb_info *info)
+static int decode_stats(const void *p, size_t n, void *out)
 {
+    struct contdb_info *info = out;
     struct dbdec d;
 
     dbdec_init(&d, p, n);
@@ -134,168 +127,73 @@ static int decode_stats(const void *p, size_t n, struct contdb_info *info)
     return d.err;
 }
 
-static int read_stats(struct contdb *db, struct contdb_info *info)
+static void release(void *info)
 {
-    struct dbenc k = {0};
-    void *v = NULL;
-    size_t n;
-    int err;
+    contdb_info_release(info);
+}
 
-    make_key(db, &k, DB_KEY_STATS, NULL, 0);
-    err = k.err ? k.err : kvdb_get(db->kv, k.p, k.len, &v, &n);
-    if (!err)
-        err = decode_stats(v, n, info);
-    free(v);
-    dbenc_release(&k);
-    return err;
+static void fields(void *p, struct dbbroker_fields *out)
+{
+    struct contdb_info *info = p;
+
+    *out = (struct dbbroker_fields){
+        .id = info->id,
+        .put_timestamp = &info->put_timestamp,
+        .delete_timestamp = &info->delete_timestamp,
+        .status_changed_at = &info->status_changed_at,
+        .meta = &info->meta,
+    };
+}
+
+static bool is_deleted(const void *info)
+{
+    return contdb_info_is_deleted(info);
+}
+
+static const struct dbbroker_type contdb_type = {
+    .info_size = sizeof(struct contdb_info),
+    .encode_info = encode_info,
+    .decode_info = decode_info,
+    .encode_stats = encode_stats,
+    .decode_stats = decode_stats,
+    .release = release,
+    .fields = fields,
+    .is_deleted = is_deleted,
+};
+
+static struct dbbroker broker(const struct contdb *db)
+{
+    return (struct dbbroker){db->kv, db->prefix, &contdb_type};
 }
 
 int contdb_get_info(struct contdb *db, struct contdb_info *out)
 {
-    struct dbenc k = {0};
-    void *v = NULL;
-    size_t n;
-    int err;
+    struct dbbroker b = broker(db);
 
-    *out = (struct contdb_info){0};
-    make_key(db, &k, DB_KEY_INFO, NULL, 0);
-    err = k.err ? k.err : kvdb_get(db->kv, k.p, k.len, &v, &n);
-    if (!err)
-        err = decode_info(v, n, out);
-    if (!err)
-        err = read_stats(db, out);
-    free(v);
-    dbenc_release(&k);
-    return err;
-}
-
-/* Writes info (and stats when 'stats') in one batch. */
-static int write_info(struct contdb *db, const struct contdb_info *info,
-                      bool stats)
-{
-    struct kvdb_batch *b = kvdb_batch_new();
-    struct dbenc k = {0}, v = {0};
-    int err;
-
-    if (!b)
-        return -ENOMEM;
-    make_key(db, &k, DB_KEY_INFO, NULL, 0);
-    encode_info(info, &v);
-    if (!k.err && !v.err)
-        kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-    if (stats) {
-        make_key(db, &k, DB_KEY_STATS, NULL, 0);
-        encode_stats(info, &v);
-        if (!k.err && !v.err)
-            kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-    }
-    err = k.err ? k.err : v.err;
-    if (!err)
-        err = kvdb_write(db->kv, b, 0); /* the caller syncs, unlocked */
-    kvdb_batch_free(b);
-    dbenc_release(&k);
-    dbenc_release(&v);
-    return err;
+    return dbbroker_get_info(&b, out);
 }
 
 int contdb_create(struct contdb *db, const char *account, const char *container,
                   const struct db_ts *ts, uint32_t storage_policy_index)
 {
-    struct contdb_info info = {0}, old;
-    int err;
+    struct dbbroker b = broker(db);
+    struct contdb_info info = {0};
 
     if (!*account || !*container)
         return -EINVAL;
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = contdb_get_info(db, &old);
-    contdb_info_release(&old);
-    if (err != -ENOENT) {
-        err = err ? err : -EEXIST;
-        goto out;
-    }
     info.account = (char *)account;
     info.container = (char *)container;
     info.created_at = info.put_timestamp = info.status_changed_at = *ts;
     info.storage_policy_index = storage_policy_index;
-    err = db_make_id(info.id);
-    if (!err)
-        err = write_info(db, &info, true);
-out:
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err)
-        err = kvdb_sync(db->kv);
-    return err;
-}
-
-/* Reads info, lets 'fn' change it, writes it back if fn returns 1. */
-static int update_info(struct contdb *db,
-                       int (*fn)(struct contdb_info *, const void *),
-                       const void *arg)
-{
-    struct contdb_info info;
-    bool changed = false;
-    int err;
-
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = contdb_get_info(db, &info);
-    if (!err)
-        err = fn(&info, arg);
-    if (err == 1) {
-        err = write_info(db, &info, false);
-        changed = !err;
-    }
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (changed)
-        err = kvdb_sync(db->kv);
-    contdb_info_release(&info);
-    return err;
-}
-
-struct put_ts_arg {
-    const struct db_ts *ts;
-    bool *revived;
-};
-
-static int put_ts(struct contdb_info *info, const void *arg)
-{
-    const struct put_ts_arg *a = arg;
-    bool was_deleted = contdb_info_is_deleted(info);
-
-    if (db_ts_cmp(a->ts, &info->put_timestamp) <= 0)
-        return 0;
-    info->put_timestamp = *a->ts;
-    if (was_deleted && !contdb_info_is_deleted(info)) {
-        info->status_changed_at = *a->ts;
-        *a->revived = true;
-    }
-    return 1;
+    return dbbroker_create(&b, &info);
 }
 
 int contdb_update_put_timestamp(struct contdb *db, const struct db_ts *ts,
                                 bool *revived)
 {
-    bool dummy;
-    struct put_ts_arg a = {ts, revived ? revived : &dummy};
+    struct dbbroker b = broker(db);
 
-    *a.revived = false;
-    return update_info(db, put_ts, &a);
-}
-
-static int delete_db(struct contdb_info *info, const void *arg)
-{
-    const struct db_ts *ts = arg;
-
-    /* Swift clears every key, then marks the DB deleted. */
-    for (size_t i = 0; i < info->meta.n; i++) {
-        int r = db_meta_set(&info->meta, info->meta.items[i].key, "", ts);
-
-        if (r < 0)
-            return r;
-    }
-    if (db_ts_cmp(&info->delete_timestamp, ts) < 0)
-        info->delete_timestamp = *ts;
-    info->status_changed_at = *ts;
-    return 1;
+    return dbbroker_update_put_timestamp(&b, ts, revived);
 }
 
 struct reported_arg {
@@ -303,10 +201,12 @@ struct reported_arg {
     int64_t count, bytes;
 };
 
-static int reported(struct contdb_info *info, const void *arg)
+static int reported(const struct dbbroker *b, void *p, const void *arg)
 {
     const struct reported_arg *a = arg;
+    struct contdb_info *info = p;
 
+    (void)b;
     info->reported_put_timestamp = *a->put;
     info->reported_delete_timestamp = *a->del;
     info->reported_object_count = a->count;
@@ -318,40 +218,26 @@ int contdb_set_reported(struct contdb *db, const struct db_ts *put_timestamp,
                         const struct db_ts *delete_timestamp,
                         int64_t object_count, int64_t bytes_used)
 {
+    struct dbbroker b = broker(db);
     struct reported_arg a = {put_timestamp, delete_timestamp, object_count,
                              bytes_used};
 
-    return update_info(db, reported, &a);
+    return dbbroker_update_info(&b, reported, &a);
 }
 
 int contdb_delete_db(struct contdb *db, const struct db_ts *ts)
 {
-    return update_info(db, delete_db, ts);
-}
+    struct dbbroker b = broker(db);
 
-struct meta_arg {
-    const struct db_meta *updates;
-    bool validate;
-};
-
-static int update_meta(struct contdb_info *info, const void *arg)
-{
-    const struct meta_arg *a = arg;
-    int r = db_meta_merge(&info->meta, a->updates);
-
-    if (r <= 0)
-        return r;
-    if (a->validate && db_meta_validate(&info->meta))
-        return -EINVAL;
-    return 1;
+    return dbbroker_delete_db(&b, ts);
 }
 
 int contdb_update_metadata(struct contdb *db, const struct db_meta *updates,
                            bool validate)
 {
-    struct meta_arg a = {updates, validate};
+    struct dbbroker b = broker(db);
 
-    return update_info(db, update_meta, &a);
+    return dbbroker_update_metadata(&b, updates, validate);
 }
 
 static void encode_row(const struct contdb_object *o, struct dbenc *e)
@@ -398,15 +284,13 @@ static int decode_row(const void *p, size_t n, struct row *r)
 int contdb_get_object(struct contdb *db, const char *name, size_t name_len,
                       struct contdb_object *out, void **buf)
 {
-    struct dbenc k = {0};
+    struct dbbroker b = broker(db);
     struct row r = {0};
     size_t n;
     int err;
 
     *buf = NULL;
-    make_key(db, &k, DB_KEY_ROW, name, name_len);
-    err = k.err ? k.err : kvdb_get(db->kv, k.p, k.len, buf, &n);
-    dbenc_release(&k);
+    err = dbbroker_get(&b, DB_KEY_ROW, name, name_len, buf, &n);
     if (err)
         return err;
     err = decode_row(*buf, n, &r);
@@ -495,11 +379,12 @@ static bool merge_row(struct contdb_object *merged, const struct row *old,
     return newer;
 }
 
-/* Adds one object update to the batch, adjusting 'st'. */
-static int merge_one(struct contdb *db, struct kvdb_batch *b,
-                     const struct contdb_object *in, struct contdb_info *st,
-                     struct dbenc *k, struct dbenc *v, struct dbenc *ct)
+/* Adds one object update to the batch, adjusting the stats. */
+static int merge_one(struct dbbroker_batch *mb, const void *row)
 {
+    const struct contdb_object *in = row;
+    struct contdb_info *st = mb->info;
+    struct dbenc *ct = mb->arg;
     struct contdb_object m = *in;
     void *oldval = NULL;
     char *etag = NULL;
@@ -513,10 +398,7 @@ static int merge_one(struct contdb *db, struct kvdb_batch *b,
         m.ctype_timestamp = m.created_at;
     if (!m.meta_timestamp.raw && !m.meta_timestamp.offset)
         m.meta_timestamp = m.ctype_timestamp;
-    make_key(db, k, DB_KEY_ROW, in->name, in->name_len);
-    if (k->err)
-        return k->err;
-    err = kvdb_get(db->kv, k->p, k->len, &oldval, &n);
+    err = dbbroker_batch_get_row(mb, in->name, in->name_len, &oldval, &n);
     if (err == -ENOENT) {
         oldval = NULL;
     } else if (err) {
@@ -546,77 +428,39 @@ static int merge_one(struct contdb *db, struct kvdb_batch *b,
             st->object_count--;
             st->bytes_used -= old.o.size;
         }
-        seq_key(db, v, old.o.seq);
-        kvdb_batch_delete(b, v->p, v->len);
+        dbbroker_batch_drop_seq(mb, old.o.seq);
     }
     if (!m.deleted) {
         st->object_count++;
         st->bytes_used += m.size;
     }
     m.seq = ++st->max_row;
-    encode_row(&m, v);
-    if (v->err) {
-        err = v->err;
-        goto out;
-    }
-    kvdb_batch_put(b, k->p, k->len, v->p, v->len);
-    seq_key(db, v, m.seq);
-    kvdb_batch_put(b, v->p, v->len, in->name, in->name_len);
-    err = v->err;
+    encode_row(&m, &mb->v);
+    err = dbbroker_batch_put_row(mb, in->name, in->name_len, m.seq);
 out:
     free(etag);
     free(oldval);
     return err;
 }
 
-/* One batch for all of 'objs', unless a name comes twice: LevelDB cannot
- * read a pending batch, so the first part is written (unsynced) before
- * the second update of that name reads its row. */
+static void object_name(const void *row, const char **p, size_t *len)
+{
+    const struct contdb_object *o = row;
+
+    *p = o->name;
+    *len = o->name_len;
+}
+
 int contdb_merge_objects(struct contdb *db, const struct contdb_object *objs,
                          size_t n, unsigned flags)
 {
-    struct dbenc k = {0}, v = {0}, ct = {0};
+    struct dbbroker b = broker(db);
     struct contdb_info st = {0};
-    struct kvdb_batch *b = kvdb_batch_new();
+    struct dbenc ct = {0}; /* a merged content type */
     int err;
 
-    if (!b)
-        return -ENOMEM;
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = read_stats(db, &st);
-    for (size_t i = 0; !err && i < n; i++) {
-        /* A name already in this batch: flush first so the second update
-         * merges with the first (LevelDB cannot read a batch). */
-        for (size_t j = 0; j < i; j++) {
-            if (objs[j].name_len == objs[i].name_len &&
-                !memcmp(objs[j].name, objs[i].name, objs[i].name_len)) {
-                make_key(db, &k, DB_KEY_STATS, NULL, 0);
-                encode_stats(&st, &v);
-                kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-                err = k.err ? k.err : v.err;
-                if (!err)
-                    err = kvdb_write(db->kv, b, 0);
-                kvdb_batch_clear(b);
-                break;
-            }
-        }
-        if (!err)
-            err = merge_one(db, b, &objs[i], &st, &k, &v, &ct);
-    }
-    if (!err && kvdb_batch_count(b)) {
-        make_key(db, &k, DB_KEY_STATS, NULL, 0);
-        encode_stats(&st, &v);
-        kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-        err = k.err ? k.err : v.err;
-        if (!err)
-            err = kvdb_write(db->kv, b, 0);
-    }
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err && (flags & KVDB_SYNC))
-        err = kvdb_sync(db->kv);
-    kvdb_batch_free(b);
-    dbenc_release(&k);
-    dbenc_release(&v);
+    err = dbbroker_merge_rows(&b, &st, objs, n, sizeof(*objs), object_name,
+                              merge_one, &ct, flags);
     dbenc_release(&ct);
     return err;
 }
@@ -686,7 +530,8 @@ static int list_append(struct listing *l, const char *name, size_t nlen,
 int contdb_list(struct contdb *db, const struct listing_params *p,
                 struct listing *out)
 {
-    unsigned char kp[DB_KEY_PREFIX_LEN + 1];
+    struct dbbroker b = broker(db);
+    unsigned char kp[DBBROKER_ROWS_KEY_LEN];
     struct list_ctx ctx = {0};
     struct listing_source src = {
         .kv = db->kv,
@@ -698,8 +543,7 @@ int contdb_list(struct contdb *db, const struct listing_params *p,
     };
     int err;
 
-    memcpy(kp, db->prefix, DB_KEY_PREFIX_LEN);
-    kp[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
+    dbbroker_rows_key(&b, kp);
     err = contdb_get_info(db, &ctx.info);
     if (!err)
         err = listing_scan(&src, p, out);
@@ -707,108 +551,56 @@ int contdb_list(struct contdb *db, const struct listing_params *p,
     return err;
 }
 
+struct changes_arg {
+    struct contdb *db;
+    int (*fn)(const struct contdb_object *obj, void *arg);
+    void *arg;
+};
+
+static int change(const char *name, size_t len, void *arg)
+{
+    struct changes_arg *a = arg;
+    struct contdb_object o;
+    void *buf;
+    int err = contdb_get_object(a->db, name, len, &o, &buf);
+
+    if (!err)
+        err = a->fn(&o, a->arg);
+    free(buf);
+    return err;
+}
+
 int contdb_changes_since(struct contdb *db, uint64_t since, size_t limit,
                          int (*fn)(const struct contdb_object *obj, void *arg),
                          void *arg)
 {
-    struct dbenc k = {0};
-    struct kvdb_iter *it = kvdb_iter_new(db->kv);
-    size_t done = 0;
-    int err = 0;
+    struct dbbroker b = broker(db);
+    struct changes_arg a = {db, fn, arg};
 
-    if (!it)
-        return -ENOMEM;
-    seq_key(db, &k, since + 1);
-    if (k.err)
-        err = k.err;
-    else
-        kvdb_iter_seek(it, k.p, k.len);
-    for (; !err && done < limit && kvdb_iter_valid(it);
-         kvdb_iter_next(it), done++) {
-        size_t klen, nlen;
-        const char *key = kvdb_iter_key(it, &klen);
-        const char *name = kvdb_iter_value(it, &nlen);
-        struct contdb_object o;
-        void *buf;
-
-        if (klen != DB_KEY_PREFIX_LEN + 9 ||
-            memcmp(key, k.p, DB_KEY_PREFIX_LEN + 1))
-            break;
-        err = contdb_get_object(db, name, nlen, &o, &buf);
-        if (!err)
-            err = fn(&o, arg);
-        free(buf);
-    }
-    if (!err)
-        err = kvdb_iter_status(it);
-    kvdb_iter_free(it);
-    dbenc_release(&k);
-    return err;
+    return dbbroker_changes_since(&b, since, limit, change, &a);
 }
 
-struct reclaim_arg {
-    struct contdb *db;
-    const struct db_ts *age;
-    struct kvdb_batch *b;
-    struct dbenc k;
-    size_t n;
-};
-
-static int reclaim_row(const void *key, size_t klen, const void *val,
-                       size_t vlen, void *arg)
+/* A deleted row older than 'age' goes. */
+static int reclaimable(const void *val, size_t vlen, const struct db_ts *age,
+                       uint64_t *seq, void *arg)
 {
-    struct reclaim_arg *a = arg;
     struct row r;
     int err = decode_row(val, vlen, &r);
 
+    (void)arg;
     if (err)
         return err;
-    if (!r.o.deleted || db_ts_cmp(&r.o.created_at, a->age) >= 0)
-        return 0;
-    kvdb_batch_delete(a->b, key, klen);
-    seq_key(a->db, &a->k, r.o.seq);
-    kvdb_batch_delete(a->b, a->k.p, a->k.len);
-    a->n++;
-    return a->k.err;
+    *seq = r.o.seq;
+    return r.o.deleted && db_ts_cmp(&r.o.created_at, age) < 0;
 }
 
-static int reclaim_meta(struct contdb_info *info, const void *arg)
-{
-    return db_meta_reclaim(&info->meta, arg) ? 1 : 0;
-}
-
+/* Deleted rows do not count in stats, so stats need no update. */
 int contdb_reclaim(struct contdb *db, const struct db_ts *age,
                    size_t *reclaimed)
 {
-    struct reclaim_arg a = {.db = db, .age = age};
-    unsigned char start[DB_KEY_PREFIX_LEN + 1], end[DB_KEY_PREFIX_LEN + 1];
-    int err;
+    struct dbbroker b = broker(db);
 
-    if (reclaimed)
-        *reclaimed = 0;
-    a.b = kvdb_batch_new();
-    if (!a.b)
-        return -ENOMEM;
-    memcpy(start, db->prefix, DB_KEY_PREFIX_LEN);
-    start[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
-    memcpy(end, start, sizeof(end));
-    end[DB_KEY_PREFIX_LEN] = DB_KEY_ROW + 1;
-    /* Deleted rows do not count in stats, so stats need no update; the
-     * lock keeps a concurrent undelete from being dropped. NEEDSWORK:
-     * one batch per DB; a huge backlog should go in slices. */
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = kvdb_scan(db->kv, start, sizeof(start), end, sizeof(end), reclaim_row,
-                    &a);
-    if (!err && a.n)
-        err = kvdb_write(db->kv, a.b, 0);
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    kvdb_batch_free(a.b);
-    dbenc_release(&a.k);
-    if (!err)
-        err = update_info(db, reclaim_meta, age);
-    if (!err && reclaimed)
-        *reclaimed = a.n;
-    return err;
+    return dbbroker_reclaim(&b, age, reclaimable, NULL, NULL, reclaimed);
 }
 
 int contdb_destroy(struct contdb *db)
