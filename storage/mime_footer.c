@@ -141,8 +141,8 @@ static int end_first_line(struct mime_footer *mf)
 }
 
 /* Swift's readline(len(boundary) + 4): up to a '\n' or that many bytes. */
-static size_t feed_preamble(struct mime_footer *mf, const char *buf,
-                            size_t len, int *err)
+static size_t feed_preamble(struct mime_footer *mf, const char *buf, size_t len,
+                            int *err)
 {
     size_t max = mf->dlen, used = 0; /* "--" + boundary + "\r\n" */
 
@@ -162,8 +162,8 @@ static size_t feed_preamble(struct mime_footer *mf, const char *buf,
 /* ---- part headers ---- */
 
 /* Where in 'hay' the first 'needle' is at or after 'from', or -1. */
-static long find(const char *hay, size_t hlen, size_t from,
-                 const char *needle, size_t nlen)
+static long find(const char *hay, size_t hlen, size_t from, const char *needle,
+                 size_t nlen)
 {
     const char *p;
 
@@ -207,9 +207,8 @@ static void parse_footer_headers(struct mime_footer *mf, const char *h,
 
 /* The header block of the current part. Returns the bytes of 'buf' it
  * used. */
-static size_t feed_headers(struct mime_footer *mf, const char *buf,
-                           size_t len, mime_footer_data_fn data, void *arg,
-                           int *err)
+static size_t feed_headers(struct mime_footer *mf, const char *buf, size_t len,
+                           mime_footer_data_fn data, void *arg, int *err)
 {
     size_t old = mf->hlen, n = len < HBUF_CAP - old ? len : HBUF_CAP - old;
     size_t body_at;

@@ -67,8 +67,9 @@ static char *document(const char *data, const char *json)
 {
     char *f = footer_part(json, "\r\n--" B "--\r\n"), *out;
 
-    assert_true(asprintf(&out, "--" B "\r\nX-Document: object body\r\n\r\n"
-                               "%s%s",
+    assert_true(asprintf(&out,
+                         "--" B "\r\nX-Document: object body\r\n\r\n"
+                         "%s%s",
                          data, f) > 0);
     free(f);
     return out;
@@ -119,8 +120,7 @@ static int parse_cut(const char *doc, size_t len, const size_t *cuts,
 
 /* 'doc' must give 'data' and Etag 'want' however it is cut in two or
  * three pieces, and byte by byte. */
-static void check_every_cut(const char *doc, const char *data,
-                            const char *want)
+static void check_every_cut(const char *doc, const char *data, const char *want)
 {
     size_t len = strlen(doc);
     struct sink s;
@@ -150,7 +150,8 @@ static void check_every_cut(const char *doc, const char *data,
 
 static void test_swift_document_every_cut(void **state)
 {
-    char *doc = document("hello", "{\"Etag\": \"5d41402abc4b2a76b9719d911017c592\"}");
+    char *doc =
+        document("hello", "{\"Etag\": \"5d41402abc4b2a76b9719d911017c592\"}");
 
     (void)state;
     check_every_cut(doc, "hello", "5d41402abc4b2a76b9719d911017c592");
@@ -277,8 +278,7 @@ static void test_malformed(void **state)
     check_bad("\r\n", -EINVAL, "invalid starting boundary", "");
     check_bad("--b0undarx\r\n\r\nabc", -EINVAL, "invalid starting boundary",
               "");
-    check_bad("\n--" B "\r\n\r\nabc", -EINVAL, "invalid starting boundary",
-              "");
+    check_bad("\n--" B "\r\n\r\nabc", -EINVAL, "invalid starting boundary", "");
     check_bad("--" B "x\r\n\r\nabc", -EINVAL, "invalid starting boundary", "");
     /* no footer: the data's boundary is the last, or never comes */
     check_bad("--" B "\r\n\r\nabc\r\n--" B "--", -EINVAL,
@@ -294,8 +294,8 @@ static void test_malformed(void **state)
     /* the footer part: Content-MD5, its value, JSON */
     check_bad("--" B "\r\n\r\nabc\r\n--" B "\r\n\r\n{}\r\n--" B "--", -EINVAL,
               "no Content-MD5 in footer", "abc");
-    check_bad("--" B "\r\n\r\nabc\r\n--" B, -EINVAL,
-              "no Content-MD5 in footer", "abc");
+    check_bad("--" B "\r\n\r\nabc\r\n--" B, -EINVAL, "no Content-MD5 in footer",
+              "abc");
     check_bad("--" B "\r\n\r\nabc\r\n--" B "\r\nContent-MD5: abc\r\n\r\n{}",
               -EBADMSG, "footer MD5 mismatch", "abc");
     assert_true(asprintf(&doc, "--" B "\r\n\r\nabc%s", list) > 0);
@@ -339,8 +339,8 @@ static void test_caps(void **state)
     err = mime_footer_feed(mf, "--" B "\r\n", strlen(B) + 4, collect, &s);
     assert_int_equal(err, 0);
     for (size_t i = 0; i < 4 && !err; i++)
-        err = mime_footer_feed(mf, big, MIME_FOOTER_MAX_HEADERS / 2, collect,
-                               &s);
+        err =
+            mime_footer_feed(mf, big, MIME_FOOTER_MAX_HEADERS / 2, collect, &s);
     assert_int_equal(err, -EMSGSIZE);
     assert_string_equal(mime_footer_error(mf), "MIME headers too large");
     assert_int_equal(mime_footer_feed(mf, "x", 1, collect, &s), -EINVAL);
