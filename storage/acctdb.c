@@ -14,6 +14,8 @@
  *    policy (Swift's policy_stat); they follow the totals in DB_KEY_STATS.
  *    A value written before they were kept has none: read as Swift's
  *    migration does, all in policy 0 when container_count > 0.
+ * Keys, the info's read-change-write, row batches, the feed and reclaim
+ * are dbbroker.c's.
  */
 #include "storage/acctdb.h"
 
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/dbbroker.h"
 #include "storage/dbrepl.h"
 
 #define INFO_VERSION 1
@@ -48,23 +51,10 @@ bool acctdb_info_is_deleted(const struct acctdb_info *info)
             db_ts_cmp(&info->delete_timestamp, &info->put_timestamp) > 0);
 }
 
-static void make_key(const struct acctdb *db, struct dbenc *k,
-                     enum db_key_type t, const void *rest, size_t n)
+static void encode_info(const void *p, struct dbenc *e)
 {
-    k->len = 0;
-    dbenc_bytes(k, db->prefix, DB_KEY_PREFIX_LEN);
-    dbenc_u8(k, t);
-    dbenc_bytes(k, rest, n);
-}
+    const struct acctdb_info *info = p;
 
-static void seq_key(const struct acctdb *db, struct dbenc *k, uint64_t seq)
-{
-    make_key(db, k, DB_KEY_SEQ, NULL, 0);
-    dbenc_be64(k, seq);
-}
-
-static void encode_info(const struct acctdb_info *info, struct dbenc *e)
-{
     e->len = 0;
     dbenc_u8(e, INFO_VERSION);
     dbenc_str(e, info->account, strlen(info->account));
@@ -77,8 +67,9 @@ static void encode_info(const struct acctdb_info *info, struct dbenc *e)
     db_meta_encode(&info->meta, e);
 }
 
-static int decode_info(const void *p, size_t n, struct acctdb_info *info)
+static int decode_info(const void *p, size_t n, void *out)
 {
+    struct acctdb_info *info = out;
     struct dbdec d;
     const char *id;
     size_t idlen;
@@ -102,8 +93,10 @@ static int decode_info(const void *p, size_t n, struct acctdb_info *info)
     return db_meta_decode(&info->meta, &d);
 }
 
-static void encode_stats(const struct acctdb_info *info, struct dbenc *e)
+static void encode_stats(const void *p, struct dbenc *e)
 {
+    const struct acctdb_info *info = p;
+
     e->len = 0;
     dbenc_svarint(e, info->container_count);
     dbenc_svarint(e, info->object_count);
@@ -120,8 +113,9 @@ static void encode_stats(const struct acctdb_info *info, struct dbenc *e)
     }
 }
 
-static int decode_stats(const void *p, size_t n, struct acctdb_info *info)
+static int decode_stats(const void *p, size_t n, void *out)
 {
+    struct acctdb_info *info = out;
     struct dbdec d;
 
     dbdec_init(&d, p, n);
@@ -150,198 +144,87 @@ static int decode_stats(const void *p, size_t n, struct acctdb_info *info)
     return d.err;
 }
 
-static int read_key(struct acctdb *db, enum db_key_type t, void **v, size_t *n)
+static void release(void *info)
 {
-    struct dbenc k = {0};
-    int err;
-
-    make_key(db, &k, t, NULL, 0);
-    err = k.err ? k.err : kvdb_get(db->kv, k.p, k.len, v, n);
-    dbenc_release(&k);
-    return err;
+    acctdb_info_release(info);
 }
 
-static int read_stats(struct acctdb *db, struct acctdb_info *info)
+static void fields(void *p, struct dbbroker_fields *out)
 {
-    void *v = NULL;
-    size_t n;
-    int err = read_key(db, DB_KEY_STATS, &v, &n);
+    struct acctdb_info *info = p;
 
-    if (!err)
-        err = decode_stats(v, n, info);
-    free(v);
-    return err;
+    *out = (struct dbbroker_fields){
+        .id = info->id,
+        .put_timestamp = &info->put_timestamp,
+        .delete_timestamp = &info->delete_timestamp,
+        .status_changed_at = &info->status_changed_at,
+        .meta = &info->meta,
+        .status_deleted = &info->status_deleted,
+    };
+}
+
+static bool is_deleted(const void *info)
+{
+    return acctdb_info_is_deleted(info);
+}
+
+static const struct dbbroker_type acctdb_type = {
+    .info_size = sizeof(struct acctdb_info),
+    .encode_info = encode_info,
+    .decode_info = decode_info,
+    .encode_stats = encode_stats,
+    .decode_stats = decode_stats,
+    .release = release,
+    .fields = fields,
+    .is_deleted = is_deleted,
+};
+
+static struct dbbroker broker(const struct acctdb *db)
+{
+    return (struct dbbroker){db->kv, db->prefix, &acctdb_type};
 }
 
 int acctdb_get_info(struct acctdb *db, struct acctdb_info *out)
 {
-    void *v = NULL;
-    size_t n;
-    int err;
+    struct dbbroker b = broker(db);
 
-    *out = (struct acctdb_info){0};
-    err = read_key(db, DB_KEY_INFO, &v, &n);
-    if (!err)
-        err = decode_info(v, n, out);
-    if (!err)
-        err = read_stats(db, out);
-    free(v);
-    return err;
-}
-
-static int write_info(struct acctdb *db, const struct acctdb_info *info,
-                      bool stats)
-{
-    struct kvdb_batch *b = kvdb_batch_new();
-    struct dbenc k = {0}, v = {0};
-    int err;
-
-    if (!b)
-        return -ENOMEM;
-    make_key(db, &k, DB_KEY_INFO, NULL, 0);
-    encode_info(info, &v);
-    if (!k.err && !v.err)
-        kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-    if (stats) {
-        make_key(db, &k, DB_KEY_STATS, NULL, 0);
-        encode_stats(info, &v);
-        if (!k.err && !v.err)
-            kvdb_batch_put(b, k.p, k.len, v.p, v.len);
-    }
-    err = k.err ? k.err : v.err;
-    if (!err)
-        err = kvdb_write(db->kv, b, 0); /* the caller syncs, unlocked */
-    kvdb_batch_free(b);
-    dbenc_release(&k);
-    dbenc_release(&v);
-    return err;
+    return dbbroker_get_info(&b, out);
 }
 
 int acctdb_create(struct acctdb *db, const char *account,
                   const struct db_ts *ts)
 {
-    struct acctdb_info info = {0}, old;
-    int err;
+    struct dbbroker b = broker(db);
+    struct acctdb_info info = {0};
 
     if (!*account)
         return -EINVAL;
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = acctdb_get_info(db, &old);
-    acctdb_info_release(&old);
-    if (err != -ENOENT) {
-        err = err ? err : -EEXIST;
-        goto out;
-    }
     info.account = (char *)account;
     info.created_at = info.put_timestamp = info.status_changed_at = *ts;
-    err = db_make_id(info.id);
-    if (!err)
-        err = write_info(db, &info, true);
-out:
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err)
-        err = kvdb_sync(db->kv);
-    return err;
-}
-
-static int update_info(struct acctdb *db,
-                       int (*fn)(struct acctdb_info *, const void *),
-                       const void *arg)
-{
-    struct acctdb_info info;
-    bool changed = false;
-    int err;
-
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = acctdb_get_info(db, &info);
-    if (!err)
-        err = fn(&info, arg);
-    if (err == 1) {
-        err = write_info(db, &info, false);
-        changed = !err;
-    }
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (changed)
-        err = kvdb_sync(db->kv);
-    acctdb_info_release(&info);
-    return err;
-}
-
-struct put_ts_arg {
-    const struct db_ts *ts;
-    bool *revived;
-};
-
-static int put_ts(struct acctdb_info *info, const void *arg)
-{
-    const struct put_ts_arg *a = arg;
-    bool was_deleted = acctdb_info_is_deleted(info);
-
-    if (db_ts_cmp(a->ts, &info->put_timestamp) <= 0)
-        return 0;
-    info->put_timestamp = *a->ts;
-    if (was_deleted && !acctdb_info_is_deleted(info)) {
-        info->status_changed_at = *a->ts;
-        *a->revived = true;
-    }
-    return 1;
+    return dbbroker_create(&b, &info);
 }
 
 int acctdb_update_put_timestamp(struct acctdb *db, const struct db_ts *ts,
                                 bool *revived)
 {
-    bool dummy;
-    struct put_ts_arg a = {ts, revived ? revived : &dummy};
+    struct dbbroker b = broker(db);
 
-    *a.revived = false;
-    return update_info(db, put_ts, &a);
-}
-
-static int delete_db(struct acctdb_info *info, const void *arg)
-{
-    const struct db_ts *ts = arg;
-
-    for (size_t i = 0; i < info->meta.n; i++) {
-        int r = db_meta_set(&info->meta, info->meta.items[i].key, "", ts);
-
-        if (r < 0)
-            return r;
-    }
-    if (db_ts_cmp(&info->delete_timestamp, ts) < 0)
-        info->delete_timestamp = *ts;
-    info->status_changed_at = *ts;
-    info->status_deleted = true;
-    return 1;
+    return dbbroker_update_put_timestamp(&b, ts, revived);
 }
 
 int acctdb_delete_db(struct acctdb *db, const struct db_ts *ts)
 {
-    return update_info(db, delete_db, ts);
-}
+    struct dbbroker b = broker(db);
 
-struct meta_arg {
-    const struct db_meta *updates;
-    bool validate;
-};
-
-static int update_meta(struct acctdb_info *info, const void *arg)
-{
-    const struct meta_arg *a = arg;
-    int r = db_meta_merge(&info->meta, a->updates);
-
-    if (r <= 0)
-        return r;
-    if (a->validate && db_meta_validate(&info->meta))
-        return -EINVAL;
-    return 1;
+    return dbbroker_delete_db(&b, ts);
 }
 
 int acctdb_update_metadata(struct acctdb *db, const struct db_meta *updates,
                            bool validate)
 {
-    struct meta_arg a = {updates, validate};
+    struct dbbroker b = broker(db);
 
-    return update_info(db, update_meta, &a);
+    return dbbroker_update_metadata(&b, updates, validate);
 }
 
 static void encode_row(const struct acctdb_container *c, struct dbenc *e)
@@ -377,15 +260,13 @@ static int decode_row(const void *p, size_t n, struct acctdb_container *c)
 int acctdb_get_container(struct acctdb *db, const char *name, size_t name_len,
                          struct acctdb_container *out, void **buf)
 {
-    struct dbenc k = {0};
+    struct dbbroker b = broker(db);
     void *v = NULL;
     size_t n;
     int err;
 
     *buf = NULL;
-    make_key(db, &k, DB_KEY_ROW, name, name_len);
-    err = k.err ? k.err : kvdb_get(db->kv, k.p, k.len, &v, &n);
-    dbenc_release(&k);
+    err = dbbroker_get(&b, DB_KEY_ROW, name, name_len, &v, &n);
     if (!err)
         err = decode_row(v, n, out);
     free(v);
@@ -435,10 +316,10 @@ static int count(struct acctdb_info *st, const struct acctdb_container *c,
     return 0;
 }
 
-static int merge_one(struct acctdb *db, struct kvdb_batch *b,
-                     const struct acctdb_container *in, struct acctdb_info *st,
-                     struct dbenc *k, struct dbenc *v)
+static int merge_one(struct dbbroker_batch *mb, const void *row)
 {
+    const struct acctdb_container *in = row;
+    struct acctdb_info *st = mb->info;
     struct acctdb_container m = *in, old;
     void *oldval = NULL;
     size_t n;
@@ -446,10 +327,7 @@ static int merge_one(struct acctdb *db, struct kvdb_batch *b,
 
     if (!in->name_len || in->name_len > ACCTDB_MAX_NAME_LEN)
         return -EINVAL;
-    make_key(db, k, DB_KEY_ROW, in->name, in->name_len);
-    if (k->err)
-        return k->err;
-    err = kvdb_get(db->kv, k->p, k->len, &oldval, &n);
+    err = dbbroker_batch_get_row(mb, in->name, in->name_len, &oldval, &n);
     if (err && err != -ENOENT)
         return err;
     if (!err) {
@@ -464,8 +342,7 @@ static int merge_one(struct acctdb *db, struct kvdb_batch *b,
         err = count(st, &old, -1);
         if (err)
             return err;
-        seq_key(db, v, old.seq);
-        kvdb_batch_delete(b, v->p, v->len);
+        dbbroker_batch_drop_seq(mb, old.seq);
     }
     m.deleted = db_ts_cmp(&m.delete_timestamp, &m.put_timestamp) > 0 &&
                 m.object_count == 0;
@@ -473,68 +350,27 @@ static int merge_one(struct acctdb *db, struct kvdb_batch *b,
     if (err)
         return err;
     m.seq = ++st->max_row;
-    encode_row(&m, v);
-    if (v->err)
-        return v->err;
-    kvdb_batch_put(b, k->p, k->len, v->p, v->len);
-    seq_key(db, v, m.seq);
-    kvdb_batch_put(b, v->p, v->len, in->name, in->name_len);
-    return v->err;
+    encode_row(&m, &mb->v);
+    return dbbroker_batch_put_row(mb, in->name, in->name_len, m.seq);
 }
 
-static int put_stats(struct acctdb *db, struct kvdb_batch *b,
-                     const struct acctdb_info *st, struct dbenc *k,
-                     struct dbenc *v)
+static void container_name(const void *row, const char **p, size_t *len)
 {
-    make_key(db, k, DB_KEY_STATS, NULL, 0);
-    encode_stats(st, v);
-    if (k->err || v->err)
-        return k->err ? k->err : v->err;
-    kvdb_batch_put(b, k->p, k->len, v->p, v->len);
-    return 0;
+    const struct acctdb_container *c = row;
+
+    *p = c->name;
+    *len = c->name_len;
 }
 
-/* One batch, except that a name given twice splits it: LevelDB cannot
- * read a pending batch. */
 int acctdb_merge_containers(struct acctdb *db,
                             const struct acctdb_container *rows, size_t n,
                             unsigned flags)
 {
-    struct dbenc k = {0}, v = {0};
+    struct dbbroker b = broker(db);
     struct acctdb_info st = {0};
-    struct kvdb_batch *b = kvdb_batch_new();
-    int err;
 
-    if (!b)
-        return -ENOMEM;
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = read_stats(db, &st);
-    for (size_t i = 0; !err && i < n; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (rows[j].name_len == rows[i].name_len &&
-                !memcmp(rows[j].name, rows[i].name, rows[i].name_len)) {
-                err = put_stats(db, b, &st, &k, &v);
-                if (!err)
-                    err = kvdb_write(db->kv, b, 0);
-                kvdb_batch_clear(b);
-                break;
-            }
-        }
-        if (!err)
-            err = merge_one(db, b, &rows[i], &st, &k, &v);
-    }
-    if (!err && kvdb_batch_count(b)) {
-        err = put_stats(db, b, &st, &k, &v);
-        if (!err)
-            err = kvdb_write(db->kv, b, 0);
-    }
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    if (!err && (flags & KVDB_SYNC))
-        err = kvdb_sync(db->kv);
-    kvdb_batch_free(b);
-    dbenc_release(&k);
-    dbenc_release(&v);
-    return err;
+    return dbbroker_merge_rows(&b, &st, rows, n, sizeof(*rows),
+                               container_name, merge_one, NULL, flags);
 }
 
 int acctdb_put_container(struct acctdb *db, const struct acctdb_container *c,
@@ -573,7 +409,8 @@ static int list_append(struct listing *l, const char *name, size_t nlen,
 int acctdb_list(struct acctdb *db, const struct listing_params *p,
                 struct listing *out)
 {
-    unsigned char kp[DB_KEY_PREFIX_LEN + 1];
+    struct dbbroker b = broker(db);
+    unsigned char kp[DBBROKER_ROWS_KEY_LEN];
     struct listing_params ap = *p;
     struct listing_source src = {
         .kv = db->kv,
@@ -587,12 +424,30 @@ int acctdb_list(struct acctdb *db, const struct listing_params *p,
     int err;
 
     ap.path = NULL;
-    memcpy(kp, db->prefix, DB_KEY_PREFIX_LEN);
-    kp[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
-    err = read_key(db, DB_KEY_INFO, &v, &n);
+    dbbroker_rows_key(&b, kp);
+    err = dbbroker_get(&b, DB_KEY_INFO, NULL, 0, &v, &n);
     free(v);
     if (!err)
         err = listing_scan(&src, &ap, out);
+    return err;
+}
+
+struct changes_arg {
+    struct acctdb *db;
+    int (*fn)(const struct acctdb_container *c, void *arg);
+    void *arg;
+};
+
+static int change(const char *name, size_t len, void *arg)
+{
+    struct changes_arg *a = arg;
+    struct acctdb_container c;
+    void *buf;
+    int err = acctdb_get_container(a->db, name, len, &c, &buf);
+
+    if (!err)
+        err = a->fn(&c, a->arg);
+    free(buf);
     return err;
 }
 
@@ -600,71 +455,54 @@ int acctdb_changes_since(struct acctdb *db, uint64_t since, size_t limit,
                          int (*fn)(const struct acctdb_container *c, void *arg),
                          void *arg)
 {
-    struct dbenc k = {0};
-    struct kvdb_iter *it = kvdb_iter_new(db->kv);
-    size_t done = 0;
-    int err = 0;
+    struct dbbroker b = broker(db);
+    struct changes_arg a = {db, fn, arg};
 
-    if (!it)
-        return -ENOMEM;
-    seq_key(db, &k, since + 1);
-    if (k.err)
-        err = k.err;
-    else
-        kvdb_iter_seek(it, k.p, k.len);
-    for (; !err && done < limit && kvdb_iter_valid(it);
-         kvdb_iter_next(it), done++) {
-        size_t klen, nlen;
-        const char *key = kvdb_iter_key(it, &klen);
-        const char *name = kvdb_iter_value(it, &nlen);
-        struct acctdb_container c;
-        void *buf;
-
-        if (klen != DB_KEY_PREFIX_LEN + 9 ||
-            memcmp(key, k.p, DB_KEY_PREFIX_LEN + 1))
-            break;
-        err = acctdb_get_container(db, name, nlen, &c, &buf);
-        if (!err)
-            err = fn(&c, arg);
-        free(buf);
-    }
-    if (!err)
-        err = kvdb_iter_status(it);
-    kvdb_iter_free(it);
-    dbenc_release(&k);
-    return err;
+    return dbbroker_changes_since(&b, since, limit, change, &a);
 }
 
-struct reclaim_arg {
-    struct acctdb *db;
-    const struct db_ts *age;
-    struct kvdb_batch *b;
-    struct dbenc k;
-    size_t n;
-    struct acctdb_info gone; /* counts of the dropped rows */
-};
-
-static int reclaim_row(const void *key, size_t klen, const void *val,
-                       size_t vlen, void *arg)
+/* A deleted row whose delete_timestamp is older than 'age' goes; its
+ * counts are added to 'arg' (struct acctdb_info: the dropped rows). */
+static int reclaimable(const void *val, size_t vlen, const struct db_ts *age,
+                       uint64_t *seq, void *arg)
 {
-    struct reclaim_arg *a = arg;
     struct acctdb_container c;
     int err = decode_row(val, vlen, &c);
 
     if (err)
         return err;
-    if (!c.deleted || db_ts_cmp(&c.delete_timestamp, a->age) >= 0)
+    if (!c.deleted || db_ts_cmp(&c.delete_timestamp, age) >= 0)
         return 0;
-    kvdb_batch_delete(a->b, key, klen);
-    seq_key(a->db, &a->k, c.seq);
-    kvdb_batch_delete(a->b, a->k.p, a->k.len);
-    a->n++;
-    return count(&a->gone, &c, 1) ? -EINVAL : a->k.err;
+    *seq = c.seq;
+    return count(arg, &c, 1) ? -EINVAL : 1;
 }
 
-static int reclaim_meta(struct acctdb_info *info, const void *arg)
+/* The dropped rows' counts leave the stats in the reclaim's batch. */
+static int reclaim_stats(struct dbbroker_batch *mb, void *arg)
 {
-    return db_meta_reclaim(&info->meta, arg) ? 1 : 0;
+    const struct acctdb_info *gone = arg;
+    struct acctdb_info st = {0};
+    int err;
+
+    err = dbbroker_read_stats(mb->b, &st);
+    st.object_count -= gone->object_count;
+    st.bytes_used -= gone->bytes_used;
+    for (size_t i = 0; !err && i < gone->n_policies; i++) {
+        const struct acctdb_policy_stats *g = &gone->policies[i];
+        struct acctdb_policy_stats *ps = policy_stats(&st, g->index);
+
+        if (!ps) {
+            err = -EINVAL;
+            break;
+        }
+        ps->object_count -= g->object_count;
+        ps->bytes_used -= g->bytes_used;
+    }
+    mb->info = &st;
+    if (!err)
+        err = dbbroker_batch_put_stats(mb);
+    mb->info = NULL;
+    return err;
 }
 
 /* A deleted row has object_count 0 but may still carry bytes (Swift's
@@ -672,54 +510,11 @@ static int reclaim_meta(struct acctdb_info *info, const void *arg)
 int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
                    size_t *reclaimed)
 {
-    struct reclaim_arg a = {.db = db, .age = age};
-    unsigned char start[DB_KEY_PREFIX_LEN + 1], end[DB_KEY_PREFIX_LEN + 1];
-    int err;
+    struct dbbroker b = broker(db);
+    struct acctdb_info gone = {0}; /* counts of the dropped rows */
 
-    if (reclaimed)
-        *reclaimed = 0;
-    a.b = kvdb_batch_new();
-    if (!a.b)
-        return -ENOMEM;
-    memcpy(start, db->prefix, DB_KEY_PREFIX_LEN);
-    start[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
-    memcpy(end, start, sizeof(end));
-    end[DB_KEY_PREFIX_LEN] = DB_KEY_ROW + 1;
-    kvdb_lock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    err = kvdb_scan(db->kv, start, sizeof(start), end, sizeof(end), reclaim_row,
-                    &a);
-    if (!err && a.n) {
-        struct acctdb_info st = {0};
-        struct dbenc v = {0};
-
-        err = read_stats(db, &st);
-        st.object_count -= a.gone.object_count;
-        st.bytes_used -= a.gone.bytes_used;
-        for (size_t i = 0; !err && i < a.gone.n_policies; i++) {
-            const struct acctdb_policy_stats *g = &a.gone.policies[i];
-            struct acctdb_policy_stats *ps = policy_stats(&st, g->index);
-
-            if (!ps) {
-                err = -EINVAL;
-                break;
-            }
-            ps->object_count -= g->object_count;
-            ps->bytes_used -= g->bytes_used;
-        }
-        if (!err)
-            err = put_stats(db, a.b, &st, &a.k, &v);
-        if (!err)
-            err = kvdb_write(db->kv, a.b, 0);
-        dbenc_release(&v);
-    }
-    kvdb_unlock(db->kv, db->prefix, DB_KEY_PREFIX_LEN);
-    kvdb_batch_free(a.b);
-    dbenc_release(&a.k);
-    if (!err)
-        err = update_info(db, reclaim_meta, age);
-    if (!err && reclaimed)
-        *reclaimed = a.n;
-    return err;
+    return dbbroker_reclaim(&b, age, reclaimable, reclaim_stats, &gone,
+                            reclaimed);
 }
 
 int acctdb_destroy(struct acctdb *db)
