@@ -95,6 +95,7 @@ struct http_client_call {
     bool in_trailers; /* counted against the limits, not kept: header
                        * values handed out must not move */
     int n_interim;
+    bool continued; /* hdrs are the "100 Continue"'s, until the next one */
 };
 
 /* The call's invariants, checked at each entry in debug builds. */
@@ -187,6 +188,7 @@ static int on_message_begin(http_parser *p)
 
     call->hlen = 0;
     call->n_hdrs = 0;
+    call->continued = false;
     call->last_cb = CB_NONE;
     call->in_trailers = false;
     call->header_bytes = call->line_bytes = 0;
@@ -810,6 +812,7 @@ int http_client_wait_continue(struct http_client_call *call)
         return status;
     }
     call->expect = false;
+    call->continued = true;
     if (call->body_mode == HTTP_CLIENT_BODY_NONE) {
         struct iovec iov = {.iov_base = (void *)call->body,
                             .iov_len = call->body_len};
@@ -1076,6 +1079,15 @@ struct http_header http_client_header_at(const struct http_client_call *call,
         .name = call->hbuf + call->hdrs[i].name,
         .value = call->hbuf + call->hdrs[i].value,
     };
+}
+
+const char *http_client_continue_header(const struct http_client_call *call,
+                                        const char *name)
+{
+    for (size_t i = 0; call->continued && i < call->n_hdrs; i++)
+        if (!strcasecmp(call->hbuf + call->hdrs[i].name, name))
+            return call->hbuf + call->hdrs[i].value;
+    return NULL;
 }
 
 const char *http_client_header(const struct http_client_call *call,

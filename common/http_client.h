@@ -132,6 +132,13 @@ size_t http_client_start_multi(struct http_client *c,
  * are readable as after http_client_response()), or -errno. */
 int http_client_wait_continue(struct http_client_call *call);
 
+/* After http_client_wait_continue() returned 100: the first value of
+ * header 'name' of that "100 Continue" (Swift's object server says
+ * "X-Obj-Metadata-Footer: yes" there), or NULL; NULL too once a later
+ * response began. */
+const char *http_client_continue_header(const struct http_client_call *call,
+                                        const char *name);
+
 /* Streams 'len' bytes of the body (one chunk in chunked mode; len 0 sends
  * nothing). Returns 0 or -errno (-EINVAL: past the declared length).
  * -ECONNABORTED is not a broken call: the server answered before the body
