@@ -512,12 +512,14 @@ def test_100mib_put_get_bounded_rss(srv):
     assert max(rss) - rss[0] < 40 * 1024, rss
 
 
-def test_corrupt_data_is_quarantined_and_the_read_cut(srv):
-    body = b"z" * 200000
+# 12 MiB: large enough that the MD5 is computed on a helper thread
+@pytest.mark.parametrize("size", [200000, 12 * 1024 * 1024])
+def test_corrupt_data_is_quarantined_and_the_read_cut(srv, size):
+    body = b"z" * size
     assert put(srv, P, body)[0] == 201
     data_file, = srv.files("objects/**/*.data")
     with open(data_file, "r+b") as f:   # same size, different bytes
-        f.seek(1000)
+        f.seek(size - 1000)
         f.write(b"Y")
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     conn.request("GET", P)
@@ -533,6 +535,36 @@ def test_corrupt_data_is_quarantined_and_the_read_cut(srv):
     assert put(srv, P, body)[0] == 201
     st, _, data = srv.request("GET", P, headers={"Range": "bytes=0-9"})
     assert st == 206 and data == body[:10]
+
+
+def threads(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_client_leaving_a_large_get_midway(srv):
+    """The reader and its hashing thread go with the connection; the
+    object stays (not quarantined) and serves the next GET whole."""
+    body = os.urandom(1024 * 1024) * 12
+    assert put(srv, P, body)[0] == 201
+    before = threads(srv.proc.pid)
+    for _ in range(3):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        conn.request("GET", P)
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.read(3 * 1024 * 1024) == body[:3 * 1024 * 1024]
+        conn.close()
+    deadline = time.time() + 30
+    while threads(srv.proc.pid) > before and time.time() < deadline:
+        time.sleep(0.1)
+    assert threads(srv.proc.pid) <= before
+    assert not srv.files("quarantined/objects/*")
+    st, _, data = srv.request("GET", P)
+    assert st == 200 and data == body
 
 
 DIRECT_CLIENT_SCRIPT = r"""

@@ -559,6 +559,116 @@ static void test_bit_rot_is_found_by_a_full_read(void **state)
     diskfile_free(df);
 }
 
+/* Objects this large are hashed on a helper thread while they are read
+ * (diskfile.c's HASH_BEHIND_MIN is 4 MiB). */
+#define BIG_LEN (5 * 1024 * 1024 + 12345)
+
+static char *big_body(void)
+{
+    char *body = malloc(BIG_LEN);
+
+    assert_non_null(body);
+    for (size_t i = 0; i < BIG_LEN; i++)
+        body[i] = (char)(i * 2654435761u >> 24);
+    return body;
+}
+
+static void put_big(struct diskfile *df, const char *body)
+{
+    struct diskfile_writer *w;
+    char etag[33];
+
+    md5_hex(body, BIG_LEN, etag);
+    assert_int_equal(diskfile_writer_new(df, BIG_LEN, &w), 0);
+    for (size_t off = 0; off < BIG_LEN; off += 65536) {
+        size_t n = BIG_LEN - off < 65536 ? BIG_LEN - off : 65536;
+
+        assert_int_equal(diskfile_writer_write(w, body + off, n), 0);
+    }
+    assert_int_equal(diskfile_writer_commit(w, NULL, T1, etag), 0);
+    diskfile_writer_free(w);
+}
+
+/* Reads the whole object in pieces of 'piece' bytes (not a multiple of
+ * the helper's blocks); returns the last result, the body in 'out'. */
+static int read_big(struct diskfile *df, char *out, size_t piece)
+{
+    struct diskfile_reader *r;
+    size_t len = 0;
+    ssize_t n;
+
+    assert_int_equal(diskfile_reader_new(df, 0, UINT64_MAX, &r), 0);
+    while ((n = diskfile_reader_read(r, out + len, piece)) > 0) {
+        len += (size_t)n;
+        assert_true(len <= BIG_LEN);
+    }
+    assert_int_equal(len, BIG_LEN);
+    diskfile_reader_free(r);
+    return (int)n;
+}
+
+static void test_large_object_read_checks_its_md5(void **state)
+{
+    struct diskfile *df = new_df("big");
+    char *body = big_body(), *got = malloc(BIG_LEN);
+    char path[512];
+    int fd;
+
+    (void)state;
+    put_big(df, body);
+    assert_int_equal(diskfile_open(df), 0);
+    assert_int_equal(read_big(df, got, 100000), 0);
+    assert_memory_equal(got, body, BIG_LEN);
+    assert_int_equal(read_big(df, got, 7 * 65536 + 1), 0);
+    assert_int_equal(count_dir("sda/quarantined"), -1);
+
+    /* one flipped byte near the end: the full read fails at its end and
+     * the object is quarantined */
+    snprintf(path, sizeof(path), "%s/" T1 ".data", diskfile_hash_dir(df));
+    fd = open(path, O_WRONLY);
+    assert_int_equal(pwrite(fd, "!", 1, BIG_LEN - 3), 1);
+    close(fd);
+    assert_int_equal(diskfile_open(df), 0);
+    assert_int_equal(read_big(df, got, 100000), -EUCLEAN);
+    assert_int_equal(count_dir("sda/quarantined/objects"), 1);
+    assert_int_equal(diskfile_open(df), -ENOENT);
+    diskfile_free(df);
+    free(body);
+    free(got);
+}
+
+/* A client that goes away mid-body: the reader is freed with blocks still
+ * waiting to be hashed, or before any read, or after the last byte but
+ * before the check. Nothing hangs or leaks, nothing is quarantined. */
+static void test_large_reader_freed_mid_object(void **state)
+{
+    struct diskfile *df = new_df("big-gone");
+    char *body = big_body(), *buf = malloc(300000);
+    struct diskfile_reader *r;
+    uint64_t got;
+
+    (void)state;
+    put_big(df, body);
+    assert_int_equal(diskfile_open(df), 0);
+    assert_int_equal(diskfile_reader_new(df, 0, UINT64_MAX, &r), 0);
+    diskfile_reader_free(r);
+    for (int reads = 1; reads <= 9; reads += 4) {
+        assert_int_equal(diskfile_reader_new(df, 0, UINT64_MAX, &r), 0);
+        for (int i = 0; i < reads; i++)
+            assert_int_equal(diskfile_reader_read(r, buf, 300000), 300000);
+        diskfile_reader_free(r);
+    }
+    assert_int_equal(diskfile_reader_new(df, 0, UINT64_MAX, &r), 0);
+    for (got = 0; got < BIG_LEN;)
+        got += (uint64_t)diskfile_reader_read(r, buf, 300000);
+    diskfile_reader_free(r);
+    assert_int_equal(count_dir("sda/quarantined"), -1);
+    assert_int_equal(diskfile_open(df), 0);
+    diskfile_free(df);
+    free(body);
+    free(buf);
+}
+
 static void test_name_must_hash_to_its_directory(void **state)
 {
     const char *other = "00000000000000000000000000000abc";
@@ -919,6 +1029,8 @@ int main(void)
         T(test_mount_check_and_missing_device),
         T(test_corrupt_metadata_is_quarantined),
         T(test_bit_rot_is_found_by_a_full_read),
+        T(test_large_object_read_checks_its_md5),
+        T(test_large_reader_freed_mid_object),
         T(test_name_must_hash_to_its_directory),
         T(test_ninety_items_and_utf8_round_trip),
         T(test_concurrent_writers_newest_wins),
