@@ -5,7 +5,9 @@
  *
  * Owns the listening socket, the connection threads and every struct
  * request. Routing, status choice and what a body means belong to the
- * daemons' handlers.
+ * daemons' handlers. A connection reads and writes through conn_recv()
+ * and write_all(): a socket, or for tests and the fuzzer a client
+ * scripted in memory (http_server_serve_mem()), served by the same code.
  *
  * Why not an event loop: handlers block (fsync, LevelDB, backend calls),
  * so a request needs a thread anyway. Why not libmicrohttpd (used before):
@@ -109,7 +111,8 @@ enum conn_state { CONN_IDLE, CONN_BUSY };
 struct sconn {
     struct http_server *srv;
     struct sconn *prev, *next;
-    int fd;
+    int fd;                           /* -1 with 'mem' */
+    struct http_server_mem_conn *mem; /* NULL: a socket */
     atomic_int state; /* CONN_IDLE: waiting for a request's first byte */
     char client_ip[INET6_ADDRSTRLEN];
     char *buf; /* the head buffer: cap bytes, [pos, len) unparsed */
@@ -120,6 +123,7 @@ struct sconn {
     struct rhdr *hdrs;
     size_t n_hdrs, cap_hdrs;
     bool too_many_headers;
+    bool folded; /* a header line continued on the next (obs-fold) */
     enum { CB_NONE, CB_FIELD, CB_VALUE } last_cb;
     bool head_done, msg_done;
     struct request *req; /* the request whose body is being parsed */
@@ -223,7 +227,9 @@ const char *req_raw_path(const struct request *req)
 
 const char *req_path(const struct request *req)
 {
-    return req->path;
+    /* not decoded (a request refused before the handler, which on_done
+     * may still look at): as sent */
+    return req->path ? req->path : req->raw_path;
 }
 
 const char *req_raw_query(const struct request *req)
@@ -410,15 +416,79 @@ int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
     return 0;
 }
 
-/* ---- writing ---- */
+/* ---- a connection's I/O: a socket, or memory ---- */
+
+static ssize_t mem_recv(struct http_server_mem_conn *mc, char *buf,
+                        size_t max)
+{
+    size_t n = mc->in_len - mc->in_used;
+
+    if (mc->reads && mc->n_reads) {
+        size_t r = mc->reads[mc->n_recvs % mc->n_reads];
+
+        if (max > (r ? r : 1))
+            max = r ? r : 1;
+    }
+    mc->n_recvs++;
+    if (n > max)
+        n = max;
+    if (n)
+        memcpy(buf, mc->in + mc->in_used, n);
+    mc->in_used += n;
+    return (ssize_t)n;
+}
+
+/* As sendmsg() on a blocking socket: all of it, or what fits under
+ * out_max and then EPIPE. */
+static ssize_t mem_send(struct http_server_mem_conn *mc,
+                        const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0, want = 0;
+
+    for (int i = 0; i < iovcnt; i++)
+        want += iov[i].iov_len;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t n = iov[i].iov_len;
+
+        if (mc->out_max && n > mc->out_max - mc->out_len)
+            n = mc->out_max - mc->out_len;
+        if (n) {
+            char *grown = realloc(mc->out, mc->out_len + n);
+
+            if (!grown) {
+                errno = ENOMEM;
+                return -1;
+            }
+            mc->out = grown;
+            memcpy(mc->out + mc->out_len, iov[i].iov_base, n);
+            mc->out_len += n;
+            total += n;
+        }
+        if (n < iov[i].iov_len)
+            break;
+    }
+    if (total == 0 && want > 0) {
+        errno = EPIPE;
+        return -1;
+    }
+    return (ssize_t)total;
+}
+
+static ssize_t conn_recv(struct sconn *c, char *buf, size_t max)
+{
+    if (c->mem)
+        return mem_recv(c->mem, buf, max);
+    return recv(c->fd, buf, max, 0);
+}
 
 /* Writes all of iov (advanced in place). The socket blocks, bounded by
  * SO_SNDTIMEO (client_timeout). 0 or -errno. */
-static int write_all(int fd, struct iovec *iov, int iovcnt)
+static int write_all(struct sconn *c, struct iovec *iov, int iovcnt)
 {
     while (iovcnt > 0) {
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
-        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        ssize_t n = c->mem ? mem_send(c->mem, iov, iovcnt)
+                           : sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 
         if (n < 0) {
             if (errno == EINTR)
@@ -547,7 +617,7 @@ static int send_head(struct request *req, bool chunked, const void *body,
     }
     iov[0] = (struct iovec){.iov_base = head, .iov_len = len};
     iov[1] = (struct iovec){.iov_base = (void *)body, .iov_len = body_len};
-    err = write_all(req->c->fd, iov, body_len ? 2 : 1);
+    err = write_all(req->c, iov, body_len ? 2 : 1);
     if (head != stack)
         free(head);
     return err;
@@ -646,7 +716,7 @@ static int send_stream(struct request *req)
             }
         }
         if (!err && cnt)
-            err = write_all(req->c->fd, iov, cnt);
+            err = write_all(req->c, iov, cnt);
         if (err)
             break;
         req->bytes_out += (uint64_t)n;
@@ -872,6 +942,12 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     if (c->last_cb == CB_FIELD) {
         c->hdrs[c->n_hdrs - 1].value = at;
         c->hdrs[c->n_hdrs - 1].value_len = 0;
+    } else if (at != c->hdrs[c->n_hdrs - 1].value +
+                         c->hdrs[c->n_hdrs - 1].value_len) {
+        /* the whole head is in one buffer, so a second piece that does
+         * not follow the first is a continuation line: refused (RFC 9112
+         * 5.2), as the value would hold its CR LF */
+        c->folded = true;
     }
     c->hdrs[c->n_hdrs - 1].value_len += (uint32_t)len;
     c->last_cb = CB_VALUE;
@@ -906,16 +982,30 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
+static bool is_token(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return len > 0;
+}
+
 /* Ends the header strings in place, over the ':' after a name and the
  * CR or LF after a value, trailing blanks trimmed. An empty value is ""
- * (the parser may point it at the next line). */
-static void terminate_headers(struct sconn *c)
+ * (the parser may point it at the next line). Returns false for a name
+ * that is not a token: Debian's libhttp-parser is built without
+ * HTTP_PARSER_STRICT and lets spaces through ("Content-Length : 5"),
+ * which RFC 9112 5.1 says to refuse with 400, since a proxy in front
+ * may frame the request by a header we do not see. */
+static bool terminate_headers(struct sconn *c)
 {
     for (size_t i = 0; i < c->n_hdrs; i++) {
         struct rhdr *h = &c->hdrs[i];
         char *v = (char *)h->value;
         size_t vl = h->value_len;
 
+        if (!is_token(h->name, h->name_len))
+            return false;
         ((char *)h->name)[h->name_len] = '\0';
         while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
             vl--;
@@ -924,6 +1014,7 @@ static void terminate_headers(struct sconn *c)
         else
             h->value = "";
     }
+    return true;
 }
 
 /* Parses the request line in buf[0, line_end): method SP target SP
@@ -990,6 +1081,7 @@ static unsigned int parse_head(struct sconn *c, struct request *req)
     c->parser.data = c;
     c->n_hdrs = 0;
     c->too_many_headers = false;
+    c->folded = false;
     c->last_cb = CB_NONE;
     c->head_done = c->msg_done = false;
     snprintf(stand_in, sizeof(stand_in), "PUT / HTTP/1.%u\r\n",
@@ -1001,13 +1093,16 @@ static unsigned int parse_head(struct sconn *c, struct request *req)
     used = http_parser_execute(&c->parser, &parser_settings, c->buf + line_end,
                                c->head_end - line_end);
     e = HTTP_PARSER_ERRNO(&c->parser);
-    if (e == HPE_HEADER_OVERFLOW)
+    if (e == HPE_HEADER_OVERFLOW) {
+        c->n_hdrs = 0; /* not terminated: on_done sees none */
         return 431;
-    if (e != HPE_PAUSED || !c->head_done)
+    }
+    if (e != HPE_PAUSED || !c->head_done || c->folded)
         return 400;
     http_parser_pause(&c->parser, 0);
     c->pos = line_end + used; /* the head's last LF: the parser goes on */
-    terminate_headers(c);
+    if (!terminate_headers(c))
+        return 400;
     q = memchr(req->uri, '?', req->uri_len);
     if (q) {
         *q = '\0';
@@ -1044,7 +1139,7 @@ static int read_head(struct sconn *c)
             if (atomic_load(&c->srv->stopping))
                 return -1;
         }
-        n = recv(c->fd, c->buf + c->len, c->cap - HEAD_RESERVE - c->len, 0);
+        n = conn_recv(c, c->buf + c->len, c->cap - HEAD_RESERVE - c->len);
         atomic_store(&c->state, CONN_BUSY);
         if (n < 0 && errno == EINTR)
             continue;
@@ -1129,7 +1224,7 @@ static int read_body(struct sconn *c, struct request *req)
 
             if (big < 0)
                 return -1;
-            n = recv(c->fd, dst, max, 0);
+            n = conn_recv(c, dst, max);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
@@ -1186,7 +1281,7 @@ static int send_continue(struct request *req)
     struct iovec iov = {(void *)cont, sizeof(cont) - 1};
 
     req->expect_continue = false;
-    return write_all(req->c->fd, &iov, 1);
+    return write_all(req->c, &iov, 1);
 }
 
 /* The handler's part: on_headers, the body, on_end, the response.
@@ -1296,11 +1391,9 @@ static void conn_release(struct sconn *c)
     free(c);
 }
 
-static void *conn_main(void *arg)
+/* Serves requests until the connection is to be closed. */
+static void conn_serve(struct sconn *c)
 {
-    struct sconn *c = arg;
-    struct http_server *srv = c->srv;
-
     for (;;) {
         bool keep = serve_one(c);
 
@@ -1315,6 +1408,14 @@ static void *conn_main(void *arg)
         c->len -= c->pos;
         c->pos = 0;
     }
+}
+
+static void *conn_main(void *arg)
+{
+    struct sconn *c = arg;
+    struct http_server *srv = c->srv;
+
+    conn_serve(c);
     pthread_mutex_lock(&srv->lock);
     if (c->prev)
         c->prev->next = c->next;
@@ -1359,6 +1460,8 @@ static struct sconn *conn_new(struct http_server *srv, int fd,
     else if (ss->ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
                   c->client_ip, sizeof(c->client_ip));
+    if (fd < 0)
+        return c;
     /* responses are written whole; Nagle would only delay them */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -1432,6 +1535,27 @@ static void *accept_main(void *arg)
         }
         conn_start(srv, fd, &ss);
     }
+}
+
+int http_server_serve_mem(const struct http_server_conf *conf,
+                          const struct http_handler *handler,
+                          struct http_server_mem_conn *mc)
+{
+    struct http_server srv = {
+        .conf = *conf, .handler = *handler, .listen_fd = -1};
+    struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
+    struct sconn *c;
+
+    atomic_init(&srv.stopping, false);
+    mc->out = NULL;
+    mc->out_len = mc->in_used = mc->n_recvs = 0;
+    c = conn_new(&srv, -1, &ss);
+    if (!c)
+        return -ENOMEM;
+    c->mem = mc;
+    conn_serve(c);
+    conn_release(c);
+    return 0;
 }
 
 /* ---- the server ---- */

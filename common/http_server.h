@@ -238,4 +238,35 @@ int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
 /* The status of the response made, 0 before. */
 unsigned int req_status(const struct request *req);
 
+/* ---- a connection from memory (tests, fuzzing) ---- */
+
+/* A client scripted in memory: the bytes it sends, how the server's
+ * recv()s see them arrive, and how much of the answer it takes. */
+struct http_server_mem_conn {
+    const char *in; /* what the client sends, then it stops (EOF) */
+    size_t in_len;
+    /* recv() sizes in turn, cycling (a 0 counts as 1); NULL: as much as
+     * each recv() asks for */
+    const uint8_t *reads;
+    size_t n_reads;
+    /* the client stops reading after this many bytes: later sends fail
+     * with EPIPE; 0: no limit */
+    size_t out_max;
+    /* results */
+    char *out; /* what the server wrote, malloc()ed: free() it */
+    size_t out_len;
+    size_t in_used; /* bytes the server read */
+    size_t n_recvs; /* recv()s, counting the one that saw EOF */
+};
+
+/* Serves 'mc' as a connection thread serves a socket, on the calling
+ * thread: requests are read from mc->in, the handler's callbacks run,
+ * responses go to mc->out, until the connection would close (the input
+ * ends, an error, "Connection: close"). The same code as for a socket
+ * but for the recv() and sendmsg() at the bottom; nothing listens and
+ * no thread starts. Returns 0, or -ENOMEM before anything was served. */
+int http_server_serve_mem(const struct http_server_conf *conf,
+                          const struct http_handler *handler,
+                          struct http_server_mem_conn *mc);
+
 #endif /* COMMON_HTTP_SERVER_H */

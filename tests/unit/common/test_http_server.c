@@ -2,7 +2,10 @@
  * socket client. GET with query and headers, Content-Length and chunked
  * PUTs, Expect: 100-continue accepted and refused early, strict path
  * decoding, streamed and HEAD responses, limits, keep-alive, a client
- * that hangs up mid-upload. */
+ * that hangs up mid-upload. The same server code on connections scripted
+ * in memory (http_server_serve_mem()): pipelined requests read a byte at
+ * a time, and heads the fuzzer found wrong (folded lines, spaces in
+ * names). */
 #include "common/http_server.h"
 
 #include "common/conf.h"
@@ -32,6 +35,7 @@ struct seen {
     char method[16], raw_path[256], path[256], query[256];
     char param_prefix[64], param_x[16], param_empty[16], custom[64];
     char txn[80];
+    char done_path[256]; /* req_path() in on_done */
     int has_empty, has_missing;
     int64_t content_length;
     int chunked;
@@ -155,9 +159,9 @@ static int on_end(struct request *req, void *arg)
 
 static void on_done(struct request *req, bool ok, void *arg)
 {
-    (void)req;
     (void)arg;
     pthread_mutex_lock(&lock);
+    copy(seen.done_path, sizeof(seen.done_path), req_path(req));
     seen.done_calls++;
     seen.done_ok = ok;
     pthread_cond_broadcast(&cond);
@@ -794,6 +798,134 @@ static void test_stop_lets_requests_finish(void **state)
     free(r.body);
 }
 
+/* ---- connections from memory ---- */
+
+/* Serves 'in' on a connection from memory, its recv()s 'reads' bytes
+ * long in turn; returns the output as a string (free() it). */
+static char *serve_mem(const char *in, const uint8_t *reads, size_t n_reads)
+{
+    struct http_handler h = {on_headers, on_body, on_end, on_done, NULL};
+    struct http_server_mem_conn mc = {
+        .in = in, .in_len = strlen(in), .reads = reads, .n_reads = n_reads};
+    struct http_server_conf conf;
+    char *out;
+
+    http_server_conf_defaults(&conf);
+    conf.log_requests = false;
+    assert_int_equal(http_server_serve_mem(&conf, &h, &mc), 0);
+    assert_int_equal(mc.in_used, mc.in_len); /* all read, nothing stuck */
+    out = malloc(mc.out_len + 1);
+    assert_non_null(out);
+    if (mc.out_len)
+        memcpy(out, mc.out, mc.out_len);
+    out[mc.out_len] = '\0';
+    free(mc.out);
+    return out;
+}
+
+/* 'text' holds each of 'parts' in that order. */
+static void assert_in_order(const char *text, const char *const *parts)
+{
+    for (; *parts; parts++) {
+        const char *p = strstr(text, *parts);
+
+        if (!p)
+            fail_msg("'%s' missing from: %s", *parts, text);
+        text = p + strlen(*parts);
+    }
+}
+
+static void test_mem_pipelined_requests_in_pieces(void **state)
+{
+    static const char in[] =
+        "GET /a?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+        "PUT /b HTTP/1.1\r\nExpect: 100-continue\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n6;e=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        "\r\n" /* a stray line end between requests is ignored */
+        "PUT /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+        "HEAD /d HTTP/1.1\r\nConnection: close\r\n\r\n";
+    static const char *const want[] = {
+        "HTTP/1.1 200 OK\r\n", "\r\n\r\nGET 0",
+        "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 201 Created\r\n",
+        "\r\n\r\nPUT 11", "HTTP/1.1 201 Created\r\n", "\r\n\r\nPUT 3",
+        "HTTP/1.1 200 OK\r\n", "Connection: close\r\n\r\n", NULL};
+    static const uint8_t one[] = {1}, odd[] = {7, 3, 200, 2};
+    const uint8_t *reads[] = {NULL, one, odd};
+    const size_t n_reads[] = {0, 1, 4};
+    struct seen s;
+    char *out;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        reset();
+        out = serve_mem(in, reads[i], n_reads[i]);
+        s = wait_done(4);
+        assert_int_equal(s.headers_calls, 4);
+        assert_int_equal(s.end_calls, 4);
+        assert_int_equal(s.body_len, 14); /* "hello world" and "abc" */
+        assert_in_order(out, want);
+        assert_null(strstr(out, "HEAD 0")); /* no body for HEAD */
+        free(out);
+    }
+}
+
+/* Found by fuzz_http_server: a header line continued on the next one
+ * (obs-fold) reached the handler as a value holding CR LF, which an
+ * echo of the header would have split the response with. */
+static void test_mem_folded_header_is_refused(void **state)
+{
+    char *out;
+
+    (void)state;
+    reset();
+    out = serve_mem("GET / HTTP/1.1\r\nX-Custom-Header: a\r\n b\r\n\r\n",
+                    NULL, 0);
+    assert_true(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26));
+    assert_non_null(strstr(out, "Connection: close\r\n"));
+    assert_int_equal(seen.headers_calls, 0);
+    free(out);
+}
+
+/* Found by fuzz_http_server: Debian's libhttp-parser lets spaces into
+ * header names; "Content-Length : 5" must not pass as a header a front
+ * proxy may frame the request by (RFC 9112 5.1: 400). */
+static void test_mem_header_name_with_space_is_refused(void **state)
+{
+    static const char *const bad[] = {
+        "PUT /x HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello",
+        "PUT /x HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        "GET /x HTTP/1.1\r\nX Custom: a\r\n\r\n",
+    };
+    char *out;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset();
+        out = serve_mem(bad[i], NULL, 0);
+        assert_true(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26));
+        assert_int_equal(seen.headers_calls, 0);
+        free(out);
+    }
+}
+
+/* Found by fuzz_http_server: on_done runs for a request refused for its
+ * path, and req_path() was NULL there. */
+static void test_mem_on_done_has_a_path_after_a_refusal(void **state)
+{
+    char *out;
+    struct seen s;
+
+    (void)state;
+    reset();
+    out = serve_mem("GET /a%zz HTTP/1.1\r\n\r\n", NULL, 0);
+    s = wait_done(1);
+    assert_true(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26));
+    assert_int_equal(s.headers_calls, 0);
+    assert_string_equal(s.done_path, "/a%zz"); /* as sent */
+    free(out);
+}
+
 static int setup(void **state)
 {
     struct http_server_conf conf;
@@ -834,6 +966,10 @@ int main(void)
         cmocka_unit_test(test_conf_rows),
         cmocka_unit_test(test_stop_closes_the_port),
         cmocka_unit_test(test_stop_lets_requests_finish),
+        cmocka_unit_test(test_mem_pipelined_requests_in_pieces),
+        cmocka_unit_test(test_mem_folded_header_is_refused),
+        cmocka_unit_test(test_mem_header_name_with_space_is_refused),
+        cmocka_unit_test(test_mem_on_done_has_a_path_after_a_refusal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
