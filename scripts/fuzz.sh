@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan/UBSan) in build-fuzz/ and runs
 # each for FUZZ_SECONDS (default 15) from a seed corpus (ring and builder
-# files made by kura-ring). A crash, leak or sanitizer report fails the run; the input
-# that caused it is left in build-fuzz/ (crash-*, leak-*).
+# files made by kura-ring, HTTP requests). A crash, leak, sanitizer report
+# or an input that takes over 10 s (a hang) fails the run; the input that
+# caused it is left in build-fuzz/ (crash-*, leak-*, timeout-*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-15}
@@ -13,7 +14,7 @@ cmake --build build-fuzz -j "$(nproc)"
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-mkdir -p "$seeds/ring" "$seeds/builder" "$seeds/objmeta"
+mkdir -p "$seeds/ring" "$seeds/builder" "$seeds/objmeta" "$seeds/http"
 printf 'Content-Type' > "$seeds/objmeta/seed"
 ring=build/tools/kura-ring
 $ring "$seeds/a.builder" create 4 2.5 1 >/dev/null
@@ -24,12 +25,25 @@ cp "$seeds/a.builder" "$seeds/builder/unbalanced"
 $ring "$seeds/a.builder" rebalance >/dev/null
 cp "$seeds/a.builder" "$seeds/builder/balanced"
 cp "$seeds/a.ring.gz" "$seeds/ring/"
+# fuzz_http_server: a mode byte (0: raw bytes, 1: requests built from the
+# bytes), a count of recv() sizes and the sizes, then the input (see the
+# target's comment)
+printf '\0\0GET /v1/AUTH_test/c/o?format=json&x=%%41 HTTP/1.1\r\nHost: h\r\nX-Auth-Token: AUTH_tk1\r\nX-Echo-A: b\r\n\r\n' \
+    >"$seeds/http/get"
+printf '\0\3\5\100\1PUT /mid/d1/1/a/c/o HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;e=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n' \
+    >"$seeds/http/chunked_put_100_continue"
+printf '\0\0GET /a HTTP/1.1\r\n\r\nPUT /stream HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD /chunk HTTP/1.1\r\n\r\nPOST /early HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nxyGET /endfail HTTP/1.1\r\nConnection: close\r\n\r\n' \
+    >"$seeds/http/pipelined"
+printf '\1\0\0\3abc\0\141\2o1\2\7\10\1\20abcdefghijklmnopqrstuvwx\33\1x\1\5\0\5HELLO\262\0\0\0\40ABCDEFGHIJKLMNOPQRSTUVWXYZ012345\0\0\0\0' \
+    >"$seeds/http/built_pipelined"
+printf '\1\0\21\1a\200\50\0\5\21\1b\200\310\0\6\41\1c\200\100\0\7\0\1d\0\0\0\0\0' \
+    >"$seeds/http/built_large_bodies"
 
 for target in ring:fuzz_ringfile builder:fuzz_builder_file \
-    objmeta:fuzz_objmeta; do
+    objmeta:fuzz_objmeta http:fuzz_http_server; do
     corpus=${target%%:*} exe=build-fuzz/tests/fuzz/${target##*:}
     echo "== fuzzing ${target##*:} for ${seconds}s"
     (cd build-fuzz && "../$exe" -max_total_time="$seconds" -max_len=16384 \
-        -print_final_stats=1 "$seeds/$corpus" 2>&1 | tail -4)
+        -timeout=10 -print_final_stats=1 "$seeds/$corpus" 2>&1 | tail -4)
     # libFuzzer exits non-zero on a finding; pipefail carries it out
 done
