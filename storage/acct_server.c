@@ -23,19 +23,12 @@
 #include "common/timestamp.h"
 #include "storage/acctdb.h"
 #include "storage/db_server.h"
-
-#define MAX_POLICIES 64
+#include "storage/policies.h"
 
 struct acct_server {
     const struct acct_server_conf *conf;
     struct db_server *db;
-    /* the storage policies of swift.conf, for the per-policy stats */
-    struct {
-        uint32_t index;
-        char *name;
-    } policies[MAX_POLICIES];
-    size_t n_policies;
-    const struct conf *swift_conf; /* while loading only */
+    struct policies policies; /* for the per-policy stats */
 };
 
 struct areq {
@@ -45,68 +38,11 @@ struct areq {
     struct acctdb db;
 };
 
-static int add_policy(const char *section, void *arg)
-{
-    struct acct_server *s = arg;
-    const char *p = "storage-policy:", *name;
-    char *end;
-    unsigned long idx;
-
-    if (strncmp(section, p, strlen(p)) || s->n_policies == MAX_POLICIES)
-        return 0;
-    errno = 0;
-    idx = strtoul(section + strlen(p), &end, 10);
-    if (errno || end == section + strlen(p) || *end || idx > UINT32_MAX)
-        return 0;
-    name = conf_get(s->swift_conf, section, "name", NULL);
-    if (!name || !*name) /* Swift names an unnamed policy 0 "Policy-0" */
-        name = idx ? NULL : "Policy-0";
-    if (!name)
-        return 0;
-    s->policies[s->n_policies].index = (uint32_t)idx;
-    s->policies[s->n_policies].name = strdup(name);
-    if (!s->policies[s->n_policies].name)
-        return -ENOMEM;
-    s->n_policies++;
-    return 0;
-}
-
-/* The policies of <swift_dir>/swift.conf ([storage-policy:N], name =);
- * none (or no file): Swift's Policy-0 alone. */
-static int load_policies(struct acct_server *s)
-{
-    char *path = NULL, err[CONF_ERR_LEN];
-    struct conf *conf = NULL;
-    int rc;
-
-    if (asprintf(&path, "%s/swift.conf", s->conf->swift_dir) == -1)
-        return -ENOMEM;
-    rc = conf_load(path, &conf, err);
-    free(path);
-    if (!rc) {
-        s->swift_conf = conf;
-        rc = conf_foreach_section(conf, add_policy, s);
-        s->swift_conf = NULL;
-    }
-    conf_free(conf);
-    if (rc == -ENOMEM)
-        return rc;
-    if (!s->n_policies) {
-        s->policies[0].index = 0;
-        s->policies[0].name = strdup("Policy-0");
-        if (!s->policies[0].name)
-            return -ENOMEM;
-        s->n_policies = 1;
-    }
-    return 0;
-}
-
 static const char *policy_name(const struct acct_server *s, uint32_t index)
 {
-    for (size_t i = 0; i < s->n_policies; i++)
-        if (s->policies[i].index == index)
-            return s->policies[i].name;
-    return NULL;
+    const struct policy *p = policies_get(&s->policies, index);
+
+    return p ? p->name : NULL;
 }
 
 int acct_server_new(const struct acct_server_conf *conf,
@@ -123,7 +59,7 @@ int acct_server_new(const struct acct_server_conf *conf,
     err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb",
                         &conf->db, hc, &s->db);
     if (!err)
-        err = load_policies(s);
+        err = policies_load(conf->swift_dir, &s->policies);
     if (err) {
         acct_server_free(s);
         return err;
@@ -137,8 +73,7 @@ void acct_server_free(struct acct_server *s)
     if (!s)
         return;
     db_server_free(s->db);
-    for (size_t i = 0; i < s->n_policies; i++)
-        free(s->policies[i].name);
+    policies_release(&s->policies);
     free(s);
 }
 

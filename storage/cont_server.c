@@ -30,35 +30,15 @@
 #include "common/timestamp.h"
 #include "storage/contdb.h"
 #include "storage/db_server.h"
-
-#define MAX_POLICIES 64
+#include "storage/policies.h"
 
 struct cont_server {
     const struct cont_server_conf *conf;
     struct db_server *db;
     struct http_client *client;
     struct cont_updater *updater; /* NULL: no account ring, no updates */
-    unsigned long policies[MAX_POLICIES]; /* indexes swift.conf defines */
-    size_t n_policies;
+    struct policies policies;     /* the ones a request may name */
 };
-
-static int add_policy(const char *section, void *arg)
-{
-    struct cont_server *s = arg;
-    const char *p = "storage-policy:";
-    char *end;
-    unsigned long idx;
-
-    if (strncmp(section, p, strlen(p)) || s->n_policies == MAX_POLICIES)
-        return 0;
-    errno = 0;
-    idx = strtoul(section + strlen(p), &end, 10);
-    if (!errno && end != section + strlen(p) && !*end)
-        s->policies[s->n_policies++] = idx;
-    return 0;
-}
-
-static int load_policies(struct cont_server *s);
 
 /* What a container request has once the path, device and DB are known. */
 struct creq {
@@ -93,7 +73,7 @@ int cont_server_new(const struct cont_server_conf *conf,
     if (!err)
         err = http_client_new(&cc, &s->client);
     if (!err)
-        err = load_policies(s);
+        err = policies_load(conf->swift_dir, &s->policies);
     if (!err && conf->account_update_interval > 0) {
         err = cont_updater_new(s->db, s->client, conf->swift_dir,
                                conf->account_update_interval, &s->updater);
@@ -118,6 +98,7 @@ void cont_server_free(struct cont_server *s)
     cont_updater_free(s->updater); /* it uses the client and the DBs */
     http_client_free(s->client);
     db_server_free(s->db);
+    policies_release(&s->policies);
     free(s);
 }
 
@@ -132,36 +113,6 @@ static int open_db(struct creq *c)
     if (!err)
         contdb_init(&c->db, kv, c->path.part, hash);
     return err;
-}
-
-/* The policy indexes swift.conf defines ([storage-policy:N]); Swift's
- * default when there are none is policy 0 alone. */
-static int load_policies(struct cont_server *s)
-{
-    char *path = NULL, err[CONF_ERR_LEN];
-    struct conf *conf = NULL;
-    int rc;
-
-    if (asprintf(&path, "%s/swift.conf", s->conf->swift_dir) == -1)
-        return -ENOMEM;
-    rc = conf_load(path, &conf, err);
-    free(path);
-    if (!rc)
-        rc = conf_foreach_section(conf, add_policy, s);
-    conf_free(conf);
-    if (rc == -ENOMEM)
-        return rc;
-    if (!s->n_policies) /* no file or no sections: Swift's Policy-0 */
-        s->policies[s->n_policies++] = 0;
-    return 0;
-}
-
-static bool known_policy(const struct cont_server *s, unsigned long idx)
-{
-    for (size_t i = 0; i < s->n_policies; i++)
-        if (s->policies[i] == idx)
-            return true;
-    return false;
 }
 
 /* A policy index header, or 'def' when absent. X-Backend-Storage-Policy-
@@ -188,7 +139,7 @@ static int policy_index(struct creq *c, const char *name, uint32_t def,
         db_server_respond_text(c->req, 400, msg);
         return -EINVAL;
     }
-    if (validate && !known_policy(c->s, n)) {
+    if (validate && !policies_get(&c->s->policies, n)) {
         snprintf(msg, sizeof(msg), "Invalid %s %lu", name, n);
         db_server_respond_text(c->req, 400, msg);
         return -EINVAL;
