@@ -71,8 +71,7 @@ static int decode_info(const void *p, size_t n, void *out)
 {
     struct acctdb_info *info = out;
     struct dbdec d;
-    const char *id;
-    size_t idlen;
+    int err;
 
     dbdec_init(&d, p, n);
     if (dbdec_u8(&d) != INFO_VERSION)
@@ -83,14 +82,8 @@ static int decode_info(const void *p, size_t n, void *out)
     dbdec_ts(&d, &info->delete_timestamp);
     dbdec_ts(&d, &info->status_changed_at);
     info->status_deleted = dbdec_u8(&d) & 1;
-    idlen = dbdec_str(&d, &id);
-    if (d.err)
-        return d.err;
-    if (idlen >= sizeof(info->id))
-        return -EINVAL;
-    memcpy(info->id, id, idlen);
-    info->id[idlen] = '\0';
-    return db_meta_decode(&info->meta, &d);
+    err = dbbroker_decode_id(&d, info->id);
+    return err ? err : db_meta_decode(&info->meta, &d);
 }
 
 static void encode_stats(const void *p, struct dbenc *e)

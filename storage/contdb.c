@@ -74,8 +74,6 @@ static int decode_info(const void *p, size_t n, void *out)
 {
     struct contdb_info *info = out;
     struct dbdec d;
-    const char *id;
-    size_t idlen;
     int err;
 
     dbdec_init(&d, p, n);
@@ -88,14 +86,9 @@ static int decode_info(const void *p, size_t n, void *out)
     dbdec_ts(&d, &info->delete_timestamp);
     dbdec_ts(&d, &info->status_changed_at);
     info->storage_policy_index = (uint32_t)dbdec_varint(&d);
-    idlen = dbdec_str(&d, &id);
-    if (d.err)
-        return d.err;
-    if (idlen >= sizeof(info->id))
-        return -EINVAL;
-    memcpy(info->id, id, idlen);
-    info->id[idlen] = '\0';
-    err = db_meta_decode(&info->meta, &d);
+    err = dbbroker_decode_id(&d, info->id);
+    if (!err)
+        err = db_meta_decode(&info->meta, &d);
     if (err)
         return err;
     dbdec_ts(&d, &info->reported_put_timestamp);

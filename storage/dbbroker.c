@@ -33,6 +33,20 @@ void dbbroker_rows_key(const struct dbbroker *b,
     out[DB_KEY_PREFIX_LEN] = DB_KEY_ROW;
 }
 
+int dbbroker_decode_id(struct dbdec *d, char id[DB_ID_LEN])
+{
+    const char *p;
+    size_t n = dbdec_str(d, &p);
+
+    if (d->err)
+        return d->err;
+    if (n >= DB_ID_LEN)
+        return -EINVAL;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    return 0;
+}
+
 int dbbroker_get(const struct dbbroker *b, enum db_key_type t,
                  const void *rest, size_t n, void **v, size_t *vlen)
 {

@@ -76,6 +76,10 @@ void dbbroker_seq_key(const struct dbbroker *b, struct dbenc *k, uint64_t seq);
 void dbbroker_rows_key(const struct dbbroker *b,
                        unsigned char out[DBBROKER_ROWS_KEY_LEN]);
 
+/* Decodes the replication id of an info record (dbenc_str() of at most
+ * DB_ID_LEN - 1 bytes) into 'id'. Returns 0 or -EINVAL. */
+int dbbroker_decode_id(struct dbdec *d, char id[DB_ID_LEN]);
+
 /* Reads the key dbbroker_key() makes: kvdb_get()'s returns; free *v with
  * free(). */
 int dbbroker_get(const struct dbbroker *b, enum db_key_type t,
