@@ -168,6 +168,7 @@ struct request {
     uint64_t bytes_out;
     struct timespec start;
     void *ctx;
+    const char *continue_hdrs; /* borrowed: req_continue_headers() */
 };
 
 static void assert_request_ok(const struct request *req)
@@ -306,6 +307,11 @@ void req_set_txn(struct request *req, const char *txn)
 void req_set_ctx(struct request *req, void *ctx)
 {
     req->ctx = ctx;
+}
+
+void req_continue_headers(struct request *req, const char *lines)
+{
+    req->continue_hdrs = lines;
 }
 
 void *req_ctx(const struct request *req)
@@ -1277,11 +1283,14 @@ static void log_request(const struct request *req, bool ok)
 /* Sends "100 Continue" when the client waits for it. */
 static int send_continue(struct request *req)
 {
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    struct iovec iov = {(void *)cont, sizeof(cont) - 1};
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n";
+    const char *extra = req->continue_hdrs ? req->continue_hdrs : "";
+    struct iovec iov[3] = {{(void *)cont, sizeof(cont) - 1},
+                           {(void *)extra, strlen(extra)},
+                           {(void *)"\r\n", 2}};
 
     req->expect_continue = false;
-    return write_all(req->c, &iov, 1);
+    return write_all(req->c, iov, 3);
 }
 
 /* The handler's part: on_headers, the body, on_end, the response.

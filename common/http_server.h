@@ -190,6 +190,12 @@ void req_set_txn(struct request *req, const char *txn);
 void req_set_ctx(struct request *req, void *ctx);
 void *req_ctx(const struct request *req);
 
+/* Header lines for the "100 Continue" this request may get, each ending
+ * in CRLF: "X-Obj-Metadata-Footer: yes\r\n", as Swift's object server
+ * tells the proxy what it understands. Borrowed (a string constant); call
+ * from on_headers. */
+void req_continue_headers(struct request *req, const char *lines);
+
 /* Logs through log_txn() with the request's transaction id; the level is
  * checked before the arguments are evaluated. */
 #define req_log(req, level, ...)                                               \

@@ -14,7 +14,10 @@
  * the body (so "Expect: 100-continue" clients are refused without sending
  * it) and opens a diskfile writer; on_body streams into it; on_end commits
  * (ETag check, fsync, rename) and sends the container update; on_done frees
- * the writer, which removes its temp file unless committed.
+ * the writer, which removes its temp file unless committed. With
+ * X-Backend-Obj-Metadata-Footer the body is a MIME document that
+ * mime_footer.c takes apart as it streams: its data goes to the writer,
+ * its footer (the ETag, metadata) is read in on_end.
  */
 #include "storage/obj_server.h"
 
@@ -23,6 +26,7 @@
 #include "storage/byte_range.h"
 #include "storage/devices.h"
 #include "storage/diskfile.h"
+#include "storage/mime_footer.h"
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
 #include "storage/suffix_hash.h"
@@ -86,6 +90,8 @@ struct obj_req {
     struct diskfile_writer *w; /* PUT only, until committed */
     int64_t fsize;             /* PUT body size expected, -1 unknown */
     int body_err;              /* the first write error, 0 */
+    struct mime_footer *mime;  /* a PUT with a metadata footer */
+    json_t *footer;            /* its metadata, once parsed */
 };
 
 /* ---- small helpers ---- */
@@ -558,7 +564,8 @@ struct update_ctx {
     size_t n_overrides;
     char policy[16];
     char agent[32];
-    bool data_ts; /* a POST's: X-Timestamp is the data's, set by the caller */
+    bool data_ts;   /* a POST's: X-Timestamp is the data's, set by the caller */
+    json_t *footer; /* a footer PUT's metadata: overrides there win */
 };
 
 /* X-Backend-Container-Update-Override-Etag: v (or the sysmeta form) sends
@@ -614,8 +621,16 @@ static void container_update(struct request *req, struct obj_req *o,
     obj_update_set_header(&uc->u, "X-Trans-Id", *txn ? txn : "-");
     obj_update_set_header(&uc->u, "X-Backend-Storage-Policy-Index", uc->policy);
     obj_update_set_header(&uc->u, "User-Agent", uc->agent);
-    if (!strcmp(op, "PUT") && !uc->data_ts)
+    if (!strcmp(op, "PUT") && !uc->data_ts) {
+        const char *key;
+        json_t *v;
+
         req_foreach_header(req, pick_override, uc);
+        json_object_foreach(uc->footer, key, v) {
+            if (json_is_string(v))
+                pick_override(key, json_string_value(v), uc);
+        }
+    }
     obj_update_send(o->srv->client, &uc->u,
                     (unsigned int)(conf->conn_timeout * 1000),
                     (unsigned int)(conf->node_timeout * 1000), txn);
@@ -655,12 +670,34 @@ static int check_creation(struct request *req, struct obj_req *o)
     return 0;
 }
 
+/* X-Backend-Obj-Metadata-Footer: the body is a MIME document, object
+ * data then JSON metadata (mime_footer.h), as Swift's proxy sends it for
+ * EC and encryption and kura-proxy for every upload. The 100 Continue
+ * says we understand it (a proxy that sees no "X-Obj-Metadata-Footer:
+ * yes" there sends this replica nothing). */
+static int start_footer(struct request *req, struct obj_req *o)
+{
+    const char *b = req_header(req, "X-Backend-Obj-Multipart-Mime-Boundary");
+    int err;
+
+    if (!b || !*b)
+        return respond_html(req, 400, "no MIME boundary");
+    err = mime_footer_new(b, &o->mime);
+    if (err == -EINVAL)
+        return respond_html(req, 400, "invalid MIME boundary");
+    if (err)
+        return respond_err(req, err);
+    req_continue_headers(req, "X-Obj-Metadata-Footer: yes\r\n");
+    return 0;
+}
+
 /* Everything decided before the body: refusals here reach a client that
  * sent "Expect: 100-continue" before it sends the body. */
 static int put_headers(struct request *req, struct obj_req *o)
 {
     const char *inm = req_header(req, "If-None-Match");
     const char *blen = req_header(req, "X-Backend-Obj-Content-Length");
+    bool footer = header_true(req, "X-Backend-Obj-Metadata-Footer");
     struct timestamp orig;
     bool expired;
     int live, err;
@@ -678,9 +715,13 @@ static int put_headers(struct request *req, struct obj_req *o)
         add_backend_timestamp(req, &orig);
         return req_respond_error(req, 409);
     }
-    o->fsize = req_content_length(req);
+    /* with a footer, Content-Length (if any) frames the MIME document:
+     * the data's size is X-Backend-Obj-Content-Length or unknown */
+    o->fsize = footer ? -1 : req_content_length(req);
     if (o->fsize < 0 && blen && parse_int(blen, &o->fsize))
         return respond_text(req, 400, "Invalid X-Backend-Obj-Content-Length");
+    if (footer && (start_footer(req, o) || req_status(req)))
+        return 0;
     err = diskfile_writer_new(o->df, o->fsize, &o->w);
     if (err) {
         if (err != -ENOSPC && err != -ENODEV)
@@ -688,7 +729,47 @@ static int put_headers(struct request *req, struct obj_req *o)
                     req_raw_path(req), strerror(-err));
         return respond_err(req, err);
     }
+    /* the sender hashed exactly this body and says so: its footer ETag
+     * becomes ours without a second MD5 (a full GET still checks it) */
+    if (o->mime && header_true(req, "X-Backend-Kura-Footer-Etag-Trusted"))
+        diskfile_writer_trust_etag(o->w);
     return 0;
+}
+
+/* A write failed: the temp file goes now, the answer says why. */
+static int write_failed(struct request *req, struct obj_req *o, int err)
+{
+    o->body_err = err;
+    diskfile_writer_free(o->w);
+    o->w = NULL;
+    if (err != -ENOSPC && err != -EDQUOT)
+        req_log(req, LOG_ERR, "cannot write '%s': %s", req_raw_path(req),
+                strerror(-err));
+    return respond_err(req, err);
+}
+
+/* The MIME document is not what Swift's object server takes: 400 (422 for
+ * a footer whose Content-MD5 disagrees) with Swift's reason, and the temp
+ * file goes before the answer. */
+static int mime_failed(struct request *req, struct obj_req *o, int err)
+{
+    diskfile_writer_free(o->w);
+    o->w = NULL;
+    if (err == -ENOMEM)
+        return req_respond_error(req, 503);
+    return respond_html(req, err == -EBADMSG ? 422 : 400,
+                        mime_footer_error(o->mime));
+}
+
+/* The object data found in a footer PUT's MIME document. */
+static int mime_data(void *arg, const char *data, size_t len)
+{
+    struct obj_req *o = arg;
+    int err = diskfile_writer_write(o->w, data, len);
+
+    if (err)
+        o->body_err = err;
+    return err;
 }
 
 static int put_body(struct request *req, struct obj_req *o, const char *data,
@@ -698,34 +779,97 @@ static int put_body(struct request *req, struct obj_req *o, const char *data,
 
     if (!o->w || o->body_err)
         return 0;
-    err = diskfile_writer_write(o->w, data, len);
-    if (err) {
-        o->body_err = err;
-        diskfile_writer_free(o->w);
-        o->w = NULL;
-        if (err != -ENOSPC && err != -EDQUOT)
-            req_log(req, LOG_ERR, "cannot write '%s': %s", req_raw_path(req),
-                    strerror(-err));
-        return respond_err(req, err);
+    if (o->mime) {
+        err = mime_footer_feed(o->mime, data, len, mime_data, o);
+        if (o->body_err)
+            return write_failed(req, o, o->body_err);
+        return err ? mime_failed(req, o, err) : 0;
     }
-    return 0;
+    err = diskfile_writer_write(o->w, data, len);
+    return err ? write_failed(req, o, err) : 0;
 }
 
-/* The ETag the client expects, without quotes (Swift's normalize_etag). */
-static const char *expected_etag(struct request *req, char *buf, size_t cap)
+/* A footer value as Swift's HeaderKeyDict keeps it (str() of a JSON
+ * scalar); NULL for null (no such item) and for arrays and objects. */
+static const char *footer_value(json_t *v, char *buf, size_t cap)
 {
-    const char *v = req_header(req, "ETag");
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, cap, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, cap, "%s", json_is_true(v) ? "True" : "False");
+    else
+        return NULL;
+    return buf;
+}
+
+/* The footer's metadata Swift stores (_apply_extra_metadata): user,
+ * system and transient system metadata, over the headers'. */
+static int meta_from_footer(json_t *footer, struct objmeta *m)
+{
+    const char *key;
+    json_t *v;
+    char num[64];
+    int err = 0;
+
+    json_object_foreach(footer, key, v) {
+        const char *s = footer_value(v, num, sizeof(num));
+
+        if (s && (is_user_meta(key) || is_sysmeta(key) ||
+                  is_transient_sysmeta(key)))
+            err = set_titled(m, key, s);
+        if (err)
+            break;
+    }
+    return err;
+}
+
+/* The footer's Etag item (any case, as HeaderKeyDict), or NULL. */
+static const char *footer_etag(json_t *footer, char *buf, size_t cap)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(footer, key, v) {
+        if (!strcasecmp(key, "etag")) {
+            const char *s = footer_value(v, buf, cap);
+
+            return s && *s ? s : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* 'v' without surrounding quotes (Swift's normalize_etag), in 'buf' when
+ * they had to go. */
+static const char *normalize_etag(const char *v, char *buf, size_t cap)
+{
     size_t n;
 
     if (!v || !*v)
         return NULL;
     n = strlen(v);
     if (n >= 2 && v[0] == '"' && v[n - 1] == '"' && n - 2 < cap) {
-        memcpy(buf, v + 1, n - 2);
+        memmove(buf, v + 1, n - 2);
         buf[n - 2] = '\0';
         return buf;
     }
     return v;
+}
+
+/* The ETag the client expects, without quotes (Swift's normalize_etag):
+ * the footer's when it has one, else the ETag header's. */
+static const char *expected_etag(struct request *req, struct obj_req *o,
+                                 char *buf, size_t cap)
+{
+    char fbuf[128];
+    const char *f = o->footer ? footer_etag(o->footer, fbuf, sizeof(fbuf))
+                              : NULL;
+
+    return normalize_etag(f ? f : req_header(req, "ETag"), buf, cap);
 }
 
 static int put_end(struct request *req, struct obj_req *o)
@@ -737,19 +881,32 @@ static int put_end(struct request *req, struct obj_req *o)
     const char *ctype = req_header(req, "Content-Type");
     int err;
 
+    int mime_err = 0;
+
+    if (o->mime) {
+        /* the end of the data may still be held back by the parser */
+        mime_err = mime_footer_finish(o->mime, mime_data, o, &o->footer);
+        if (o->body_err)
+            return write_failed(req, o, o->body_err);
+        got = diskfile_writer_bytes(o->w);
+    }
     if (o->fsize >= 0 && got != (uint64_t)o->fsize) {
         /* the temp file goes before the answer, not after it */
         diskfile_writer_free(o->w);
         o->w = NULL;
         return req_respond_error(req, 499); /* Swift's HTTPClientDisconnect */
     }
+    if (mime_err)
+        return mime_failed(req, o, mime_err);
     err = objmeta_set(&meta, "Content-Type", ctype);
     if (!err)
         err = meta_from_headers(req, &meta, true);
+    if (!err && o->footer)
+        err = meta_from_footer(o->footer, &meta);
     if (!err)
         err = diskfile_writer_commit(
             o->w, &meta, o->ts_internal,
-            expected_etag(req, etagbuf, sizeof(etagbuf)));
+            expected_etag(req, o, etagbuf, sizeof(etagbuf)));
     objmeta_release(&meta);
     if (err) {
         if (err != -EBADMSG && err != -ENOSPC)
@@ -761,6 +918,7 @@ static int put_end(struct request *req, struct obj_req *o)
     obj_update_set_header(&uc.u, "X-Size", size);
     obj_update_set_header(&uc.u, "X-Content-Type", ctype);
     obj_update_set_header(&uc.u, "X-Etag", diskfile_writer_etag(o->w));
+    uc.footer = o->footer;
     container_update(req, o, &uc, "PUT");
     snprintf(quoted, sizeof(quoted), "\"%s\"", diskfile_writer_etag(o->w));
     req_add_header(req, "ETag", quoted);
@@ -1337,6 +1495,8 @@ static void on_done(struct request *req, bool ok, void *arg)
     if (!o)
         return;
     diskfile_writer_free(o->w); /* removes an uncommitted temp file */
+    mime_footer_free(o->mime);
+    json_decref(o->footer);
     diskfile_free(o->df);
     free(o->names);
     free(o);

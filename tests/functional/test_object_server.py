@@ -844,3 +844,151 @@ def test_replicate_suffix_hashes(srv):
     assert srv.request("REPLICATE", "/sda/1/xyz")[0] == 400
     assert srv.request("REPLICATE", "/sda/x")[0] == 400
     assert srv.request("REPLICATE", "/sda")[0] == 400
+
+
+# ---- metadata footers: X-Backend-Obj-Metadata-Footer ----
+
+BOUNDARY = b"9f3a" * 16
+
+
+def footer_part(footer, tail=b"--\r\n"):
+    j = json.dumps(footer).encode()
+    return (b"\r\n--" + BOUNDARY + b"\r\nX-Document: object metadata\r\n"
+            b"Content-MD5: " + hashlib.md5(j).hexdigest().encode() +
+            b"\r\n\r\n" + j + b"\r\n--" + BOUNDARY + tail)
+
+
+def mime_doc(data, footer):
+    """The body Swift's MIMEPutter (and kura-proxy) sends."""
+    return (b"--" + BOUNDARY + b"\r\nX-Document: object body\r\n\r\n" +
+            data + footer_part(footer))
+
+
+def footer_put(srv, path, doc, size=None, trusted=False, **extra):
+    """A footer PUT as a proxy sends it: Expect: 100-continue (the 100 must
+    say X-Obj-Metadata-Footer: yes), then the MIME document chunked, in
+    pieces that cut through the boundaries. Returns (status, headers,
+    body)."""
+    hdrs = {"X-Timestamp": ts(), "Content-Type": "text/plain",
+            "X-Backend-Obj-Metadata-Footer": "yes",
+            "X-Backend-Obj-Multipart-Mime-Boundary": BOUNDARY.decode(),
+            "Transfer-Encoding": "chunked", "Expect": "100-continue"}
+    if size is not None:
+        hdrs["X-Backend-Obj-Content-Length"] = str(size)
+    if trusted:
+        hdrs["X-Backend-Kura-Footer-Etag-Trusted"] = "yes"
+    hdrs.update(extra)
+    head = "PUT %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (
+        path, "".join("%s: %s\r\n" % kv for kv in hdrs.items()))
+    s, data = raw(srv, head)
+    try:
+        if not data.startswith(b"HTTP/1.1 100"):  # refused at once
+            return int(data.split(b" ")[1]), None, data
+        assert b"\r\nX-Obj-Metadata-Footer: yes\r\n" in data, data
+        cuts = [0, 7, len(doc) // 2, len(doc) - 9, len(doc)]
+        try:
+            for a, b in zip(cuts, cuts[1:]):
+                if b > a:
+                    s.sendall(b"%x\r\n%s\r\n" % (b - a, doc[a:b]))
+            s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # answered early and closed
+        resp = http.client.HTTPResponse(s)
+        resp.begin()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        s.close()
+
+
+def tmp_files(srv):
+    return os.listdir(os.path.join(srv.devices, "sda", "tmp"))
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_footer_put(srv, trusted):
+    body = os.urandom(300000) + b"\r\n--" + BOUNDARY[:-1]
+    etag = hashlib.md5(body).hexdigest()
+    doc = mime_doc(body, {"Etag": etag, "X-Object-Sysmeta-Foot": "f",
+                          "X-Object-Meta-Num": 5, "Content-Type": "x/y"})
+    st, h, _ = footer_put(srv, P, doc, size=len(body), trusted=trusted)
+    assert st == 201 and h["ETag"] == '"%s"' % etag
+    st, h, got = srv.request("GET", P)
+    assert st == 200 and got == body and h["ETag"] == '"%s"' % etag
+    # the footer's metadata is stored as Swift's object server stores it
+    assert h["X-Object-Sysmeta-Foot"] == "f"
+    assert h["X-Object-Meta-Num"] == "5"
+    assert h["Content-Type"] == "text/plain"
+    assert tmp_files(srv) == []
+
+
+def test_footer_wrong_etag_untrusted_422_nothing_stored(srv):
+    body = b"hello footer"
+    # the footer's ETag wins over the header's, as in Swift
+    st, _, _ = footer_put(srv, P, mime_doc(body, {"Etag": "0" * 32}),
+                          ETag=hashlib.md5(body).hexdigest())
+    assert st == 422
+    assert srv.files("objects/**/*.data") == [] and tmp_files(srv) == []
+    assert srv.request("GET", P)[0] == 404
+    # no footer ETag: the header's is checked
+    st, _, _ = footer_put(srv, P, mime_doc(body, {}), ETag="1" * 32)
+    assert st == 422
+    assert srv.files("objects/**/*.data") == []
+    st, h, _ = footer_put(srv, P, mime_doc(body, {}))
+    assert st == 201 and h["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+
+
+def test_footer_wrong_etag_trusted_is_stored_and_a_full_get_quarantines(srv):
+    body = b"q" * 200000
+    wrong = "ab" * 16
+    st, h, _ = footer_put(srv, P, mime_doc(body, {"Etag": wrong}),
+                          size=len(body), trusted=True)
+    assert st == 201 and h["ETag"] == '"%s"' % wrong   # not hashed here
+    data_file, = srv.files("objects/**/*.data")
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", P)
+    resp = conn.getresponse()
+    assert resp.status == 200
+    with pytest.raises(http.client.IncompleteRead):
+        resp.read()
+    conn.close()
+    assert not os.path.exists(data_file)
+    assert len(srv.files("quarantined/objects/*")) == 1
+    assert srv.request("GET", P)[0] == 404
+    # trusted, but no ETag to trust
+    st, _, _ = footer_put(srv, P, mime_doc(body, {}), trusted=True)
+    assert st == 422
+    assert srv.files("objects/**/*.data") == [] and tmp_files(srv) == []
+
+
+def test_footer_malformed_mime_4xx_and_no_temp_file(srv):
+    body = b"x" * 100000
+    good = {"Etag": hashlib.md5(body).hexdigest()}
+    bad_md5 = mime_doc(body, good).replace(b"Content-MD5: ",
+                                           b"Content-MD5: 0")
+    cases = [
+        (b"--nope\r\n\r\n" + body + footer_part(good), 400,
+         b"invalid starting boundary"),
+        (b"--" + BOUNDARY + b"\r\n\r\n" + body + b"\r\n--" + BOUNDARY +
+         b"--\r\n", 400, b"couldn't find footer MIME doc"),
+        (b"--" + BOUNDARY + b"\r\n\r\n" + body, 400,
+         b"couldn't find footer MIME doc"),
+        (b"--" + BOUNDARY + b"\r\n\r\n" + body + b"\r\n--" + BOUNDARY +
+         b"\r\n\r\n{}\r\n--" + BOUNDARY + b"--", 400,
+         b"no Content-MD5 in footer"),
+        (bad_md5, 422, b"footer MD5 mismatch"),
+        (b"--" + BOUNDARY + b"\r\n" + b"H" * 20000, 400,
+         b"MIME headers too large"),
+    ]
+    for doc, status, why in cases:
+        st, _, got = footer_put(srv, P, doc)
+        assert (st, got) == (status, why), (doc[:40], st, got)
+        assert srv.files("objects/**/*.data") == [] and tmp_files(srv) == []
+    # the data's size is X-Backend-Obj-Content-Length: 499 when short
+    st, _, _ = footer_put(srv, P, mime_doc(body, good), size=len(body) + 1)
+    assert st == 499
+    # no boundary: refused before the body
+    st, _, got = footer_put(srv, P, mime_doc(body, good),
+                            **{"X-Backend-Obj-Multipart-Mime-Boundary": ""})
+    assert st == 400 and got.endswith(b"no MIME boundary"), got
+    assert srv.files("objects/**/*.data") == [] and tmp_files(srv) == []
+    assert srv.request("GET", P)[0] == 404
