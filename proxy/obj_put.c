@@ -4,11 +4,21 @@
  * replica that cannot take it (507, a newer object, If-None-Match) says
  * so before any byte goes out, a handoff in place of each primary that
  * cannot be reached, and 201 once a quorum of replicas answered 2xx with
- * the same MD5. As in Swift's replicated PUT, the proxy does not hash the
- * body itself: each object server does (and checks a client's ETag), and
- * a replica whose ETag disagrees with the others' counts as failed; a
- * fourth MD5 of every upload would cost a quarter of a large PUT's CPU.
- * Memory stays at one piece of the body whatever the object's size.
+ * the MD5 of the body.
+ *
+ * The body's MD5 is computed once, here, as it streams: each replica gets
+ * the body in Swift's metadata-footer form (X-Backend-Obj-Metadata-Footer,
+ * a chunked MIME document: the data, then a JSON footer with the Etag,
+ * doc/proxy.md), and X-Backend-Kura-Footer-Etag-Trusted tells a Kura
+ * object server that this Etag is the MD5 of exactly the data sent, so it
+ * stores it without hashing again (Swift's object servers ignore the
+ * header and check the footer against their own MD5). A client's ETag is
+ * checked here before the footer goes: on a mismatch the replica streams
+ * are cut before it, so no replica can commit, and the client gets 422.
+ * A replica that does not answer "X-Obj-Metadata-Footer: yes" in its 100
+ * Continue would store the MIME document as the object: it is treated as
+ * a failed node. Memory stays at one piece of the body whatever the
+ * object's size.
  *
  * Copies (COPY with Destination, PUT with X-Copy-From) are uploads whose
  * body comes from a GET of the source, pumped here in the request's own
@@ -22,10 +32,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 struct obj_put {
     struct nodes n, cn;
@@ -41,6 +53,10 @@ struct obj_put {
     char ts[32];
     /* extra response headers (copies) */
     struct hlist reply;
+    /* the MIME document every replica gets */
+    EVP_MD_CTX *md5;   /* of the data, as it goes out */
+    char boundary[65]; /* 64 hex digits, as Swift's proxy */
+    bool doc_started;  /* the data part's head went out */
 };
 
 void object_put_free(struct obj_put *put)
@@ -53,6 +69,7 @@ void object_put_free(struct obj_put *put)
     nodes_release(&put->cn);
     hlist_release(&put->headers);
     hlist_release(&put->reply);
+    EVP_MD_CTX_free(put->md5);
     free(put->tail);
     free(put);
 }
@@ -71,9 +88,9 @@ static size_t live_count(const struct obj_put *put)
     return n;
 }
 
-static void fill_req(struct preq *pr, struct obj_put *put,
-                     struct http_client_req *r, const struct ring_dev *d,
-                     const char *path, const struct hlist *h)
+static void fill_req(struct preq *pr, struct http_client_req *r,
+                     const struct ring_dev *d, const char *path,
+                     const struct hlist *h)
 {
     memset(r, 0, sizeof(*r));
     r->host = d->ip;
@@ -82,9 +99,7 @@ static void fill_req(struct preq *pr, struct obj_put *put,
     r->path = path;
     r->headers = h->v;
     r->n_headers = h->n;
-    r->body_mode =
-        put->chunked ? HTTP_CLIENT_BODY_CHUNKED : HTTP_CLIENT_BODY_LENGTH;
-    r->content_length = put->length;
+    r->body_mode = HTTP_CLIENT_BODY_CHUNKED; /* a MIME document */
     r->expect_continue = 1;
     r->conn_timeout_ms = (unsigned int)(pr->p->conf->conn_timeout * 1000);
     r->node_timeout_ms = (unsigned int)(pr->p->conf->node_timeout * 1000);
@@ -106,8 +121,19 @@ static int slot_headers(struct preq *pr, struct obj_put *put, size_t i,
 static bool continued(struct preq *pr, struct obj_put *put, size_t i, int st)
 {
     if (st == 100) {
-        put->status[i] = 100;
-        return true;
+        const char *f =
+            http_client_continue_header(put->calls[i], "X-Obj-Metadata-Footer");
+
+        if (f && !strcasecmp(f, "yes")) {
+            put->status[i] = 100;
+            return true;
+        }
+        /* Swift's FooterNotSupported: a node error, try a handoff */
+        req_log(pr->req, LOG_ERR,
+                "object PUT: %s:%d/%s does not take "
+                "metadata footers",
+                put->devs[i]->ip, put->devs[i]->port, put->devs[i]->device);
+        st = -EPROTO;
     }
     backend_failed(pr, put->devs[i], st);
     http_client_end(put->calls[i]);
@@ -132,7 +158,7 @@ static int replace(struct preq *pr, struct obj_put *put, size_t i)
             hlist_release(&h);
             return -ENOMEM;
         }
-        fill_req(pr, put, &r, d, path, &h);
+        fill_req(pr, &r, d, path, &h);
         put->devs[i] = d;
         st = http_client_start(pr->p->client, &r, &put->calls[i]);
         if (!st)
@@ -172,7 +198,7 @@ static int connect_all(struct preq *pr, struct obj_put *put)
             break;
         }
         put->devs[i] = d;
-        fill_req(pr, put, &reqs[nreq], d, paths[nreq], &hs[nreq]);
+        fill_req(pr, &reqs[nreq], d, paths[nreq], &hs[nreq]);
         slot_of[nreq++] = i;
     }
     if (!rc) {
@@ -184,8 +210,7 @@ static int connect_all(struct preq *pr, struct obj_put *put)
 
             put->calls[i] = calls[k];
             continued(pr, put, i,
-                      calls[k] ? http_client_wait_continue(calls[k])
-                               : errs[k]);
+                      calls[k] ? http_client_wait_continue(calls[k]) : errs[k]);
         }
     }
     for (size_t k = 0; k < nreq; k++) {
@@ -217,16 +242,16 @@ static int refuse_early(struct preq *pr, struct obj_put *put)
     return preq_error(pr, 503);
 }
 
-int object_put_body(struct preq *pr, const char *data, size_t len)
+/* Sends 'len' bytes of the MIME document to every live replica (one
+ * chunk); replicas that fail are dropped. Returns 0, or after answering
+ * 503 (or the replicas' verdict) when fewer than a quorum are left. */
+static int send_all(struct preq *pr, struct obj_put *put, const void *data,
+                    size_t len)
 {
-    struct obj_put *put = pr->put;
     struct http_client_call *calls[PROXY_MAX_REPLICAS];
     int errs[PROXY_MAX_REPLICAS];
     size_t quorum = quorum_size(put->slots);
 
-    if (req_status(pr->req) || !len)
-        return 0; /* answered already: the rest is dropped */
-    put->sent += len;
     for (size_t i = 0; i < put->slots; i++)
         calls[i] = live(put, i) ? put->calls[i] : NULL;
     http_client_send_multi(calls, put->slots, data, len, errs);
@@ -244,11 +269,92 @@ int object_put_body(struct preq *pr, const char *data, size_t len)
         put->calls[i] = NULL;
     }
     if (live_count(put) < quorum) {
-        req_log(pr->req, LOG_ERR, "object PUT: fewer than %zu replicas left "
-                "after %llu bytes", quorum, (unsigned long long)put->sent);
+        req_log(pr->req, LOG_ERR,
+                "object PUT: fewer than %zu replicas left "
+                "after %llu bytes",
+                quorum, (unsigned long long)put->sent);
         return refuse_early(pr, put);
     }
     return 0;
+}
+
+/* The data part's head, before its first byte (or before the footer of
+ * an empty object). */
+static int start_doc(struct preq *pr, struct obj_put *put)
+{
+    char head[128];
+    int n;
+
+    if (put->doc_started)
+        return 0;
+    put->doc_started = true;
+    n = snprintf(head, sizeof(head), "--%s\r\nX-Document: object body\r\n\r\n",
+                 put->boundary);
+    return send_all(pr, put, head, (size_t)n);
+}
+
+int object_put_body(struct preq *pr, const char *data, size_t len)
+{
+    struct obj_put *put = pr->put;
+    int rc;
+
+    if (req_status(pr->req) || !len)
+        return 0; /* answered already: the rest is dropped */
+    rc = start_doc(pr, put);
+    if (rc || req_status(pr->req))
+        return rc;
+    put->sent += len;
+    EVP_DigestUpdate(put->md5, data, len);
+    return send_all(pr, put, data, len);
+}
+
+/* The footer part and the closing boundary, as Swift's MIMEPutter sends
+ * them: the JSON's own MD5 goes in Content-MD5. */
+static int send_footer(struct preq *pr, struct obj_put *put, const char *etag)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char json[64], jmd5[33], part[512];
+    int n = snprintf(json, sizeof(json), "{\"Etag\": \"%s\"}", etag);
+
+    if (!EVP_Digest(json, (size_t)n, md, &mdlen, EVP_md5(), NULL))
+        return -ENOMEM;
+    for (unsigned int i = 0; i < 16; i++)
+        snprintf(jmd5 + 2 * i, 3, "%02x", md[i]);
+    n = snprintf(part, sizeof(part),
+                 "\r\n--%s\r\nX-Document: object metadata\r\n"
+                 "Content-MD5: %s\r\n\r\n%s\r\n--%s--\r\n",
+                 put->boundary, jmd5, json, put->boundary);
+    return send_all(pr, put, part, (size_t)n);
+}
+
+/* Whether the client sent an ETag (quoted or not, any case) that is not
+ * the body's MD5. */
+static bool etag_mismatch(struct preq *pr, const char *md5)
+{
+    const char *v = req_header(pr->req, "Etag");
+    size_t n;
+
+    if (!v || !*v)
+        return false;
+    n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
+    return n != 32 || strncasecmp(v, md5, 32) != 0;
+}
+
+/* Ends every replica's stream without its footer: the object servers see
+ * a client that went away and keep nothing. */
+static void abort_replicas(struct obj_put *put)
+{
+    for (size_t i = 0; i < put->slots; i++) {
+        http_client_end(put->calls[i]);
+        put->calls[i] = NULL;
+        if (put->status[i] == 100)
+            put->status[i] = 499;
+    }
 }
 
 static int respond_created(struct preq *pr, struct obj_put *put,
@@ -271,33 +377,17 @@ static int respond_created(struct preq *pr, struct obj_put *put,
     return rc ? rc : req_respond(pr->req, status, "", 0);
 }
 
-/* The ETag most 2xx replicas agree on (bare, lower case) into 'out', ""
- * when none sent one; replicas that stored other bytes become 500s. */
-static void agree_etag(struct preq *pr, struct obj_put *put,
-                       struct bresp *rs, char (*etags)[33], char out[33])
+/* A 2xx replica that stored other bytes than we sent (its ETag is not
+ * the MD5) counts as a failure: 500. */
+static void check_etags(struct preq *pr, struct obj_put *put, struct bresp *rs,
+                        char (*etags)[33], const char *md5)
 {
-    size_t best_n = 0;
-
-    out[0] = '\0';
     for (size_t i = 0; i < put->slots; i++) {
-        size_t n = 0;
-
-        if (rs[i].status / 100 != 2 || !etags[i][0])
+        if (rs[i].status / 100 != 2 || !strcmp(etags[i], md5))
             continue;
-        for (size_t k = 0; k < put->slots; k++)
-            n += rs[k].status / 100 == 2 && !strcmp(etags[i], etags[k]);
-        if (n > best_n) {
-            best_n = n;
-            memcpy(out, etags[i], 33);
-        }
-    }
-    for (size_t i = 0; i < put->slots; i++) {
-        if (rs[i].status / 100 != 2 || !etags[i][0] ||
-            !strcmp(etags[i], out))
-            continue;
-        req_log(pr->req, LOG_ERR, "object PUT: %s:%d/%s etag %s, the "
-                "others %s", put->devs[i]->ip, put->devs[i]->port,
-                put->devs[i]->device, etags[i], out);
+        req_log(pr->req, LOG_ERR, "object PUT: %s:%d/%s etag %s, sent %s",
+                put->devs[i]->ip, put->devs[i]->port, put->devs[i]->device,
+                etags[i], md5);
         rs[i].status = 500;
     }
 }
@@ -308,10 +398,25 @@ int object_put_end(struct preq *pr)
     struct bresp rs[PROXY_MAX_REPLICAS];
     char etags[PROXY_MAX_REPLICAS][33], etag[33];
     bool ended[PROXY_MAX_REPLICAS] = {false};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
     int best, rc;
 
     if (req_status(pr->req))
         return 0;
+    EVP_DigestFinal_ex(put->md5, md, &mdlen);
+    for (unsigned int i = 0; i < 16; i++)
+        snprintf(etag + 2 * i, 3, "%02x", md[i]);
+    if (etag_mismatch(pr, etag)) {
+        /* no footer: no replica may commit */
+        abort_replicas(put);
+        return preq_error(pr, 422);
+    }
+    rc = start_doc(pr, put);
+    if (!rc && !req_status(pr->req))
+        rc = send_footer(pr, put, etag);
+    if (rc || req_status(pr->req))
+        return rc;
     memset(rs, 0, sizeof(rs));
     memset(etags, 0, sizeof(etags));
     for (size_t i = 0; i < put->slots; i++) {
@@ -335,7 +440,7 @@ int object_put_end(struct preq *pr)
         http_client_end(put->calls[i]);
         put->calls[i] = NULL;
     }
-    agree_etag(pr, put, rs, etags, etag);
+    check_etags(pr, put, rs, etags, etag);
     for (size_t i = 0; i < put->slots; i++)
         if (ended[i])
             backend_failed(pr, put->devs[i], rs[i].status);
@@ -356,6 +461,34 @@ static bool header_true(const char *v)
     return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
                  !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
                  !strcasecmp(v, "t") || !strcasecmp(v, "y"));
+}
+
+/* The body goes as Swift's proxy sends it with footers (MIMEPutter): the
+ * data's size in X-Backend-Obj-Content-Length (when known), a random
+ * boundary; the client's ETag stays here (the footer's is what replicas
+ * check). */
+static int footer_headers(struct obj_put *put)
+{
+    unsigned char rnd[32];
+    char len[24];
+
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        return -errno;
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(put->boundary + 2 * i, 3, "%02x", rnd[i]);
+    put->md5 = EVP_MD_CTX_new();
+    if (!put->md5 || !EVP_DigestInit_ex(put->md5, EVP_md5(), NULL))
+        return -ENOMEM;
+    hlist_del(&put->headers, "Etag");
+    snprintf(len, sizeof(len), "%llu", (unsigned long long)put->length);
+    if (hlist_set(&put->headers, "X-Backend-Obj-Metadata-Footer", "yes") ||
+        hlist_set(&put->headers, "X-Backend-Obj-Multipart-Mime-Boundary",
+                  put->boundary) ||
+        hlist_set(&put->headers, "X-Backend-Kura-Footer-Etag-Trusted", "yes") ||
+        (!put->chunked &&
+         hlist_set(&put->headers, "X-Backend-Obj-Content-Length", len)))
+        return -ENOMEM;
+    return 0;
 }
 
 /* Checks the request and builds what every replica gets. Returns 0, 1
@@ -385,8 +518,7 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
         ctype = copy ? NULL : mimetype_guess(pr->object);
     if (!copy) {
         /* check_object_creation() sees the guessed type, as in Swift */
-        struct constraints_header *grown =
-            realloc(ch, (nch + 1) * sizeof(*ch));
+        struct constraints_header *grown = realloc(ch, (nch + 1) * sizeof(*ch));
 
         if (!grown) {
             free(ch);
@@ -398,15 +530,14 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
                 ch[i].value = ctype;
         ch[nch].name = "Content-Type";
         ch[nch++].value = ctype;
-        rc = constraints_check_object_creation(&pr->p->limits, ch, nch,
-                                               pr->object, pr->now,
-                                               &delete_at, &cerr);
+        rc = constraints_check_object_creation(
+            &pr->p->limits, ch, nch, pr->object, pr->now, &delete_at, &cerr);
     } else {
         rc = constraints_check_metadata(&pr->p->limits, ch, nch,
                                         CONSTRAINTS_OBJECT, &cerr);
         if (!rc)
-            rc = constraints_check_delete_headers(ch, nch, pr->now,
-                                                  &delete_at, &cerr);
+            rc = constraints_check_delete_headers(ch, nch, pr->now, &delete_at,
+                                                  &cerr);
     }
     if (!rc && constraints_check_content_type(ch, nch, &cerr) > 0) {
         free(ch);
@@ -434,6 +565,9 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
     }
     put->chunked = length < 0;
     put->length = length < 0 ? 0 : (uint64_t)length;
+    rc = footer_headers(put);
+    if (rc)
+        return rc;
     if (nodes_init(pr->p, pr->p->object_ring, pr->account, pr->container,
                    pr->object, &put->n) ||
         nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
@@ -540,8 +674,8 @@ static int merge_source_headers(struct preq *pr, struct obj_put *put,
                                 struct http_client_call *src)
 {
     static const char *const kept[] = {
-        "content-encoding", "content-disposition", "content-language",
-        "x-object-manifest", "x-delete-at", NULL,
+        "content-encoding",  "content-disposition", "content-language",
+        "x-object-manifest", "x-delete-at",         NULL,
     };
     bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
     size_t n = http_client_header_count(src);
@@ -614,8 +748,7 @@ static int copy_object(struct preq *pr, struct obj_put *put,
     if (!rc) {
         char *qa = http_quote(src_account);
 
-        rc = qa ? hlist_add(&put->reply, "X-Copied-From-Account", qa)
-                : -ENOMEM;
+        rc = qa ? hlist_add(&put->reply, "X-Copied-From-Account", qa) : -ENOMEM;
         free(qa);
     }
     {
@@ -654,9 +787,8 @@ static int parse_copy_path(struct preq *pr, const char *header, char **c,
                            char **o)
 {
     struct constraints_error cerr = {0};
-    int rc = constraints_check_path_header(header,
-                                           req_header(pr->req, header), c, o,
-                                           &cerr);
+    int rc = constraints_check_path_header(header, req_header(pr->req, header),
+                                           c, o, &cerr);
 
     if (rc > 0) {
         /* Swift's copy middleware sends these under text/html */
