@@ -11,12 +11,20 @@
  */
 #include "storage/mime_footer.h"
 
-#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BOUNDARY "b0undary"
+
+/* CHECK() is gone under NDEBUG: a finding must abort in every build */
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            abort();                                                           \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct sink {
     char *data;
@@ -27,8 +35,8 @@ static int collect(void *arg, const char *data, size_t len)
 {
     struct sink *s = arg;
 
-    assert(len > 0);
-    assert(s->len + len <= s->cap);
+    CHECK(len > 0);
+    CHECK(s->len + len <= s->cap);
     memcpy(s->data + s->len, data, len);
     s->len += len;
     return 0;
@@ -52,7 +60,7 @@ static int parse(const uint8_t *doc, size_t len, size_t piece, struct sink *s,
     }
     if (!err)
         err = mime_footer_finish(mf, collect, s, &footer);
-    assert(!err || !footer);
+    CHECK(!err || !footer);
     if (footer)
         *json = json_dumps(footer, JSON_SORT_KEYS);
     strncpy(why, mime_footer_error(mf), why_cap - 1);
@@ -79,10 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cut.data = malloc(size + 1);
     e1 = parse(data, size, size ? size : 1, &whole, &j1, why1, sizeof(why1));
     e2 = parse(data, size, piece, &cut, &j2, why2, sizeof(why2));
-    assert(e1 == e2);
-    assert(!strcmp(why1, why2));
-    assert(whole.len == cut.len && !memcmp(whole.data, cut.data, cut.len));
-    assert((!j1 && !j2) || (j1 && j2 && !strcmp(j1, j2)));
+    CHECK(e1 == e2);
+    CHECK(!strcmp(why1, why2));
+    CHECK(whole.len == cut.len && !memcmp(whole.data, cut.data, cut.len));
+    CHECK((!j1 && !j2) || (j1 && j2 && !strcmp(j1, j2)));
     free(j1);
     free(j2);
     free(whole.data);
