@@ -444,6 +444,27 @@ static ssize_t mem_recv(struct http_server_mem_conn *mc, char *buf,
     return (ssize_t)n;
 }
 
+/* Room for 'need' bytes of output. The capacity is implicit: the power of
+ * two at or above out_len (a thousand pipelined answers are a thousand
+ * appends). 0 or -ENOMEM. */
+static int mem_grow(struct http_server_mem_conn *mc, size_t need)
+{
+    size_t cap = 256, want = 256;
+    char *grown;
+
+    while (cap < mc->out_len)
+        cap *= 2;
+    if (mc->out && need <= cap)
+        return 0;
+    while (want < need)
+        want *= 2;
+    grown = realloc(mc->out, want);
+    if (!grown)
+        return -ENOMEM;
+    mc->out = grown;
+    return 0;
+}
+
 /* As sendmsg() on a blocking socket: all of it, or what fits under
  * out_max and then EPIPE. */
 static ssize_t mem_send(struct http_server_mem_conn *mc,
@@ -458,14 +479,11 @@ static ssize_t mem_send(struct http_server_mem_conn *mc,
 
         if (mc->out_max && n > mc->out_max - mc->out_len)
             n = mc->out_max - mc->out_len;
+        if (n && mem_grow(mc, mc->out_len + n)) {
+            errno = ENOMEM;
+            return -1;
+        }
         if (n) {
-            char *grown = realloc(mc->out, mc->out_len + n);
-
-            if (!grown) {
-                errno = ENOMEM;
-                return -1;
-            }
-            mc->out = grown;
             memcpy(mc->out + mc->out_len, iov[i].iov_base, n);
             mc->out_len += n;
             total += n;

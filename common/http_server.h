@@ -253,7 +253,7 @@ struct http_server_mem_conn {
     size_t in_len;
     /* recv() sizes in turn, cycling (a 0 counts as 1); NULL: as much as
      * each recv() asks for */
-    const uint8_t *reads;
+    const size_t *reads;
     size_t n_reads;
     /* the client stops reading after this many bytes: later sends fail
      * with EPIPE; 0: no limit */

@@ -802,7 +802,7 @@ static void test_stop_lets_requests_finish(void **state)
 
 /* Serves 'in' on a connection from memory, its recv()s 'reads' bytes
  * long in turn; returns the output as a string (free() it). */
-static char *serve_mem(const char *in, const uint8_t *reads, size_t n_reads)
+static char *serve_mem(const char *in, const size_t *reads, size_t n_reads)
 {
     struct http_handler h = {on_headers, on_body, on_end, on_done, NULL};
     struct http_server_mem_conn mc = {
@@ -850,8 +850,8 @@ static void test_mem_pipelined_requests_in_pieces(void **state)
         "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 201 Created\r\n",
         "\r\n\r\nPUT 11", "HTTP/1.1 201 Created\r\n", "\r\n\r\nPUT 3",
         "HTTP/1.1 200 OK\r\n", "Connection: close\r\n\r\n", NULL};
-    static const uint8_t one[] = {1}, odd[] = {7, 3, 200, 2};
-    const uint8_t *reads[] = {NULL, one, odd};
+    static const size_t one[] = {1}, odd[] = {7, 3, 200, 2};
+    const size_t *reads[] = {NULL, one, odd};
     const size_t n_reads[] = {0, 1, 4};
     struct seen s;
     char *out;
