@@ -38,9 +38,20 @@ printf '\1\0\0\3abc\0\141\2o1\2\7\10\1\20abcdefghijklmnopqrstuvwx\33\1x\1\5\0\5H
     >"$seeds/http/built_pipelined"
 printf '\1\0\21\1a\200\50\0\5\21\1b\200\310\0\6\41\1c\200\100\0\7\0\1d\0\0\0\0\0' \
     >"$seeds/http/built_large_bodies"
+# fuzz_http_client: a byte for the request (1: HEAD, 2: PUT with
+# 100-continue), then the response
+mkdir -p "$seeds/client"
+printf '\0HTTP/1.1 200 OK\r\nContent-Length: 5\r\nEtag: "abc"\r\n\r\nhello' \
+    >"$seeds/client/get"
+printf '\0HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nX-T: t\r\n\r\n' \
+    >"$seeds/client/chunked"
+printf '\2HTTP/1.1 100 Continue\r\nX-Obj-Metadata-Footer: yes\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n' \
+    >"$seeds/client/continue"
+printf '\1HTTP/1.1 404 Not Found\r\nContent-Length: 70\r\n\r\n' >"$seeds/client/head"
+printf '\0HTTP/1.0 200 OK\r\n\r\nuntil close' >"$seeds/client/close"
 
 for target in ring:fuzz_ringfile builder:fuzz_builder_file \
-    objmeta:fuzz_objmeta http:fuzz_http_server; do
+    objmeta:fuzz_objmeta http:fuzz_http_server client:fuzz_http_client; do
     corpus=${target%%:*} exe=build-fuzz/tests/fuzz/${target##*:}
     echo "== fuzzing ${target##*:} for ${seconds}s"
     (cd build-fuzz && "../$exe" -max_total_time="$seconds" -max_len=16384 \
