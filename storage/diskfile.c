@@ -44,6 +44,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,11 @@ struct diskfile_writer {
 #define HASH_BEHIND_MIN (4 * 1024 * 1024)
 #define HASH_BEHIND_BLOCK (256 * 1024)
 #define HASH_BEHIND_BLOCKS 4
+/* At most this many at once in a process (memory and threads stay
+ * bounded; with more, the cores are busy anyway): the rest hash inline. */
+#define HASH_BEHIND_MAX_STREAMS 8
+
+static atomic_uint hash_behind_streams;
 
 struct diskfile_reader {
     struct diskfile *df;
@@ -486,9 +492,14 @@ ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len, uint64_t off)
  * large object when a thread can be had; else inline. 0 or -ENOMEM. */
 static int reader_hash_init(struct diskfile_reader *r, uint64_t len)
 {
-    if (len >= HASH_BEHIND_MIN &&
-        md5_behind_new(HASH_BEHIND_BLOCK, HASH_BEHIND_BLOCKS, &r->mb5) == 0)
-        return 0;
+    if (len >= HASH_BEHIND_MIN) {
+        unsigned int n = atomic_fetch_add(&hash_behind_streams, 1);
+
+        if (n < HASH_BEHIND_MAX_STREAMS &&
+            !md5_behind_new(HASH_BEHIND_BLOCK, HASH_BEHIND_BLOCKS, &r->mb5))
+            return 0;
+        atomic_fetch_sub(&hash_behind_streams, 1);
+    }
     r->md5 = EVP_MD_CTX_new();
     if (!r->md5 || !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL))
         return -ENOMEM;
@@ -574,7 +585,10 @@ void diskfile_reader_free(struct diskfile_reader *r)
 {
     if (!r)
         return;
-    md5_behind_free(r->mb5);
+    if (r->mb5) {
+        md5_behind_free(r->mb5);
+        atomic_fetch_sub(&hash_behind_streams, 1);
+    }
     EVP_MD_CTX_free(r->md5);
     free(r);
 }

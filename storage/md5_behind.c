@@ -1,21 +1,27 @@
 /*
- * md5_behind.c - an MD5 hashed on a helper thread from a bounded ring of
- * blocks the producer fills. What is hashed and what the digest is
+ * md5_behind.c - an MD5 hashed from a bounded ring of blocks that the
+ * producer fills, by a helper thread or, when the helper is not there to
+ * do it, by the producer itself. What is hashed and what the digest is
  * checked against are the caller's (diskfile.c's reader).
  *
  * Invariants (under 'lock' for the shared fields):
- * 1. Blocks head, head+1, ... head+queued-1 (mod n) are the helper's: full
- *    and waiting, or being hashed (the one at head). Block 'tail' ==
- *    head+queued (mod n) is the producer's while queued < n; it writes
- *    only there, and hands it over by queued++ (push).
- * 2. The helper touches ctx and the blocks it owns only; the producer
- *    touches ctx only in final, once queued == 0, which the helper sets
- *    under the lock after its last update: the lock orders the two.
- * 3. 'stop' ends the helper at its next look at the queue, hashing
- *    nothing more: only md5_behind_free() sets it.
+ * 1. Blocks head, head+1, ... head+queued-1 (mod n) are queued: full and
+ *    waiting, or being hashed (the one at head, while 'busy'). Block
+ *    'tail' == head+queued (mod n) is the producer's while queued < n; it
+ *    writes only there, and queues it by queued++ (push).
+ * 2. Whoever sets 'busy' (the helper, or the producer) owns ctx and block
+ *    head until it clears it; blocks are hashed in ring order, one at a
+ *    time, so the digest is the stream's whoever hashed what.
+ * 3. The producer never sleeps on an idle hasher: when it needs a free
+ *    block (or the digest) and no one is hashing, it hashes the next block
+ *    itself. So a helper that gets no CPU (a loaded machine) slows the
+ *    stream to inline hashing, no further; it waits only for a block the
+ *    helper is in the middle of.
  * 4. Each side sleeps until half the ring is its own again (or the
  *    stream ends), not until one block is: a wake-up costs two context
  *    switches, dear on this kind of VM, and this halves them or better.
+ * 5. 'stop' ends the helper at its next look at the queue, hashing
+ *    nothing more: only md5_behind_free() sets it.
  */
 #include "storage/md5_behind.h"
 
@@ -34,8 +40,8 @@
 
 struct md5_behind {
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* to the helper: a block queued, or stop */
-    pthread_cond_t done; /* to the producer: a block hashed */
+    pthread_cond_t wake; /* to the helper: blocks queued, or stop */
+    pthread_cond_t done; /* to the producer: blocks hashed */
     pthread_t helper;
     bool started;
     EVP_MD_CTX *ctx;
@@ -44,6 +50,7 @@ struct md5_behind {
     unsigned int n;
     /* shared, under 'lock' */
     unsigned int head, queued;
+    bool busy;                   /* block head is being hashed */
     unsigned int producer_wants; /* sleeping until queued <= this */
     bool producer_waits, helper_waits;
     bool flush; /* final: hash what is queued, however little */
@@ -60,11 +67,26 @@ static char *block(struct md5_behind *mb, unsigned int i)
     return mb->mem + (size_t)i * mb->size;
 }
 
-/* The helper sleeps until half the ring is queued, or the end. */
-static bool helper_may_run(const struct md5_behind *mb)
+/* Hashes block head, the lock held on entry and on return (not during). */
+static void hash_head(struct md5_behind *mb)
 {
-    return mb->stop || mb->queued >= (mb->n + 1) / 2 ||
-           (mb->flush && mb->queued);
+    unsigned int i = mb->head;
+
+    assert(mb->queued && !mb->busy);
+    mb->busy = true;
+    pthread_mutex_unlock(&mb->lock);
+    EVP_DigestUpdate(mb->ctx, block(mb, i), mb->lens[i]);
+    pthread_mutex_lock(&mb->lock);
+    mb->busy = false;
+    mb->head = (i + 1) % mb->n;
+    mb->queued--;
+}
+
+/* What wakes a sleeping helper: half the ring queued, or the end. */
+static bool helper_has_work(const struct md5_behind *mb)
+{
+    return !mb->busy &&
+           (mb->queued >= (mb->n + 1) / 2 || (mb->flush && mb->queued));
 }
 
 static void *helper_main(void *arg)
@@ -73,25 +95,22 @@ static void *helper_main(void *arg)
 
     pthread_mutex_lock(&mb->lock);
     for (;;) {
-        unsigned int i;
-
-        if (!mb->queued) {
+        if (!mb->queued || mb->busy) {
             mb->helper_waits = true;
-            while (!helper_may_run(mb))
+            while (!mb->stop && !helper_has_work(mb))
                 pthread_cond_wait(&mb->wake, &mb->lock);
             mb->helper_waits = false;
         }
         if (mb->stop)
             break;
-        i = mb->head;
-        pthread_mutex_unlock(&mb->lock);
-        EVP_DigestUpdate(mb->ctx, block(mb, i), mb->lens[i]);
-        pthread_mutex_lock(&mb->lock);
-        mb->head = (i + 1) % mb->n;
-        mb->queued--;
+        hash_head(mb);
         if (mb->producer_waits && mb->queued <= mb->producer_wants) {
+            /* signalled unlocked, so the producer does not wake into a
+             * held lock (md5_behind_free() joins us before destroying) */
             mb->producer_waits = false;
+            pthread_mutex_unlock(&mb->lock);
             pthread_cond_signal(&mb->done);
+            pthread_mutex_lock(&mb->lock);
         }
     }
     pthread_mutex_unlock(&mb->lock);
@@ -143,35 +162,51 @@ fail:
     return err;
 }
 
-/* Hands block 'tail' to the helper. */
+/* Queues block 'tail'. */
 static void push(struct md5_behind *mb)
 {
+    bool wake;
+
     pthread_mutex_lock(&mb->lock);
     mb->lens[mb->tail] = mb->fill;
     mb->queued++;
-    if (mb->helper_waits && helper_may_run(mb))
-        pthread_cond_signal(&mb->wake);
+    wake = mb->helper_waits && helper_has_work(mb);
+    if (wake)
+        mb->helper_waits = false; /* one signal is enough */
     pthread_mutex_unlock(&mb->lock);
+    if (wake)
+        pthread_cond_signal(&mb->wake);
     mb->tail = (mb->tail + 1) % mb->n;
     mb->fill = 0;
 }
 
-/* Waits until the helper has at most 'max' blocks. */
-static void wait_queued_locked(struct md5_behind *mb, unsigned int max)
+/* Until at most 'max' blocks are queued: hashes the next one here when no
+ * one is hashing, else sleeps until the helper has brought the queue down
+ * to 'max'. */
+static void drain_locked(struct md5_behind *mb, unsigned int max)
 {
     while (mb->queued > max) {
+        if (!mb->busy) {
+            hash_head(mb);
+            continue;
+        }
         mb->producer_wants = max;
         mb->producer_waits = true;
         pthread_cond_wait(&mb->done, &mb->lock);
     }
 }
 
-/* Waits, when the helper has every block, until it has half. */
+/* Block 'tail' is the producer's again once fewer than n are queued;
+ * when none is free, waits until half are (or makes one). */
 static void wait_free_block(struct md5_behind *mb)
 {
     pthread_mutex_lock(&mb->lock);
-    if (mb->queued == mb->n)
-        wait_queued_locked(mb, mb->n / 2);
+    if (mb->queued == mb->n) {
+        if (!mb->busy)
+            hash_head(mb); /* the helper is not at it: one block here */
+        else
+            drain_locked(mb, mb->n / 2);
+    }
     pthread_mutex_unlock(&mb->lock);
 }
 
@@ -207,9 +242,7 @@ void md5_behind_final(struct md5_behind *mb, char hex[33])
         push(mb);
     pthread_mutex_lock(&mb->lock);
     mb->flush = true;
-    if (mb->helper_waits && helper_may_run(mb))
-        pthread_cond_signal(&mb->wake);
-    wait_queued_locked(mb, 0);
+    drain_locked(mb, 0);
     pthread_mutex_unlock(&mb->lock);
     EVP_DigestFinal_ex(mb->ctx, d, &n);
     for (unsigned int i = 0; i < 16; i++)

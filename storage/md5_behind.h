@@ -9,14 +9,16 @@
  *
  * md5_behind_update() copies the bytes into a ring of blocks that the
  * helper thread hashes in order; the caller's buffer is free again when
- * it returns. When every block is still waiting to be hashed it blocks
- * until one is done, so memory is bounded (n_blocks * block_size) and the
- * producer never runs more than that far ahead. md5_behind_final() waits
- * for the rest and gives the digest. One md5_behind belongs to one
- * producer thread (its calls are not thread-safe); the helper thread is
- * its own business: md5_behind_free() stops and joins it whatever state
- * the stream is in (a client that went away mid-body), without hashing
- * what is left.
+ * it returns. When every block is queued, the caller waits for the block
+ * the helper is in the middle of, or, if the helper is not hashing (a
+ * loaded machine gives it no CPU), hashes the next block itself: memory
+ * is bounded (n_blocks * block_size) and the stream never waits on a
+ * helper that does not run. md5_behind_final() hashes or waits for the
+ * rest and gives the digest. One md5_behind belongs to one producer
+ * thread (its calls are not thread-safe); the helper thread is its own
+ * business: md5_behind_free() stops and joins it whatever state the
+ * stream is in (a client that went away mid-body), without hashing what
+ * is left.
  */
 #ifndef STORAGE_MD5_BEHIND_H
 #define STORAGE_MD5_BEHIND_H
@@ -33,12 +35,12 @@ int md5_behind_new(size_t block_size, unsigned int n_blocks,
                    struct md5_behind **out);
 
 /* Queues 'len' bytes to be hashed after those queued before; copies them,
- * waiting for a free block when all are queued. Not after
+ * making room as above when all blocks are queued. Not after
  * md5_behind_final(). */
 void md5_behind_update(struct md5_behind *mb, const void *buf, size_t len);
 
-/* Waits until everything queued is hashed and writes the MD5 as 32
- * lowercase hex digits and a NUL into 'hex'. Call once. */
+/* Hashes (or waits for the helper to hash) everything queued and writes
+ * the MD5 as 32 lowercase hex digits and a NUL into 'hex'. Call once. */
 void md5_behind_final(struct md5_behind *mb, char hex[33]);
 
 /* Stops the helper thread (at once: blocks still queued are dropped),

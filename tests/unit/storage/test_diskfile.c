@@ -669,6 +669,45 @@ static void test_large_reader_freed_mid_object(void **state)
     free(buf);
 }
 
+/* More large readers at once than get a hashing thread: the rest hash
+ * inline, every one still checks the whole object. */
+static void test_many_large_readers_at_once(void **state)
+{
+    struct diskfile *df = new_df("big-many");
+    char *body = big_body(), *buf = malloc(200000);
+    struct diskfile_reader *r[12];
+    uint64_t got[12] = {0};
+    ssize_t n;
+    int done = 0;
+
+    (void)state;
+    put_big(df, body);
+    assert_int_equal(diskfile_open(df), 0);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(diskfile_reader_new(df, 0, UINT64_MAX, &r[i]), 0);
+    while (done < 12) {
+        for (int i = 0; i < 12; i++) {
+            if (!r[i])
+                continue;
+            n = diskfile_reader_read(r[i], buf, 200000);
+            assert_true(n >= 0);
+            if (n > 0) {
+                assert_memory_equal(buf, body + got[i], (size_t)n);
+                got[i] += (uint64_t)n;
+                continue;
+            }
+            assert_int_equal(got[i], BIG_LEN);
+            diskfile_reader_free(r[i]);
+            r[i] = NULL;
+            done++;
+        }
+    }
+    assert_int_equal(count_dir("sda/quarantined"), -1);
+    diskfile_free(df);
+    free(body);
+    free(buf);
+}
+
 static void test_name_must_hash_to_its_directory(void **state)
 {
     const char *other = "00000000000000000000000000000abc";
@@ -1031,6 +1070,7 @@ int main(void)
         T(test_bit_rot_is_found_by_a_full_read),
         T(test_large_object_read_checks_its_md5),
         T(test_large_reader_freed_mid_object),
+        T(test_many_large_readers_at_once),
         T(test_name_must_hash_to_its_directory),
         T(test_ninety_items_and_utf8_round_trip),
         T(test_concurrent_writers_newest_wins),
