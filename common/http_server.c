@@ -1123,6 +1123,12 @@ static unsigned int parse_head(struct sconn *c, struct request *req)
     }
     if (e != HPE_PAUSED || !c->head_done || c->folded)
         return 400;
+    /* paused on the head's last LF, or the parser saw another end than
+     * find_head_end() did: non-strict, it takes "\r" and any byte for
+     * the empty line, and what we counted as head would be served as the
+     * next request (a desync a front proxy could be fooled by) */
+    if (line_end + used + 1 != c->head_end)
+        return 400;
     http_parser_pause(&c->parser, 0);
     c->pos = line_end + used; /* the head's last LF: the parser goes on */
     if (!terminate_headers(c))

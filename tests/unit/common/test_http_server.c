@@ -909,6 +909,24 @@ static void test_mem_header_name_with_space_is_refused(void **state)
     }
 }
 
+/* Debian's non-strict libhttp-parser ends the head at "\r" and any byte;
+ * what followed was served as a second request, inside what we had read
+ * as this one's head. */
+static void test_mem_head_ends_where_it_ends(void **state)
+{
+    char *out;
+
+    (void)state;
+    reset();
+    out = serve_mem("GET /a HTTP/1.1\r\nX-Custom-Header: b\r\n\rX"
+                    "GET /x HTTP/1.1\r\n\r\n",
+                    NULL, 0);
+    assert_true(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26));
+    assert_null(strstr(out, "200 OK"));
+    assert_int_equal(seen.headers_calls, 0);
+    free(out);
+}
+
 /* Found by fuzz_http_server: on_done runs for a request refused for its
  * path, and req_path() was NULL there. */
 static void test_mem_on_done_has_a_path_after_a_refusal(void **state)
@@ -970,6 +988,7 @@ int main(void)
         cmocka_unit_test(test_mem_folded_header_is_refused),
         cmocka_unit_test(test_mem_header_name_with_space_is_refused),
         cmocka_unit_test(test_mem_on_done_has_a_path_after_a_refusal),
+        cmocka_unit_test(test_mem_head_ends_where_it_ends),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
