@@ -58,3 +58,13 @@ for target in ring:fuzz_ringfile builder:fuzz_builder_file \
         -timeout=10 -print_final_stats=1 "$seeds/$corpus" 2>&1 | tail -4)
     # libFuzzer exits non-zero on a finding; pipefail carries it out
 done
+
+# fuzz_mime_footer: a piece-size byte, then a footer PUT's MIME document
+# (boundary "b0undary", as the target expects)
+mkdir -p "$seeds/mime"
+printf '\7--b0undary\r\nX-Document: object body\r\n\r\nhello\r\n--b0undary\r\nX-Document: object metadata\r\nContent-MD5: 81ffa72513ce6ff70a1c455199c1ada7\r\n\r\n{"Etag": "5d41402abc4b2a76b9719d911017c592"}\r\n--b0undary--\r\n' \
+    >"$seeds/mime/doc"
+echo "== fuzzing fuzz_mime_footer for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_mime_footer \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/mime" 2>&1 | tail -4)
