@@ -1,13 +1,18 @@
 /*
- * diskfile_io.c - the real system calls behind diskfile_io, and two
- * helpers every writer of object files needs. Tests replace the table;
- * see diskfile_io.h.
+ * diskfile_io.c - the real system calls behind diskfile_io, and the
+ * helpers every writer of object files needs: whole writes, directory
+ * fsyncs, fsyncs of several files at once, directory listings. Tests
+ * replace the table; see diskfile_io.h.
  */
 #include "storage/diskfile_io.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +70,163 @@ int diskfile_io_fsync_dir(const char *path)
         err = -errno;
     close(fd);
     return err;
+}
+
+/* ---- several fsyncs at once ---- */
+
+/* A batch is at most 5 fds (the file and the parents of objects/, the
+ * partition, the suffix and the hash dir); the ring holds them all. */
+#define RING_ENTRIES 8
+
+static pthread_once_t ring_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ring_key;
+static bool ring_key_ok;
+static __thread bool ring_unavailable; /* no io_uring for this thread */
+
+static void ring_free(void *p)
+{
+    struct io_uring *ring = p;
+
+    io_uring_queue_exit(ring);
+    free(ring);
+}
+
+static void make_ring_key(void)
+{
+    ring_key_ok = pthread_key_create(&ring_key, ring_free) == 0;
+}
+
+/* The calling thread's ring, made on first use; NULL when io_uring cannot
+ * be had (ENOSYS, EPERM under seccomp, out of locked memory): the caller
+ * then fsyncs one by one, which is only slower. */
+static struct io_uring *thread_ring(void)
+{
+    struct io_uring *ring;
+
+    if (ring_unavailable)
+        return NULL;
+    pthread_once(&ring_once, make_ring_key);
+    if (!ring_key_ok) {
+        ring_unavailable = true;
+        return NULL;
+    }
+    ring = pthread_getspecific(ring_key);
+    if (ring)
+        return ring;
+    ring = calloc(1, sizeof(*ring));
+    if (!ring || io_uring_queue_init(RING_ENTRIES, ring, 0) < 0) {
+        free(ring);
+        ring_unavailable = true;
+        return NULL;
+    }
+    if (pthread_setspecific(ring_key, ring)) {
+        ring_free(ring);
+        ring_unavailable = true;
+        return NULL;
+    }
+    return ring;
+}
+
+/* After an error of the ring itself (not of an fsync) its state is
+ * unknown: close it (the kernel finishes or cancels what it holds; it has
+ * its own references to the files) and go on without io_uring. */
+static void drop_thread_ring(struct io_uring *ring)
+{
+    pthread_setspecific(ring_key, NULL);
+    ring_free(ring);
+    ring_unavailable = true;
+}
+
+static int fsync_one(int fd)
+{
+    return diskfile_io->fsync(fd) == -1 ? -errno : 0;
+}
+
+/* fds[0] here, fds[1, n) through the ring; errs[i] gets each result.
+ * n <= RING_ENTRIES + 1. An fd the ring could not answer for is fsynced
+ * here afterwards (twice is harmless). */
+static void fsync_chunk(struct io_uring *ring, const int *fds, size_t n,
+                        int *errs)
+{
+    bool got[RING_ENTRIES + 1] = {false};
+    unsigned int queued = 0, done = 0;
+    int submitted;
+
+    for (size_t i = 1; i < n; i++) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+        if (!sqe)
+            break;
+        io_uring_prep_fsync(sqe, fds[i], 0);
+        io_uring_sqe_set_data64(sqe, i);
+        /* fsync blocks: straight to a worker, no non-blocking try */
+        io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
+        queued++;
+    }
+    submitted = queued ? io_uring_submit(ring) : 0;
+    errs[0] = fsync_one(fds[0]);
+    if (submitted < 0 || (unsigned int)submitted != queued) {
+        /* some sqes may still sit in the ring: it must not be reused */
+        drop_thread_ring(ring);
+        ring = NULL;
+    }
+    while (ring && done < (unsigned int)submitted) {
+        struct io_uring_cqe *cqe;
+        uint64_t i;
+        /* one wait for all that are left, then each in turn */
+        int err = io_uring_wait_cqe_nr(ring, &cqe, submitted - done);
+
+        if (err == -EINTR)
+            continue;
+        if (err) {
+            drop_thread_ring(ring);
+            break;
+        }
+        i = io_uring_cqe_get_data64(cqe);
+        if (i > 0 && i < n && !got[i] && cqe->res != -ECANCELED &&
+            cqe->res != -EAGAIN && cqe->res != -EINTR) {
+            errs[i] = cqe->res;
+            got[i] = true;
+        }
+        io_uring_cqe_seen(ring, cqe);
+        done++;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (!got[i])
+            errs[i] = fsync_one(fds[i]);
+}
+
+int diskfile_io_fsync_batch(const int *fds, size_t n)
+{
+    int errs[RING_ENTRIES + 1];
+    struct io_uring *ring = NULL;
+    int first = 0;
+
+    if (n > 1 && diskfile_io == &diskfile_io_sys)
+        ring = thread_ring();
+    if (!ring) {
+        for (size_t i = 0; i < n; i++) {
+            int err = fsync_one(fds[i]);
+
+            if (err && !first)
+                first = err;
+        }
+        return first;
+    }
+    for (size_t at = 0; at < n; at += RING_ENTRIES + 1) {
+        size_t k = n - at < RING_ENTRIES + 1 ? n - at : RING_ENTRIES + 1;
+
+        ring = thread_ring();
+        if (ring) {
+            fsync_chunk(ring, fds + at, k, errs);
+        } else {
+            for (size_t i = 0; i < k; i++)
+                errs[i] = fsync_one(fds[at + i]);
+        }
+        for (size_t i = 0; i < k && !first; i++)
+            first = errs[i];
+    }
+    return first;
 }
 
 void diskfile_io_free_names(char **names, size_t n)

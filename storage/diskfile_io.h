@@ -38,6 +38,17 @@ int diskfile_io_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 /* fsyncs the directory 'path'. 0 or -errno. */
 int diskfile_io_fsync_dir(const char *path);
 
+/* fsyncs every one of fds[0, n) and returns once all are done: fds[0] on
+ * the calling thread, the others at the same time through the calling
+ * thread's io_uring (the kernel's workers), so the device flushes they
+ * cause overlap instead of queueing one after the other. Returns 0, or
+ * the -errno of the first fd in array order whose fsync failed; every fd
+ * was tried either way. Without io_uring (kernel too old, seccomp) and
+ * while a test has swapped 'diskfile_io', the fds go one by one, in
+ * order, through diskfile_io->fsync. Thread-safe: each thread has its own
+ * ring, made on first use and freed when the thread exits. */
+int diskfile_io_fsync_batch(const int *fds, size_t n);
+
 /* Lists the entries of directory 'path' but . and .., sorted by strcmp(),
  * into a malloc()ed array of strings freed with diskfile_io_free_names().
  * Returns 0 or -errno (-ENOENT, -ENOTDIR, -ENOMEM). */
