@@ -1013,22 +1013,161 @@ static void test_injected_errors_leave_no_half_written_object(void **state)
     expect_failed_put_leaves_nothing(&io, -ENOSPC, 2);
 }
 
+/* The path of an open fd, relative to the test root ("" if outside). */
+static void fd_path(int fd, char *out, size_t cap)
+{
+    char link[64], path[512], real_root[512];
+    ssize_t n;
+    size_t r;
+
+    out[0] = '\0';
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, path, sizeof(path) - 1);
+    if (n < 0 || !realpath(root, real_root))
+        return;
+    path[n] = '\0';
+    r = strlen(real_root);
+    if (strncmp(path, real_root, r) == 0 && path[r] == '/')
+        snprintf(out, cap, "%s", path + r + 1);
+}
+
+static char fail_fsync_of[512]; /* relative to root */
+
+static int fsync_failing_one_dir(int fd)
+{
+    char path[512];
+
+    fd_path(fd, path, sizeof(path));
+    if (strcmp(path, fail_fsync_of) == 0) {
+        errno = EIO;
+        return -1;
+    }
+    return fsync(fd);
+}
+
+static void hash_dir_rel(struct diskfile *df, int up, char *out, size_t cap)
+{
+    char *slash;
+
+    snprintf(out, cap, "%s", diskfile_hash_dir(df) + strlen(root) + 1);
+    while (up-- > 0 && (slash = strrchr(out, '/')))
+        *slash = '\0';
+}
+
 static void test_failed_directory_fsync_is_reported(void **state)
 {
     struct diskfile *df = new_df("dirsync");
     struct diskfile_io io = diskfile_io_sys;
 
     (void)state;
-    io.fsync = bad_fsync;
-    calls = 0;
-    fail_at = 2; /* the hash directory's */
-    fail_errno = EIO;
+    io.fsync = fsync_failing_one_dir;
+    hash_dir_rel(df, 0, fail_fsync_of, sizeof(fail_fsync_of));
     diskfile_io = &io;
     assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), -EIO);
     diskfile_io = &diskfile_io_sys;
     /* complete but maybe not durable: the caller answers 5xx */
     assert_int_equal(count_dir("sda/tmp"), 0);
     assert_int_equal(diskfile_open(df), 0);
+    diskfile_free(df);
+}
+
+/* The entry of a directory the write made (the hash dir in its suffix
+ * dir, the suffix dir in its partition, ...) is synced before the rename:
+ * if that fails, the object does not appear at all. */
+static void test_failed_new_directory_fsync_leaves_no_object(void **state)
+{
+    struct diskfile_io io = diskfile_io_sys;
+    char name[32], cmd[600];
+
+    (void)state;
+    io.fsync = fsync_failing_one_dir;
+    for (int up = 1; up <= 4; up++) { /* suffix, part, objects/, device */
+        struct diskfile *df;
+
+        snprintf(name, sizeof(name), "newdir-%d", up);
+        df = new_df(name);
+        hash_dir_rel(df, up, fail_fsync_of, sizeof(fail_fsync_of));
+        diskfile_io = &io;
+        assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), -EIO);
+        diskfile_io = &diskfile_io_sys;
+        assert_int_equal(count_dir("sda/tmp"), 0);
+        assert_int_equal(count_hash_dir(df), 0);
+        assert_int_equal(diskfile_open(df), -ENOENT);
+        /* the directories were left behind; the next write syncs them */
+        assert_int_equal(put(df, T2, "ok", 2, NULL, NULL), 0);
+        assert_int_equal(diskfile_open(df), 0);
+        diskfile_free(df);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/sda/objects'", root);
+        assert_int_equal(system(cmd), 0); /* all four are new again */
+    }
+}
+
+/* What the commit asks of the disk, in order. */
+static char events[16][600];
+static int n_events;
+
+static void record(const char *what, const char *path)
+{
+    if (n_events < 16)
+        snprintf(events[n_events++], sizeof(events[0]), "%s %s", what, path);
+}
+
+static int recording_fsync(int fd)
+{
+    char path[512];
+
+    fd_path(fd, path, sizeof(path));
+    if (strncmp(path, "sda/tmp/tmp", 11) == 0)
+        path[11] = '\0'; /* the random part */
+    record("fsync", path);
+    return fsync(fd);
+}
+
+static int recording_rename(const char *from, const char *to)
+{
+    record("rename", to + strlen(root) + 1);
+    return rename(from, to);
+}
+
+/* The temp file and every new directory's parent are synced before the
+ * rename, the hash dir after it; nothing else. With the real table the
+ * first group goes at once (the order within it is the table's order). */
+static void test_commit_syncs_file_and_new_directories(void **state)
+{
+    struct diskfile *df = new_df("ordered");
+    struct diskfile_io io = diskfile_io_sys;
+    char hash[512], sfx[512], part[512], data[600];
+
+    (void)state;
+    hash_dir_rel(df, 0, hash, sizeof(hash));
+    hash_dir_rel(df, 1, sfx, sizeof(sfx));
+    hash_dir_rel(df, 2, part, sizeof(part));
+    io.fsync = recording_fsync;
+    io.rename = recording_rename;
+    n_events = 0;
+    diskfile_io = &io;
+    assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), 0);
+    diskfile_io = &diskfile_io_sys;
+    assert_int_equal(n_events, 7);
+    assert_string_equal(events[0], "fsync sda/tmp/tmp");
+    assert_string_equal(events[1], "fsync sda");
+    assert_string_equal(events[2], "fsync sda/objects");
+    assert_string_equal(events[3] + 6, part);
+    assert_string_equal(events[4] + 6, sfx);
+    snprintf(data, sizeof(data), "rename %s/" T1 ".data", hash);
+    assert_string_equal(events[5], data);
+    assert_string_equal(events[6] + 6, hash);
+
+    /* an existing hash dir: the file, the rename, the hash dir */
+    n_events = 0;
+    diskfile_io = &io;
+    assert_int_equal(diskfile_delete(df, T2), 0);
+    diskfile_io = &diskfile_io_sys;
+    assert_int_equal(n_events, 3);
+    assert_string_equal(events[0], "fsync sda/tmp/tmp");
+    snprintf(data, sizeof(data), "rename %s/" T2 ".ts", hash);
+    assert_string_equal(events[1], data);
+    assert_string_equal(events[2] + 6, hash);
     diskfile_free(df);
 }
 
@@ -1079,6 +1218,8 @@ int main(void)
         T(test_rehash_racing_a_write_does_not_cache_a_stale_hash),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
+        T(test_failed_new_directory_fsync_leaves_no_object),
+        T(test_commit_syncs_file_and_new_directories),
         T(test_tombstone_and_post_fail_cleanly),
     };
 #undef T
