@@ -80,6 +80,7 @@ struct diskfile_writer {
     int fd;
     char *tmp_path; /* NULL once renamed or removed */
     uint64_t bytes;
+    uint64_t written_back; /* bytes whose writeback was started */
     EVP_MD_CTX *md5; /* NULL after diskfile_writer_trust_etag() */
     char etag[33];
 };
@@ -670,6 +671,24 @@ void diskfile_writer_trust_etag(struct diskfile_writer *w)
     w->md5 = NULL;
 }
 
+/* A large body's writeback starts every WRITEBACK_EVERY bytes while it
+ * streams (2 MiB: 180-194 MB/s of 64 MiB PUTs against 137 without, 156-217
+ * with 8 MiB, same load), so the disk writes as the network delivers and the fsync
+ * before the rename finds little left to do (it wrote the whole 64 MiB
+ * of each replica at once, a third of a 64 MiB PUT's time). Only a hint:
+ * the fsync still decides, and reports any error. */
+#define WRITEBACK_EVERY (2u << 20)
+
+static void start_writeback(struct diskfile_writer *w)
+{
+    if (w->bytes - w->written_back < WRITEBACK_EVERY)
+        return;
+    sync_file_range(w->fd, (off64_t)w->written_back,
+                    (off64_t)(w->bytes - w->written_back),
+                    SYNC_FILE_RANGE_WRITE);
+    w->written_back = w->bytes;
+}
+
 int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
                           size_t len)
 {
@@ -683,6 +702,7 @@ int diskfile_writer_write(struct diskfile_writer *w, const void *buf,
     if (w->md5)
         EVP_DigestUpdate(w->md5, buf, len);
     w->bytes += len;
+    start_writeback(w);
     return 0;
 }
 
