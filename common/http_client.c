@@ -999,16 +999,20 @@ size_t http_client_send_multi(struct http_client_call **calls, size_t n,
         pfds = calloc(n, sizeof(*pfds));
         if (!pcs || !pfds) {
             for (size_t i = 0; i < n; i++)
-                errs[i] = call_fail(calls[i], -ENOMEM);
+                errs[i] = calls[i] ? call_fail(calls[i], -ENOMEM) : 0;
             n = 0;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        pcs[i].err = piece_init(calls[i], &pcs[i], buf, len);
+    for (size_t i = 0; i < n; i++) {
+        /* a NULL call (a replica dropped earlier) is skipped */
+        pcs[i] = (struct piece){0};
+        if (calls[i])
+            pcs[i].err = piece_init(calls[i], &pcs[i], buf, len);
+    }
     pieces_write(calls, pcs, pfds, n);
     for (size_t i = 0; i < n; i++) {
         errs[i] = pcs[i].err;
-        if (!errs[i])
+        if (calls[i] && !errs[i])
             ok++;
     }
     if (pcs != stack_pcs) {

@@ -150,7 +150,8 @@ int http_client_send(struct http_client_call *call, const void *buf,
 /* Writes the same 'len' bytes to each of the 'n' calls in parallel; each
  * call times out on its own when it makes no progress for its node
  * timeout, and is then broken without holding up the others. Calls that
- * failed or were answered already are skipped. Sets errs[i] to 0 or -errno for
+ * failed or were answered already are skipped, and so are NULL ones
+ * (errs[i] 0, not counted). Sets errs[i] to 0 or -errno for
  * each call and returns the number of calls that are not broken. */
 size_t http_client_send_multi(struct http_client_call **calls, size_t n,
                               const void *buf, size_t len, int *errs);
