@@ -419,13 +419,21 @@ int object_put_end(struct preq *pr)
         return rc;
     memset(rs, 0, sizeof(rs));
     memset(etags, 0, sizeof(etags));
+    /* every replica gets the body's end before any answer is awaited:
+     * they commit (fsync, rename, fsync) at the same time, not one after
+     * another */
     for (size_t i = 0; i < put->slots; i++) {
         rs[i].status = put->status[i] == 100 ? 0 : put->status[i];
         if (!live(put, i))
             continue; /* its failure is counted already */
         ended[i] = true;
-        rc = http_client_send_end(put->calls[i]);
-        rs[i].status = rc ? rc : http_client_response(put->calls[i]);
+        rs[i].status = http_client_send_end(put->calls[i]);
+    }
+    for (size_t i = 0; i < put->slots; i++) {
+        if (!ended[i])
+            continue;
+        if (!rs[i].status)
+            rs[i].status = http_client_response(put->calls[i]);
         if (rs[i].status == -ECONNABORTED)
             rs[i].status = http_client_response(put->calls[i]);
         if (rs[i].status / 100 == 2) {
