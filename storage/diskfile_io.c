@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,13 @@ int diskfile_io_fsync_dir(const char *path)
 /* A batch is at most 5 fds (the file and the parents of objects/, the
  * partition, the suffix and the hash dir); the ring holds them all. */
 #define RING_ENTRIES 8
+
+static atomic_bool use_io_uring;
+
+void diskfile_io_set_fsync_io_uring(bool on)
+{
+    atomic_store(&use_io_uring, on);
+}
 
 static pthread_once_t ring_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ring_key;
@@ -202,7 +210,7 @@ int diskfile_io_fsync_batch(const int *fds, size_t n)
     struct io_uring *ring = NULL;
     int first = 0;
 
-    if (n > 1 && diskfile_io == &diskfile_io_sys)
+    if (n > 1 && atomic_load(&use_io_uring) && diskfile_io == &diskfile_io_sys)
         ring = thread_ring();
     if (!ring) {
         for (size_t i = 0; i < n; i++) {

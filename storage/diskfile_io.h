@@ -12,6 +12,7 @@
 #ifndef STORAGE_DISKFILE_IO_H
 #define STORAGE_DISKFILE_IO_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct diskfile_io {
@@ -48,6 +49,12 @@ int diskfile_io_fsync_dir(const char *path);
  * order, through diskfile_io->fsync. Thread-safe: each thread has its own
  * ring, made on first use and freed when the thread exits. */
 int diskfile_io_fsync_batch(const int *fds, size_t n);
+
+/* Whether diskfile_io_fsync_batch() uses io_uring (object-server.conf
+ * fsync_io_uring); off by default: on this project's 2-core test machine
+ * the io-wq workers' wake-ups cost more than the overlapped flushes saved
+ * (doc/benchmarks.md), and the fds then go one by one, in order. */
+void diskfile_io_set_fsync_io_uring(bool on);
 
 /* Lists the entries of directory 'path' but . and .., sorted by strcmp(),
  * into a malloc()ed array of strings freed with diskfile_io_free_names().

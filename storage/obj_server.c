@@ -26,6 +26,7 @@
 #include "storage/byte_range.h"
 #include "storage/devices.h"
 #include "storage/diskfile.h"
+#include "storage/diskfile_io.h"
 #include "storage/mime_footer.h"
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
@@ -55,6 +56,7 @@ const struct conf_option obj_server_options[] = {
               UINT32_MAX),
     CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve, 0,
               0, UINT64_MAX),
+    CONF_BOOL("fsync_io_uring", struct obj_server_conf, fsync_io_uring, false),
     CONF_END,
 };
 
@@ -1520,6 +1522,7 @@ int obj_server_new(const struct obj_server_conf *conf,
     srv->dconf.devices = conf->devices;
     srv->dconf.mount_check = conf->mount_check;
     srv->dconf.fallocate_reserve = conf->fallocate_reserve;
+    diskfile_io_set_fsync_io_uring(conf->fsync_io_uring);
     srv->dconf.hash_conf = hash_conf;
     err = http_client_new(&cc, &srv->client);
     if (err) {

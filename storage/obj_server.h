@@ -44,6 +44,7 @@ struct obj_server_conf {
     double node_timeout;        /* seconds, container updates */
     uint64_t fallocate_reserve; /* bytes kept free on every device */
     unsigned int reclaim_age;   /* seconds tombstones live (REPLICATE) */
+    bool fsync_io_uring;        /* a commit's round-1 fsyncs at once */
 };
 
 /* The option table for conf_apply() on "app:object-server". */

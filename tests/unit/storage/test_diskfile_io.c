@@ -31,6 +31,7 @@ static int make_root(void **state)
     char path[256];
 
     (void)state;
+    strcpy(root, "/tmp/kura-diskfile-io-XXXXXX"); /* run once per group */
     if (!mkdtemp(root))
         return -1;
     for (int i = 0; i < N_FILES; i++) {
@@ -165,5 +166,11 @@ int main(void)
         cmocka_unit_test(test_swapped_table_sees_each_fd_in_order),
         cmocka_unit_test(test_threads_batch_at_once),
     };
-    return cmocka_run_group_tests(tests, make_root, remove_root);
+    int failed;
+
+    /* both ways a batch can go: through io_uring, and one by one */
+    diskfile_io_set_fsync_io_uring(true);
+    failed = cmocka_run_group_tests(tests, make_root, remove_root);
+    diskfile_io_set_fsync_io_uring(false);
+    return failed + cmocka_run_group_tests(tests, make_root, remove_root);
 }
