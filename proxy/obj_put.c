@@ -29,6 +29,7 @@
 #include "common/http.h"
 #include "common/timestamp.h"
 #include "proxy/mimetypes.h"
+#include "ring/hash_path.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -319,8 +320,7 @@ static int send_footer(struct preq *pr, struct obj_put *put, const char *etag)
 
     if (!EVP_Digest(json, (size_t)n, md, &mdlen, EVP_md5(), NULL))
         return -ENOMEM;
-    for (unsigned int i = 0; i < 16; i++)
-        snprintf(jmd5 + 2 * i, 3, "%02x", md[i]);
+    hash_path_hex(md, jmd5);
     n = snprintf(part, sizeof(part),
                  "\r\n--%s\r\nX-Document: object metadata\r\n"
                  "Content-MD5: %s\r\n\r\n%s\r\n--%s--\r\n",
@@ -405,8 +405,7 @@ int object_put_end(struct preq *pr)
     if (req_status(pr->req))
         return 0;
     EVP_DigestFinal_ex(put->md5, md, &mdlen);
-    for (unsigned int i = 0; i < 16; i++)
-        snprintf(etag + 2 * i, 3, "%02x", md[i]);
+    hash_path_hex(md, etag);
     if (etag_mismatch(pr, etag)) {
         /* no footer: no replica may commit */
         abort_replicas(put);

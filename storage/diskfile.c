@@ -32,6 +32,7 @@
  */
 #include "storage/diskfile.h"
 
+#include "ring/hash_path.h"
 #include "storage/devices.h"
 #include "storage/diskfile_io.h"
 #include "storage/md5_behind.h"
@@ -538,9 +539,7 @@ static void md5_hex(EVP_MD_CTX *ctx, char hex[33])
     unsigned int n = 0;
 
     EVP_DigestFinal_ex(ctx, d, &n);
-    for (unsigned int i = 0; i < n && i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    hex[32] = '\0';
+    hash_path_hex(d, hex);
 }
 
 static int verify_end(struct diskfile_reader *r)

@@ -25,6 +25,8 @@
  */
 #include "storage/md5_behind.h"
 
+#include "ring/hash_path.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -245,9 +247,7 @@ void md5_behind_final(struct md5_behind *mb, char hex[33])
     drain_locked(mb, 0);
     pthread_mutex_unlock(&mb->lock);
     EVP_DigestFinal_ex(mb->ctx, d, &n);
-    for (unsigned int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", i < n ? d[i] : 0);
-    hex[32] = '\0';
+    hash_path_hex(d, hex);
 }
 
 void md5_behind_free(struct md5_behind *mb)
