@@ -825,42 +825,61 @@ int http_client_wait_continue(struct http_client_call *call)
     return 100;
 }
 
-/* One body piece on its way to one call: the chunk framing and the data,
+/* One body piece on its way to one call: the chunk framing, the data
+ * (up to HTTP_CLIENT_IOV_MAX parts) and maybe the last chunk,
  * iov[first..first + iovcnt) still to write. */
 struct piece {
-    struct iovec iov[3];
+    struct iovec iov[HTTP_CLIENT_IOV_MAX + 2];
     int first, iovcnt;
     int err;
+    bool end;         /* the body's end is in it */
     int64_t deadline; /* node timeout since the last progress */
-    char frame[24];
+    char frame[32];
 };
 
 static int piece_init(struct http_client_call *call, struct piece *pc,
-                      const void *buf, size_t len)
+                      const struct iovec *data, int ndata, bool end)
 {
+    size_t len = 0;
+
     assert_call_ok(call);
     pc->first = pc->iovcnt = 0;
+    pc->end = end;
     pc->deadline = conn_pool_now_ms() + call->node_timeout_ms;
     if (call->err)
         return call->err;
     if (call->state != CALL_SENDING || call->expect ||
-        call->body_mode == HTTP_CLIENT_BODY_NONE)
+        call->body_mode == HTTP_CLIENT_BODY_NONE || ndata < 0 ||
+        ndata > HTTP_CLIENT_IOV_MAX)
         return -EINVAL;
+    for (int k = 0; k < ndata; k++)
+        len += data[k].iov_len;
     if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
-        if (len > call->to_send)
+        if (len > call->to_send || (end && len != call->to_send))
             return call_fail(call, -EINVAL);
         call->to_send -= len;
-        pc->iov[0] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
-        pc->iovcnt = len ? 1 : 0;
+        for (int k = 0; k < ndata; k++)
+            if (data[k].iov_len)
+                pc->iov[pc->iovcnt++] = data[k];
         return 0;
     }
-    if (!len)
-        return 0; /* a zero-size chunk would end the body */
-    pc->iov[0].iov_base = pc->frame;
-    pc->iov[0].iov_len = snprintf(pc->frame, sizeof(pc->frame), "%zx\r\n", len);
-    pc->iov[1] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
-    pc->iov[2] = (struct iovec){.iov_base = "\r\n", .iov_len = 2};
-    pc->iovcnt = 3;
+    /* a zero-size chunk would end the body: none unless it is the end */
+    if (len) {
+        pc->iov[pc->iovcnt].iov_base = pc->frame;
+        pc->iov[pc->iovcnt++].iov_len =
+            snprintf(pc->frame, sizeof(pc->frame), "%zx\r\n", len);
+        for (int k = 0; k < ndata; k++)
+            if (data[k].iov_len)
+                pc->iov[pc->iovcnt++] = data[k];
+    }
+    if (len && end)
+        pc->iov[pc->iovcnt++] =
+            (struct iovec){.iov_base = "\r\n0\r\n\r\n", .iov_len = 7};
+    else if (len)
+        pc->iov[pc->iovcnt++] = (struct iovec){.iov_base = "\r\n", .iov_len = 2};
+    else if (end)
+        pc->iov[pc->iovcnt++] =
+            (struct iovec){.iov_base = "0\r\n\r\n", .iov_len = 5};
     return 0;
 }
 
@@ -987,8 +1006,9 @@ static void pieces_write(struct http_client_call **calls, struct piece *pcs,
     }
 }
 
-size_t http_client_send_multi(struct http_client_call **calls, size_t n,
-                              const void *buf, size_t len, int *errs)
+size_t http_client_sendv_multi(struct http_client_call **calls, size_t n,
+                               const struct iovec *data, int ndata, bool end,
+                               int *errs)
 {
     struct piece stack_pcs[MULTI_STACK], *pcs = stack_pcs;
     struct pollfd stack_pfds[MULTI_STACK], *pfds = stack_pfds;
@@ -1007,19 +1027,30 @@ size_t http_client_send_multi(struct http_client_call **calls, size_t n,
         /* a NULL call (a replica dropped earlier) is skipped */
         pcs[i] = (struct piece){0};
         if (calls[i])
-            pcs[i].err = piece_init(calls[i], &pcs[i], buf, len);
+            pcs[i].err = piece_init(calls[i], &pcs[i], data, ndata, end);
     }
     pieces_write(calls, pcs, pfds, n);
     for (size_t i = 0; i < n; i++) {
         errs[i] = pcs[i].err;
-        if (calls[i] && !errs[i])
+        if (calls[i] && !errs[i]) {
+            if (end)
+                calls[i]->state = CALL_WAITING;
             ok++;
+        }
     }
     if (pcs != stack_pcs) {
         free(pcs);
         free(pfds);
     }
     return ok;
+}
+
+size_t http_client_send_multi(struct http_client_call **calls, size_t n,
+                              const void *buf, size_t len, int *errs)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+
+    return http_client_sendv_multi(calls, n, &iov, 1, false, errs);
 }
 
 int http_client_send(struct http_client_call *call, const void *buf, size_t len)

@@ -42,8 +42,10 @@
 #ifndef COMMON_HTTP_CLIENT_H
 #define COMMON_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /* Swift's conn_timeout and node_timeout defaults. */
 #define HTTP_CLIENT_CONN_TIMEOUT_MS 500
@@ -156,6 +158,18 @@ int http_client_send(struct http_client_call *call, const void *buf,
 size_t http_client_send_multi(struct http_client_call **calls, size_t n,
                               const void *buf, size_t len, int *errs);
 /* (errs[i] is -ECONNABORTED for a call answered early, as above.) */
+
+/* Parts a body piece of http_client_sendv_multi() may be made of. */
+#define HTTP_CLIENT_IOV_MAX 6
+
+/* As http_client_send_multi(), the piece made of 'ndata' buffers (one
+ * chunk in chunked mode), and with 'end' the body's end in the same
+ * write (as http_client_send_end(); in length mode the piece must then
+ * complete the declared length). A small body and its end go to the
+ * server in one segment: one wake-up of its reader, not one per part. */
+size_t http_client_sendv_multi(struct http_client_call **calls, size_t n,
+                               const struct iovec *data, int ndata, bool end,
+                               int *errs);
 
 /* Ends a streamed body: the last chunk in chunked mode; in length mode,
  * -EINVAL (and the call is broken) unless exactly 'content_length' bytes

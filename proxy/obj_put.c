@@ -58,6 +58,8 @@ struct obj_put {
     EVP_MD_CTX *md5;   /* of the data, as it goes out */
     char boundary[65]; /* 64 hex digits, as Swift's proxy */
     bool doc_started;  /* the data part's head went out */
+    bool ended;        /* the footer and the body's end went out */
+    char etag[33];     /* the body's MD5, once it is all here */
 };
 
 void object_put_free(struct obj_put *put)
@@ -243,11 +245,12 @@ static int refuse_early(struct preq *pr, struct obj_put *put)
     return preq_error(pr, 503);
 }
 
-/* Sends 'len' bytes of the MIME document to every live replica (one
- * chunk); replicas that fail are dropped. Returns 0, or after answering
+/* Sends a piece of the MIME document, made of 'n' buffers, to every
+ * live replica in one chunk (and with 'end', the body's end in the same
+ * write); replicas that fail are dropped. Returns 0, or after answering
  * 503 (or the replicas' verdict) when fewer than a quorum are left. */
-static int send_all(struct preq *pr, struct obj_put *put, const void *data,
-                    size_t len)
+static int send_all(struct preq *pr, struct obj_put *put,
+                    const struct iovec *iov, int n, bool end)
 {
     struct http_client_call *calls[PROXY_MAX_REPLICAS];
     int errs[PROXY_MAX_REPLICAS];
@@ -255,7 +258,7 @@ static int send_all(struct preq *pr, struct obj_put *put, const void *data,
 
     for (size_t i = 0; i < put->slots; i++)
         calls[i] = live(put, i) ? put->calls[i] : NULL;
-    http_client_send_multi(calls, put->slots, data, len, errs);
+    http_client_sendv_multi(calls, put->slots, iov, n, end, errs);
     for (size_t i = 0; i < put->slots; i++) {
         if (!calls[i] || !errs[i])
             continue;
@@ -279,53 +282,69 @@ static int send_all(struct preq *pr, struct obj_put *put, const void *data,
     return 0;
 }
 
-/* The data part's head, before its first byte (or before the footer of
- * an empty object). */
-static int start_doc(struct preq *pr, struct obj_put *put)
-{
-    char head[128];
-    int n;
-
-    if (put->doc_started)
-        return 0;
-    put->doc_started = true;
-    n = snprintf(head, sizeof(head), "--%s\r\nX-Document: object body\r\n\r\n",
-                 put->boundary);
-    return send_all(pr, put, head, (size_t)n);
-}
-
-int object_put_body(struct preq *pr, const char *data, size_t len)
-{
-    struct obj_put *put = pr->put;
-    int rc;
-
-    if (req_status(pr->req) || !len)
-        return 0; /* answered already: the rest is dropped */
-    rc = start_doc(pr, put);
-    if (rc || req_status(pr->req))
-        return rc;
-    put->sent += len;
-    EVP_DigestUpdate(put->md5, data, len);
-    return send_all(pr, put, data, len);
-}
-
 /* The footer part and the closing boundary, as Swift's MIMEPutter sends
- * them: the JSON's own MD5 goes in Content-MD5. */
-static int send_footer(struct preq *pr, struct obj_put *put, const char *etag)
+ * them: the JSON's own MD5 goes in Content-MD5. Returns its length. */
+static int footer_part(const struct obj_put *put, char *part, size_t size)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    char json[64], jmd5[33], part[512];
-    int n = snprintf(json, sizeof(json), "{\"Etag\": \"%s\"}", etag);
+    char json[64], jmd5[33];
+    int n = snprintf(json, sizeof(json), "{\"Etag\": \"%s\"}", put->etag);
 
     if (!EVP_Digest(json, (size_t)n, md, &mdlen, EVP_md5(), NULL))
         return -ENOMEM;
     hash_path_hex(md, jmd5);
-    n = snprintf(part, sizeof(part),
-                 "\r\n--%s\r\nX-Document: object metadata\r\n"
-                 "Content-MD5: %s\r\n\r\n%s\r\n--%s--\r\n",
-                 put->boundary, jmd5, json, put->boundary);
-    return send_all(pr, put, part, (size_t)n);
+    return snprintf(part, size,
+                    "\r\n--%s\r\nX-Document: object metadata\r\n"
+                    "Content-MD5: %s\r\n\r\n%s\r\n--%s--\r\n",
+                    put->boundary, jmd5, json, put->boundary);
+}
+
+/* Sends the next piece of the MIME document: the data part's head before
+ * the first byte, 'len' bytes of data, and when 'last' the footer and the
+ * body's end. They go in one write per replica, so a small object reaches
+ * each object server as one segment after its 100 Continue. */
+static int send_doc(struct preq *pr, struct obj_put *put, const char *data,
+                    size_t len, bool last)
+{
+    char head[128], part[512];
+    struct iovec iov[3];
+    int n = 0;
+
+    if (!put->doc_started) {
+        put->doc_started = true;
+        iov[n].iov_base = head;
+        iov[n++].iov_len = (size_t)snprintf(
+            head, sizeof(head), "--%s\r\nX-Document: object body\r\n\r\n",
+            put->boundary);
+    }
+    if (len)
+        iov[n++] = (struct iovec){.iov_base = (void *)data, .iov_len = len};
+    if (last) {
+        int k = footer_part(put, part, sizeof(part));
+
+        if (k < 0)
+            return k;
+        put->ended = true;
+        iov[n++] = (struct iovec){.iov_base = part, .iov_len = (size_t)k};
+    }
+    return send_all(pr, put, iov, n, last);
+}
+
+static int finish_body(struct preq *pr, struct obj_put *put, const char *data,
+                       size_t len);
+
+int object_put_body(struct preq *pr, const char *data, size_t len)
+{
+    struct obj_put *put = pr->put;
+
+    if (req_status(pr->req) || !len)
+        return 0; /* answered already: the rest is dropped */
+    put->sent += len;
+    EVP_DigestUpdate(put->md5, data, len);
+    if (!put->chunked && put->sent == put->length)
+        return finish_body(pr, put, data, len); /* the last piece */
+    return send_doc(pr, put, data, len, false);
 }
 
 /* Whether the client sent an ETag (quoted or not, any case) that is not
@@ -355,6 +374,25 @@ static void abort_replicas(struct obj_put *put)
         if (put->status[i] == 100)
             put->status[i] = 499;
     }
+}
+
+/* The body is all here ('data' is its last piece, maybe empty): the
+ * client's ETag is checked, then the rest of the document goes with the
+ * footer, or no replica gets a footer and the client 422. */
+static int finish_body(struct preq *pr, struct obj_put *put, const char *data,
+                       size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    EVP_DigestFinal_ex(put->md5, md, &mdlen);
+    hash_path_hex(md, put->etag);
+    if (etag_mismatch(pr, put->etag)) {
+        /* no footer: no replica may commit */
+        abort_replicas(put);
+        return preq_error(pr, 422);
+    }
+    return send_doc(pr, put, data, len, true);
 }
 
 static int respond_created(struct preq *pr, struct obj_put *put,
@@ -396,37 +434,26 @@ int object_put_end(struct preq *pr)
 {
     struct obj_put *put = pr->put;
     struct bresp rs[PROXY_MAX_REPLICAS];
-    char etags[PROXY_MAX_REPLICAS][33], etag[33];
+    char etags[PROXY_MAX_REPLICAS][33];
+    const char *etag = put->etag;
     bool ended[PROXY_MAX_REPLICAS] = {false};
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     int best, rc;
 
     if (req_status(pr->req))
         return 0;
-    EVP_DigestFinal_ex(put->md5, md, &mdlen);
-    hash_path_hex(md, etag);
-    if (etag_mismatch(pr, etag)) {
-        /* no footer: no replica may commit */
-        abort_replicas(put);
-        return preq_error(pr, 422);
-    }
-    rc = start_doc(pr, put);
-    if (!rc && !req_status(pr->req))
-        rc = send_footer(pr, put, etag);
+    /* chunked or empty bodies end here; a Content-Length one ended with
+     * its last piece */
+    rc = put->ended ? 0 : finish_body(pr, put, NULL, 0);
     if (rc || req_status(pr->req))
         return rc;
     memset(rs, 0, sizeof(rs));
     memset(etags, 0, sizeof(etags));
-    /* every replica gets the body's end before any answer is awaited:
+    /* every replica got the body's end before any answer is awaited:
      * they commit (fsync, rename, fsync) at the same time, not one after
      * another */
     for (size_t i = 0; i < put->slots; i++) {
         rs[i].status = put->status[i] == 100 ? 0 : put->status[i];
-        if (!live(put, i))
-            continue; /* its failure is counted already */
-        ended[i] = true;
-        rs[i].status = http_client_send_end(put->calls[i]);
+        ended[i] = live(put, i); /* a failure is counted already */
     }
     for (size_t i = 0; i < put->slots; i++) {
         if (!ended[i])
