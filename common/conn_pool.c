@@ -348,8 +348,10 @@ static int peer_get(struct conn_pool *pool, const char *host, unsigned int port,
     return 0;
 }
 
-/* Pops idle connections to 'peer' until one is not stale. */
-static struct conn *pop_idle(struct conn_pool *pool, struct conn_peer *peer)
+/* Pops idle connections to 'peer' until one is not stale (or the first,
+ * unchecked, unless 'check_stale'). */
+static struct conn *pop_idle(struct conn_pool *pool, struct conn_peer *peer,
+                             bool check_stale)
 {
     for (;;) {
         struct conn *conn = NULL;
@@ -358,7 +360,7 @@ static struct conn *pop_idle(struct conn_pool *pool, struct conn_peer *peer)
         if (peer->n_idle > 0)
             conn = peer->idle[--peer->n_idle];
         pthread_mutex_unlock(&pool->lock);
-        if (!conn || !conn_is_stale(conn))
+        if (!conn || !check_stale || !conn_is_stale(conn))
             return conn;
         conn_pool_close(conn);
     }
@@ -367,7 +369,8 @@ static struct conn *pop_idle(struct conn_pool *pool, struct conn_peer *peer)
 /* An idle pooled connection to (host, port) in *out, or NULL and the
  * peer in *peer_out to connect to. */
 static int get_idle(struct conn_pool *pool, const char *host, unsigned int port,
-                    struct conn **out, struct conn_peer **peer_out)
+                    bool check_stale, struct conn **out,
+                    struct conn_peer **peer_out)
 {
     struct conn_peer *peer;
     int err;
@@ -378,7 +381,7 @@ static int get_idle(struct conn_pool *pool, const char *host, unsigned int port,
     pthread_mutex_unlock(&pool->lock);
     if (err)
         return err;
-    *out = pop_idle(pool, peer);
+    *out = pop_idle(pool, peer, check_stale);
     if (*out)
         (*out)->reused = true;
     *peer_out = peer;
@@ -389,7 +392,7 @@ int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
                   unsigned int timeout_ms, struct conn **out)
 {
     struct conn_peer *peer;
-    int err = get_idle(pool, host, port, out, &peer);
+    int err = get_idle(pool, host, port, true, out, &peer);
 
     if (err || *out)
         return err;
@@ -397,10 +400,11 @@ int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
 }
 
 int conn_pool_get_nowait(struct conn_pool *pool, const char *host,
-                         unsigned int port, struct conn **out)
+                         unsigned int port, bool check_stale,
+                         struct conn **out)
 {
     struct conn_peer *peer;
-    int err = get_idle(pool, host, port, out, &peer);
+    int err = get_idle(pool, host, port, check_stale, out, &peer);
 
     if (err || *out)
         return err;

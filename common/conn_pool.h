@@ -57,9 +57,13 @@ int conn_pool_get(struct conn_pool *pool, const char *host, unsigned int port,
 /* As conn_pool_get() but without waiting for a new connection: it may
  * come back 'connecting'; wait for POLLOUT on its fd (bounded by the
  * connect timeout), then call conn_pool_connected(). Lets one thread
- * connect to several peers at once. */
+ * connect to several peers at once. Without 'check_stale' an idle
+ * connection is handed out without the poll() that tells whether the peer
+ * closed it: for a caller that sends again on a fresh connection when a
+ * reused one turns out closed (a poll() per request showed in profiles). */
 int conn_pool_get_nowait(struct conn_pool *pool, const char *host,
-                         unsigned int port, struct conn **out);
+                         unsigned int port, bool check_stale,
+                         struct conn **out);
 
 /* Completes a connect under way: 0 once connected (and for a connection
  * that was not connecting), or the connect's -errno (-ECONNREFUSED...). */

@@ -659,7 +659,9 @@ static int call_new(struct http_client *c, const struct http_client_req *req,
     call->head = sb.p;
     call->head_len = sb.len;
     if (!err)
-        err = conn_pool_get_nowait(c->pool, req->host, req->port, &call->conn);
+        /* a request that may be sent again skips the stale check */
+        err = conn_pool_get_nowait(c->pool, req->host, req->port,
+                                   !call->idempotent, &call->conn);
     if (err) {
         call_free(call);
         return err;

@@ -73,6 +73,8 @@
 /* Room kept after the head in the head buffer for small bodies. */
 #define HEAD_RESERVE 4096
 #define MIN_HEAD_BUF 16384
+/* Streamed bodies up to this size are read into the stack. */
+#define STREAM_STACK 8192
 /* Response heads up to this size are built on the stack. */
 #define HEAD_STACK 4096
 
@@ -689,7 +691,7 @@ static int send_stream(struct request *req)
     bool chunked = unknown && req->http_minor > 0;
     size_t bsize = STREAM_BUF_SIZE;
     uint64_t pos = 0;
-    char *buf;
+    char stack[STREAM_STACK], *buf = stack;
     int err = 0;
 
     if (unknown && !chunked)
@@ -698,7 +700,9 @@ static int send_stream(struct request *req)
         return send_head(req, false, NULL, 0);
     if (!unknown && req->stream_size < bsize)
         bsize = req->stream_size ? (size_t)req->stream_size : 1;
-    buf = big_alloc(bsize + (chunked ? 32 : 0));
+    /* a small object's GET: no malloc() */
+    if (bsize > sizeof(stack))
+        buf = big_alloc(bsize);
     if (!buf)
         return -ENOMEM;
     for (bool first = true;; first = false) {
@@ -748,7 +752,8 @@ static int send_stream(struct request *req)
         if (n == 0 || (!unknown && pos == req->stream_size))
             break;
     }
-    big_free(buf, bsize + (chunked ? 32 : 0));
+    if (buf != stack)
+        big_free(buf, bsize);
     return err;
 }
 

@@ -215,22 +215,40 @@ void log_access(const struct log_access *a)
             a->seconds, or_dash(a->txn));
 }
 
+/* 'n' random bytes from a per-thread pool refilled 256 bytes at a time:
+ * a getrandom() per request showed in profiles. Transaction ids need to
+ * be unique, not secret. */
+static void random_bytes(unsigned char *out, size_t n)
+{
+    static __thread unsigned char pool[256];
+    static __thread size_t left;
+
+    if (left < n) {
+        /* getrandom() without flags only blocks before the pool is
+         * seeded at boot; if it fails anyway, a weaker id is still a
+         * usable id. */
+        if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool)) {
+            struct timespec now;
+
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            for (size_t i = 0; i < sizeof(pool); i++)
+                pool[i] ^= (unsigned char)((uint64_t)now.tv_nsec >>
+                                               (i % 8 * 8) ^
+                                           (uintptr_t)&now >> (i % 16) ^ i);
+        }
+        left = sizeof(pool);
+    }
+    memcpy(out, pool + sizeof(pool) - left, n);
+    left -= n;
+}
+
 void txn_id_new(char out[TXN_ID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char rnd[11];
     size_t i;
 
-    /* getrandom() without flags only blocks before the pool is seeded at
-     * boot; if it fails anyway, a weaker id is still a usable id. */
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        for (i = 0; i < sizeof(rnd); i++)
-            rnd[i] = (unsigned char)((uint64_t)now.tv_nsec >> (i % 8 * 8) ^
-                                     (uintptr_t)&now >> i);
-    }
+    random_bytes(rnd, sizeof(rnd));
     out[0] = 't';
     out[1] = 'x';
     for (i = 0; i < 21; i++)

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 struct diskfile {
+    /* the four paths share one block, at dev_path */
     char *dev_path;   /* <devices>/<dev> */
     char *part_dir;   /* .../objects/<part> */
     char *suffix_dir; /* .../<suffix> */
@@ -136,10 +137,7 @@ void diskfile_free(struct diskfile *df)
     if (!df)
         return;
     close_state(df);
-    free(df->dev_path);
-    free(df->part_dir);
-    free(df->suffix_dir);
-    free(df->hash_dir);
+    free(df->dev_path); /* and the other paths */
     free(df->name);
     free(df);
 }
@@ -152,6 +150,39 @@ static bool valid_hash(const char *h)
         if (i >= 32 || !strchr("0123456789abcdef", h[i]))
             return false;
     return i == 32;
+}
+
+/* The device's, partition's, suffix's and hash's paths, each a prefix of
+ * the next, in one allocation. */
+static int make_paths(struct diskfile *df, const char *devices,
+                      const char *dev, uint32_t part)
+{
+    char full[PATH_MAX], *b;
+    int n = snprintf(full, sizeof(full), "%s/%s/objects/%" PRIu32 "/%s/%s",
+                     devices, dev, part, df->suffix, df->hash);
+    size_t lh, ls, lp, ld;
+
+    if (n < 0 || (size_t)n >= sizeof(full))
+        return -ENAMETOOLONG;
+    lh = (size_t)n;
+    ls = lh - 33;                              /* cut "/<hash>" */
+    lp = ls - 4;                               /* cut "/<suffix>" */
+    ld = strlen(devices) + 1 + strlen(dev); /* cut "/objects/<part>" */
+    b = malloc(ld + lp + ls + lh + 4);
+    if (!b)
+        return -ENOMEM;
+    df->dev_path = b;
+    df->part_dir = df->dev_path + ld + 1;
+    df->suffix_dir = df->part_dir + lp + 1;
+    df->hash_dir = df->suffix_dir + ls + 1;
+    memcpy(df->dev_path, full, ld);
+    df->dev_path[ld] = '\0';
+    memcpy(df->part_dir, full, lp);
+    df->part_dir[lp] = '\0';
+    memcpy(df->suffix_dir, full, ls);
+    df->suffix_dir[ls] = '\0';
+    memcpy(df->hash_dir, full, lh + 1);
+    return 0;
 }
 
 static int make(const struct diskfile_conf *conf, const char *dev,
@@ -175,16 +206,7 @@ static int make(const struct diskfile_conf *conf, const char *dev,
     df->hash_conf = conf->hash_conf;
     memcpy(df->hash, hash, 33);
     memcpy(df->suffix, hash + 29, 4);
-    if (asprintf(&df->dev_path, "%s/%s", conf->devices, dev) < 0)
-        df->dev_path = NULL;
-    else if (asprintf(&df->part_dir, "%s/objects/%" PRIu32, df->dev_path,
-                      part) < 0)
-        df->part_dir = NULL;
-    else if (asprintf(&df->suffix_dir, "%s/%s", df->part_dir, df->suffix) < 0)
-        df->suffix_dir = NULL;
-    else if (asprintf(&df->hash_dir, "%s/%s", df->suffix_dir, hash) < 0)
-        df->hash_dir = NULL;
-    if (!df->hash_dir) {
+    if (make_paths(df, conf->devices, dev, part)) {
         diskfile_free(df);
         return -ENOMEM;
     }

@@ -27,7 +27,8 @@
 #define OBJMETA_MAX_ENCODED (1u << 20)
 
 struct objmeta_item {
-    char *key; /* NUL-terminated; klen excludes the NUL */
+    char *key; /* NUL-terminated; klen excludes the NUL; the one block
+                  holding key and value (freed through key) */
     char *val; /* NUL-terminated; may hold NULs itself */
     size_t klen;
     size_t vlen;
