@@ -35,7 +35,6 @@
 #include "ring/hash_path.h"
 #include "storage/devices.h"
 #include "storage/diskfile_io.h"
-#include "storage/md5_behind.h"
 #include "storage/ondisk.h"
 #include "storage/suffix_hash.h"
 
@@ -46,7 +45,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/evp.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,28 +85,11 @@ struct diskfile_writer {
     char etag[33];
 };
 
-/* A whole-object read of at least HASH_BEHIND_MIN bytes hashes on a
- * helper thread (md5_behind.h) while this one reads and sends: one large
- * GET then goes as fast as the MD5 alone, not as fast as pread, MD5 and
- * send in turn. Its blocks take HASH_BEHIND_BLOCKS * HASH_BEHIND_BLOCK
- * bytes. Smaller objects hash inline: a thread and its blocks cost more
- * than they save there. */
-#define HASH_BEHIND_MIN (4 * 1024 * 1024)
-#define HASH_BEHIND_BLOCK (256 * 1024)
-#define HASH_BEHIND_BLOCKS 4
-/* At most this many at once in a process (memory and threads stay
- * bounded; with more, the cores are busy anyway): the rest hash inline. */
-#define HASH_BEHIND_MAX_STREAMS 8
-
-static atomic_uint hash_behind_streams;
-
 struct diskfile_reader {
     struct diskfile *df;
     uint64_t off;
     uint64_t end;
-    /* whole-object reads only, one of the two: */
-    EVP_MD_CTX *md5;        /* hashed inline */
-    struct md5_behind *mb5; /* hashed on a helper thread */
+    EVP_MD_CTX *md5; /* whole-object reads only */
     bool done;
 };
 
@@ -513,18 +494,12 @@ ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len, uint64_t off)
     return n == -1 ? -errno : n;
 }
 
-/* The MD5 of a whole-object read: behind, on a helper thread, for a
- * large object when a thread can be had; else inline. 0 or -ENOMEM. */
-static int reader_hash_init(struct diskfile_reader *r, uint64_t len)
+/* The MD5 of a whole-object read, hashed as it is read, on the reading
+ * thread. (A helper thread hashing behind the reader, tried for large
+ * GETs, measured slower and costlier here: doc/benchmarks.md.) 0 or
+ * -ENOMEM. */
+static int reader_hash_init(struct diskfile_reader *r)
 {
-    if (len >= HASH_BEHIND_MIN) {
-        unsigned int n = atomic_fetch_add(&hash_behind_streams, 1);
-
-        if (n < HASH_BEHIND_MAX_STREAMS &&
-            !md5_behind_new(HASH_BEHIND_BLOCK, HASH_BEHIND_BLOCKS, &r->mb5))
-            return 0;
-        atomic_fetch_sub(&hash_behind_streams, 1);
-    }
     r->md5 = EVP_MD_CTX_new();
     if (!r->md5 || !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL))
         return -ENOMEM;
@@ -547,7 +522,7 @@ int diskfile_reader_new(struct diskfile *df, uint64_t off, uint64_t len,
     r->df = df;
     r->off = off;
     r->end = off + len;
-    if (off == 0 && len == df->data_len && reader_hash_init(r, len)) {
+    if (off == 0 && len == df->data_len && reader_hash_init(r)) {
         diskfile_reader_free(r);
         return -ENOMEM;
     }
@@ -569,10 +544,7 @@ static int verify_end(struct diskfile_reader *r)
     const char *etag = objmeta_get(&r->df->meta, "ETag");
     char hex[33];
 
-    if (r->mb5)
-        md5_behind_final(r->mb5, hex);
-    else
-        md5_hex(r->md5, hex);
+    md5_hex(r->md5, hex);
     if (etag && strcasecmp(etag, hex) == 0)
         return 0;
     diskfile_quarantine(r->df);
@@ -587,7 +559,7 @@ ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf, size_t cap)
         return 0;
     if (r->off == r->end) {
         r->done = true;
-        return r->md5 || r->mb5 ? verify_end(r) : 0;
+        return r->md5 ? verify_end(r) : 0;
     }
     if (cap > r->end - r->off)
         cap = (size_t)(r->end - r->off);
@@ -596,9 +568,7 @@ ssize_t diskfile_reader_read(struct diskfile_reader *r, void *buf, size_t cap)
         return -EIO; /* the file shrank under us */
     if (n < 0)
         return n;
-    if (r->mb5)
-        md5_behind_update(r->mb5, buf, (size_t)n);
-    else if (r->md5)
+    if (r->md5)
         EVP_DigestUpdate(r->md5, buf, (size_t)n);
     r->off += (uint64_t)n;
     return n;
@@ -608,10 +578,6 @@ void diskfile_reader_free(struct diskfile_reader *r)
 {
     if (!r)
         return;
-    if (r->mb5) {
-        md5_behind_free(r->mb5);
-        atomic_fetch_sub(&hash_behind_streams, 1);
-    }
     EVP_MD_CTX_free(r->md5);
     free(r);
 }

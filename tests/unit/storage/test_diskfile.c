@@ -559,8 +559,8 @@ static void test_bit_rot_is_found_by_a_full_read(void **state)
     diskfile_free(df);
 }
 
-/* Objects this large are hashed on a helper thread while they are read
- * (diskfile.c's HASH_BEHIND_MIN is 4 MiB). */
+/* A large object: read back in pieces of several sizes, its MD5 checked
+ * across many reads. */
 #define BIG_LEN (5 * 1024 * 1024 + 12345)
 
 static char *big_body(void)
@@ -590,7 +590,7 @@ static void put_big(struct diskfile *df, const char *body)
 }
 
 /* Reads the whole object in pieces of 'piece' bytes (not a multiple of
- * the helper's blocks); returns the last result, the body in 'out'. */
+ * a block size); returns the last result, the body in 'out'. */
 static int read_big(struct diskfile *df, char *out, size_t piece)
 {
     struct diskfile_reader *r;
