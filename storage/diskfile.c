@@ -613,9 +613,6 @@ int diskfile_writer_new(struct diskfile *df, int64_t size,
     if (df->mount_check && !devices_is_mount(df->dev_path))
         return -ENODEV;
     snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", df->dev_path);
-    err = mkdir_one(tmp_dir, &created);
-    if (err)
-        return err == -ENOENT ? -ENODEV : err;
     w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
@@ -629,6 +626,19 @@ int diskfile_writer_new(struct diskfile *df, int64_t size,
         goto fail;
     }
     w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+    if (w->fd == -1 && errno == ENOENT) {
+        /* the device's first write: tmp/ is made then (no mkdir() per
+         * PUT); a device directory that is not there is a 507 */
+        err = mkdir_one(tmp_dir, &created);
+        if (err) {
+            free(w->tmp_path);
+            w->tmp_path = NULL;
+            err = err == -ENOENT ? -ENODEV : err;
+            goto fail;
+        }
+        memcpy(w->tmp_path + strlen(w->tmp_path) - 6, "XXXXXX", 6);
+        w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+    }
     if (w->fd == -1) {
         err = -errno;
         free(w->tmp_path);
@@ -822,10 +832,14 @@ static int build_meta(struct diskfile *df, struct objmeta *out,
  *  2. rename into the hash dir (only after 1: a file appears only once
  *     its content is durable), suffix marked again, fsync of the hash dir
  *     (the new entry).
- * Then obsolete files are removed. A failure in 1 leaves no file (the
- * temp file is removed; new empty directories stay for the rehash to
- * remove); a failure in 2 after the rename leaves the file complete and in
- * place but maybe not durable, reported as an error. */
+ * Then obsolete files are removed, unless this write made the hash dir
+ * (a listing saved per new object): only a concurrent writer can have put
+ * a file there, readers take the newest anyway, and the suffix rehash
+ * removes what is obsolete, as it does after a crash. A failure in 1
+ * leaves no file (the temp file is removed; new empty directories stay
+ * for the rehash to remove); a failure in 2 after the rename leaves the
+ * file complete and in place but maybe not durable, reported as an
+ * error. */
 static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
                        const char *timestamp, const char *ext)
 {
@@ -859,8 +873,10 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
         err = diskfile_io_fsync_dir(df->hash_dir);
     if (err)
         return err;
-    ondisk_list(df->hash_dir, true, 0, &l);
-    ondisk_listing_release(&l);
+    if (top == 4) {
+        ondisk_list(df->hash_dir, true, 0, &l);
+        ondisk_listing_release(&l);
+    }
     return 0;
 }
 
