@@ -659,9 +659,14 @@ static int call_new(struct http_client *c, const struct http_client_req *req,
     call->head = sb.p;
     call->head_len = sb.len;
     if (!err)
-        /* a request that may be sent again skips the stale check */
-        err = conn_pool_get_nowait(c->pool, req->host, req->port,
-                                   !call->idempotent, &call->conn);
+        /* a request that is sent again when its reused connection turns
+         * out closed (may_retry()) skips the stale check: idempotent, and
+         * no streamed body byte goes out before an answer could come */
+        err = conn_pool_get_nowait(
+            c->pool, req->host, req->port,
+            !(call->idempotent && (req->body_mode == HTTP_CLIENT_BODY_NONE ||
+                                   req->expect_continue)),
+            &call->conn);
     if (err) {
         call_free(call);
         return err;
