@@ -846,6 +846,7 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     struct diskfile *df = w->df;
     char target[PATH_MAX];
     struct ondisk_listing l;
+    struct suffix_mark mark = {.lock = -1, .fd = -1};
     int top, err;
 
     err = objmeta_write_fd(w->fd, m, w->bytes);
@@ -854,13 +855,16 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     if (!err)
         err = make_dirs(df, &top);
     if (!err)
-        err = suffix_hash_invalidate(df->part_dir, df->suffix);
+        err = suffix_mark_open(df->part_dir, &mark);
+    if (!err)
+        err = suffix_mark_add(&mark, df->suffix);
     if (!err)
         err = sync_file_and_new_dirs(w, top);
     snprintf(target, sizeof(target), "%s/%s%s", df->hash_dir, timestamp, ext);
     if (!err && diskfile_io->rename(w->tmp_path, target) == -1)
         err = -errno;
     if (err) {
+        suffix_mark_close(&mark);
         remove_tmp(w);
         return err;
     }
@@ -868,7 +872,8 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     w->tmp_path = NULL;
     /* again: a rehash between the first mark and the rename consumed it
      * without seeing the new file */
-    err = suffix_hash_invalidate(df->part_dir, df->suffix);
+    err = suffix_mark_add(&mark, df->suffix);
+    suffix_mark_close(&mark);
     if (!err)
         err = diskfile_io_fsync_dir(df->hash_dir);
     if (err)

@@ -190,27 +190,58 @@ static int lock_part(const char *part_dir)
     return fd;
 }
 
-int suffix_hash_invalidate(const char *part_dir, const char *suffix)
+int suffix_mark_open(const char *part_dir, struct suffix_mark *m)
 {
-    char path[PATH_MAX], line[4];
-    int lock, fd, err = 0;
+    char path[PATH_MAX];
+
+    m->fd = -1;
+    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_LOCK, part_dir);
+    m->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m->lock == -1)
+        return -errno;
+    /* truncated in place by a rehash, never replaced: the fd stays good */
+    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_INVALID, part_dir);
+    m->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    return m->fd == -1 ? -errno : 0;
+}
+
+int suffix_mark_add(struct suffix_mark *m, const char *suffix)
+{
+    char line[4];
+    int err;
 
     if (!suffix_hash_valid_suffix(suffix))
         return -EINVAL;
-    lock = lock_part(part_dir);
-    if (lock < 0)
-        return lock;
-    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_INVALID, part_dir);
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd == -1) {
-        err = -errno;
-    } else {
-        memcpy(line, suffix, 3);
-        line[3] = '\n';
-        err = diskfile_io_pwrite_all(fd, line, 4, 0);
-        close(fd);
-    }
-    close(lock);
+    while (flock(m->lock, LOCK_EX) == -1)
+        if (errno != EINTR)
+            return -errno;
+    memcpy(line, suffix, 3);
+    line[3] = '\n';
+    err = diskfile_io_pwrite_all(m->fd, line, 4, 0);
+    flock(m->lock, LOCK_UN);
+    return err;
+}
+
+void suffix_mark_close(struct suffix_mark *m)
+{
+    if (m->fd >= 0)
+        close(m->fd);
+    if (m->lock >= 0)
+        close(m->lock);
+    m->fd = m->lock = -1;
+}
+
+int suffix_hash_invalidate(const char *part_dir, const char *suffix)
+{
+    struct suffix_mark m;
+    int err;
+
+    if (!suffix_hash_valid_suffix(suffix))
+        return -EINVAL;
+    err = suffix_mark_open(part_dir, &m);
+    if (!err)
+        err = suffix_mark_add(&m, suffix);
+    suffix_mark_close(&m);
     return err;
 }
 

@@ -54,6 +54,20 @@ bool suffix_hash_valid_suffix(const char *suffix);
  * whole cached map. Returns 0 or -errno. */
 int suffix_hash_invalidate(const char *part_dir, const char *suffix);
 
+/* A writer's marks: suffix_hash_invalidate() before and after its rename
+ * with the partition's lock file and hashes.invalid opened once, not
+ * twice (four path walks and closes less per PUT). Each mark takes the
+ * lock, appends, and lets it go. Open: 0 or -errno; the marks
+ * themselves: as suffix_hash_invalidate(). Close always, also after a
+ * failed open. */
+struct suffix_mark {
+    int lock;
+    int fd;
+};
+int suffix_mark_open(const char *part_dir, struct suffix_mark *m);
+int suffix_mark_add(struct suffix_mark *m, const char *suffix);
+void suffix_mark_close(struct suffix_mark *m);
+
 /* The suffix -> hash map of 'part_dir' (a missing directory is an empty
  * map): the cached one with every invalidated suffix and those in
  * 'recalc' (may be NULL when 'nrecalc' is 0) recomputed, or all suffixes
