@@ -178,6 +178,39 @@ static void test_cached_until_invalidated(void **state)
     assert_int_equal(suffix_hash_invalidate(part, "abcd"), -EINVAL);
 }
 
+/* A writer's marks opened once: a rehash between its two marks (it
+ * truncates hashes.invalid) does not lose the second one, which lands at
+ * the start of the truncated file, and the second get sees the new file. */
+static void test_marks_survive_a_rehash_between_them(void **state)
+{
+    struct suffix_mark m;
+    char path[256], buf[16];
+    uint64_t h1, h2;
+    int fd;
+    ssize_t n;
+
+    (void)state;
+    put_file(part, H1, T1 ".data");
+    h1 = get_hash("abc", NULL, 0);
+    assert_int_equal(suffix_mark_open(part, &m), 0);
+    assert_int_equal(suffix_mark_add(&m, "abc"), 0);
+    assert_true(get_hash("abc", NULL, 0) == h1); /* consumed the mark */
+    put_file(part, H2, T1 ".data");               /* the rename */
+    assert_int_equal(suffix_mark_add(&m, "abc"), 0);
+    assert_int_equal(suffix_mark_add(&m, "ABC"), -EINVAL);
+    suffix_mark_close(&m);
+    suffix_mark_close(&m); /* twice is harmless */
+    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_INVALID, part);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, buf, sizeof(buf));
+    close(fd);
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "abc\n", 4);
+    h2 = get_hash("abc", NULL, 0);
+    assert_true(h2 != h1);
+}
+
 static void test_recompute_cleans_up(void **state)
 {
     const char *abc[] = {"abc"};
@@ -295,6 +328,8 @@ static void test_bad_or_stale_cache_is_rebuilt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_marks_survive_a_rehash_between_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_partition_is_empty, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hash_matches_the_definition, setup,
