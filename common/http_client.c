@@ -839,7 +839,6 @@ struct piece {
     struct iovec iov[HTTP_CLIENT_IOV_MAX + 2];
     int first, iovcnt;
     int err;
-    bool end;         /* the body's end is in it */
     int64_t deadline; /* node timeout since the last progress */
     char frame[32];
 };
@@ -851,7 +850,6 @@ static int piece_init(struct http_client_call *call, struct piece *pc,
 
     assert_call_ok(call);
     pc->first = pc->iovcnt = 0;
-    pc->end = end;
     pc->deadline = conn_pool_now_ms() + call->node_timeout_ms;
     if (call->err)
         return call->err;
@@ -1070,25 +1068,10 @@ int http_client_send(struct http_client_call *call, const void *buf, size_t len)
 
 int http_client_send_end(struct http_client_call *call)
 {
-    struct iovec iov = {.iov_base = "0\r\n\r\n", .iov_len = 5};
     int err;
 
-    assert_call_ok(call);
-    if (call->err)
-        return call->err;
-    if (call->state != CALL_SENDING || call->expect ||
-        call->body_mode == HTTP_CLIENT_BODY_NONE)
-        return -EINVAL;
-    if (call->body_mode == HTTP_CLIENT_BODY_LENGTH) {
-        if (call->to_send)
-            return call_fail(call, -EINVAL);
-    } else {
-        err = conn_pool_writev(call->conn, &iov, 1, call->node_timeout_ms);
-        if (err)
-            return call_fail(call, err);
-    }
-    call->state = CALL_WAITING;
-    return 0;
+    http_client_sendv_multi(&call, 1, NULL, 0, true, &err);
+    return err;
 }
 
 int http_client_response(struct http_client_call *call)

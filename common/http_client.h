@@ -173,7 +173,8 @@ size_t http_client_sendv_multi(struct http_client_call **calls, size_t n,
 
 /* Ends a streamed body: the last chunk in chunked mode; in length mode,
  * -EINVAL (and the call is broken) unless exactly 'content_length' bytes
- * were sent. Returns 0 or -errno. */
+ * were sent. Returns 0 or -errno (-ECONNABORTED as http_client_send()).
+ * Same as http_client_sendv_multi() of nothing with 'end', one call. */
 int http_client_send_end(struct http_client_call *call);
 
 /* Reads the response's status line and headers, skipping 1xx responses

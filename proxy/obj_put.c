@@ -331,22 +331,6 @@ static int send_doc(struct preq *pr, struct obj_put *put, const char *data,
     return send_all(pr, put, iov, n, last);
 }
 
-static int finish_body(struct preq *pr, struct obj_put *put, const char *data,
-                       size_t len);
-
-int object_put_body(struct preq *pr, const char *data, size_t len)
-{
-    struct obj_put *put = pr->put;
-
-    if (req_status(pr->req) || !len)
-        return 0; /* answered already: the rest is dropped */
-    put->sent += len;
-    EVP_DigestUpdate(put->md5, data, len);
-    if (!put->chunked && put->sent == put->length)
-        return finish_body(pr, put, data, len); /* the last piece */
-    return send_doc(pr, put, data, len, false);
-}
-
 /* Whether the client sent an ETag (quoted or not, any case) that is not
  * the body's MD5. */
 static bool etag_mismatch(struct preq *pr, const char *md5)
@@ -393,6 +377,19 @@ static int finish_body(struct preq *pr, struct obj_put *put, const char *data,
         return preq_error(pr, 422);
     }
     return send_doc(pr, put, data, len, true);
+}
+
+int object_put_body(struct preq *pr, const char *data, size_t len)
+{
+    struct obj_put *put = pr->put;
+
+    if (req_status(pr->req) || !len)
+        return 0; /* answered already: the rest is dropped */
+    put->sent += len;
+    EVP_DigestUpdate(put->md5, data, len);
+    if (!put->chunked && put->sent == put->length)
+        return finish_body(pr, put, data, len); /* the last piece */
+    return send_doc(pr, put, data, len, false);
 }
 
 static int respond_created(struct preq *pr, struct obj_put *put,

@@ -207,24 +207,14 @@ static void fsync_chunk(struct io_uring *ring, const int *fds, size_t n,
 int diskfile_io_fsync_batch(const int *fds, size_t n)
 {
     int errs[RING_ENTRIES + 1];
-    struct io_uring *ring = NULL;
+    bool uring = n > 1 && atomic_load(&use_io_uring) &&
+                 diskfile_io == &diskfile_io_sys;
     int first = 0;
 
-    if (n > 1 && atomic_load(&use_io_uring) && diskfile_io == &diskfile_io_sys)
-        ring = thread_ring();
-    if (!ring) {
-        for (size_t i = 0; i < n; i++) {
-            int err = fsync_one(fds[i]);
-
-            if (err && !first)
-                first = err;
-        }
-        return first;
-    }
     for (size_t at = 0; at < n; at += RING_ENTRIES + 1) {
         size_t k = n - at < RING_ENTRIES + 1 ? n - at : RING_ENTRIES + 1;
+        struct io_uring *ring = uring ? thread_ring() : NULL;
 
-        ring = thread_ring();
         if (ring) {
             fsync_chunk(ring, fds + at, k, errs);
         } else {

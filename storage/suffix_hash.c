@@ -170,22 +170,36 @@ out:
     return err;
 }
 
-static int lock_part(const char *part_dir)
+/* The partition's lock file, open (not locked). fd or -errno. */
+static int open_lock(const char *part_dir)
 {
     char path[PATH_MAX];
     int fd;
 
     snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_LOCK, part_dir);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd == -1)
-        return -errno;
-    while (flock(fd, LOCK_EX) == -1) {
-        if (errno != EINTR) {
-            int err = -errno;
+    return fd == -1 ? -errno : fd;
+}
 
-            close(fd);
-            return err;
-        }
+static int take_lock(int fd)
+{
+    while (flock(fd, LOCK_EX) == -1)
+        if (errno != EINTR)
+            return -errno;
+    return 0;
+}
+
+/* The partition's lock file, open and locked. fd or -errno. */
+static int lock_part(const char *part_dir)
+{
+    int fd = open_lock(part_dir), err;
+
+    if (fd < 0)
+        return fd;
+    err = take_lock(fd);
+    if (err) {
+        close(fd);
+        return err;
     }
     return fd;
 }
@@ -195,10 +209,9 @@ int suffix_mark_open(const char *part_dir, struct suffix_mark *m)
     char path[PATH_MAX];
 
     m->fd = -1;
-    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_LOCK, part_dir);
-    m->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m->lock == -1)
-        return -errno;
+    m->lock = open_lock(part_dir);
+    if (m->lock < 0)
+        return m->lock;
     /* truncated in place by a rehash, never replaced: the fd stays good */
     snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_INVALID, part_dir);
     m->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -212,9 +225,9 @@ int suffix_mark_add(struct suffix_mark *m, const char *suffix)
 
     if (!suffix_hash_valid_suffix(suffix))
         return -EINVAL;
-    while (flock(m->lock, LOCK_EX) == -1)
-        if (errno != EINTR)
-            return -errno;
+    err = take_lock(m->lock);
+    if (err)
+        return err;
     memcpy(line, suffix, 3);
     line[3] = '\n';
     err = diskfile_io_pwrite_all(m->fd, line, 4, 0);
