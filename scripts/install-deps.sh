@@ -11,6 +11,9 @@ PACKAGES=(
     zlib1g-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev
     libleveldb-dev liburing-dev libxxhash-dev attr
     libhttp-parser-dev
+    # the proxy's S3 API: XML request bodies (DeleteObjects, multipart
+    # Complete, bucket configuration)
+    libexpat1-dev
     # tests: the reference Swift (oracle for ring placement, peer for
     # interop) and the test runner
     python3 python3-pytest python3-pytest-timeout python3-swift swift
@@ -18,6 +21,8 @@ PACKAGES=(
     # Swift 2.30 cluster (KURA_TEST_TARGET=swift; its tempauth needs memcached)
     python3-swiftclient swift-proxy swift-object swift-container
     swift-account memcached
+    # tests/functional/test_s3_*.py: the real S3 clients
+    awscli python3-boto3 s3cmd
 )
 
 missing=()
