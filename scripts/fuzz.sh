@@ -68,3 +68,22 @@ echo "== fuzzing fuzz_mime_footer for ${seconds}s"
 (cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_mime_footer \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 \
     -print_final_stats=1 "$seeds/mime" 2>&1 | tail -4)
+
+# fuzz_s3_xml: a byte picking the parser (low 3 bits: 0 Delete, 1
+# CompleteMultipartUpload, 2 CreateBucketConfiguration, 3 Tagging, 4-7 a
+# JSON listing; the rest: the limit), then the body
+mkdir -p "$seeds/s3xml"
+printf '\30<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b</Key><VersionId>v</VersionId></Object><Object><Key>c</Key></Object></Delete>' \
+    >"$seeds/s3xml/delete"
+printf '\31<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"0123456789abcdef0123456789abcdef"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>fedcba9876543210fedcba9876543210</ETag></Part></CompleteMultipartUpload>' \
+    >"$seeds/s3xml/complete"
+printf '\2<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>' \
+    >"$seeds/s3xml/create_bucket"
+printf '\123<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>' \
+    >"$seeds/s3xml/tagging"
+printf '\147[{"name": "a", "hash": "d41d8cd98f00b204e9800998ecf8427e; s3_etag=abc-2", "bytes": 0, "content_type": "text/plain", "last_modified": "2026-12-04T21:59:50.739678"}, {"subdir": "d/"}]' \
+    >"$seeds/s3xml/listing"
+echo "== fuzzing fuzz_s3_xml for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_xml \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/s3xml" 2>&1 | tail -4)
