@@ -87,3 +87,16 @@ echo "== fuzzing fuzz_s3_xml for ${seconds}s"
 (cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_xml \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 \
     -print_final_stats=1 "$seeds/s3xml" 2>&1 | tail -4)
+
+# fuzz_s3_chunked: a piece-size byte, a flags byte, six lines
+# (Authorization, query, path, X-Amz-Date, x-amz-content-sha256, decoded
+# length), then an aws-chunked body (see the target's comment)
+mkdir -p "$seeds/s3chunked"
+printf '\7\1AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9\n\n/o\n20130524T000000Z\nSTREAMING-AWS4-HMAC-SHA256-PAYLOAD\n5\n5;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\nhello\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n' \
+    >"$seeds/s3chunked/header"
+printf '\3\0\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%%2F20130524%%2Fus-east-1%%2Fs3%%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\n/test.txt\n\n\n\n' \
+    >"$seeds/s3chunked/presigned"
+echo "== fuzzing fuzz_s3_chunked for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_chunked \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/s3chunked" 2>&1 | tail -4)
