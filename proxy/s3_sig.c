@@ -80,8 +80,15 @@ static int invalid_argument(struct s3_sig_error *err, const char *name,
 {
     s3_sig_set_error(err, "InvalidArgument", 400, "%s", msg);
     err->argument_name = name;
-    snprintf(err->argument_value, sizeof(err->argument_value), "%s",
-             value ? value : "");
+    {
+        /* cut to fit, as S3 shows a long value only in part */
+        size_t n = value ? strlen(value) : 0;
+
+        if (n >= sizeof(err->argument_value))
+            n = sizeof(err->argument_value) - 1;
+        memcpy(err->argument_value, value ? value : "", n);
+        err->argument_value[n] = '\0';
+    }
     return -EINVAL;
 }
 
