@@ -87,7 +87,7 @@ struct http_server {
     int listen_fd;
     pthread_t acceptor;
     bool acceptor_running;
-    pthread_attr_t attr; /* connection threads: detached, stack size */
+    pthread_attr_t attr;  /* connection threads: detached, stack size */
     pthread_mutex_t lock; /* guards conns, n_conns */
     pthread_cond_t gone;  /* a connection thread ended */
     struct sconn *conns;
@@ -134,8 +134,8 @@ struct sconn {
 struct request {
     struct http_server *srv;
     struct sconn *c;
-    const char *uri;    /* raw target, in the head buffer */
-    size_t uri_len;     /* as sent, query included */
+    const char *uri;      /* raw target, in the head buffer */
+    size_t uri_len;       /* as sent, query included */
     const char *raw_path; /* uri up to '?' */
     char *path;           /* raw_path decoded; may be raw_path itself */
     const char *query;    /* after '?'; "" if none */
@@ -171,6 +171,10 @@ struct request {
     struct timespec start;
     void *ctx;
     const char *continue_hdrs; /* borrowed: req_continue_headers() */
+    /* what req_rewrite() and req_set_header() copied */
+    char **owned;
+    size_t n_owned;
+    const char *log_method; /* as sent, once rewritten */
 };
 
 static void assert_request_ok(const struct request *req)
@@ -211,6 +215,9 @@ static void request_free(struct request *req)
         free(req->params[i].value);
     }
     free(req->params);
+    for (i = 0; i < req->n_owned; i++)
+        free(req->owned[i]);
+    free(req->owned);
     free(req->hdr_text);
     if (req->path != req->raw_path) /* not decoded: the same string */
         free(req->path);
@@ -330,6 +337,102 @@ void req_log_msg(const struct request *req, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- rewriting ---- */
+
+static bool header_text_ok(const char *s);
+static int parse_query(struct request *req);
+
+/* A copy of 'len' bytes of 's' owned by the request. */
+static char *own(struct request *req, const char *s, size_t len)
+{
+    char **grown = reallocarray(req->owned, req->n_owned + 1, sizeof(*grown));
+    char *copy;
+
+    if (!grown)
+        return NULL;
+    req->owned = grown;
+    copy = strndup(s, len);
+    if (copy)
+        req->owned[req->n_owned++] = copy;
+    return copy;
+}
+
+static void drop_params(struct request *req)
+{
+    for (size_t i = 0; i < req->n_params; i++) {
+        free(req->params[i].name);
+        free(req->params[i].value);
+    }
+    free(req->params);
+    req->params = NULL;
+    req->n_params = 0;
+}
+
+int req_rewrite(struct request *req, const char *method, const char *query)
+{
+    const char *m = NULL, *q = NULL;
+
+    if (method && (!*method || !header_text_ok(method)))
+        return -EINVAL;
+    if ((method && !(m = own(req, method, strlen(method)))) ||
+        (query && !(q = own(req, query, strlen(query)))))
+        return -ENOMEM;
+    if (m) {
+        if (!req->log_method)
+            req->log_method = req->method;
+        req->method = m;
+    }
+    if (q) {
+        int err;
+
+        drop_params(req);
+        req->query = q;
+        err = parse_query(req);
+        if (err) {
+            drop_params(req);
+            return err;
+        }
+    }
+    return 0;
+}
+
+int req_set_header(struct request *req, const char *name, const char *value)
+{
+    struct sconn *c = req->c;
+    const char *n = NULL, *v = NULL;
+    size_t i, kept = 0;
+    bool placed = false;
+
+    if (!*name || !header_text_ok(name) || (value && !header_text_ok(value)))
+        return -EINVAL;
+    if (value && (!(n = own(req, name, strlen(name))) ||
+                  !(v = own(req, value, strlen(value)))))
+        return -ENOMEM;
+    for (i = 0; i < c->n_hdrs; i++) {
+        if (strcasecmp(c->hdrs[i].name, name)) {
+            c->hdrs[kept++] = c->hdrs[i];
+        } else if (v && !placed) {
+            c->hdrs[kept] = c->hdrs[i];
+            c->hdrs[kept++].value = v;
+            placed = true;
+        }
+    }
+    c->n_hdrs = kept;
+    if (v && !placed) {
+        if (c->n_hdrs == c->cap_hdrs) {
+            struct rhdr *grown =
+                reallocarray(c->hdrs, c->cap_hdrs + 8, sizeof(*grown));
+
+            if (!grown)
+                return -ENOMEM;
+            c->hdrs = grown;
+            c->cap_hdrs += 8;
+        }
+        c->hdrs[c->n_hdrs++] = (struct rhdr){n, v, 0, 0};
+    }
+    return 0;
+}
+
 unsigned int req_status(const struct request *req)
 {
     return req->status;
@@ -424,10 +527,72 @@ int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
     return 0;
 }
 
+int req_response_take(struct request *req, struct req_response *out)
+{
+    size_t n = 0;
+    char *p, *end;
+
+    memset(out, 0, sizeof(*out));
+    if (!req->status)
+        return -ENOENT;
+    if (req->sent)
+        return -EALREADY;
+    for (p = req->hdr_text, end = p + req->hdr_len; p < end; p++)
+        n += *p == '\n';
+    if (n && !(out->headers = calloc(n, sizeof(*out->headers))))
+        return -ENOMEM;
+    /* "Name: value\r\n"... split in place: the text is ours now */
+    for (p = req->hdr_text, end = p + req->hdr_len; p < end;) {
+        char *colon = memchr(p, ':', (size_t)(end - p));
+        char *cr = memchr(p, '\r', (size_t)(end - p));
+
+        *colon = '\0';
+        *cr = '\0';
+        out->headers[out->n_headers].name = p;
+        out->headers[out->n_headers++].value = colon + 2;
+        p = cr + 2;
+    }
+    out->text_ = req->hdr_text;
+    out->status = req->status;
+    out->body = req->body;
+    out->body_len = req->body_len;
+    out->read = req->read;
+    out->size = req->stream_size;
+    out->arg = req->read_arg;
+    out->free_arg = req->free_arg;
+    req->hdr_text = NULL;
+    req->hdr_len = req->hdr_cap = 0;
+    req->has_type = false;
+    req->body = NULL;
+    req->body_len = 0;
+    req->read = NULL;
+    req->read_arg = NULL;
+    req->free_arg = NULL;
+    req->status = 0;
+    return 0;
+}
+
+const char *req_response_header(const struct req_response *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (!strcasecmp(r->headers[i].name, name))
+            return r->headers[i].value;
+    return NULL;
+}
+
+void req_response_release(struct req_response *r)
+{
+    if (r->read && r->free_arg)
+        r->free_arg(r->arg);
+    free(r->headers);
+    free(r->text_);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
 /* ---- a connection's I/O: a socket, or memory ---- */
 
-static ssize_t mem_recv(struct http_server_mem_conn *mc, char *buf,
-                        size_t max)
+static ssize_t mem_recv(struct http_server_mem_conn *mc, char *buf, size_t max)
 {
     size_t n = mc->in_len - mc->in_used;
 
@@ -910,8 +1075,8 @@ static unsigned int prepare(struct request *req)
     expect = req_header(req, "Expect");
     /* as libmicrohttpd did, also for an empty body: clients that asked
      * wait for it (the proxy's empty PUTs) */
-    req->expect_continue = req->http_minor > 0 && expect &&
-                           !strcasecmp(expect, "100-continue");
+    req->expect_continue =
+        req->http_minor > 0 && expect && !strcasecmp(expect, "100-continue");
     return 0;
 }
 
@@ -1295,7 +1460,7 @@ static void log_request(const struct request *req, bool ok)
     struct timespec now;
     struct log_access a = {
         .client = req->c->client_ip,
-        .method = req->method,
+        .method = req->log_method ? req->log_method : req->method,
         .path = req->raw_path,
         .status = req->status || ok ? req->status : 499,
         .bytes_in = req->body_received,
@@ -1406,8 +1571,7 @@ static bool serve_one(struct sconn *c)
     }
     ok = req->sent && req->sent_ok;
     keep = keep && ok && !req->close_after &&
-           http_should_keep_alive(&c->parser) &&
-           !atomic_load(&srv->stopping);
+           http_should_keep_alive(&c->parser) && !atomic_load(&srv->stopping);
     if (req->started) {
         if (srv->handler.on_done)
             srv->handler.on_done(req, ok, srv->handler.arg);
@@ -1554,8 +1718,8 @@ static void *accept_main(void *arg)
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
-        int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl,
-                         SOCK_CLOEXEC);
+        int fd =
+            accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 
         if (atomic_load(&srv->stopping)) {
             if (fd >= 0)
@@ -1573,6 +1737,11 @@ static void *accept_main(void *arg)
         }
         conn_start(srv, fd, &ss);
     }
+}
+
+void *req_origin(const struct request *req)
+{
+    return req->c->mem ? req->c->mem->origin : NULL;
 }
 
 int http_server_serve_mem(const struct http_server_conf *conf,

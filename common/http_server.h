@@ -206,6 +206,21 @@ void req_continue_headers(struct request *req, const char *lines);
 __attribute__((format(printf, 3, 4))) void
 req_log_msg(const struct request *req, int level, const char *fmt, ...);
 
+/* ---- rewriting a request (a filter in the handler, as Swift's s3api
+ * rewrites the WSGI environment before the proxy's controllers see it) ----
+ * What the handler sees changes; the request as sent is what the access
+ * line logs and what the server frames the body by. Strings are copied
+ * and live as long as the request. Each returns 0 or -ENOMEM, -EINVAL
+ * for CR or LF in a header, a bad escape in the query, or an empty
+ * method. */
+/* A new method (NULL: unchanged) and query (without '?'; NULL:
+ * unchanged), re-parsed for req_param(). is_head, which decides whether
+ * the response carries a body, stays the client's. */
+int req_rewrite(struct request *req, const char *method, const char *query);
+/* Replaces every header called 'name' with one of 'value', or removes
+ * them all when 'value' is NULL; an absent header is added at the end. */
+int req_set_header(struct request *req, const char *name, const char *value);
+
 /* ---- responding ---- */
 
 /* Adds a response header (copied). An empty value goes out as one space
@@ -241,6 +256,33 @@ int req_respond_stream(struct request *req, unsigned int status, uint64_t size,
                        req_read_fn read, void *arg,
                        void (*free_arg)(void *arg));
 
+/* A response made and not yet sent, taken back from the request by a
+ * filter that rewrites it (the S3 API answering for the Swift
+ * controllers): status, headers as added (split into names and values),
+ * and either a body or a stream. After req_response_take() the request
+ * has no response, so the filter can make another from the parts; what
+ * it hands on it clears from the struct before req_response_release(). */
+struct req_response {
+    unsigned int status;
+    struct req_response_header {
+        const char *name, *value;
+    } * headers;
+    size_t n_headers;
+    char *body; /* malloc'ed; NULL with a stream or no body */
+    size_t body_len;
+    req_read_fn read; /* a stream: size, read, arg, free_arg as given */
+    uint64_t size;
+    void *arg;
+    void (*free_arg)(void *arg);
+    char *text_; /* the headers' storage */
+};
+/* Returns 0 and fills *out, -ENOENT when no response was made, -EALREADY
+ * when it was sent already, or -ENOMEM (the response is left as it was). */
+int req_response_take(struct request *req, struct req_response *out);
+/* The first header called 'name' (case-insensitive) or NULL. */
+const char *req_response_header(const struct req_response *r, const char *name);
+/* Frees what is left in *r (the stream's arg with its free_arg). */
+void req_response_release(struct req_response *r);
 /* The status of the response made, 0 before. */
 unsigned int req_status(const struct request *req);
 
@@ -258,6 +300,8 @@ struct http_server_mem_conn {
     /* the client stops reading after this many bytes: later sends fail
      * with EPIPE; 0: no limit */
     size_t out_max;
+    /* the caller's, for the handler: req_origin() */
+    void *origin;
     /* results */
     char *out; /* what the server wrote, malloc()ed: free() it */
     size_t out_len;
@@ -265,6 +309,10 @@ struct http_server_mem_conn {
     size_t n_recvs; /* recv()s, counting the one that saw EOF */
 };
 
+/* mc->origin for a request served by http_server_serve_mem(), NULL for
+ * one from a socket: a handler serving its own subrequests (the proxy's
+ * S3 API) knows them by it, which no client can forge. */
+void *req_origin(const struct request *req);
 /* Serves 'mc' as a connection thread serves a socket, on the calling
  * thread: requests are read from mc->in, the handler's callbacks run,
  * responses go to mc->out, until the connection would close (the input
