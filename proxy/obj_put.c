@@ -360,6 +360,12 @@ static void abort_replicas(struct obj_put *put)
     }
 }
 
+void object_put_abort(struct preq *pr)
+{
+    if (pr->put)
+        abort_replicas(pr->put);
+}
+
 /* The body is all here ('data' is its last piece, maybe empty): the
  * client's ETag is checked, then the rest of the document goes with the
  * footer, or no replica gets a footer and the client 422. */
@@ -836,7 +842,7 @@ static int put_from_copy_header(struct preq *pr, struct obj_put *put)
     char *c = NULL, *o = NULL;
     int rc;
 
-    if (req_content_length(pr->req) > 0 || req_chunked(pr->req))
+    if (pr->body_length > 0 || pr->body_chunked)
         return preq_text(pr, 400, "Copy requests require a zero byte body");
     rc = parse_copy_path(pr, "X-Copy-From", &c, &o);
     if (rc) {
@@ -929,7 +935,7 @@ int object_put_start(struct preq *pr, const struct info *ci)
         return copy_to_destination(pr, put, ci);
     if (req_header(pr->req, "X-Copy-From"))
         return put_from_copy_header(pr, put);
-    length = req_chunked(pr->req) ? -1 : req_content_length(pr->req);
+    length = pr->body_chunked ? -1 : pr->body_length;
     rc = prepare(pr, put, false, length);
     if (!rc)
         rc = open_replicas(pr, put);

@@ -22,6 +22,8 @@ struct error_limit;
 struct info_cache;
 struct info_entry;
 struct obj_put;
+struct s3api;
+struct s3req;
 
 struct proxy {
     const struct proxy_conf *conf;
@@ -35,6 +37,8 @@ struct proxy {
     char *info_json; /* the body of GET /info */
     /* request_node_count: handoffs = mult * replicas + add - replicas */
     unsigned int node_count_mult, node_count_add;
+    struct s3api *s3; /* NULL: no s3api in the pipeline */
+    struct http_handler handler; /* ours, for subrequests */
 };
 
 /* One client request, from its headers to its end. */
@@ -54,6 +58,11 @@ struct preq {
     /* CORS on an actual request: the origin to allow ("*" or the
      * client's) and the container's extra exposed headers */
     char *cors_origin, *cors_expose;
+    /* the body as the controllers take it: the client's Content-Length
+     * (-1: none) and Transfer-Encoding, or what the S3 API decodes */
+    int64_t body_length;
+    bool body_chunked;
+    struct s3req *s3; /* an S3 API request (s3api.c) */
 };
 
 /* ---- answering the client; each adds X-Trans-Id and
@@ -194,6 +203,9 @@ int object_request(struct preq *pr);
 /* Object upload: body pieces and the end (obj_put.c). */
 int object_put_body(struct preq *pr, const char *data, size_t len);
 int object_put_end(struct preq *pr);
+/* Cuts every replica's stream before the body's end: none commits. For a
+ * body found bad by a filter (the S3 API's signatures) before its end. */
+void object_put_abort(struct preq *pr);
 void object_put_free(struct obj_put *put);
 
 /* Swift's transfer_headers(): the client's X-<type>-Meta-* headers,
@@ -214,6 +226,32 @@ int ensure_account(struct preq *pr, bool create);
  * none) and the account's stored ACL; answers 401/403/... itself and
  * returns 1 when the request must stop, 0 to go on, -errno. */
 int preq_authorize(struct preq *pr, const char *acl, const char *account_acl);
+
+/* Routes the request at pr->path (decoded, "/v1/AUTH_test/c/o") to its
+ * controller with the identity in pr->id, which the caller filled (the
+ * S3 API, a subrequest): no token is looked up. */
+int preq_route_identified(struct preq *pr);
+
+/* ---- subrequests: the proxy asking itself (subreq.c) ----
+ * An S3 operation made of several Swift ones (multi-object delete,
+ * bucket listings) runs each through the proxy's own handler, in memory,
+ * on the calling thread, as the user of 'pr': Swift's semantics (ACLs,
+ * quorum, info cache) without a socket or a token. No access line is
+ * logged for them; they carry pr's transaction id. */
+struct subreq_resp {
+    unsigned int status;
+    struct hlist headers;
+    char *body; /* NUL-terminated; body_len bytes before the NUL */
+    size_t body_len;
+};
+/* 'path' quoted ("/v1/AUTH_test/c/o%20x"), 'query' without '?' or NULL.
+ * Returns 0 with the answer in *out (release it), or -errno (-ENOMEM,
+ * -EPROTO when the answer cannot be parsed). */
+int subreq_run(struct preq *pr, const char *method, const char *path,
+               const char *query, const struct http_header *headers,
+               size_t n_headers, const void *body, size_t len,
+               struct subreq_resp *out);
+void subreq_resp_release(struct subreq_resp *r);
 
 /* Swift's X-Timestamp for a write, "1700000000.12345". */
 void preq_new_timestamp(char buf[32]);

@@ -11,6 +11,7 @@
 #include "proxy/error_limit.h"
 #include "proxy/info.h"
 #include "proxy/preq.h"
+#include "proxy/s3api.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -78,27 +79,42 @@ static int parse_node_count(struct proxy *p, const char *v,
 /* The filters Kura builds in. A pipeline naming others is refused: an
  * operator must not believe a filter runs when it does not. */
 static const char *const known_filters[] = {
-    "catch_errors", "gatekeeper", "healthcheck", "proxy-logging", "cache",
-    "listing_formats", "tempauth", "copy", "dlo", "slo", "container_sync",
-    "bulk", "ratelimit", "versioned_writes", "symlink", "proxy-server",
+    "catch_errors",
+    "gatekeeper",
+    "healthcheck",
+    "proxy-logging",
+    "cache",
+    "listing_formats",
+    "tempauth",
+    "copy",
+    "dlo",
+    "slo",
+    "container_sync",
+    "bulk",
+    "ratelimit",
+    "versioned_writes",
+    "symlink",
+    "s3api",
+    "proxy-server",
     NULL,
 };
 
 static int check_pipeline(struct proxy *p, const struct conf *conf,
-                          bool *has_tempauth, char err[CONF_ERR_LEN])
+                          bool *has_tempauth, bool *has_s3api,
+                          char err[CONF_ERR_LEN])
 {
     const char *pl = conf_get(conf, "pipeline:main", "pipeline", NULL);
     char *copy, *save = NULL, *tok;
     int rc = 0;
 
     (void)p;
-    *has_tempauth = true;
+    *has_tempauth = *has_s3api = true;
     if (!pl)
         return 0; /* no pipeline section: the defaults, tempauth on */
     copy = strdup(pl);
     if (!copy)
         return -ENOMEM;
-    *has_tempauth = false;
+    *has_tempauth = *has_s3api = false;
     for (tok = strtok_r(copy, " \t\n", &save); tok;
          tok = strtok_r(NULL, " \t\n", &save)) {
         size_t i;
@@ -109,12 +125,15 @@ static int check_pipeline(struct proxy *p, const struct conf *conf,
         if (!known_filters[i]) {
             snprintf(err, CONF_ERR_LEN,
                      "%s: pipeline names '%s', which kura-proxy does not "
-                     "have", conf_path(conf), tok);
+                     "have",
+                     conf_path(conf), tok);
             rc = -EINVAL;
             break;
         }
         if (!strcmp(tok, "tempauth"))
             *has_tempauth = true;
+        if (!strcmp(tok, "s3api"))
+            *has_s3api = true;
     }
     free(copy);
     return rc;
@@ -138,8 +157,7 @@ static int tempauth_key(const char *key, const char *value, unsigned int line,
     return rc;
 }
 
-static const char *conf_lookup(void *arg, const char *section,
-                               const char *key)
+static const char *conf_lookup(void *arg, const char *section, const char *key)
 {
     return conf_get(arg, section, key, NULL);
 }
@@ -221,7 +239,7 @@ int proxy_new(const struct proxy_conf *c, const struct conf *conf,
 {
     struct proxy *p = calloc(1, sizeof(*p));
     struct http_client_conf hcc = {0};
-    bool has_tempauth;
+    bool has_tempauth, has_s3api;
     int rc;
 
     *out = NULL;
@@ -231,7 +249,7 @@ int proxy_new(const struct proxy_conf *c, const struct conf *conf,
     snprintf(err, CONF_ERR_LEN, "out of memory");
     rc = parse_node_count(p, c->request_node_count, err);
     if (!rc)
-        rc = check_pipeline(p, conf, &has_tempauth, err);
+        rc = check_pipeline(p, conf, &has_tempauth, &has_s3api, err);
     if (!rc)
         rc = load_swift_conf(p, err);
     if (!rc)
@@ -259,6 +277,10 @@ int proxy_new(const struct proxy_conf *c, const struct conf *conf,
         rc = info_cache_new(&p->cache);
     if (!rc)
         rc = make_info(p);
+    /* S3 users are tempauth's: without it there is nobody to sign */
+    if (!rc && has_s3api && p->auth)
+        rc = s3api_new(conf, p->auth, &p->s3, err);
+    proxy_handler(p, &p->handler);
     if (rc) {
         proxy_free(p);
         return rc;
@@ -273,6 +295,7 @@ void proxy_free(struct proxy *p)
     if (!p)
         return;
     free(p->info_json);
+    s3api_free(p->s3);
     info_cache_free(p->cache);
     error_limit_free(p->errors);
     http_client_free(p->client);
@@ -468,7 +491,7 @@ static char *seg_dup(const struct constraints_seg *s)
     return s->s ? strndup(s->s, s->len) : NULL;
 }
 
-static int route(struct preq *pr)
+static int route(struct preq *pr, bool identify)
 {
     const char *path = pr->path;
     struct constraints_seg segs[4];
@@ -476,8 +499,8 @@ static int route(struct preq *pr)
     const char *token;
     int rc;
 
-    rc = constraints_route_path(&pr->p->limits, path, pr->path_len,
-                                &pr->route, segs, &cerr);
+    rc = constraints_route_path(&pr->p->limits, path, pr->path_len, &pr->route,
+                                segs, &cerr);
     if (rc < 0)
         return rc;
     if (rc > 0 && (!cerr.body || !*cerr.body)) {
@@ -488,6 +511,10 @@ static int route(struct preq *pr)
         return preq_refuse_html(pr, &cerr);
     if (pr->route == CONSTRAINTS_ROUTE_INFO)
         return serve_info(pr);
+    free(pr->version);
+    free(pr->account);
+    free(pr->container);
+    free(pr->object);
     pr->version = seg_dup(&segs[0]);
     pr->account = seg_dup(&segs[1]);
     pr->container = seg_dup(&segs[2]);
@@ -495,7 +522,7 @@ static int route(struct preq *pr)
     if (!pr->version || !pr->account || (segs[2].s && !pr->container) ||
         (segs[3].s && !pr->object))
         return -ENOMEM;
-    if (pr->p->auth) {
+    if (identify && pr->p->auth) {
         token = req_header(pr->req, "X-Auth-Token");
         if (!token)
             token = req_header(pr->req, "X-Storage-Token");
@@ -515,19 +542,35 @@ static int route(struct preq *pr)
         pr->reseller = pr->id.reseller_request;
     }
     switch (pr->route) {
-    case CONSTRAINTS_ROUTE_ACCOUNT:
-        return account_request(pr);
-    case CONSTRAINTS_ROUTE_CONTAINER:
-        return container_request(pr);
-    default:
-        return object_request(pr);
+    case CONSTRAINTS_ROUTE_ACCOUNT: return account_request(pr);
+    case CONSTRAINTS_ROUTE_CONTAINER: return container_request(pr);
+    default: return object_request(pr);
     }
+}
+
+int preq_route_identified(struct preq *pr)
+{
+    pr->path_len = strlen(pr->path);
+    return route(pr, false);
+}
+
+/* A subrequest runs as the user of the request it serves. */
+static int route_subrequest(struct preq *pr, const struct preq *parent)
+{
+    pr->id.groups = parent->id.groups ? strdup(parent->id.groups) : NULL;
+    if (parent->id.groups && !pr->id.groups)
+        return -ENOMEM;
+    pr->id.authoritative = parent->id.authoritative;
+    pr->id.reseller_request = parent->id.reseller_request;
+    pr->reseller = parent->reseller;
+    return route(pr, false);
 }
 
 static int on_headers(struct request *req, void *arg)
 {
     struct proxy *p = arg;
     struct preq *pr = calloc(1, sizeof(*pr));
+    const struct preq *parent;
     char txn[TXN_ID_LEN + 1];
     const char *raw = req_raw_path(req), *path;
 
@@ -542,7 +585,14 @@ static int on_headers(struct request *req, void *arg)
     pr->p = p;
     pr->req = req;
     pr->now = unix_now();
+    pr->body_length = req_chunked(req) ? -1 : req_content_length(req);
+    pr->body_chunked = req_chunked(req);
     req_set_ctx(req, pr);
+    parent = req_origin(req);
+    if (parent) {
+        req_set_txn(req, req_txn(parent->req));
+        return route_subrequest(pr, parent);
+    }
     txn_id_new(txn);
     {
         /* Swift appends a client's X-Trans-Id-Extra, quoted, at most 32
@@ -569,15 +619,18 @@ static int on_headers(struct request *req, void *arg)
     }
     if (p->auth && tempauth_is_auth_path(p->auth, path))
         return serve_auth(pr);
-    return route(pr);
+    if (p->s3 && s3api_claims(p->s3, req))
+        return s3api_respond(pr, s3api_on_headers(pr));
+    return route(pr, true);
 }
 
-static int on_body(struct request *req, const char *data, size_t len,
-                   void *arg)
+static int on_body(struct request *req, const char *data, size_t len, void *arg)
 {
     struct preq *pr = req_ctx(req);
 
     (void)arg;
+    if (pr && pr->s3)
+        return s3api_respond(pr, s3api_on_body(pr, data, len));
     if (pr && pr->put)
         return object_put_body(pr, data, len);
     return 0;
@@ -588,6 +641,8 @@ static int on_end(struct request *req, void *arg)
     struct preq *pr = req_ctx(req);
 
     (void)arg;
+    if (pr && pr->s3)
+        return s3api_respond(pr, s3api_on_end(pr));
     if (pr && pr->put && !req_status(req))
         return object_put_end(pr);
     return 0;
@@ -602,6 +657,7 @@ static void on_done(struct request *req, bool ok, void *arg)
     if (!pr)
         return;
     object_put_free(pr->put);
+    s3req_free(pr->s3);
     tempauth_identity_release(&pr->id);
     free(pr->path);
     free(pr->version);

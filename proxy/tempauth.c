@@ -547,6 +547,46 @@ char *tempauth_user_groups(const struct tempauth *ta, const char *account,
     return u ? user_groups(ta, u) : NULL;
 }
 
+int tempauth_s3_user(const struct tempauth *ta, const char *access_key,
+                     struct tempauth_s3_user *out)
+{
+    const char *colon = strchr(access_key, ':');
+    const struct user *u = NULL;
+    char *account, *url, *slash;
+
+    memset(out, 0, sizeof(*out));
+    if (!colon)
+        return -ENOENT;
+    account = strndup(access_key, (size_t)(colon - access_key));
+    if (!account)
+        return -ENOMEM;
+    u = find_user(ta, account, colon + 1);
+    free(account);
+    if (!u)
+        return -ENOENT;
+    url = user_url(ta, u);
+    if (!url)
+        return -ENOMEM;
+    slash = strrchr(url, '/');
+    out->account_id = strdup(slash ? slash + 1 : url);
+    free(url);
+    out->secret = strdup(u->key);
+    out->groups = user_groups(ta, u);
+    if (!out->account_id || !out->secret || !out->groups) {
+        tempauth_s3_user_release(out);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void tempauth_s3_user_release(struct tempauth_s3_user *u)
+{
+    free(u->secret);
+    free(u->groups);
+    free(u->account_id);
+    memset(u, 0, sizeof(*u));
+}
+
 /* "<prefix>tk" + uuid4().hex. */
 static char *new_token_name(const struct tempauth *ta)
 {

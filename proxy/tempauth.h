@@ -121,4 +121,19 @@ int tempauth_authorize(const struct tempauth *ta,
 char *tempauth_user_groups(const struct tempauth *ta, const char *account,
                            const char *user);
 
+/* A user as Swift's s3api meets it through tempauth: the S3 access key
+ * is "<account>:<user>", the secret is the user's key, and requests go to
+ * the account of the user's storage URL (its last segment, "AUTH_test").
+ * Strings malloc'ed; a zeroed struct is empty. */
+struct tempauth_s3_user {
+    char *secret;
+    char *groups;     /* as tempauth_user_groups() */
+    char *account_id; /* "AUTH_test" */
+};
+/* Returns 0 and fills *out, -ENOENT when no user has 'access_key' (or
+ * it has no ':'), or -ENOMEM. */
+int tempauth_s3_user(const struct tempauth *ta, const char *access_key,
+                     struct tempauth_s3_user *out);
+void tempauth_s3_user_release(struct tempauth_s3_user *u);
+
 #endif
