@@ -683,11 +683,14 @@ static void print_storage_conf(FILE *f, const struct aio *a,
 static void print_proxy_conf(FILE *f)
 {
     fprintf(f, "\n[pipeline:main]\npipeline = catch_errors gatekeeper "
-               "healthcheck proxy-logging cache tempauth copy "
+               "healthcheck proxy-logging cache s3api tempauth copy "
                "proxy-logging proxy-server\n\n"
                "[app:proxy-server]\n"
                "# The first container PUT creates the account.\n"
                "account_autocreate = true\n\n"
+               "[filter:s3api]\n"
+               "# S3 access key <account>:<user>, secret: the user's key\n"
+               "location = us-east-1\n\n"
                "[filter:tempauth]\n"
                "user_admin_admin = admin .admin .reseller_admin\n"
                "user_test_tester = testing .admin\n"
@@ -1112,8 +1115,13 @@ static void print_endpoint(const struct aio *a)
            "user:     test:tester\n"
            "key:      testing\n"
            "storage:  %s/v1/AUTH_test\n"
-           "try:      swift -A %s/auth/v1.0 -U test:tester -K testing stat\n",
-           url, url, url);
+           "try:      swift -A %s/auth/v1.0 -U test:tester -K testing stat\n"
+           "s3:       %s (path style, region us-east-1)\n"
+           "s3_key:   test:tester\n"
+           "s3_secret: testing\n"
+           "try_s3:   AWS_ACCESS_KEY_ID=test:tester "
+           "AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url %s s3 ls\n",
+           url, url, url, url, url);
 }
 
 static void print_summary(const struct aio *a, bool proxy)
