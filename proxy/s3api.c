@@ -1151,10 +1151,7 @@ static int op_object_put(struct preq *pr)
          * until the last signature checked */
         pr->body_length = -1;
         pr->body_chunked = true;
-    } else if (r->sig.payload == S3_PAYLOAD_SIGNED) {
-        rc = s3_sig_payload_new(r->sig.payload_sha256, &r->payload);
-        if (rc)
-            return rc;
+    } else if (r->payload) {
         pr->body_length = -1;
         pr->body_chunked = true;
     }
@@ -1476,6 +1473,10 @@ int s3api_on_headers(struct preq *pr)
         return rc;
     if (rc)
         return sig_error(pr, &err);
+    /* a body signed by its SHA-256 is checked whatever the operation */
+    if (r->sig.payload == S3_PAYLOAD_SIGNED &&
+        (rc = s3_sig_payload_new(r->sig.payload_sha256, &r->payload)))
+        return rc;
     pr->id.groups = strdup(r->user.groups);
     if (!pr->id.groups)
         return -ENOMEM;
@@ -1521,6 +1522,8 @@ int s3api_on_body(struct preq *pr, const char *data, size_t len)
     if (req_status(pr->req))
         return 0;
     if (r->xml_max) {
+        if (r->payload)
+            s3_sig_payload_update(r->payload, data, len);
         if (r->xml_len + len > r->xml_max) {
             r->xml_over = true;
             return 0;
@@ -1558,6 +1561,11 @@ int s3api_on_end(struct preq *pr)
 
     if (req_status(pr->req))
         return 0;
+    if (r->xml_max && r->payload) {
+        rc = s3_sig_payload_finish(r->payload, &err);
+        if (rc)
+            return rc == -EINVAL ? sig_error(pr, &err) : rc;
+    }
     if (r->op == OP_MULTI_DELETE)
         return op_multi_delete(pr);
     if (r->op == OP_BUCKET_PUT)
