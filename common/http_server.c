@@ -357,15 +357,13 @@ static char *own(struct request *req, const char *s, size_t len)
     return copy;
 }
 
-static void drop_params(struct request *req)
+static void free_params(struct param *params, size_t n)
 {
-    for (size_t i = 0; i < req->n_params; i++) {
-        free(req->params[i].name);
-        free(req->params[i].value);
+    for (size_t i = 0; i < n; i++) {
+        free(params[i].name);
+        free(params[i].value);
     }
-    free(req->params);
-    req->params = NULL;
-    req->n_params = 0;
+    free(params);
 }
 
 int req_rewrite(struct request *req, const char *method, const char *query)
@@ -377,21 +375,30 @@ int req_rewrite(struct request *req, const char *method, const char *query)
     if ((method && !(m = own(req, method, strlen(method)))) ||
         (query && !(q = own(req, query, strlen(query)))))
         return -ENOMEM;
+    if (q) {
+        /* parsed beside the old params: a bad escape changes nothing */
+        struct param *old = req->params;
+        size_t n_old = req->n_params;
+        const char *old_query = req->query;
+        int err;
+
+        req->params = NULL;
+        req->n_params = 0;
+        req->query = q;
+        err = parse_query(req);
+        if (err) {
+            free_params(req->params, req->n_params);
+            req->params = old;
+            req->n_params = n_old;
+            req->query = old_query;
+            return err;
+        }
+        free_params(old, n_old);
+    }
     if (m) {
         if (!req->log_method)
             req->log_method = req->method;
         req->method = m;
-    }
-    if (q) {
-        int err;
-
-        drop_params(req);
-        req->query = q;
-        err = parse_query(req);
-        if (err) {
-            drop_params(req);
-            return err;
-        }
     }
     return 0;
 }

@@ -4,8 +4,10 @@
  * decoding, streamed and HEAD responses, limits, keep-alive, a client
  * that hangs up mid-upload. The same server code on connections scripted
  * in memory (http_server_serve_mem()): pipelined requests read a byte at
- * a time, and heads the fuzzer found wrong (folded lines, spaces in
- * names). */
+ * a time, heads the fuzzer found wrong (folded lines, spaces in names),
+ * and a filter's hooks: a request rewritten (method, query, headers), a
+ * response taken back and sent rewritten, a stream handed on or dropped,
+ * the caller's origin. */
 #include "common/http_server.h"
 
 #include "common/conf.h"
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +40,7 @@ struct seen {
     char txn[80];
     char done_path[256]; /* req_path() in on_done */
     int has_empty, has_missing;
+    int has_origin; /* req_origin() != NULL */
     int64_t content_length;
     int chunked;
     uint64_t body_len, body_sum;
@@ -75,6 +79,7 @@ static int on_headers(struct request *req, void *arg)
     copy(seen.txn, sizeof(seen.txn), req_txn(req));
     seen.content_length = req_content_length(req);
     seen.chunked = req_chunked(req);
+    seen.has_origin = req_origin(req) != NULL;
     pthread_mutex_unlock(&lock);
 
     if (!strcmp(path, "/reject"))
@@ -347,6 +352,7 @@ static void test_get_with_query_and_headers(void **state)
     assert_false(s.chunked);
     assert_int_equal(s.body_calls, 0);
     assert_true(s.done_ok);
+    assert_false(s.has_origin); /* a socket's request */
     free(r.body);
 }
 
@@ -845,11 +851,16 @@ static void test_mem_pipelined_requests_in_pieces(void **state)
         "\r\n" /* a stray line end between requests is ignored */
         "PUT /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
         "HEAD /d HTTP/1.1\r\nConnection: close\r\n\r\n";
-    static const char *const want[] = {
-        "HTTP/1.1 200 OK\r\n", "\r\n\r\nGET 0",
-        "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 201 Created\r\n",
-        "\r\n\r\nPUT 11", "HTTP/1.1 201 Created\r\n", "\r\n\r\nPUT 3",
-        "HTTP/1.1 200 OK\r\n", "Connection: close\r\n\r\n", NULL};
+    static const char *const want[] = {"HTTP/1.1 200 OK\r\n",
+                                       "\r\n\r\nGET 0",
+                                       "HTTP/1.1 100 Continue\r\n\r\n",
+                                       "HTTP/1.1 201 Created\r\n",
+                                       "\r\n\r\nPUT 11",
+                                       "HTTP/1.1 201 Created\r\n",
+                                       "\r\n\r\nPUT 3",
+                                       "HTTP/1.1 200 OK\r\n",
+                                       "Connection: close\r\n\r\n",
+                                       NULL};
     static const size_t one[] = {1}, odd[] = {7, 3, 200, 2};
     const size_t *reads[] = {NULL, one, odd};
     const size_t n_reads[] = {0, 1, 4};
@@ -879,8 +890,8 @@ static void test_mem_folded_header_is_refused(void **state)
 
     (void)state;
     reset();
-    out = serve_mem("GET / HTTP/1.1\r\nX-Custom-Header: a\r\n b\r\n\r\n",
-                    NULL, 0);
+    out = serve_mem("GET / HTTP/1.1\r\nX-Custom-Header: a\r\n b\r\n\r\n", NULL,
+                    0);
     assert_true(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26));
     assert_non_null(strstr(out, "Connection: close\r\n"));
     assert_int_equal(seen.headers_calls, 0);
@@ -944,6 +955,519 @@ static void test_mem_on_done_has_a_path_after_a_refusal(void **state)
     free(out);
 }
 
+/* ---- a filter's hooks (req_rewrite(), req_set_header(),
+ * req_response_take(), req_origin()), on connections from memory ---- */
+
+/* What the filter's handler saw, one line per observation; it runs on
+ * the test's thread. */
+static char notes[4096];
+static size_t notes_len;
+static int stream_frees;        /* calls of stream_free() */
+static int take_after_send = 1; /* req_response_take() in on_done */
+
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(notes + notes_len, sizeof(notes) - notes_len, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof(notes) - notes_len);
+    notes_len += (size_t)n;
+}
+
+static void filter_reset(void)
+{
+    notes[0] = '\0';
+    notes_len = 0;
+    stream_frees = 0;
+    take_after_send = 1;
+}
+
+static const char *or_null(const char *s)
+{
+    return s ? s : "(null)";
+}
+
+/* A request as the handler sees it: method, query, some params. */
+static void note_request(struct request *req, int rc)
+{
+    note("%d %s ?%s prefix=%s y=%s x=%s\n", rc, req_method(req),
+         req_raw_query(req), or_null(req_param(req, "prefix")),
+         or_null(req_param(req, "y")), or_null(req_param(req, "x")));
+}
+
+static int note_header(const char *name, const char *value, void *arg)
+{
+    (void)arg;
+    note("%s: %s|", name, value);
+    return 0;
+}
+
+static void note_headers(struct request *req, int rc)
+{
+    note("%d ", rc);
+    req_foreach_header(req, note_header, NULL);
+    note("\n");
+}
+
+/* A stream of 'data', counting its frees. */
+struct stream_src {
+    const char *data;
+    size_t len;
+};
+
+static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_src *src = arg;
+
+    if (pos >= src->len)
+        return 0;
+    if (max > src->len - pos)
+        max = (size_t)(src->len - pos);
+    memcpy(buf, src->data + pos, max);
+    return (ssize_t)max;
+}
+
+static void stream_free(void *arg)
+{
+    stream_frees++;
+    free(arg);
+}
+
+static int respond_stream(struct request *req, unsigned int status,
+                          const char *data)
+{
+    struct stream_src *src = malloc(sizeof(*src));
+
+    if (!src)
+        return -ENOMEM;
+    *src = (struct stream_src){data, strlen(data)};
+    return req_respond_stream(req, status, src->len, stream_read, src,
+                              stream_free);
+}
+
+static void rewrite_request(struct request *req)
+{
+    note_request(req, 0); /* as sent */
+    /* the method flipped between GET and HEAD, a new query */
+    note_request(
+        req, req_rewrite(req, strcmp(req_method(req), "GET") ? "GET" : "HEAD",
+                         "prefix=a%2Fb+c&y=2&y=3"));
+    note_request(req, req_rewrite(req, NULL, NULL)); /* nothing changes */
+    /* refused, and the request stays as it was */
+    note_request(req, req_rewrite(req, "PUT", "y=4&x=%zz"));
+    note_request(req, req_rewrite(req, "", NULL));
+    note_request(req, req_rewrite(req, "GE\r\nT", NULL));
+    note_request(req, req_rewrite(req, NULL, "x=5"));
+}
+
+static void set_headers(struct request *req)
+{
+    char name[24], value[24];
+    int rc = 0;
+
+    note_headers(req, 0); /* as sent */
+    note_headers(req, req_set_header(req, "x-rep", "one"));
+    note_headers(req, req_set_header(req, "X-Other", NULL));
+    note_headers(req, req_set_header(req, "X-Absent", NULL));
+    /* past the connection's room for max_header_count headers */
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "X-New-%d", i);
+        snprintf(value, sizeof(value), "v%d", i);
+        rc |= req_set_header(req, name, value);
+    }
+    note_headers(req, rc);
+    note_headers(req, req_set_header(req, "X-New-0", "")); /* kept empty */
+    note_headers(req, req_set_header(req, "X-Bad", "a\r\nInjected: 1"));
+    note_headers(req, req_set_header(req, "X-Bad", "a\nb"));
+    note_headers(req, req_set_header(req, "X-Rep\r\nInjected", "1"));
+    note_headers(req, req_set_header(req, "X-Rep\n", NULL));
+    note_headers(req, req_set_header(req, "", "v"));
+    note("X-REP=%s X-New-9=%s\n", or_null(req_header(req, "X-REP")),
+         or_null(req_header(req, "X-New-9")));
+}
+
+static void note_response(const struct req_response *rs, int rc)
+{
+    note("%d status=%u", rc, rs->status);
+    for (size_t i = 0; i < rs->n_headers; i++)
+        note(" [%s]=[%s]", rs->headers[i].name, rs->headers[i].value);
+    note(" body=%zu:%.*s stream=%d size=%llu\n", rs->body_len,
+         (int)rs->body_len, rs->body ? rs->body : "", rs->read != NULL,
+         (unsigned long long)rs->size);
+}
+
+/* Takes the response back when none was made, after req_respond(),
+ * and sends another made from it. */
+static int take_and_convert(struct request *req)
+{
+    struct req_response rs;
+    int rc;
+
+    memset(&rs, 0xa5, sizeof(rs)); /* cleared even on failure */
+    note_response(&rs, req_response_take(req, &rs));
+    if (req_add_header(req, "X-Drop", "1") ||
+        req_add_header(req, "Content-Type", "application/json") ||
+        req_add_header(req, "X-B", "two: words") ||
+        req_respond(req, 404, "{\"e\":1}", 7))
+        return -ENOMEM;
+    note_response(&rs, req_response_take(req, &rs));
+    note("status now %u, x-b=%s content-type=%s missing=%s\n", req_status(req),
+         or_null(req_response_header(&rs, "x-b")),
+         or_null(req_response_header(&rs, "CONTENT-TYPE")),
+         or_null(req_response_header(&rs, "X-Missing")));
+    rc = 0;
+    for (size_t i = 0; i < rs.n_headers && !rc; i++)
+        if (strcasecmp(rs.headers[i].name, "X-Drop"))
+            rc = req_add_header(req, rs.headers[i].name, rs.headers[i].value);
+    if (!rc)
+        rc = req_add_header(req, "X-Converted", "yes");
+    if (!rc)
+        rc = req_respond(req, 200, rs.body, rs.body_len);
+    req_response_release(&rs);
+    return rc;
+}
+
+/* Takes back a stream and hands it on: the client gets its bytes, and
+ * it is freed once, after the response. */
+static int take_stream_and_respond(struct request *req)
+{
+    struct req_response rs;
+    int rc;
+
+    if (req_add_header(req, "X-S", "1") ||
+        respond_stream(req, 200, "0123456789"))
+        return -ENOMEM;
+    note_response(&rs, req_response_take(req, &rs));
+    note("status now %u, read=%d free_arg=%d\n", req_status(req),
+         rs.read == stream_read, rs.free_arg == stream_free);
+    rc = req_add_header(req, "X-S", req_response_header(&rs, "X-S"));
+    if (!rc) {
+        rc =
+            req_respond_stream(req, 206, rs.size, rs.read, rs.arg, rs.free_arg);
+        rs.read = NULL; /* handed on */
+        rs.arg = NULL;
+        rs.free_arg = NULL;
+    }
+    req_response_release(&rs);
+    note("frees %d\n", stream_frees);
+    return rc;
+}
+
+/* Takes back a stream and drops it: freed once, whatever follows. */
+static int take_stream_and_drop(struct request *req)
+{
+    struct req_response rs;
+
+    if (respond_stream(req, 200, "never sent"))
+        return -ENOMEM;
+    note_response(&rs, req_response_take(req, &rs));
+    req_response_release(&rs);
+    note("frees %d\n", stream_frees);
+    req_response_release(&rs); /* zeroed: nothing left to free */
+    note("frees %d\n", stream_frees);
+    return req_respond(req, 503, "gone", 4);
+}
+
+static int filter_on_headers(struct request *req, void *arg)
+{
+    const char *path = req_raw_path(req);
+
+    (void)arg;
+    if (!strcmp(path, "/rewrite"))
+        rewrite_request(req);
+    else if (!strcmp(path, "/headers"))
+        set_headers(req);
+    else if (!strcmp(path, "/origin"))
+        note("origin %p\n", req_origin(req));
+    return 0;
+}
+
+static int filter_on_end(struct request *req, void *arg)
+{
+    const char *path = req_raw_path(req);
+    const char *method = req_method(req);
+
+    (void)arg;
+    if (!strcmp(path, "/take"))
+        return take_and_convert(req);
+    if (!strcmp(path, "/take-stream"))
+        return take_stream_and_respond(req);
+    if (!strcmp(path, "/drop-stream"))
+        return take_stream_and_drop(req);
+    if (!strcmp(path, "/headers"))
+        note_headers(req, 0); /* what set_headers() left */
+    if (req_add_header(req, "Content-Type", "text/plain"))
+        return -ENOMEM;
+    /* the method the handler sees, as the body */
+    return req_respond(req, 200, method, strlen(method));
+}
+
+static void filter_on_done(struct request *req, bool ok, void *arg)
+{
+    struct req_response rs;
+
+    (void)arg;
+    if (take_after_send) {
+        note("done %d take %d\n", ok, req_response_take(req, &rs));
+        take_after_send = 0; /* once is enough */
+    }
+}
+
+/* Defaults, no access lines. */
+static struct http_server_conf filter_conf(void)
+{
+    struct http_server_conf conf;
+
+    http_server_conf_defaults(&conf);
+    conf.log_requests = false;
+    return conf;
+}
+
+/* Serves 'in' from memory with the filter's handler and 'origin';
+ * returns the output without its Date lines (they change with the
+ * clock), as a string to free(). */
+static char *serve_filter(const struct http_server_conf *conf, void *origin,
+                          const char *in)
+{
+    struct http_handler h = {filter_on_headers, NULL, filter_on_end,
+                             filter_on_done, NULL};
+    struct http_server_mem_conn mc = {
+        .in = in, .in_len = strlen(in), .origin = origin};
+    char *out, *date;
+
+    assert_int_equal(http_server_serve_mem(conf, &h, &mc), 0);
+    assert_int_equal(mc.in_used, mc.in_len);
+    out = malloc(mc.out_len + 1);
+    assert_non_null(out);
+    if (mc.out_len)
+        memcpy(out, mc.out, mc.out_len);
+    out[mc.out_len] = '\0';
+    free(mc.out);
+    while ((date = strstr(out, "\r\nDate: "))) {
+        char *end = strstr(date + 2, "\r\n");
+
+        assert_non_null(end);
+        memmove(date, end, strlen(end) + 1);
+    }
+    return out;
+}
+
+static char *read_file(const char *path)
+{
+    static char text[8192];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
+static void test_mem_rewrite_method_and_query(void **state)
+{
+    static const char *const logged[] = {" GET /rewrite 200 0 4 ",
+                                         " HEAD /rewrite 200 0 0 ", NULL};
+    struct http_server_conf conf = filter_conf();
+    char path[] = "/tmp/kura-http-log-XXXXXX";
+    int fd = mkstemp(path);
+    char *out;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    filter_reset();
+    conf.log_requests = true;
+    assert_int_equal(log_open("test-server", LOG_INFO, path), 0);
+    out = serve_filter(&conf, NULL,
+                       "GET /rewrite?x=1 HTTP/1.1\r\n\r\n"
+                       "HEAD /rewrite HTTP/1.1\r\nConnection: close\r\n\r\n");
+    log_close();
+    assert_int_equal(log_open("test-server", LOG_WARNING, NULL), 0);
+    assert_string_equal(
+        notes,
+        /* GET: seen as HEAD */
+        "0 GET ?x=1 prefix=(null) y=(null) x=1\n"
+        "0 HEAD ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "0 HEAD ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 HEAD ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 HEAD ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 HEAD ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "0 HEAD ?x=5 prefix=(null) y=(null) x=5\n"
+        "done 1 take -114\n"
+        /* HEAD: seen as GET */
+        "0 HEAD ? prefix=(null) y=(null) x=(null)\n"
+        "0 GET ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "0 GET ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 GET ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 GET ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "-22 GET ?prefix=a%2Fb+c&y=2&y=3 prefix=a/b c y=3 x=(null)\n"
+        "0 GET ?x=5 prefix=(null) y=(null) x=5\n");
+    /* the body follows the client's method, not the handler's */
+    assert_string_equal(out, "HTTP/1.1 200 OK\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "Content-Length: 4\r\n\r\n"
+                             "HEAD"
+                             "HTTP/1.1 200 OK\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "Content-Length: 3\r\n"
+                             "Connection: close\r\n\r\n");
+    /* the access lines keep the methods as sent */
+    assert_in_order(read_file(path), logged);
+    unlink(path);
+    free(out);
+}
+
+static void test_mem_set_header(void **state)
+{
+    struct http_server_conf conf = filter_conf();
+    const char *first;
+    char *out;
+
+    (void)state;
+    filter_reset();
+    take_after_send = 0;
+    conf.max_header_count = 3;
+    out = serve_filter(&conf, NULL,
+                       "GET /headers HTTP/1.1\r\nX-Rep: a\r\n"
+                       "X-Other: o\r\nx-rep: b\r\n\r\n"
+                       /* the room grown for the first is no licence */
+                       "GET /x HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n"
+                       "D: 4\r\n\r\n");
+    assert_string_equal(
+        notes, "0 X-Rep: a|X-Other: o|x-rep: b|\n"
+               "0 X-Rep: one|X-Other: o|\n" /* one, where the first was */
+               "0 X-Rep: one|\n"
+               "0 X-Rep: one|\n"
+               "0 X-Rep: one|X-New-0: v0|X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "0 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "-22 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "-22 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "-22 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "-22 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "-22 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n"
+               "X-REP=one X-New-9=v9\n"
+               /* on_end sees the same */
+               "0 X-Rep: one|X-New-0: |X-New-1: v1|X-New-2: v2|X-New-3: v3|"
+               "X-New-4: v4|X-New-5: v5|X-New-6: v6|X-New-7: v7|X-New-8: v8|"
+               "X-New-9: v9|\n");
+    first = "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 3\r\n\r\n"
+            "GET";
+    assert_true(!strncmp(out, first, strlen(first)));
+    assert_true(!strncmp(out + strlen(first), "HTTP/1.1 431 ", 13));
+    free(out);
+}
+
+static void test_mem_response_take_and_convert(void **state)
+{
+    struct http_server_conf conf = filter_conf();
+    char *out;
+
+    (void)state;
+    filter_reset();
+    out = serve_filter(&conf, NULL,
+                       "GET /take HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_string_equal(
+        notes, "-2 status=0 body=0: stream=0 size=0\n"
+               "0 status=404 [X-Drop]=[1] [Content-Type]=[application/json]"
+               " [X-B]=[two: words] body=7:{\"e\":1} stream=0 size=0\n"
+               "status now 0, x-b=two: words content-type=application/json"
+               " missing=(null)\n"
+               "done 1 take -114\n");
+    assert_string_equal(out, "HTTP/1.1 200 OK\r\n"
+                             "Content-Type: application/json\r\n"
+                             "X-B: two: words\r\n"
+                             "X-Converted: yes\r\n"
+                             "Content-Length: 7\r\n"
+                             "Connection: close\r\n\r\n"
+                             "{\"e\":1}");
+    free(out);
+}
+
+static void test_mem_response_take_stream(void **state)
+{
+    struct http_server_conf conf = filter_conf();
+    char *out;
+
+    (void)state;
+    filter_reset();
+    take_after_send = 0;
+    out = serve_filter(
+        &conf, NULL, "GET /take-stream HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_string_equal(notes,
+                        "0 status=200 [X-S]=[1] body=0: stream=1 size=10\n"
+                        "status now 0, read=1 free_arg=1\n"
+                        "frees 0\n");
+    assert_string_equal(out, "HTTP/1.1 206 Partial Content\r\n"
+                             "X-S: 1\r\n"
+                             "Content-Type: text/html; charset=UTF-8\r\n"
+                             "Content-Length: 10\r\n"
+                             "Connection: close\r\n\r\n"
+                             "0123456789");
+    assert_int_equal(stream_frees, 1); /* after it went out */
+    free(out);
+
+    filter_reset();
+    take_after_send = 0;
+    out = serve_filter(
+        &conf, NULL, "GET /drop-stream HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_string_equal(notes, "0 status=200 body=0: stream=1 size=10\n"
+                               "frees 1\n"
+                               "frees 1\n");
+    assert_string_equal(out, "HTTP/1.1 503 Service Unavailable\r\n"
+                             "Content-Type: text/html; charset=UTF-8\r\n"
+                             "Content-Length: 4\r\n"
+                             "Connection: close\r\n\r\n"
+                             "gone");
+    assert_int_equal(stream_frees, 1);
+    free(out);
+}
+
+static void test_mem_origin(void **state)
+{
+    struct http_server_conf conf = filter_conf();
+    char want[64], *out;
+    int marker;
+
+    (void)state;
+    filter_reset();
+    take_after_send = 0;
+    out = serve_filter(&conf, &marker,
+                       "GET /origin HTTP/1.1\r\nConnection: close\r\n\r\n");
+    snprintf(want, sizeof(want), "origin %p\n", (void *)&marker);
+    assert_string_equal(notes, want);
+    assert_true(!strncmp(out, "HTTP/1.1 200 OK\r\n", 17));
+    free(out);
+
+    filter_reset();
+    take_after_send = 0;
+    out = serve_filter(&conf, NULL,
+                       "GET /origin HTTP/1.1\r\nConnection: close\r\n\r\n");
+    snprintf(want, sizeof(want), "origin %p\n", (void *)NULL);
+    assert_string_equal(notes, want);
+    free(out);
+}
+
 static int setup(void **state)
 {
     struct http_server_conf conf;
@@ -989,6 +1513,11 @@ int main(void)
         cmocka_unit_test(test_mem_header_name_with_space_is_refused),
         cmocka_unit_test(test_mem_on_done_has_a_path_after_a_refusal),
         cmocka_unit_test(test_mem_head_ends_where_it_ends),
+        cmocka_unit_test(test_mem_rewrite_method_and_query),
+        cmocka_unit_test(test_mem_set_header),
+        cmocka_unit_test(test_mem_response_take_and_convert),
+        cmocka_unit_test(test_mem_response_take_stream),
+        cmocka_unit_test(test_mem_origin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
