@@ -386,67 +386,9 @@ static bool meta_name_ok(const char *s)
     return !strpbrk(s, " \"),/;<=>?@[\\]{}");
 }
 
-struct meta_copy {
-    struct preq *pr;
-    int rc;
-    char **names; /* the x-amz-meta-* names seen */
-    size_t n;
-};
-
-static int collect_meta(const char *name, const char *value, void *arg)
-{
-    struct meta_copy *mc = arg;
-    char **grown;
-
-    (void)value;
-    if (strncasecmp(name, "x-amz-meta-", 11))
-        return 0;
-    grown = reallocarray(mc->names, mc->n + 1, sizeof(*grown));
-    if (!grown || !(grown[mc->n] = strdup(name))) {
-        if (grown)
-            mc->names = grown;
-        return mc->rc = -ENOMEM;
-    }
-    mc->names = grown;
-    mc->n++;
-    return 0;
-}
-
-/* x-amz-meta-<name> becomes X-Object-Meta-<name>; raw Swift metadata
- * headers sent to the S3 API are dropped. s3api stores '_' as "=5F"
- * because WSGI cannot tell '_' from '-' in a header name; Kura's headers
- * keep their bytes, and '=' is not allowed in a header name, so '_'
- * stays '_' (a "=5F" of s3api's is turned back on the way out). */
-static int translate_meta(struct preq *pr, bool keep)
-{
-    struct meta_copy mc = {.pr = pr};
-    int rc;
-
-    rc = req_foreach_header(pr->req, collect_meta, &mc);
-    rc = rc ? mc.rc : 0;
-    for (size_t i = 0; !rc && i < mc.n; i++) {
-        const char *v = req_header(pr->req, mc.names[i]);
-        char *val = v ? strdup(v) : NULL;
-        char name[512];
-
-        if (v && !val) {
-            rc = -ENOMEM;
-            break;
-        }
-        rc = req_set_header(pr->req, mc.names[i], NULL);
-        if (!rc && keep && val && meta_name_ok(mc.names[i] + 11)) {
-            snprintf(name, sizeof(name), "X-Object-Meta-%s", mc.names[i] + 11);
-            rc = req_set_header(pr->req, name, val);
-        }
-        free(val);
-    }
-    for (size_t i = 0; i < mc.n; i++)
-        free(mc.names[i]);
-    free(mc.names);
-    return rc;
-}
-
-struct drop_prefix {
+/* The names of the request's headers that start with a prefix (any
+ * case), copied: the list changes as they are rewritten. */
+struct prefixed {
     const char *prefix;
     char **names;
     size_t n;
@@ -455,7 +397,7 @@ struct drop_prefix {
 
 static int collect_prefixed(const char *name, const char *value, void *arg)
 {
-    struct drop_prefix *d = arg;
+    struct prefixed *d = arg;
     char **grown;
 
     (void)value;
@@ -472,19 +414,57 @@ static int collect_prefixed(const char *name, const char *value, void *arg)
     return 0;
 }
 
+static int prefixed_collect(struct preq *pr, struct prefixed *d)
+{
+    return req_foreach_header(pr->req, collect_prefixed, d) ? d->rc : 0;
+}
+
+static void prefixed_release(struct prefixed *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->names[i]);
+    free(d->names);
+}
+
+/* x-amz-meta-<name> becomes X-Object-Meta-<name>; raw Swift metadata
+ * headers sent to the S3 API are dropped. s3api stores '_' as "=5F"
+ * because WSGI cannot tell '_' from '-' in a header name; Kura's headers
+ * keep their bytes, and '=' is not allowed in a header name, so '_'
+ * stays '_' (a "=5F" of s3api's is turned back on the way out). */
+static int translate_meta(struct preq *pr, bool keep)
+{
+    struct prefixed d = {.prefix = "x-amz-meta-"};
+    int rc = prefixed_collect(pr, &d);
+
+    for (size_t i = 0; !rc && i < d.n; i++) {
+        const char *v = req_header(pr->req, d.names[i]);
+        char *val = v ? strdup(v) : NULL;
+        char name[512];
+
+        if (v && !val) {
+            rc = -ENOMEM;
+            break;
+        }
+        rc = req_set_header(pr->req, d.names[i], NULL);
+        if (!rc && keep && val && meta_name_ok(d.names[i] + 11)) {
+            snprintf(name, sizeof(name), "X-Object-Meta-%s", d.names[i] + 11);
+            rc = req_set_header(pr->req, name, val);
+        }
+        free(val);
+    }
+    prefixed_release(&d);
+    return rc;
+}
+
 /* Removes every request header starting with 'prefix'. */
 static int drop_headers_with(struct preq *pr, const char *prefix)
 {
-    struct drop_prefix d = {.prefix = prefix};
-    int rc = req_foreach_header(pr->req, collect_prefixed, &d);
+    struct prefixed d = {.prefix = prefix};
+    int rc = prefixed_collect(pr, &d);
 
-    rc = rc ? d.rc : 0;
-    for (size_t i = 0; i < d.n; i++) {
-        if (!rc)
-            rc = req_set_header(pr->req, d.names[i], NULL);
-        free(d.names[i]);
-    }
-    free(d.names);
+    for (size_t i = 0; !rc && i < d.n; i++)
+        rc = req_set_header(pr->req, d.names[i], NULL);
+    prefixed_release(&d);
     return rc;
 }
 
