@@ -26,6 +26,15 @@
  * objects; GETs with -r N read back the N objects a PUT run made.
  * Request bodies (-b) repeat one random buffer of at most 1 MiB, so a 1 GiB
  * upload needs no 1 GiB of memory; response bodies are counted, not kept.
+ *
+ * S3 (-S ACCESS:SECRET, -R REGION): every request carries an AWS Signature
+ * V4 Authorization header, computed per request (the path changes with
+ * {n}) with the body unsigned (x-amz-content-sha256: UNSIGNED-PAYLOAD).
+ * Signed are host, x-amz-content-sha256, x-amz-date and any -H header named
+ * x-amz-*; the canonical URI is the path as sent, the canonical query its
+ * parameters decoded (as Python's unquote_plus) and re-encoded per AWS,
+ * sorted. The signing key is derived once a day per thread (OpenSSL's
+ * HMAC-SHA256), so a request costs two SHA-256s and one HMAC.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,6 +56,9 @@
 #include <unistd.h>
 
 #include <http_parser.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #define BODY_BUF_MAX (1u << 20)
 #define READ_BUF_SIZE (256u << 10)
@@ -54,6 +66,7 @@
 #define MAX_STATUS 600
 #define MAX_EVENTS 256
 #define ERR_BODY_MAX 300
+#define SIG_HDRS_MAX 32 /* signed headers: ours and the -H x-amz-* ones */
 
 enum conn_state {
     CONN_IDLE,       /* no request: not connected, or finished */
@@ -85,6 +98,18 @@ struct config {
     struct addrinfo *addr;
     unsigned char *body_buf;
     size_t body_buf_len;
+    /* -S: SigV4; the signed headers but x-amz-date, names lowercased */
+    char *s3_access, *s3_secret;
+    const char *s3_region;
+    char *s3_hdr_name[SIG_HDRS_MAX], *s3_hdr_value[SIG_HDRS_MAX];
+    unsigned s3_n_hdrs;
+    char *s3_signed_names; /* "host;x-amz-content-sha256;x-amz-date..." */
+};
+
+/* A thread's signing key, derived for one day's date. */
+struct sigv4_key {
+    char date[9]; /* YYYYMMDD; "" until the first request */
+    unsigned char key[32];
 };
 
 struct stats {
@@ -124,6 +149,7 @@ struct worker {
     unsigned n_active;
     struct stats st;
     char *rbuf;
+    struct sigv4_key sigkey;
 };
 
 static struct config cfg;
@@ -198,6 +224,200 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
+/* --- S3 signatures (-S) ------------------------------------------------- */
+
+static void hex_encode(char *dst, const unsigned char *src, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = digits[src[i] >> 4];
+        dst[2 * i + 1] = digits[src[i] & 15];
+    }
+    dst[2 * n] = '\0';
+}
+
+static void hmac_sha256(const void *key, size_t klen, const void *msg,
+                        size_t mlen, unsigned char out[32])
+{
+    unsigned int len = 32;
+
+    HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &len);
+}
+
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"),
+ * "aws4_request"), kept until the date changes. */
+static void sigv4_derive(struct sigv4_key *sk, const char *date)
+{
+    char k0[512];
+    unsigned char a[32], b[32];
+
+    if (strcmp(sk->date, date) == 0)
+        return;
+    snprintf(k0, sizeof(k0), "AWS4%s", cfg.s3_secret);
+    hmac_sha256(k0, strlen(k0), date, 8, a);
+    hmac_sha256(a, 32, cfg.s3_region, strlen(cfg.s3_region), b);
+    hmac_sha256(b, 32, "s3", 2, a);
+    hmac_sha256(a, 32, "aws4_request", 12, sk->key);
+    memcpy(sk->date, date, 9);
+}
+
+static int unhex(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends s[0..n) decoded (%XX, '+' a space) and re-encoded as AWS does:
+ * only A-Za-z0-9-_.~ bare, %XX in capitals. Returns the new length, or -1
+ * when it does not fit. */
+static int put_aws_encoded(char *dst, size_t cap, size_t len, const char *s,
+                           size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '%' && i + 2 < n && unhex(s[i + 1]) >= 0 &&
+            unhex(s[i + 2]) >= 0) {
+            c = (unsigned char)(unhex(s[i + 1]) << 4 | unhex(s[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (len + 4 > cap)
+            return -1;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            dst[len++] = (char)c;
+        } else {
+            dst[len++] = '%';
+            dst[len++] = digits[c >> 4];
+            dst[len++] = digits[c & 15];
+        }
+    }
+    dst[len] = '\0';
+    return (int)len;
+}
+
+struct qparam {
+    char *name, *value; /* both encoded, in one buffer */
+};
+
+static int qparam_cmp(const void *a, const void *b)
+{
+    const struct qparam *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c ? c : strcmp(x->value, y->value);
+}
+
+/* The canonical query of 'q' (without the '?') into dst. Returns its
+ * length, or -1 when it does not fit. */
+static int canonical_query(const char *q, char *dst, size_t cap)
+{
+    struct qparam ps[64];
+    char buf[4096];
+    size_t n = 0, used = 0, len = 0;
+
+    dst[0] = '\0';
+    while (*q) {
+        const char *amp = strchr(q, '&'), *eq;
+        size_t plen = amp ? (size_t)(amp - q) : strlen(q);
+        int k;
+
+        if (plen) {
+            if (n == sizeof(ps) / sizeof(ps[0]))
+                return -1;
+            eq = memchr(q, '=', plen);
+            k = put_aws_encoded(buf, sizeof(buf), used, q,
+                                eq ? (size_t)(eq - q) : plen);
+            if (k < 0)
+                return -1;
+            ps[n].name = buf + used;
+            used = (size_t)k + 1;
+            k = put_aws_encoded(buf, sizeof(buf), used, eq ? eq + 1 : "",
+                                eq ? plen - (size_t)(eq + 1 - q) : 0);
+            if (k < 0)
+                return -1;
+            ps[n++].value = buf + used;
+            used = (size_t)k + 1;
+        }
+        q += plen + (amp != NULL);
+    }
+    qsort(ps, n, sizeof(ps[0]), qparam_cmp);
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(dst + len, cap - len, "%s%s=%s", i ? "&" : "",
+                         ps[i].name, ps[i].value);
+
+        if (k < 0 || len + (size_t)k >= cap)
+            return -1;
+        len += (size_t)k;
+    }
+    return (int)len;
+}
+
+/* Writes "x-amz-date: ...\r\nx-amz-content-sha256: ...\r\nAuthorization:
+ * AWS4-HMAC-SHA256 ...\r\n" for a request of cfg.method to 'target' (path
+ * and query as sent) into dst. Returns the length, or -1 when something
+ * does not fit. */
+static int sigv4_headers(struct sigv4_key *sk, const char *target, char *dst,
+                         size_t cap)
+{
+    char amz_date[17], scope[128], cr[8192], sts[512], query[4096];
+    char cr_hex[65], sig_hex[65], date[9];
+    unsigned char digest[32];
+    const char *qmark = strchr(target, '?');
+    size_t plen = qmark ? (size_t)(qmark - target) : strlen(target);
+    time_t now = time(NULL);
+    struct tm tm;
+    int k;
+
+    gmtime_r(&now, &tm);
+    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
+    if (canonical_query(qmark ? qmark + 1 : "", query, sizeof(query)) < 0)
+        return -1;
+    k = snprintf(cr, sizeof(cr), "%s\n%.*s\n%s\n", cfg.method, (int)plen,
+                 target, query);
+    for (unsigned i = 0; i < cfg.s3_n_hdrs && k > 0; i++) {
+        const char *v = cfg.s3_hdr_value[i] ? cfg.s3_hdr_value[i] : amz_date;
+
+        if ((size_t)k < sizeof(cr))
+            k += snprintf(cr + k, sizeof(cr) - (size_t)k, "%s:%s\n",
+                          cfg.s3_hdr_name[i], v);
+    }
+    if (k > 0 && (size_t)k < sizeof(cr))
+        k += snprintf(cr + k, sizeof(cr) - (size_t)k, "\n%s\nUNSIGNED-PAYLOAD",
+                      cfg.s3_signed_names);
+    if (k < 0 || (size_t)k >= sizeof(cr))
+        return -1;
+    SHA256((const unsigned char *)cr, (size_t)k, digest);
+    hex_encode(cr_hex, digest, 32);
+
+    snprintf(scope, sizeof(scope), "%.8s/%s/s3/aws4_request", amz_date,
+             cfg.s3_region);
+    k = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date,
+                 scope, cr_hex);
+    if (k < 0 || (size_t)k >= sizeof(sts))
+        return -1;
+    memcpy(date, amz_date, 8);
+    date[8] = '\0';
+    sigv4_derive(sk, date);
+    hmac_sha256(sk->key, 32, sts, (size_t)k, digest);
+    hex_encode(sig_hex, digest, 32);
+
+    k = snprintf(dst, cap,
+                 "x-amz-date: %s\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n"
+                 "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, "
+                 "SignedHeaders=%s, Signature=%s\r\n",
+                 amz_date, cfg.s3_access, scope, cfg.s3_signed_names, sig_hex);
+    return k < 0 || (size_t)k >= cap ? -1 : k;
+}
+
 /* --- requests ------------------------------------------------------------ */
 
 /* Writes the path with every "{n}" replaced by 'n' ("{N}": 'n' in ten
@@ -241,6 +461,12 @@ static int build_request(struct conn *c, uint64_t i)
                  "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kura-httpload\r\n"
                  "%s",
                  cfg.method, path, cfg.host_hdr, cfg.extra_hdrs);
+    if (k > 0 && (size_t)k < sizeof(c->hdr) && cfg.s3_access) {
+        int a = sigv4_headers(&c->w->sigkey, path, c->hdr + k,
+                              sizeof(c->hdr) - (size_t)k);
+
+        k = a < 0 ? -1 : k + a;
+    }
     if (k > 0 && (size_t)k < sizeof(c->hdr) && cfg.body_size) {
         k += snprintf(c->hdr + k, sizeof(c->hdr) - (size_t)k,
                       "Content-Length: %llu\r\n%s",
@@ -638,6 +864,110 @@ static int add_header(const char *h)
     return 0;
 }
 
+static int cmp_hdr_index(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return strcmp(cfg.s3_hdr_name[x], cfg.s3_hdr_name[y]);
+}
+
+static int s3_add_signed(const char *name, size_t nlen, const char *value)
+{
+    char *n, *v = NULL;
+
+    if (cfg.s3_n_hdrs == SIG_HDRS_MAX)
+        return -E2BIG;
+    n = strndup(name, nlen);
+    if (!n || (value && !(v = strdup(value)))) {
+        free(n);
+        return -ENOMEM;
+    }
+    for (char *p = n; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p | 0x20 : *p);
+    cfg.s3_hdr_name[cfg.s3_n_hdrs] = n;
+    cfg.s3_hdr_value[cfg.s3_n_hdrs++] = v; /* NULL: x-amz-date */
+    return 0;
+}
+
+/* -S: the headers to sign, sorted: host, x-amz-content-sha256, x-amz-date
+ * and every -H x-amz-* header (its value trimmed, blanks collapsed). */
+static int s3_setup(void)
+{
+    const char *h = cfg.extra_hdrs;
+    unsigned idx[SIG_HDRS_MAX];
+    char *names[SIG_HDRS_MAX], *values[SIG_HDRS_MAX];
+    size_t len = 0;
+    int err;
+
+    if ((err = s3_add_signed("host", 4, cfg.host_hdr)) ||
+        (err = s3_add_signed("x-amz-content-sha256", 20, "UNSIGNED-PAYLOAD")) ||
+        (err = s3_add_signed("x-amz-date", 10, NULL)))
+        return err;
+    while (*h) {
+        const char *colon = strchr(h, ':'), *end = strstr(h, "\r\n");
+        size_t nlen = (size_t)(colon - h);
+        char v[1024];
+        size_t vlen = 0;
+
+        if (strncasecmp(h, "authorization:", 14) == 0 ||
+            strncasecmp(h, "x-amz-date:", 11) == 0 ||
+            strncasecmp(h, "x-amz-content-sha256:", 21) == 0) {
+            fprintf(stderr, "httpload: -S makes the %.*s header itself\n",
+                    (int)nlen, h);
+            return -EINVAL;
+        }
+        if (strncasecmp(h, "x-amz-", 6) == 0) {
+            for (const char *p = colon + 1; p < end; p++) {
+                if ((*p == ' ' || *p == '\t') &&
+                    (vlen == 0 || v[vlen - 1] == ' '))
+                    continue;
+                if (vlen + 1 >= sizeof(v))
+                    return -E2BIG;
+                v[vlen++] = *p == '\t' ? ' ' : *p;
+            }
+            while (vlen && v[vlen - 1] == ' ')
+                vlen--;
+            v[vlen] = '\0';
+            if ((err = s3_add_signed(h, nlen, v)))
+                return err;
+        }
+        h = end + 2;
+    }
+    for (unsigned i = 0; i < cfg.s3_n_hdrs; i++)
+        idx[i] = i;
+    qsort(idx, cfg.s3_n_hdrs, sizeof(idx[0]), cmp_hdr_index);
+    for (unsigned i = 0; i < cfg.s3_n_hdrs; i++) {
+        names[i] = cfg.s3_hdr_name[idx[i]];
+        values[i] = cfg.s3_hdr_value[idx[i]];
+        len += strlen(names[i]) + 1;
+    }
+    cfg.s3_signed_names = malloc(len);
+    if (!cfg.s3_signed_names)
+        return -ENOMEM;
+    cfg.s3_signed_names[0] = '\0';
+    for (unsigned i = 0; i < cfg.s3_n_hdrs; i++) {
+        cfg.s3_hdr_name[i] = names[i];
+        cfg.s3_hdr_value[i] = values[i];
+        if (i)
+            strcat(cfg.s3_signed_names, ";");
+        strcat(cfg.s3_signed_names, names[i]);
+    }
+    return 0;
+}
+
+/* -S ACCESS:SECRET: the secret is what follows the last ':', so an access
+ * key may hold ':' itself (Swift's "account:user"). */
+static int parse_s3_keys(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+
+    if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 400)
+        return -EINVAL;
+    cfg.s3_access = strndup(s, (size_t)(colon - s));
+    cfg.s3_secret = strdup(colon + 1);
+    return cfg.s3_access && cfg.s3_secret ? 0 : -ENOMEM;
+}
+
 static void make_body(void)
 {
     uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
@@ -751,6 +1081,11 @@ static void usage(FILE *f)
             "  -s START    first {n} (0)\n"
             "  -T SECONDS  per-request timeout (60)\n"
             "  -l LABEL    copied into the RESULT line\n"
+            "  -S ACCESS:SECRET  sign every request with AWS SigV4 (S3); the\n"
+            "              secret is the text after the last ':', so\n"
+            "              -S test:tester:testing is access key test:tester,\n"
+            "              secret testing; the body is UNSIGNED-PAYLOAD\n"
+            "  -R REGION   the SigV4 region (us-east-1)\n"
             "  -v          print the first error answers to stderr\n");
 }
 
@@ -763,7 +1098,7 @@ static int parse_args(int argc, char **argv)
     cfg.concurrency = 16;
     cfg.threads = 1;
     cfg.timeout_s = 60;
-    while ((opt = getopt(argc, argv, "m:c:d:n:t:H:b:r:s:T:l:vh")) != -1) {
+    while ((opt = getopt(argc, argv, "m:c:d:n:t:H:b:r:s:T:l:S:R:vh")) != -1) {
         int err = 0;
 
         switch (opt) {
@@ -778,6 +1113,8 @@ static int parse_args(int argc, char **argv)
         case 's': err = parse_size(optarg, &cfg.start); break;
         case 'T': cfg.timeout_s = atof(optarg); break;
         case 'l': cfg.label = optarg; break;
+        case 'S': err = parse_s3_keys(optarg); break;
+        case 'R': cfg.s3_region = optarg; break;
         case 'v': cfg.verbose = 1; break;
         case 'h': usage(stdout); exit(0);
         default: return -EINVAL;
@@ -801,6 +1138,10 @@ static int parse_args(int argc, char **argv)
     if (!cfg.extra_hdrs && !(cfg.extra_hdrs = strdup("")))
         return -ENOMEM;
     cfg.is_head = strcmp(cfg.method, "HEAD") == 0;
+    if (!cfg.s3_region)
+        cfg.s3_region = "us-east-1";
+    if (cfg.s3_access && s3_setup())
+        return -EINVAL;
     return 0;
 }
 

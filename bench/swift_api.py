@@ -24,10 +24,19 @@ Figures (--figures, comma-separated; default all):
   put4k     4 KiB PUTs of distinct objects, concurrency 16 (ops/s, p50, p99)
   get4k     4 KiB GETs of those objects, concurrency 64
   head4k    HEADs of those objects, concurrency 64
+  s3put4k   put4k through the S3 API (SigV4, UNSIGNED-PAYLOAD; bucket s3c4k)
+  s3get4k   get4k through the S3 API, of the objects s3put4k made
   put64m    64 MiB PUTs, one at a time (MB/s)
   get64m    64 MiB GETs, one at a time (MB/s)
   listing   a 10,000-row JSON page of a 1,000,000-object container (ms)
   rss_1g    peak RSS sum during 16 concurrent 1 GiB PUTs
+
+The S3 figures sign every request (kura-httpload -S, AWS Signature V4 with
+access key test:tester, secret testing, region us-east-1, path style) and
+also print their ratio to the same cluster's Swift-API figure when that ran
+in this invocation (`s3put4k_vs_put4k`, `s3get4k_vs_get4k`: S3 ops/s over
+Swift-API ops/s). Swift's proxy has Swift 2.30's s3api middleware in its
+pipeline before tempauth, as `kura aio`'s has Kura's.
 
 The listing's container is created through the proxy, then its rows are
 written straight into each of its 3 replicas through the container
@@ -73,13 +82,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSTEM_PYTHON = '/usr/bin/python3'
 ACCOUNT = 'AUTH_test'
 USER, KEY = 'test:tester', 'testing'
+# S3: tempauth's user as access key, its key as secret; both proxies serve
+# us-east-1, path style
+S3_CREDENTIALS = (USER, KEY, 'us-east-1')
+S3_BUCKET = 's3c4k'
 MiB = 1 << 20
 GiB = 1 << 30
 
 # In this order: rss_1g before listing, so the container server holds no
 # 1M-row DB while the uploads are measured.
-FIGURES = ['rss_rest', 'put4k', 'get4k', 'head4k', 'put64m', 'get64m',
-           'rss_1g', 'listing']
+FIGURES = ['rss_rest', 'put4k', 'get4k', 'head4k', 's3put4k', 's3get4k',
+           'put64m', 'get64m', 'rss_1g', 'listing']
 
 # Counts and durations: full run, --quick.
 PARAMS = {
@@ -103,6 +116,16 @@ REPORT = [
     ('head4k_ops_per_s', 'HEAD c=64', 'ops/s', 'high',
      '>= 50x Swift, >= 10,000/s', lambda k, s: k >= 50 * s and k >= 10000),
     ('head4k_p99_ms', 'HEAD c=64 p99', 'ms', 'low', '', None),
+    ('s3put4k_ops_per_s', 'S3 4 KiB PUT c=16', 'ops/s', 'high',
+     '>= 10x Swift s3api', lambda k, s: k >= 10 * s),
+    ('s3put4k_p99_ms', 'S3 4 KiB PUT c=16 p99', 'ms', 'low', '', None),
+    ('s3put4k_vs_put4k', 'S3 / Swift API, 4 KiB PUT', 'x', None,
+     'Kura >= 0.90', lambda k, s: k >= 0.9),
+    ('s3get4k_ops_per_s', 'S3 4 KiB GET c=64', 'ops/s', 'high',
+     '>= 10x Swift s3api', lambda k, s: k >= 10 * s),
+    ('s3get4k_p99_ms', 'S3 4 KiB GET c=64 p99', 'ms', 'low', '', None),
+    ('s3get4k_vs_get4k', 'S3 / Swift API, 4 KiB GET', 'x', None,
+     'Kura >= 0.90', lambda k, s: k >= 0.9),
     ('put64m_MB_per_s', '64 MiB PUT', 'MB/s', 'high', '>= 300 MB/s',
      lambda k, s: k >= 300),
     ('get64m_MB_per_s', '64 MiB GET', 'MB/s', 'high', '>= 600 MB/s',
@@ -110,6 +133,8 @@ REPORT = [
     ('put4k_cpu_s_per_10k', '4 KiB PUT CPU / 10k', 's', 'low', '', None),
     ('get4k_cpu_s_per_10k', '4 KiB GET CPU / 10k', 's', 'low', '', None),
     ('head4k_cpu_s_per_10k', 'HEAD CPU / 10k', 's', 'low', '', None),
+    ('s3put4k_cpu_s_per_10k', 'S3 4 KiB PUT CPU / 10k', 's', 'low', '', None),
+    ('s3get4k_cpu_s_per_10k', 'S3 4 KiB GET CPU / 10k', 's', 'low', '', None),
     ('put64m_cpu_s_per_GB', '64 MiB PUT CPU / GB', 's', 'low', '', None),
     ('get64m_cpu_s_per_GB', '64 MiB GET CPU / GB', 's', 'low', '', None),
     ('rss_rest_MiB', 'RSS at rest', 'MiB', 'low', '', None),
@@ -137,7 +162,10 @@ def free_port():
 
 
 def free_port_range(n):
-    """A base port with base..base+n-1 all free (checked, not reserved)."""
+    """A base port with base..base+n-1 all free (checked, not reserved).
+    Probed with SO_REUSEADDR, as Kura's servers bind: after Swift's run
+    thousands of its connections sit in TIME-WAIT on these ports, which
+    would otherwise leave no 16 ports in a row free for a minute."""
     for _ in range(100):
         base = free_port()
         if base + n > 65535:
@@ -147,6 +175,7 @@ def free_port_range(n):
             for p in range(base, base + n):
                 s = socket.socket()
                 socks.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(('127.0.0.1', p))
             return base
         except OSError:
@@ -291,7 +320,7 @@ class Httpload:
 
     def run(self, url, method='GET', conc=16, duration=None, count=None,
             body=None, rng=None, start=None, headers=(), label='-',
-            timeout=600):
+            timeout=600, s3=None):
         cmd = [self.path, '-m', method, '-c', str(conc), '-l', label,
                '-T', str(timeout), '-v']
         if duration:
@@ -306,6 +335,8 @@ class Httpload:
             cmd += ['-s', str(start)]
         for h in headers:
             cmd += ['-H', h]
+        if s3:  # (access, secret, region): SigV4
+            cmd += ['-S', '%s:%s' % s3[:2], '-R', s3[2]]
         cmd.append(url)
         # the children's CPU: kura-httpload's, as one runs at a time when
         # it matters (the fill runs several, and ignores the figure)
@@ -379,6 +410,11 @@ class Cluster:
 
     def auth_header(self):
         return 'X-Auth-Token: ' + self.token
+
+    def s3_endpoint(self):
+        """The proxy's root: S3 path style, http://host:port."""
+        u = urllib.parse.urlsplit(self.auth_url)
+        return '%s://%s' % (u.scheme, u.netloc)
 
     def put_container(self, name):
         status, _, body = request(self.storage_url + '/' + name, 'PUT',
@@ -483,7 +519,7 @@ print(json.dumps([part, utils.hash_path(sys.argv[3], sys.argv[4]),
 '''
 
 SWIFT_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache '
-                  'tempauth copy proxy-logging proxy-server')
+                  's3api tempauth copy proxy-logging proxy-server')
 
 
 class SwiftCluster(Cluster):
@@ -570,7 +606,8 @@ class SwiftCluster(Cluster):
             use = egg:swift#memcache
             memcache_servers = 127.0.0.1:%d
             ''') % (SWIFT_PIPELINE, ports['memcache'])
-        for f in ('catch_errors', 'gatekeeper', 'healthcheck', 'copy'):
+        for f in ('catch_errors', 'gatekeeper', 'healthcheck', 'copy',
+                  's3api'):
             proxy += '\n[filter:%s]\nuse = egg:swift#%s\n' % (f, f)
         proxy += '\n[filter:proxy-logging]\nuse = egg:swift#proxy_logging\n'
         with open(os.path.join(etc, 'proxy-server.conf'), 'w') as f:
@@ -673,6 +710,7 @@ class Bench:
         self.figures = figures
         self.res = {}
         self.n4k = 0     # 4 KiB objects c4k/o{N} made so far
+        self.n4k_s3 = 0  # 4 KiB objects s3c4k/o{N}, PUT with S3
         self.n64m = 0    # 64 MiB objects c64m/o{N}
 
     def emit(self, key, value, fmt='%.1f'):
@@ -709,6 +747,8 @@ class Bench:
         c = self.c
         c.put_container('c4k')
         c.put_container('c64m')
+        if any(f.startswith('s3') for f in self.figures):
+            c.put_container(S3_BUCKET)  # a bucket is a container
         for fig in FIGURES:
             if fig in self.figures:
                 log('-- %s: %s (load average %s)'
@@ -760,6 +800,45 @@ class Bench:
 
     def fig_head4k(self):
         self.read_4k('HEAD', 'head4k')
+
+    def s3_url(self):
+        return '%s/%s/o{N}' % (self.c.s3_endpoint(), S3_BUCKET)
+
+    def s3_ratio(self, key, swift_key):
+        """S3 ops/s over the Swift API's, if that ran in this invocation."""
+        sw = self.res.get(swift_key + '_ops_per_s')
+        if sw:
+            self.emit(key + '_vs_' + swift_key,
+                      self.res[key + '_ops_per_s'] / sw, '%.3f')
+
+    def put_4k_s3(self, duration=None, count=None, label='s3put4k'):
+        r = self.hl.run(self.s3_url(), 'PUT', conc=16, duration=duration,
+                        count=count, body=4096, start=self.n4k_s3,
+                        s3=S3_CREDENTIALS, label=label)
+        self.n4k_s3 += r['requests']
+        return r
+
+    def fig_s3put4k(self):
+        r = self.measured(lambda: self.put_4k_s3(duration=self.p['put4k_s']))
+        self.emit('s3put4k_ops_per_s', r['ops_per_s'])
+        self.emit_cpu('s3put4k', r)
+        self.emit('s3put4k_p50_ms', r['p50_ms'], '%.2f')
+        self.emit('s3put4k_p99_ms', r['p99_ms'], '%.2f')
+        self.emit('s3put4k_errors', r['errors'], '%d')
+        self.s3_ratio('s3put4k', 'put4k')
+
+    def fig_s3get4k(self):
+        if self.n4k_s3 < 1000:
+            self.put_4k_s3(count=1000 - self.n4k_s3, label='s3prefill4k')
+        r = self.measured(lambda: self.hl.run(
+            self.s3_url(), 'GET', conc=64, duration=self.p['get4k_s'],
+            rng=min(self.n4k_s3, 10000), s3=S3_CREDENTIALS, label='s3get4k'))
+        self.emit('s3get4k_ops_per_s', r['ops_per_s'])
+        self.emit_cpu('s3get4k', r)
+        self.emit('s3get4k_p50_ms', r['p50_ms'], '%.2f')
+        self.emit('s3get4k_p99_ms', r['p99_ms'], '%.2f')
+        self.emit('s3get4k_errors', r['errors'], '%d')
+        self.s3_ratio('s3get4k', 'get4k')
 
     def put_64m(self, n, label):
         r = self.hl.run(self.obj_url('c64m'), 'PUT', conc=1, count=n,
@@ -961,7 +1040,7 @@ def report(results, compared, p):
         fmt = (lambda v: '-' if v is None else
                ('%.0f' % v if v >= 100 else '%.2f' % v) + ' ' + unit)
         factor = ''
-        if k and s:
+        if k and s and better:
             f = k / s if better == 'high' else s / k
             factor = '%.1fx' % f
         met = ''
