@@ -438,10 +438,11 @@ bool response_header_allowed(const struct preq *pr, const char *name)
     if (has_prefix(name, "x-backend-") ||
         has_prefix(name, "x-object-transient-sysmeta-"))
         return false;
+    /* sysmeta is the proxy's: its own subrequests see it (subreq.c) */
     if ((has_prefix(name, "x-account-sysmeta-") ||
          has_prefix(name, "x-container-sysmeta-") ||
          has_prefix(name, "x-object-sysmeta-")))
-        return false;
+        return req_origin(pr->req) != NULL;
     if (!pr->owner)
         for (size_t i = 0; owner_headers[i]; i++)
             if (!strcasecmp(name, owner_headers[i]))

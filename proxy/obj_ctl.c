@@ -27,13 +27,34 @@ static bool has_prefix(const char *s, const char *prefix)
 static bool request_header_forwarded(const char *name)
 {
     static const char *const dropped[] = {
-        "host", "content-length", "transfer-encoding", "expect",
-        "connection", "keep-alive", "te", "trailer", "upgrade",
-        "x-auth-token", "x-storage-token", "x-timestamp", "x-trans-id",
-        "x-openstack-request-id", "x-copy-from", "x-copy-from-account",
-        "destination", "destination-account", "x-delete-after",
-        "x-delete-at", "x-newest", "x-fresh-metadata", "user-agent",
-        "referer", "authorization", "cookie", "origin", NULL,
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "expect",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "x-auth-token",
+        "x-storage-token",
+        "x-timestamp",
+        "x-trans-id",
+        "x-openstack-request-id",
+        "x-copy-from",
+        "x-copy-from-account",
+        "destination",
+        "destination-account",
+        "x-delete-after",
+        "x-delete-at",
+        "x-newest",
+        "x-fresh-metadata",
+        "user-agent",
+        "referer",
+        "authorization",
+        "cookie",
+        "origin",
+        NULL,
     };
 
     for (size_t i = 0; dropped[i]; i++)
@@ -48,18 +69,31 @@ static bool request_header_forwarded(const char *name)
            !has_prefix(name, "x-delete-at-") && !has_prefix(name, "proxy-");
 }
 
+struct forward {
+    struct hlist *h;
+    bool internal; /* a subrequest of the proxy's own (subreq.c) */
+};
+
 static int add_forwarded(const char *name, const char *value, void *arg)
 {
-    struct hlist *h = arg;
+    struct forward *f = arg;
 
-    if (!request_header_forwarded(name))
+    /* what only the proxy itself may set: object sysmeta and the SLO
+     * marker (Swift's SLO middleware refuses the latter from clients) */
+    if (f->internal && (has_prefix(name, "x-object-sysmeta-") ||
+                        !strcasecmp(name, "x-static-large-object")))
+        return hlist_add(f->h, name, value);
+    if (!request_header_forwarded(name) ||
+        !strcasecmp(name, "x-static-large-object"))
         return 0;
-    return hlist_add(h, name, value);
+    return hlist_add(f->h, name, value);
 }
 
 int obj_forward_headers(struct preq *pr, struct hlist *h)
 {
-    return req_foreach_header(pr->req, add_forwarded, h);
+    struct forward f = {h, req_origin(pr->req) != NULL};
+
+    return req_foreach_header(pr->req, add_forwarded, &f);
 }
 
 int obj_container(struct preq *pr, struct info *ci)
@@ -121,17 +155,19 @@ static int expirer_container(struct preq *pr, long long delete_at,
 {
     unsigned char digest[16];
     long long at, shard = 0;
-    int rc = hash_path(&pr->p->hc, pr->account, pr->container, pr->object,
-                       digest);
+    int rc =
+        hash_path(&pr->p->hc, pr->account, pr->container, pr->object, digest);
 
     if (rc)
         return rc;
     for (size_t k = 0; k < sizeof(digest); k++) /* int(hex, 16) % 100 */
         shard = (shard * 256 + digest[k]) % 100;
-    at = delete_at / EXPIRING_OBJECTS_DIVISOR * EXPIRING_OBJECTS_DIVISOR -
-         shard;
+    at =
+        delete_at / EXPIRING_OBJECTS_DIVISOR * EXPIRING_OBJECTS_DIVISOR - shard;
     snprintf(name, 16, "%010lld",
-             at < 0 ? 0 : at > 9999999999LL ? 9999999999LL : at);
+             at < 0              ? 0
+             : at > 9999999999LL ? 9999999999LL
+                                 : at);
     return 0;
 }
 
@@ -157,8 +193,8 @@ static int delete_at_headers(struct preq *pr, size_t i, size_t n_cont,
         return 0; /* checked before: cannot happen */
     rc = expirer_container(pr, at, name);
     if (!rc)
-        rc = nodes_init(pr->p, pr->p->container_ring,
-                        EXPIRING_OBJECTS_ACCOUNT, name, NULL, &dn);
+        rc = nodes_init(pr->p, pr->p->container_ring, EXPIRING_OBJECTS_ACCOUNT,
+                        name, NULL, &dn);
     if (rc)
         return rc;
     for (size_t k = n_obj - 1 - i; dn.n_prim && k < n_cont; k += n_obj) {
@@ -315,9 +351,10 @@ static int resume(struct stream *s, uint64_t pos)
         cr = st == 206 ? http_client_header(s->call, "Content-Range") : NULL;
         if (cr && !strncmp(cr, "bytes ", 6) &&
             strtoull(cr + 6, NULL, 10) == pos) {
-            log_txn(LOG_WARNING, s->txn, "GET resumed at byte %llu on "
-                    "%s:%d/%s", (unsigned long long)pos, d->ip, d->port,
-                    d->device);
+            log_txn(LOG_WARNING, s->txn,
+                    "GET resumed at byte %llu on "
+                    "%s:%d/%s",
+                    (unsigned long long)pos, d->ip, d->port, d->device);
             return 0;
         }
         http_client_end(s->call);
@@ -383,12 +420,11 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
             if (!v)
                 continue;
             if (v[0] == '"') {
-                snprintf(bare, sizeof(bare), "%.*s",
-                         (int)strcspn(v + 1, "\""), v + 1);
+                snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(v + 1, "\""),
+                         v + 1);
                 v = bare;
             }
-            rc = req_add_header(pr->req, kept[i], v) == -ENOMEM ? -ENOMEM
-                                                                : 0;
+            rc = req_add_header(pr->req, kept[i], v) == -ENOMEM ? -ENOMEM : 0;
         }
         http_client_end(call);
         return rc ? rc : req_respond(pr->req, 412, "", 0);
@@ -404,8 +440,8 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
 
             snprintf(bare, sizeof(bare), "%.*s",
                      (int)strcspn(hd.value + 1, "\""), hd.value + 1);
-            rc = req_add_header(pr->req, hd.name, bare) == -ENOMEM ? -ENOMEM
-                                                                   : 0;
+            rc =
+                req_add_header(pr->req, hd.name, bare) == -ENOMEM ? -ENOMEM : 0;
         } else if (req_add_header(pr->req, hd.name,
                                   *hd.value ? hd.value : " ") == -ENOMEM) {
             rc = -ENOMEM;
@@ -460,15 +496,20 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
         s->tail = *tail;
         *tail = NULL;
     }
-    return req_respond_stream(pr->req, (unsigned int)status, size,
-                              stream_read, s, stream_free);
+    return req_respond_stream(pr->req, (unsigned int)status, size, stream_read,
+                              s, stream_free);
 }
 
 static int add_get_header(const char *name, const char *value, void *arg)
 {
     static const char *const passed[] = {
-        "range", "if-match", "if-none-match", "if-modified-since",
-        "if-unmodified-since", "x-newest", NULL,
+        "range",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "x-newest",
+        NULL,
     };
     struct hlist *h = arg;
 
@@ -488,6 +529,16 @@ static bool header_true(const char *v)
     return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
                  !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
                  !strcasecmp(v, "t") || !strcasecmp(v, "y"));
+}
+
+/* Whether a GET/HEAD answer is an SLO manifest the client wants the
+ * object of (not ?multipart-manifest=get). */
+static bool slo_wanted(struct preq *pr, struct http_client_call *call)
+{
+    const char *mm = req_param(pr->req, "multipart-manifest");
+
+    return header_true(http_client_header(call, "X-Static-Large-Object")) &&
+           !(mm && !strcmp(mm, "get"));
 }
 
 static int get_or_head(struct preq *pr)
@@ -570,6 +621,9 @@ static int get_or_head(struct preq *pr)
     }
     if (rc) {
         http_client_end(best);
+    } else if (best && slo_wanted(pr, best)) {
+        http_client_end(best);
+        rc = slo_respond(pr);
     } else if (best) {
         rc = relay_stream(pr, best, best_st, &n, &h, &tail);
     } else if (last.status > 0) {
@@ -611,8 +665,8 @@ static int write_all(struct preq *pr, const char *method, struct hlist *h)
     }
     ua.cn = &cn;
     ua.n_obj = n.n_prim;
-    got = backend_fanout(pr, &n, method, tail, NULL, h, per_node_update, &ua,
-                         rs);
+    got =
+        backend_fanout(pr, &n, method, tail, NULL, h, per_node_update, &ua, rs);
     best = backend_best(rs, got, n.n_prim);
     rc = best < 0 ? preq_error(pr, 503) : preq_relay(pr, &rs[best]);
     for (size_t i = 0; i < got; i++)
@@ -665,7 +719,7 @@ static int post(struct preq *pr)
     return rc;
 }
 
-static int delete(struct preq *pr)
+static int delete (struct preq *pr)
 {
     struct hlist h = {0};
     char ts[32];
@@ -681,8 +735,7 @@ static int delete(struct preq *pr)
     return rc;
 }
 
-static int add_constraint_header(const char *name, const char *value,
-                                 void *arg)
+static int add_constraint_header(const char *name, const char *value, void *arg)
 {
     struct {
         struct constraints_header *v;
@@ -737,8 +790,8 @@ int object_request(struct preq *pr)
     struct info ci;
     int rc;
 
-    if (!read && strcmp(m, "PUT") && strcmp(m, "POST") &&
-        strcmp(m, "DELETE") && strcmp(m, "COPY") && strcmp(m, "OPTIONS")) {
+    if (!read && strcmp(m, "PUT") && strcmp(m, "POST") && strcmp(m, "DELETE") &&
+        strcmp(m, "COPY") && strcmp(m, "OPTIONS")) {
         preq_add_txn_headers(pr);
         req_add_header(pr->req, "Allow",
                        "HEAD, GET, PUT, POST, DELETE, OPTIONS");
@@ -769,7 +822,7 @@ int object_request(struct preq *pr)
     else if (!strcmp(m, "POST"))
         rc = post(pr);
     else if (!strcmp(m, "DELETE"))
-        rc = delete(pr);
+        rc = delete (pr);
     else
         rc = object_put_start(pr, &ci);
     info_release(&ci);

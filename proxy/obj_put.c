@@ -576,7 +576,10 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
             rc = constraints_check_delete_headers(ch, nch, pr->now, &delete_at,
                                                   &cerr);
     }
-    if (!rc && constraints_check_content_type(ch, nch, &cerr) > 0) {
+    /* the proxy's own subrequests may set swift_bytes (an SLO manifest's
+     * size for its container row), as Swift's content_type_overridden */
+    if (!rc && !req_origin(pr->req) &&
+        constraints_check_content_type(ch, nch, &cerr) > 0) {
         free(ch);
         return preq_refuse_html(pr, &cerr) < 0 ? -ENOMEM : 1;
     }
@@ -629,6 +632,9 @@ static int open_replicas(struct preq *pr, struct obj_put *put)
 }
 
 /* ---- copies ---- */
+
+/* What a copy of a static large object reads at a time. */
+#define SLO_COPY_PIECE (256 * 1024)
 
 struct source {
     struct http_client_call *call;
@@ -740,14 +746,51 @@ static int merge_source_headers(struct preq *pr, struct obj_put *put,
     return 0;
 }
 
+/* A copy of a static large object is an ordinary object: none of the
+ * manifest's marks (its SLO and S3 sysmeta, its listing overrides, the
+ * swift_bytes of its Content-Type) go with it. */
+static int flatten_headers(struct obj_put *put)
+{
+    const char *ct, *sb;
+
+    for (size_t i = 0; i < put->headers.n;) {
+        const char *name = put->headers.v[i].name;
+        char *copy;
+
+        if (strncasecmp(name, "x-object-sysmeta-slo-", 21) &&
+            strncasecmp(name, "x-object-sysmeta-s3api-", 23) &&
+            strncasecmp(name, "x-object-sysmeta-container-update-", 34)) {
+            i++;
+            continue;
+        }
+        /* hlist_del() frees the entry's name as it goes */
+        if (!(copy = strdup(name)))
+            return -ENOMEM;
+        hlist_del(&put->headers, copy);
+        free(copy);
+    }
+    ct = hlist_get(&put->headers, "Content-Type");
+    sb = ct ? strstr(ct, ";swift_bytes=") : NULL;
+    if (sb) {
+        char *plain = strndup(ct, (size_t)(sb - ct));
+        int rc =
+            plain ? hlist_set(&put->headers, "Content-Type", plain) : -ENOMEM;
+
+        free(plain);
+        return rc;
+    }
+    return 0;
+}
+
 /* A copy: the destination is pr's object; the source is given. */
 static int copy_object(struct preq *pr, struct obj_put *put,
                        const char *src_account, const char *src_container,
                        const char *src_object)
 {
     struct source src;
-    const char *cl;
-    char *end, *qsrc = NULL, *joined = NULL;
+    struct slo_stream *slo = NULL;
+    const char *cl, *mm = req_param(pr->req, "multipart-manifest");
+    char *end, *qsrc = NULL, *joined = NULL, *buf = NULL;
     unsigned long long length;
     int rc;
 
@@ -760,19 +803,35 @@ static int copy_object(struct preq *pr, struct obj_put *put,
         bresp_release(&src.failed);
         return rc;
     }
-    cl = http_client_header(src.call, "Content-Length");
-    length = cl ? strtoull(cl, &end, 10) : 0;
-    if (!cl || end == cl || *end) {
-        http_client_end(src.call);
-        return preq_error(pr, 503);
+    if (header_true(http_client_header(src.call, "X-Static-Large-Object")) &&
+        !(mm && !strcmp(mm, "get"))) {
+        /* a static large object is copied whole, as one object */
+        uint64_t size = 0;
+
+        rc = slo_open(pr, src_account, src_container, src_object, &slo, &size);
+        if (rc) {
+            http_client_end(src.call);
+            return rc < 0 ? rc : 0;
+        }
+        length = size;
+    } else {
+        cl = http_client_header(src.call, "Content-Length");
+        length = cl ? strtoull(cl, &end, 10) : 0;
+        if (!cl || end == cl || *end) {
+            http_client_end(src.call);
+            return preq_error(pr, 503);
+        }
     }
     if (length > (unsigned long long)pr->p->limits.max_file_size) {
         http_client_end(src.call);
+        slo_stream_free(slo);
         return preq_error(pr, 413);
     }
     rc = prepare(pr, put, true, (int64_t)length);
     if (!rc)
         rc = merge_source_headers(pr, put, src.call);
+    if (!rc && slo)
+        rc = flatten_headers(put);
     if (!rc && !hlist_get(&put->headers, "Content-Type"))
         rc = hlist_add(&put->headers, "Content-Type",
                        "application/octet-stream");
@@ -798,11 +857,21 @@ static int copy_object(struct preq *pr, struct obj_put *put,
     free(qsrc);
     if (!rc)
         rc = open_replicas(pr, put);
+    if (!rc && slo && !(buf = malloc(SLO_COPY_PIECE)))
+        rc = -ENOMEM;
     while (!rc && !req_status(pr->req)) {
         const void *data;
         size_t len;
 
-        rc = http_client_read(src.call, &data, &len);
+        if (slo) {
+            ssize_t got = slo_stream_read(slo, buf, SLO_COPY_PIECE);
+
+            rc = got < 0 ? (int)got : 0;
+            data = buf;
+            len = got > 0 ? (size_t)got : 0;
+        } else {
+            rc = http_client_read(src.call, &data, &len);
+        }
         if (rc) {
             req_log(pr->req, LOG_ERR, "copy: source read failed: %s",
                     strerror(-rc));
@@ -816,6 +885,8 @@ static int copy_object(struct preq *pr, struct obj_put *put,
         rc = object_put_body(pr, data, len);
     }
     http_client_end(src.call);
+    slo_stream_free(slo);
+    free(buf);
     return rc < 0 ? rc : 0;
 }
 

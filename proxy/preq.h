@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/http_client.h"
 #include "common/http_server.h"
@@ -37,7 +38,7 @@ struct proxy {
     char *info_json; /* the body of GET /info */
     /* request_node_count: handoffs = mult * replicas + add - replicas */
     unsigned int node_count_mult, node_count_add;
-    struct s3api *s3; /* NULL: no s3api in the pipeline */
+    struct s3api *s3;            /* NULL: no s3api in the pipeline */
     struct http_handler handler; /* ours, for subrequests */
 };
 
@@ -51,10 +52,10 @@ struct preq {
     enum constraints_route route;
     char *version, *account, *container, *object; /* decoded; NULL absent */
     struct tempauth_identity id;
-    bool owner;           /* swift_owner: the user owns the account */
-    bool reseller;        /* .reseller_admin */
-    struct obj_put *put;  /* an object upload under way */
-    char *listing_query;  /* re-encoded listing parameters for backends */
+    bool owner;          /* swift_owner: the user owns the account */
+    bool reseller;       /* .reseller_admin */
+    struct obj_put *put; /* an object upload under way */
+    char *listing_query; /* re-encoded listing parameters for backends */
     /* CORS on an actual request: the origin to allow ("*" or the
      * client's) and the container's extra exposed headers */
     char *cors_origin, *cors_expose;
@@ -133,8 +134,7 @@ void bresp_release(struct bresp *r);
 
 /* "/<device>/<part><tail>" with the device quoted; 'tail' is quoted
  * already ("/AUTH_test/c"). NULL when out of memory. */
-char *backend_path(const struct ring_dev *dev, uint32_t part,
-                   const char *tail);
+char *backend_path(const struct ring_dev *dev, uint32_t part, const char *tail);
 /* "/<a>[/<c>[/<o>]]", each part quoted. */
 char *backend_tail(const char *a, const char *c, const char *o);
 
@@ -182,14 +182,13 @@ bool response_header_allowed(const struct preq *pr, const char *name);
 
 /* ---- account and container info, cached ---- */
 struct info {
-    int status;         /* 2xx: exists, 404, or another failure */
-    struct hlist headers; /* read-only: may be the cache's own */
+    int status;                /* 2xx: exists, 404, or another failure */
+    struct hlist headers;      /* read-only: may be the cache's own */
     struct info_entry *shared; /* the cache entry 'headers' belongs to */
 };
 /* The info of account 'a' (c NULL) or container 'a/c', from the cache or
  * a HEAD to the storage servers. Always fills *out (release it). */
-void info_get(struct preq *pr, const char *a, const char *c,
-              struct info *out);
+void info_get(struct preq *pr, const char *a, const char *c, struct info *out);
 void info_invalidate(struct proxy *p, const char *a, const char *c);
 void info_release(struct info *in);
 
@@ -211,8 +210,8 @@ void object_put_free(struct obj_put *put);
 /* Swift's transfer_headers(): the client's X-<type>-Meta-* headers,
  * X-Remove-<type>-Meta-* as empty values, and the 'pass' headers (lower
  * case, NULL-terminated; their X-Remove- forms too). */
-int transfer_headers(struct preq *pr, const char *type,
-                     const char *const *pass, struct hlist *h);
+int transfer_headers(struct preq *pr, const char *type, const char *const *pass,
+                     struct hlist *h);
 
 /* A 2xx container or account GET/HEAD's headers as Swift's proxy sends
  * them on. */
@@ -252,6 +251,20 @@ int subreq_run(struct preq *pr, const char *method, const char *path,
                size_t n_headers, const void *body, size_t len,
                struct subreq_resp *out);
 void subreq_resp_release(struct subreq_resp *r);
+
+/* ---- static large objects (slo.c) ---- */
+/* Answers a GET or HEAD of an object whose stored form is an SLO
+ * manifest with the object the manifest describes. */
+int slo_respond(struct preq *pr);
+/* The object the SLO manifest a/c/o describes, as a stream (a copy's
+ * source): 0 with *out and its *size, 1 when answered (no manifest, no
+ * access to a segment container), -errno. */
+struct slo_stream;
+int slo_open(struct preq *pr, const char *a, const char *c, const char *o,
+             struct slo_stream **out, uint64_t *size);
+/* Bytes read into buf (1..max), 0 at the end, -errno. */
+ssize_t slo_stream_read(struct slo_stream *s, char *buf, size_t max);
+void slo_stream_free(struct slo_stream *s); /* NULL is fine */
 
 /* Swift's X-Timestamp for a write, "1700000000.12345". */
 void preq_new_timestamp(char buf[32]);
