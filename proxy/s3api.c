@@ -23,6 +23,7 @@
 #include "proxy/s3_list.h"
 #include "proxy/s3_sig.h"
 #include "proxy/s3_xml.h"
+#include "proxy/s3req.h"
 #include "proxy/tempauth.h"
 
 #include <ctype.h>
@@ -38,47 +39,6 @@
 #define MAX_PUT_BUCKET_BODY_SIZE 10240
 #define MAX_MULTI_DELETE_BODY_SIZE (1024 * 1024)
 #define MAX_ACL_BODY_SIZE (200 * 1024)
-
-struct s3api {
-    struct tempauth *auth;
-    char *location;       /* region: "us-east-1" */
-    char *storage_domain; /* virtual-hosted style: "s3.example.com"; "" */
-    int64_t clock_skew;
-    unsigned int max_bucket_listing;
-    unsigned int max_multi_delete_objects;
-    bool dns_compliant_bucket_names;
-};
-
-enum s3_op {
-    OP_NONE,
-    OP_LIST_BUCKETS,
-    OP_BUCKET_HEAD,
-    OP_BUCKET_PUT,
-    OP_BUCKET_DELETE,
-    OP_LIST_OBJECTS,
-    OP_MULTI_DELETE,
-    OP_OBJECT_GET, /* and HEAD */
-    OP_OBJECT_PUT,
-    OP_OBJECT_COPY,
-    OP_OBJECT_DELETE,
-};
-
-struct s3req {
-    struct s3api *api;
-    enum s3_op op;
-    struct s3_sig sig;
-    struct s3_sig_seed seed;
-    struct tempauth_s3_user user;
-    char *bucket, *key;     /* decoded; NULL when absent */
-    bool converted;         /* the response is S3's already */
-    struct hlist overrides; /* GET's response-* parameters, as headers */
-    /* the body */
-    struct s3_chunked *chunked;     /* aws-chunked, signatures checked */
-    struct s3_sig_payload *payload; /* x-amz-content-sha256 checked */
-    char *xml;                      /* a body this file parses */
-    size_t xml_len, xml_max;
-    bool xml_over;
-};
 
 static bool valid_bucket(const struct s3api *s3, const char *b);
 static int save_overrides(struct preq *pr);
@@ -203,7 +163,7 @@ static int sig_foreach(void *arg,
 
 /* ---- answering in S3's words ---- */
 
-static int add_ids(struct preq *pr)
+int s3_add_ids(struct preq *pr)
 {
     const char *txn = req_txn(pr->req);
     int rc = req_add_header(pr->req, "x-amz-request-id", txn);
@@ -227,8 +187,8 @@ static void drop_response(struct preq *pr)
 }
 
 /* Answers with S3's error document: 'message' NULL for the default. */
-static int s3_error(struct preq *pr, enum s3_err e, const char *message,
-                    const struct s3_xml_field *fields, size_t n_fields)
+int s3_error(struct preq *pr, enum s3_err e, const char *message,
+             const struct s3_xml_field *fields, size_t n_fields)
 {
     char *doc = NULL;
     size_t len = 0;
@@ -240,7 +200,7 @@ static int s3_error(struct preq *pr, enum s3_err e, const char *message,
     rc = s3_xml_error_doc(e, message, fields, n_fields, req_txn(pr->req),
                           req_txn(pr->req), &doc, &len);
     if (!rc)
-        rc = add_ids(pr);
+        rc = s3_add_ids(pr);
     if (!rc && doc)
         rc = req_add_header(pr->req, "Content-Type", "application/xml");
     if (!rc)
@@ -249,7 +209,7 @@ static int s3_error(struct preq *pr, enum s3_err e, const char *message,
     return rc;
 }
 
-static int sig_error(struct preq *pr, const struct s3_sig_error *err)
+int s3_sig_error_respond(struct preq *pr, const struct s3_sig_error *err)
 {
     enum s3_err e = s3_err_from_code(err->code);
     struct s3_xml_field f[2] = {
@@ -262,7 +222,7 @@ static int sig_error(struct preq *pr, const struct s3_sig_error *err)
     return s3_error(pr, e, err->message[0] ? err->message : NULL, f, 2);
 }
 
-static int no_such_bucket(struct preq *pr)
+int s3_no_such_bucket(struct preq *pr)
 {
     struct s3_xml_field f = {"BucketName", pr->s3->bucket};
 
@@ -277,14 +237,13 @@ static int no_such_key(struct preq *pr)
 }
 
 /* An XML document of ours, 200. */
-static int respond_xml(struct preq *pr, unsigned int status, char *doc,
-                       size_t len)
+int s3_respond_xml(struct preq *pr, unsigned int status, char *doc, size_t len)
 {
     int rc;
 
     pr->s3->converted = true;
     drop_response(pr);
-    rc = add_ids(pr);
+    rc = s3_add_ids(pr);
     if (!rc)
         rc = req_add_header(pr->req, "Content-Type", "application/xml");
     if (!rc)
@@ -293,13 +252,13 @@ static int respond_xml(struct preq *pr, unsigned int status, char *doc,
     return rc;
 }
 
-static int respond_empty(struct preq *pr, unsigned int status)
+int s3_respond_empty(struct preq *pr, unsigned int status)
 {
     int rc;
 
     pr->s3->converted = true;
     drop_response(pr);
-    rc = add_ids(pr);
+    rc = s3_add_ids(pr);
     return rc ? rc : req_respond(pr->req, status, "", 0);
 }
 
@@ -307,7 +266,7 @@ static int respond_empty(struct preq *pr, unsigned int status)
 
 /* Whether the request's bucket exists, as a Swift HEAD would say: 1
  * yes, 0 no (404), -1 unknown (the storage servers failed). */
-static int bucket_exists(struct preq *pr)
+int s3_bucket_exists(struct preq *pr)
 {
     struct info ci;
     int st;
@@ -322,7 +281,7 @@ static int bucket_exists(struct preq *pr)
 
 /* The Swift path of the request: "/v1/<account>[/<bucket>[/<key>]]",
  * decoded, into pr->path. */
-static int set_swift_path(struct preq *pr, bool with_key)
+int s3_set_swift_path(struct preq *pr, bool with_key)
 {
     struct s3req *r = pr->s3;
     char *path = NULL;
@@ -344,7 +303,7 @@ static int set_swift_path(struct preq *pr, bool with_key)
 }
 
 /* "/v1/<account>/<bucket>[/<key>]" quoted, for a subrequest. */
-static char *swift_quoted(const struct s3req *r, const char *key)
+char *s3_swift_quoted(const struct s3req *r, const char *key)
 {
     char *qa = http_quote(r->user.account_id);
     char *qb = r->bucket ? http_quote(r->bucket) : NULL;
@@ -363,7 +322,7 @@ static char *swift_quoted(const struct s3req *r, const char *key)
 }
 
 /* Appends "&name=<quoted value>" to a query being built. */
-static void query_add(FILE *f, const char *name, const char *value)
+void s3_query_add(FILE *f, const char *name, const char *value)
 {
     char *q = http_quote(value);
 
@@ -504,7 +463,7 @@ static int op_list_buckets(struct preq *pr)
     struct s3req *r = pr->s3;
     struct s3_xml x = {0};
     struct subreq_resp sr;
-    char *path = swift_quoted(r, NULL), *doc = NULL, *marker = NULL;
+    char *path = s3_swift_quoted(r, NULL), *doc = NULL, *marker = NULL;
     size_t len = 0, n = 0;
     int rc = path ? s3_list_buckets_begin(&x, r->sig.access_key) : -ENOMEM;
 
@@ -547,7 +506,7 @@ static int op_list_buckets(struct preq *pr)
     if (!rc)
         rc = s3_xml_finish(&x, &doc, &len);
     if (!rc)
-        rc = respond_xml(pr, 200, doc, len);
+        rc = s3_respond_xml(pr, 200, doc, len);
 out:
     s3_xml_release(&x);
     free(marker);
@@ -651,7 +610,7 @@ static int op_list_objects(struct preq *pr)
         q.marker = req_param(pr->req, "marker");
         swift_marker = q.marker;
     }
-    path = swift_quoted(r, NULL);
+    path = s3_swift_quoted(r, NULL);
     f = path ? open_memstream(&query, &qlen) : NULL;
     if (!f) {
         rc = -ENOMEM;
@@ -659,11 +618,11 @@ static int op_list_objects(struct preq *pr)
     }
     fprintf(f, "format=json&limit=%llu", (unsigned long long)q.limit + 1);
     if (q.prefix)
-        query_add(f, "prefix", q.prefix);
+        s3_query_add(f, "prefix", q.prefix);
     if (q.delimiter)
-        query_add(f, "delimiter", q.delimiter);
+        s3_query_add(f, "delimiter", q.delimiter);
     if (swift_marker)
-        query_add(f, "marker", swift_marker);
+        s3_query_add(f, "marker", swift_marker);
     rc = fclose(f) ? -ENOMEM : 0;
     if (!rc)
         rc = subreq_run(pr, "GET", path, query, NULL, 0, NULL, 0, &sr);
@@ -674,7 +633,7 @@ static int op_list_objects(struct preq *pr)
 
         subreq_resp_release(&sr);
         if (st == 404)
-            rc = no_such_bucket(pr);
+            rc = s3_no_such_bucket(pr);
         else
             rc = s3_error(pr,
                           st == 401 || st == 403 ? S3_ERR_ACCESS_DENIED
@@ -689,7 +648,7 @@ static int op_list_objects(struct preq *pr)
         rc = s3_error(pr, S3_ERR_INVALID_ARGUMENT,
                       "Request parameters are not valid UTF-8", NULL, 0);
     else if (!rc)
-        rc = respond_xml(pr, 200, doc, len);
+        rc = s3_respond_xml(pr, 200, doc, len);
 out:
     free(token_marker);
     free(path);
@@ -701,12 +660,12 @@ out:
  * of S3's: the bucket must exist. Returns 1 when it does, else answers. */
 static int need_bucket(struct preq *pr, int *rc)
 {
-    int ex = bucket_exists(pr);
+    int ex = s3_bucket_exists(pr);
 
     if (ex > 0)
         return 1;
     *rc = ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
-             : no_such_bucket(pr);
+             : s3_no_such_bucket(pr);
     return 0;
 }
 
@@ -729,7 +688,7 @@ static int op_location(struct preq *pr)
                      loc);
     if (n < 0)
         return -ENOMEM;
-    return respond_xml(pr, 200, doc, (size_t)n);
+    return s3_respond_xml(pr, 200, doc, (size_t)n);
 }
 
 /* 's' with XML's five special characters escaped (an access key is
@@ -779,7 +738,7 @@ static int op_get_acl(struct preq *pr)
     free(owner);
     if (n < 0)
         return -ENOMEM;
-    return respond_xml(pr, 200, doc, (size_t)n);
+    return s3_respond_xml(pr, 200, doc, (size_t)n);
 }
 
 /* An empty document with only its root (versioning, logging...). */
@@ -800,7 +759,7 @@ static int op_empty_doc(struct preq *pr, const char *root)
     if (!rc)
         rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
-    return rc ? rc : respond_xml(pr, 200, doc, len);
+    return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
 /* One DeleteObjects result, into the document. */
@@ -817,7 +776,7 @@ static int delete_one(struct preq *pr, const struct s3_xml_delete_key *k,
     else if (!*k->key || strlen(k->key) > 1024)
         e = S3_ERR_KEY_TOO_LONG;
     if (e == S3_OK) {
-        path = swift_quoted(pr->s3, k->key);
+        path = s3_swift_quoted(pr->s3, k->key);
         if (!path)
             return -ENOMEM;
         rc = subreq_run(pr, "DELETE", path, NULL, NULL, 0, NULL, 0, &sr);
@@ -914,11 +873,11 @@ static int op_multi_delete(struct preq *pr)
         return s3_error(pr, (enum s3_err)rc, NULL, NULL, 0);
     if (rc)
         return rc;
-    ex = bucket_exists(pr);
+    ex = s3_bucket_exists(pr);
     if (ex <= 0) {
         s3_xml_delete_release(&d);
         return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
-                  : no_such_bucket(pr);
+                  : s3_no_such_bucket(pr);
     }
     rc = s3_xml_declaration(&x);
     if (!rc)
@@ -931,7 +890,7 @@ static int op_multi_delete(struct preq *pr)
         rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
     s3_xml_delete_release(&d);
-    return rc ? rc : respond_xml(pr, 200, doc, len);
+    return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
 /* Canned ACLs on a bucket, as s3api without s3_acl maps them onto the
@@ -985,7 +944,7 @@ static int op_bucket_put(struct preq *pr)
     /* the Swift PUT has no body */
     pr->body_length = 0;
     pr->body_chunked = false;
-    rc = set_swift_path(pr, false);
+    rc = s3_set_swift_path(pr, false);
     return rc ? rc : preq_route_identified(pr);
 }
 
@@ -1066,7 +1025,7 @@ static int object_put_headers(struct preq *pr, bool copy)
     return rc;
 }
 
-static int op_object_copy(struct preq *pr)
+int s3_object_copy(struct preq *pr)
 {
     const char *src = req_header(pr->req, "x-amz-copy-source");
     char *decoded = NULL, *q;
@@ -1107,7 +1066,7 @@ static int op_object_copy(struct preq *pr)
     if (!rc)
         rc = req_set_header(pr->req, "x-amz-copy-source", NULL);
     if (!rc)
-        rc = set_swift_path(pr, true);
+        rc = s3_set_swift_path(pr, true);
     if (rc)
         return rc > 0 ? 0 : rc;
     pr->body_length = 0;
@@ -1115,7 +1074,7 @@ static int op_object_copy(struct preq *pr)
     return preq_route_identified(pr);
 }
 
-static int op_object_put(struct preq *pr)
+int s3_object_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
     struct s3_sig_error err = {0};
@@ -1138,7 +1097,7 @@ static int op_object_put(struct preq *pr)
     (void)err;
     rc = object_put_headers(pr, false);
     if (!rc)
-        rc = set_swift_path(pr, true);
+        rc = s3_set_swift_path(pr, true);
     if (rc)
         return rc > 0 ? 0 : rc;
     return preq_route_identified(pr);
@@ -1281,6 +1240,8 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return op_get_acl(pr);
         if (!strcmp(sub, "versioning") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "VersioningConfiguration");
+        if (!strcmp(sub, "uploads") && !strcmp(m, "GET"))
+            return s3_multipart_list_uploads(pr);
         if (!strcmp(sub, "logging") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "BucketLoggingStatus");
         if (!strcmp(sub, "delete") && !strcmp(m, "POST")) {
@@ -1300,11 +1261,11 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             else if (!strcmp(sub, "policy"))
                 e = S3_ERR_NO_SUCH_BUCKET_POLICY;
             if (e != S3_ERR_NOT_IMPLEMENTED) {
-                ex = bucket_exists(pr);
+                ex = s3_bucket_exists(pr);
                 if (ex <= 0)
                     return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL,
                                          NULL, 0)
-                              : no_such_bucket(pr);
+                              : s3_no_such_bucket(pr);
                 {
                     struct s3_xml_field f = {"BucketName", r->bucket};
 
@@ -1322,7 +1283,7 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
         int rc;
 
         r->op = OP_BUCKET_HEAD;
-        rc = set_swift_path(pr, false);
+        rc = s3_set_swift_path(pr, false);
         return rc ? rc : preq_route_identified(pr);
     }
     if (!strcmp(m, "PUT")) {
@@ -1333,7 +1294,7 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
         int rc;
 
         r->op = OP_BUCKET_DELETE;
-        rc = set_swift_path(pr, false);
+        rc = s3_set_swift_path(pr, false);
         return rc ? rc : preq_route_identified(pr);
     }
     return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
@@ -1348,6 +1309,8 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
 
     if (vid && strcmp(vid, "null"))
         return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
+    if (req_param(pr->req, "uploadId") || req_param(pr->req, "uploads"))
+        return s3_multipart_op(pr, m);
     /* a non-multipart object is its own part 1 */
     if (sub && !strcmp(sub, "partNumber") && part && !strcmp(part, "1") &&
         (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
@@ -1358,7 +1321,7 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
         r->op = OP_OBJECT_GET;
         rc = save_overrides(pr);
         if (!rc)
-            rc = set_swift_path(pr, true);
+            rc = s3_set_swift_path(pr, true);
         /* the query is S3's: none of it is Swift's */
         if (!rc)
             rc = req_rewrite(pr->req, NULL, "");
@@ -1367,14 +1330,17 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
     if (!strcmp(m, "PUT")) {
         if (req_header(pr->req, "x-amz-copy-source")) {
             r->op = OP_OBJECT_COPY;
-            return op_object_copy(pr);
+            return s3_object_copy(pr);
         }
         r->op = OP_OBJECT_PUT;
-        return op_object_put(pr);
+        return s3_object_put(pr);
     }
     if (!strcmp(m, "DELETE")) {
         r->op = OP_OBJECT_DELETE;
-        rc = set_swift_path(pr, true);
+        /* a multipart object's parts go with it, as in s3api */
+        rc = s3_multipart_delete_parts(pr);
+        if (!rc && !req_status(pr->req))
+            rc = s3_set_swift_path(pr, true);
         if (!rc)
             rc = req_rewrite(pr->req, NULL, "");
         return rc ? rc : preq_route_identified(pr);
@@ -1429,7 +1395,7 @@ int s3api_on_headers(struct preq *pr)
     }
     rc = s3_sig_parse(&sc, &sr, &r->sig, &err);
     if (rc < 0)
-        return sig_error(pr, &err);
+        return s3_sig_error_respond(pr, &err);
     if (rc == 0)
         return s3_error(pr, S3_ERR_ACCESS_DENIED, NULL, NULL, 0);
     rc = tempauth_s3_user(api->auth, r->sig.access_key, &r->user);
@@ -1452,7 +1418,7 @@ int s3api_on_headers(struct preq *pr)
     if (rc == -ENOMEM)
         return rc;
     if (rc)
-        return sig_error(pr, &err);
+        return s3_sig_error_respond(pr, &err);
     /* a body signed by its SHA-256 is checked whatever the operation */
     if (r->sig.payload == S3_PAYLOAD_SIGNED &&
         (rc = s3_sig_payload_new(r->sig.payload_sha256, &r->payload)))
@@ -1490,7 +1456,7 @@ static int emit_decoded(void *arg, const char *data, size_t len)
 static int body_failed(struct preq *pr, const struct s3_sig_error *err)
 {
     object_put_abort(pr);
-    return sig_error(pr, err);
+    return s3_sig_error_respond(pr, err);
 }
 
 int s3api_on_body(struct preq *pr, const char *data, size_t len)
@@ -1544,12 +1510,14 @@ int s3api_on_end(struct preq *pr)
     if (r->xml_max && r->payload) {
         rc = s3_sig_payload_finish(r->payload, &err);
         if (rc)
-            return rc == -EINVAL ? sig_error(pr, &err) : rc;
+            return rc == -EINVAL ? s3_sig_error_respond(pr, &err) : rc;
     }
     if (r->op == OP_MULTI_DELETE)
         return op_multi_delete(pr);
     if (r->op == OP_BUCKET_PUT)
         return op_bucket_put(pr);
+    if (r->op == OP_COMPLETE_UPLOAD)
+        return s3_multipart_complete(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)
@@ -1651,7 +1619,8 @@ static void iso_date(const char *http_date, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00.000Z");
 }
 
-static int copy_result(struct preq *pr, const struct req_response *rs)
+static int copy_result(struct preq *pr, const struct req_response *rs,
+                       const char *root)
 {
     struct s3_xml x = {0};
     const char *etag = req_response_header(rs, "Etag");
@@ -1664,7 +1633,7 @@ static int copy_result(struct preq *pr, const struct req_response *rs)
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag ? etag : "");
     rc = s3_xml_declaration(&x);
     if (!rc)
-        rc = s3_xml_root(&x, "CopyObjectResult");
+        rc = s3_xml_root(&x, root);
     if (!rc)
         rc = s3_xml_elem(&x, "LastModified", date);
     if (!rc)
@@ -1674,11 +1643,12 @@ static int copy_result(struct preq *pr, const struct req_response *rs)
     if (!rc)
         rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
-    return rc ? rc : respond_xml(pr, 200, doc, len);
+    return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
 static int convert_success(struct preq *pr, struct req_response *rs)
 {
+    const char *s3_etag;
     struct s3req *r = pr->s3;
     unsigned int status = rs->status;
     int rc = 0;
@@ -1695,28 +1665,35 @@ static int convert_success(struct preq *pr, struct req_response *rs)
             char loc[300];
 
             snprintf(loc, sizeof(loc), "/%s", r->bucket);
-            rc = add_ids(pr);
+            rc = s3_add_ids(pr);
             if (!rc)
                 rc = req_add_header(pr->req, "Location", loc);
             return rc ? rc : req_respond(pr->req, 200, "", 0);
         }
     case OP_BUCKET_HEAD:
-        rc = add_ids(pr);
+        rc = s3_add_ids(pr);
         return rc ? rc : req_respond(pr->req, 200, "", 0);
     case OP_BUCKET_DELETE:
-    case OP_OBJECT_DELETE: return respond_empty(pr, 204);
-    case OP_OBJECT_COPY: return copy_result(pr, rs);
+    case OP_OBJECT_DELETE: return s3_respond_empty(pr, 204);
+    case OP_OBJECT_COPY: return copy_result(pr, rs, "CopyObjectResult");
+    case OP_UPLOAD_PART_COPY: return copy_result(pr, rs, "CopyPartResult");
     default: break;
     }
-    rc = add_ids(pr);
+    /* a multipart upload's object has S3's etag (slo.c passes it) */
+    s3_etag = req_response_header(rs, "X-Object-Sysmeta-S3api-Etag");
+    rc = s3_add_ids(pr);
     for (size_t i = 0; !rc && i < rs->n_headers; i++) {
-        bool overridden = (status == 200 || status == 206) &&
-                          hlist_get(&r->overrides, rs->headers[i].name);
+        const char *name = rs->headers[i].name, *v = rs->headers[i].value;
+        bool overridden =
+            (status == 200 || status == 206) && hlist_get(&r->overrides, name);
 
+        if (s3_etag && !strcasecmp(name, "Etag"))
+            v = s3_etag;
         if (!overridden)
-            rc = pass_header(pr, rs->headers[i].name, rs->headers[i].value);
+            rc = pass_header(pr, name, v);
     }
-    if (r->op == OP_OBJECT_PUT) /* S3 says 200 where Swift 201 */
+    if (r->op == OP_OBJECT_PUT || r->op == OP_UPLOAD_PART)
+        /* S3 says 200 where Swift 201 */
         return rc ? rc : req_respond(pr->req, 200, "", 0);
     for (size_t i = 0;
          !rc && (status == 200 || status == 206) && i < r->overrides.n; i++)
@@ -1745,16 +1722,16 @@ static int convert_error(struct preq *pr, struct req_response *rs)
     case 403: e = S3_ERR_ACCESS_DENIED; break;
     case 404:
         if (!object)
-            return no_such_bucket(pr);
+            return s3_no_such_bucket(pr);
         if (r->op == OP_OBJECT_PUT) /* the copy's 404 is its source's */
-            return no_such_bucket(pr);
+            return s3_no_such_bucket(pr);
         {
-            int ex = bucket_exists(pr);
+            int ex = s3_bucket_exists(pr);
 
             if (ex == 0)
-                return no_such_bucket(pr);
+                return s3_no_such_bucket(pr);
             if (r->op == OP_OBJECT_DELETE) /* gone already: success */
-                return respond_empty(pr, 204);
+                return s3_respond_empty(pr, 204);
             return no_such_key(pr);
         }
     case 409:

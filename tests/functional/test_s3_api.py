@@ -605,3 +605,162 @@ def test_s3cmd(cluster, tmp_path):
     assert r.returncode == 0, r
     r = s3cmd('rb', 's3://s3cmd-bucket')
     assert r.returncode == 0, r
+
+
+# -- multipart uploads ------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def test_multipart_upload_life_cycle(cluster, s3):
+    s3.create_bucket(Bucket='mpu')
+    up = s3.create_multipart_upload(Bucket='mpu', Key='big/obj',
+                                    ContentType='application/x-mpu',
+                                    Metadata={'color': 'green'})
+    uid = up['UploadId']
+    assert uid and up['Key'] == 'big/obj'
+    parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), b'the short tail']
+    etags = []
+    for i, body in enumerate(parts, 1):
+        r = s3.upload_part(Bucket='mpu', Key='big/obj', UploadId=uid,
+                           PartNumber=i, Body=body)
+        assert r['ETag'] == '"%s"' % hashlib.md5(body).hexdigest()
+        etags.append(r['ETag'])
+    listed = s3.list_parts(Bucket='mpu', Key='big/obj', UploadId=uid)
+    assert [p['PartNumber'] for p in listed['Parts']] == [1, 2, 3]
+    assert [p['Size'] for p in listed['Parts']] == [len(p) for p in parts]
+    page = s3.list_parts(Bucket='mpu', Key='big/obj', UploadId=uid,
+                         MaxParts=2)
+    assert page['IsTruncated'] and page['NextPartNumberMarker'] == 2
+    uploads = s3.list_multipart_uploads(Bucket='mpu')['Uploads']
+    assert [(u['Key'], u['UploadId']) for u in uploads] == [('big/obj', uid)]
+    done = s3.complete_multipart_upload(
+        Bucket='mpu', Key='big/obj', UploadId=uid,
+        MultipartUpload={'Parts': [{'PartNumber': i, 'ETag': e}
+                                   for i, e in enumerate(etags, 1)]})
+    want = hashlib.md5(b''.join(hashlib.md5(p).digest()
+                                for p in parts)).hexdigest() + '-3'
+    assert done['ETag'] == '"%s"' % want
+    whole = b''.join(parts)
+    g = s3.get_object(Bucket='mpu', Key='big/obj')
+    assert g['Body'].read() == whole
+    assert g['ETag'] == '"%s"' % want
+    assert g['ContentType'] == 'application/x-mpu'
+    assert g['Metadata'] == {'color': 'green'}
+    # ranges inside one part, across parts, to the end, from the end
+    for rng, sl in [('bytes=10-20', slice(10, 21)),
+                    ('bytes=%d-%d' % (5 * MIB - 5, 5 * MIB + 5),
+                     slice(5 * MIB - 5, 5 * MIB + 6)),
+                    ('bytes=%d-' % (10 * MIB), slice(10 * MIB, None)),
+                    ('bytes=-7', slice(-7, None))]:
+        r = s3.get_object(Bucket='mpu', Key='big/obj', Range=rng)
+        assert r['Body'].read() == whole[sl], rng
+    listing = s3.list_objects_v2(Bucket='mpu')['Contents']
+    assert [(c['Key'], c['Size'], c['ETag']) for c in listing] == \
+        [('big/obj', len(whole), '"%s"' % want)]
+    assert s3.list_multipart_uploads(Bucket='mpu').get('Uploads') is None
+    # one object to the Swift API too
+    st, h, body = cluster.http('GET', cluster.path('mpu', 'big/obj'))
+    assert st == 200 and body == whole
+    assert h['x-static-large-object'] == 'True'
+    # deleting it takes its parts along
+    s3.delete_object(Bucket='mpu', Key='big/obj')
+    st, _, body = cluster.http('GET', cluster.path('mpu+segments') +
+                               '?format=json')
+    assert json.loads(body or b'[]') == []
+
+
+def test_multipart_errors(s3):
+    s3.create_bucket(Bucket='mpuerr')
+    uid = s3.create_multipart_upload(Bucket='mpuerr', Key='k')['UploadId']
+    e1 = s3.upload_part(Bucket='mpuerr', Key='k', UploadId=uid, PartNumber=1,
+                        Body=b'too small')['ETag']
+    e2 = s3.upload_part(Bucket='mpuerr', Key='k', UploadId=uid, PartNumber=2,
+                        Body=b'last')['ETag']
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket='mpuerr', Key='k', UploadId=uid,
+            MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': e1},
+                                       {'PartNumber': 2, 'ETag': e2}]})
+    assert error_code(e) == 'EntityTooSmall'
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket='mpuerr', Key='k', UploadId=uid,
+            MultipartUpload={'Parts': [{'PartNumber': 2, 'ETag': e1}]})
+    assert error_code(e) == 'InvalidPart'
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket='mpuerr', Key='k', UploadId=uid,
+            MultipartUpload={'Parts': [{'PartNumber': 2, 'ETag': e2},
+                                       {'PartNumber': 1, 'ETag': e1}]})
+    assert error_code(e) == 'InvalidPartOrder'
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket='mpuerr', Key='k', UploadId=uid,
+                       PartNumber=10001, Body=b'x')
+    assert error_code(e) == 'InvalidArgument'
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket='mpuerr', Key='k', UploadId='nosuchupload',
+                       PartNumber=1, Body=b'x')
+    assert error_code(e) == 'NoSuchUpload'
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket='mpuerr', Key='k', UploadId=uid,
+            MultipartUpload={'Parts': [{'PartNumber': i, 'ETag': e1}
+                                       for i in range(1, 10002)]})
+    assert error_code(e) in ('InvalidPart', 'MalformedXML')
+    s3.abort_multipart_upload(Bucket='mpuerr', Key='k', UploadId=uid)
+    with pytest.raises(ClientError) as e:
+        s3.list_parts(Bucket='mpuerr', Key='k', UploadId=uid)
+    assert error_code(e) == 'NoSuchUpload'
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket='mpuerr', Key='k')
+    assert error_code(e) == 'NoSuchKey'
+
+
+def test_upload_part_copy(s3):
+    s3.create_bucket(Bucket='partcopy')
+    src = os.urandom(5 * MIB)
+    s3.put_object(Bucket='partcopy', Key='src', Body=src)
+    uid = s3.create_multipart_upload(Bucket='partcopy', Key='dst')['UploadId']
+    r = s3.upload_part_copy(Bucket='partcopy', Key='dst', UploadId=uid,
+                            PartNumber=1,
+                            CopySource={'Bucket': 'partcopy', 'Key': 'src'})
+    e1 = r['CopyPartResult']['ETag']
+    assert e1 == '"%s"' % hashlib.md5(src).hexdigest()
+    e2 = s3.upload_part(Bucket='partcopy', Key='dst', UploadId=uid,
+                        PartNumber=2, Body=b'end')['ETag']
+    s3.complete_multipart_upload(
+        Bucket='partcopy', Key='dst', UploadId=uid,
+        MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': e1},
+                                   {'PartNumber': 2, 'ETag': e2}]})
+    assert s3.get_object(Bucket='partcopy',
+                         Key='dst')['Body'].read() == src + b'end'
+    # a copy of a multipart object is its whole content
+    s3.copy_object(Bucket='partcopy', Key='flat',
+                   CopySource={'Bucket': 'partcopy', 'Key': 'dst'})
+    assert s3.get_object(Bucket='partcopy',
+                         Key='flat')['Body'].read() == src + b'end'
+
+
+def test_aws_cli_multipart_100mib(cluster, tmp_path):
+    """awscli's defaults: 8 MiB parts up, 8 MiB ranged GETs down."""
+    r = run_aws(cluster, 's3', 'mb', 's3://bigfiles')
+    assert r.returncode == 0, r
+    src = tmp_path / 'big'
+    with open(src, 'wb') as f:
+        for _ in range(100):
+            f.write(os.urandom(MIB))
+    r = run_aws(cluster, 's3', 'cp', '--only-show-errors', str(src),
+                's3://bigfiles/big')
+    assert r.returncode == 0, r
+    r = run_aws(cluster, 's3api', 'head-object', '--bucket', 'bigfiles',
+                '--key', 'big')
+    head = json.loads(r.stdout)
+    assert head['ContentLength'] == 100 * MIB
+    assert head['ETag'].endswith('-13"')
+    back = tmp_path / 'back'
+    r = run_aws(cluster, 's3', 'cp', '--only-show-errors',
+                's3://bigfiles/big', str(back))
+    assert r.returncode == 0, r
+    assert hashlib.md5(back.read_bytes()).digest() == \
+        hashlib.md5(src.read_bytes()).digest()

@@ -1,0 +1,109 @@
+/*
+ * s3req.h - inside the S3 API (s3api.c, s3_multipart.c): the filter's
+ * settings, one S3 request's state, and the answering helpers both files
+ * use. Not for use outside the S3 API.
+ */
+#ifndef PROXY_S3REQ_H
+#define PROXY_S3REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proxy/preq.h"
+#include "proxy/s3_chunked.h"
+#include "proxy/s3_sig.h"
+#include "proxy/s3_xml.h"
+#include "proxy/tempauth.h"
+
+/* Where multipart uploads keep their parts, as Swift's s3api: the
+ * container "<bucket>+segments" ('+' keeps it out of bucket names). */
+#define S3_SEGMENTS_SUFFIX "+segments"
+/* S3's smallest part but the last (s3api's min_segment_size). */
+#define S3_MIN_PART_SIZE (5 * 1024 * 1024)
+#define S3_MAX_PARTS 10000
+#define S3_MAX_COMPLETE_BODY (2 * 1024 * 1024)
+
+struct s3api {
+    struct tempauth *auth;
+    char *location;       /* region: "us-east-1" */
+    char *storage_domain; /* virtual-hosted style: "s3.example.com"; "" */
+    int64_t clock_skew;
+    unsigned int max_bucket_listing;
+    unsigned int max_multi_delete_objects;
+    bool dns_compliant_bucket_names;
+};
+
+enum s3_op {
+    OP_NONE,
+    OP_LIST_BUCKETS,
+    OP_BUCKET_HEAD,
+    OP_BUCKET_PUT,
+    OP_BUCKET_DELETE,
+    OP_LIST_OBJECTS,
+    OP_MULTI_DELETE,
+    OP_OBJECT_GET, /* and HEAD */
+    OP_OBJECT_PUT,
+    OP_OBJECT_COPY,
+    OP_OBJECT_DELETE,
+    OP_UPLOAD_PART, /* a PUT into an upload: as OP_OBJECT_PUT */
+    OP_UPLOAD_PART_COPY,
+    OP_COMPLETE_UPLOAD,
+};
+
+struct s3req {
+    struct s3api *api;
+    enum s3_op op;
+    struct s3_sig sig;
+    struct s3_sig_seed seed;
+    struct tempauth_s3_user user;
+    char *bucket, *key;     /* decoded; NULL when absent */
+    bool converted;         /* the response is S3's already */
+    struct hlist overrides; /* GET's response-* parameters, as headers */
+    /* the body */
+    struct s3_chunked *chunked;     /* aws-chunked, signatures checked */
+    struct s3_sig_payload *payload; /* x-amz-content-sha256 checked */
+    char *xml;                      /* a body this file parses */
+    size_t xml_len, xml_max;
+    bool xml_over;
+};
+
+/* ---- answering (s3api.c) ---- */
+/* x-amz-request-id, x-amz-id-2 and Swift's transaction headers. */
+int s3_add_ids(struct preq *pr);
+/* S3's error document ('message' NULL: the default), made in place of any
+ * response the Swift side made. */
+int s3_error(struct preq *pr, enum s3_err e, const char *message,
+             const struct s3_xml_field *fields, size_t n_fields);
+int s3_sig_error_respond(struct preq *pr, const struct s3_sig_error *err);
+int s3_no_such_bucket(struct preq *pr);
+/* An XML document of ours ('doc' is taken and freed). */
+int s3_respond_xml(struct preq *pr, unsigned int status, char *doc, size_t len);
+int s3_respond_empty(struct preq *pr, unsigned int status);
+
+/* ---- the Swift side (s3api.c) ---- */
+/* 1 the bucket exists, 0 it does not (404), -1 the servers failed. */
+int s3_bucket_exists(struct preq *pr);
+/* pr->path as "/v1/<account>/<bucket>[/<key>]", decoded. */
+int s3_set_swift_path(struct preq *pr, bool with_key);
+/* "/v1/<account>/<bucket>[/<key>]" quoted, for a subrequest (malloc'ed). */
+char *s3_swift_quoted(const struct s3req *r, const char *key);
+/* Appends "&name=<quoted value>" to a query being built. */
+void s3_query_add(FILE *f, const char *name, const char *value);
+
+/* PutObject and CopyObject of the request's bucket and key (s3api.c), for
+ * UploadPart and UploadPartCopy too. */
+int s3_object_put(struct preq *pr);
+int s3_object_copy(struct preq *pr);
+
+/* ---- multipart uploads (s3_multipart.c) ----
+ * Each returns 0 or -errno, answering the request itself. */
+int s3_multipart_op(struct preq *pr, const char *method);
+/* CompleteMultipartUpload once its body is in. */
+int s3_multipart_complete(struct preq *pr);
+/* Before a DeleteObject: a multipart object's parts are deleted too. */
+int s3_multipart_delete_parts(struct preq *pr);
+/* ListMultipartUploads (GET ?uploads on a bucket). */
+int s3_multipart_list_uploads(struct preq *pr);
+
+#endif /* PROXY_S3REQ_H */
