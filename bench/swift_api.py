@@ -65,6 +65,7 @@ import http.client
 import json
 import os
 import pwd
+import random
 import re
 import resource
 import shutil
@@ -162,12 +163,20 @@ def free_port():
 
 
 def free_port_range(n):
-    """A base port with base..base+n-1 all free (checked, not reserved).
-    Probed with SO_REUSEADDR, as Kura's servers bind: after Swift's run
-    thousands of its connections sit in TIME-WAIT on these ports, which
-    would otherwise leave no 16 ports in a row free for a minute."""
-    for _ in range(100):
-        base = free_port()
+    """A base port with base..base+n-1 all free (checked, not reserved),
+    below the kernel's ephemeral range: after Swift's run thousands of its
+    client connections sit in TIME-WAIT on ephemeral ports for a minute,
+    and they block a bind even with SO_REUSEADDR, leaving no 16 ports in a
+    row free there."""
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rnd = random.Random()
+    for i in range(200):
+        base = (rnd.randrange(10000, low - n) if low - n > 10000 and i < 150
+                else free_port())
         if base + n > 65535:
             continue
         socks = []
@@ -175,7 +184,6 @@ def free_port_range(n):
             for p in range(base, base + n):
                 s = socket.socket()
                 socks.append(s)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(('127.0.0.1', p))
             return base
         except OSError:
