@@ -664,6 +664,16 @@ static int open_source(struct preq *pr, const char *a, const char *c,
         if ((v = req_header(pr->req, "X-Copy-From-If-Match")) ||
             (v = req_header(pr->req, "If-Match")))
             hlist_add(&h, "If-Match", v);
+        /* a range of the source is copied, as Swift's copy middleware
+         * does (the S3 API's UploadPartCopy) */
+        if ((v = req_header(pr->req, "Range")))
+            hlist_add(&h, "Range", v);
+        if ((v = req_header(pr->req, "If-None-Match")))
+            hlist_add(&h, "If-None-Match", v);
+        if ((v = req_header(pr->req, "If-Modified-Since")))
+            hlist_add(&h, "If-Modified-Since", v);
+        if ((v = req_header(pr->req, "If-Unmodified-Since")))
+            hlist_add(&h, "If-Unmodified-Since", v);
     }
     while ((d = nodes_next(pr->p, &n))) {
         struct http_client_req r = {0};
@@ -687,7 +697,7 @@ static int open_source(struct preq *pr, const char *a, const char *c,
             src->call = NULL;
             continue;
         }
-        if (st == 200) {
+        if (st == 200 || st == 206) {
             src->status = st;
             break;
         }

@@ -257,8 +257,9 @@ void subreq_resp_release(struct subreq_resp *r);
  * manifest with the object the manifest describes. */
 int slo_respond(struct preq *pr);
 /* The object the SLO manifest a/c/o describes, as a stream (a copy's
- * source): 0 with *out and its *size, 1 when answered (no manifest, no
- * access to a segment container), -errno. */
+ * source; the request's one byte Range, if any, of it): 0 with *out and
+ * its *size, 1 when answered (no manifest, no access to a segment
+ * container, 416), -errno. */
 struct slo_stream;
 int slo_open(struct preq *pr, const char *a, const char *c, const char *o,
              struct slo_stream **out, uint64_t *size);

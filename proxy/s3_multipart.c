@@ -373,8 +373,6 @@ static int upload_part(struct preq *pr, const char *uid)
     r->bucket = bucket;
     r->key = key;
     if (req_header(pr->req, "x-amz-copy-source")) {
-        if (req_header(pr->req, "x-amz-copy-source-range"))
-            return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
         r->op = OP_UPLOAD_PART_COPY;
         return s3_object_copy(pr);
     }

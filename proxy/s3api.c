@@ -691,54 +691,127 @@ static int op_location(struct preq *pr)
     return s3_respond_xml(pr, 200, doc, (size_t)n);
 }
 
-/* 's' with XML's five special characters escaped (an access key is
- * "<account>:<user>" from the config: no control characters). */
-static char *escape_text(const char *s)
+/* A bucket's (or its object's) ACL from the container's Swift ACLs, as
+ * s3api without s3_acl maps them: the owner has FULL_CONTROL, AllUsers
+ * READ when the container is readable by all (.r:*), WRITE when writable
+ * by all. */
+static int op_get_acl(struct preq *pr, bool object)
 {
-    char *out = malloc(strlen(s) * 6 + 1), *o = out;
-
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': o = stpcpy(o, "&amp;"); break;
-        case '<': o = stpcpy(o, "&lt;"); break;
-        case '>': o = stpcpy(o, "&gt;"); break;
-        case '"': o = stpcpy(o, "&quot;"); break;
-        case '\'': o = stpcpy(o, "&apos;"); break;
-        default: *o++ = *s;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* The bucket's ACL as s3api without s3_acl answers it: the owner has
- * FULL_CONTROL. */
-static int op_get_acl(struct preq *pr)
-{
-    char *owner, *doc = NULL;
-    int rc = 0, n;
+    static const char all_users[] =
+        "http://acs.amazonaws.com/groups/global/AllUsers";
+    const char *owner = pr->s3->sig.access_key, *rd, *wr;
+    struct s3_xml x = {0};
+    struct info ci;
+    char *doc = NULL;
+    size_t len = 0;
+    int rc = 0;
 
     if (!need_bucket(pr, &rc))
         return rc;
-    owner = escape_text(pr->s3->sig.access_key);
-    if (!owner)
-        return -ENOMEM;
-    n = asprintf(&doc,
-                 S3_XML_DECLARATION
-                 "<AccessControlPolicy xmlns=\"" S3_XML_NS "\"><Owner><ID>%s"
-                 "</ID><DisplayName>%s</DisplayName></Owner>"
-                 "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://"
-                 "www.w3.org/2001/XMLSchema-instance\" xsi:type=\""
-                 "CanonicalUser\"><ID>%s</ID><DisplayName>%s</DisplayName>"
-                 "</Grantee><Permission>FULL_CONTROL</Permission></Grant>"
-                 "</AccessControlList></AccessControlPolicy>",
-                 owner, owner, owner, owner);
-    free(owner);
-    if (n < 0)
-        return -ENOMEM;
-    return s3_respond_xml(pr, 200, doc, (size_t)n);
+    if (object) {
+        struct subreq_resp sr;
+        char *path = s3_swift_quoted(pr->s3, pr->s3->key);
+
+        rc = path ? subreq_run(pr, "HEAD", path, NULL, NULL, 0, NULL, 0, &sr)
+                  : -ENOMEM;
+        free(path);
+        if (rc)
+            return rc;
+        rc = sr.status;
+        subreq_resp_release(&sr);
+        if (rc / 100 != 2)
+            return rc == 404
+                       ? no_such_key(pr)
+                       : s3_error(pr, S3_ERR_ACCESS_DENIED, NULL, NULL, 0);
+        rc = 0;
+    }
+    info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
+    rd = hlist_get(&ci.headers, "X-Container-Read");
+    wr = hlist_get(&ci.headers, "X-Container-Write");
+    rc = s3_xml_declaration(&x);
+    if (!rc)
+        rc = s3_xml_root(&x, "AccessControlPolicy");
+    if (!rc)
+        rc = s3_xml_open(&x, "Owner");
+    if (!rc)
+        rc = s3_xml_elem(&x, "ID", owner);
+    if (!rc)
+        rc = s3_xml_elem(&x, "DisplayName", owner);
+    if (!rc)
+        rc = s3_xml_close(&x);
+    if (!rc)
+        rc = s3_xml_open(&x, "AccessControlList");
+    if (!rc)
+        rc = s3_xml_open(&x, "Grant");
+    if (!rc)
+        rc = s3_xml_grantee(&x, owner);
+    if (!rc)
+        rc = s3_xml_elem(&x, "Permission", "FULL_CONTROL");
+    if (!rc)
+        rc = s3_xml_close(&x);
+    if (!rc && rd && strstr(rd, ".r:*")) {
+        rc = s3_xml_open(&x, "Grant");
+        if (!rc)
+            rc = s3_xml_grantee_group(&x, all_users);
+        if (!rc)
+            rc = s3_xml_elem(&x, "Permission", "READ");
+        if (!rc)
+            rc = s3_xml_close(&x);
+    }
+    if (!rc && !object && wr && strstr(wr, ".r:*")) {
+        rc = s3_xml_open(&x, "Grant");
+        if (!rc)
+            rc = s3_xml_grantee_group(&x, all_users);
+        if (!rc)
+            rc = s3_xml_elem(&x, "Permission", "WRITE");
+        if (!rc)
+            rc = s3_xml_close(&x);
+    }
+    info_release(&ci);
+    if (!rc)
+        rc = s3_xml_finish(&x, &doc, &len);
+    s3_xml_release(&x);
+    return rc ? rc : s3_respond_xml(pr, 200, doc, len);
+}
+
+/* PutBucketAcl with a canned ACL (x-amz-acl) onto the container's Swift
+ * ACLs; grants in a body or x-amz-grant-* headers are not mapped. */
+static int op_put_bucket_acl(struct preq *pr)
+{
+    const char *acl = req_header(pr->req, "x-amz-acl");
+    struct http_header h[2] = {{"X-Container-Read", ""},
+                               {"X-Container-Write", ""}};
+    struct subreq_resp sr;
+    char *path;
+    int rc = 0;
+
+    if (!acl || pr->body_length > 0 || pr->body_chunked)
+        return s3_error(pr, S3_ERR_NOT_IMPLEMENTED,
+                        "Only canned ACLs (x-amz-acl) are supported.", NULL, 0);
+    if (!strcmp(acl, "public-read")) {
+        h[0].value = ".r:*,.rlistings";
+    } else if (!strcmp(acl, "public-read-write")) {
+        h[0].value = ".r:*,.rlistings";
+        h[1].value = ".r:*";
+    } else if (strcmp(acl, "private")) {
+        return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
+    }
+    if (!need_bucket(pr, &rc))
+        return rc;
+    path = s3_swift_quoted(pr->s3, NULL);
+    rc =
+        path ? subreq_run(pr, "POST", path, NULL, h, 2, NULL, 0, &sr) : -ENOMEM;
+    free(path);
+    if (rc)
+        return rc;
+    rc = sr.status;
+    subreq_resp_release(&sr);
+    if (rc / 100 != 2)
+        return s3_error(pr,
+                        rc == 401 || rc == 403 ? S3_ERR_ACCESS_DENIED
+                                               : S3_ERR_SERVICE_UNAVAILABLE,
+                        NULL, NULL, 0);
+    return s3_respond_empty(pr, 200);
 }
 
 /* An empty document with only its root (versioning, logging...). */
@@ -1025,6 +1098,48 @@ static int object_put_headers(struct preq *pr, bool copy)
     return rc;
 }
 
+/* x-amz-copy-source-if-* and -range become the conditions and the Range
+ * of the Swift copy's source GET; the client's own If-* and Range, which
+ * S3 does not apply to a copy, go. Returns 0, 1 when answered. */
+static int copy_conditions(struct preq *pr)
+{
+    static const char *const map[][2] = {
+        {"x-amz-copy-source-if-match", "If-Match"},
+        {"x-amz-copy-source-if-none-match", "If-None-Match"},
+        {"x-amz-copy-source-if-modified-since", "If-Modified-Since"},
+        {"x-amz-copy-source-if-unmodified-since", "If-Unmodified-Since"},
+        {"x-amz-copy-source-range", "Range"},
+    };
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < sizeof(map) / sizeof(map[0]); i++) {
+        const char *v = req_header(pr->req, map[i][0]);
+        char *copy = v ? strdup(v) : NULL;
+
+        if (v && !copy)
+            return -ENOMEM;
+        if (copy && i == 4 && strncmp(copy, "bytes=", 6)) {
+            struct s3_xml_field f[2] = {
+                {"ArgumentName", "x-amz-copy-source-range"},
+                {"ArgumentValue", copy}};
+
+            rc = s3_error(pr, S3_ERR_INVALID_ARGUMENT,
+                          "The x-amz-copy-source-range value must be of the "
+                          "form bytes=first-last where first and last are the "
+                          "zero-based offsets of the first and last bytes to "
+                          "copy",
+                          f, 2);
+            free(copy);
+            return rc ? rc : 1;
+        }
+        rc = req_set_header(pr->req, map[i][1], copy);
+        if (!rc && copy)
+            rc = req_set_header(pr->req, map[i][0], NULL);
+        free(copy);
+    }
+    return rc;
+}
+
 int s3_object_copy(struct preq *pr)
 {
     const char *src = req_header(pr->req, "x-amz-copy-source");
@@ -1056,6 +1171,8 @@ int s3_object_copy(struct preq *pr)
                         NULL, 0);
     }
     rc = object_put_headers(pr, true);
+    if (!rc)
+        rc = copy_conditions(pr);
     if (!rc) {
         char *qs = http_quote(s);
 
@@ -1237,7 +1354,9 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
         if (!strcmp(sub, "location") && !strcmp(m, "GET"))
             return op_location(pr);
         if (!strcmp(sub, "acl") && !strcmp(m, "GET"))
-            return op_get_acl(pr);
+            return op_get_acl(pr, false);
+        if (!strcmp(sub, "acl") && !strcmp(m, "PUT"))
+            return op_put_bucket_acl(pr);
         if (!strcmp(sub, "versioning") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "VersioningConfiguration");
         if (!strcmp(sub, "uploads") && !strcmp(m, "GET"))
@@ -1315,6 +1434,8 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
     if (sub && !strcmp(sub, "partNumber") && part && !strcmp(part, "1") &&
         (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
         sub = NULL;
+    if (sub && !strcmp(sub, "acl") && !strcmp(m, "GET"))
+        return op_get_acl(pr, true);
     if (sub)
         return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
     if (!strcmp(m, "GET") || !strcmp(m, "HEAD")) {
@@ -1793,6 +1914,10 @@ int s3api_respond(struct preq *pr, int rc)
     if (err)
         return err == -EALREADY ? 0 : err;
     r->converted = true;
+    /* a copy's source condition failing is 412 in S3, even If-None-Match */
+    if (rs.status == 304 &&
+        (r->op == OP_OBJECT_COPY || r->op == OP_UPLOAD_PART_COPY))
+        rs.status = 412;
     if ((rs.status / 100 == 2) || rs.status == 304)
         err = convert_success(pr, &rs);
     else

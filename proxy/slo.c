@@ -476,13 +476,24 @@ int slo_open(struct preq *pr, const char *a, const char *c, const char *o,
     struct slo_seg *segs = NULL;
     char etag[33];
     size_t n = 0;
-    int rc = load(pr, a, c, o, &sr, &segs, &n, size, etag);
+    uint64_t total = 0, from = 0;
+    int rc = load(pr, a, c, o, &sr, &segs, &n, &total, etag), range;
 
     *out = NULL;
     if (rc)
         return rc;
     subreq_resp_release(&sr);
-    *out = stream_new(pr, a, segs, n, 0, *size);
+    /* a copy of a range of the object (Swift's copy middleware) */
+    range = one_range(req_header(pr->req, "Range"), total, &from, size);
+    if (range < 0) {
+        segs_free(segs, n);
+        return preq_error(pr, 416) < 0 ? -ENOMEM : 1;
+    }
+    if (!range) {
+        from = 0;
+        *size = total;
+    }
+    *out = stream_new(pr, a, segs, n, from, *size);
     return *out ? 0 : -ENOMEM;
 }
 

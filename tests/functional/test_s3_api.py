@@ -764,3 +764,73 @@ def test_aws_cli_multipart_100mib(cluster, tmp_path):
     assert r.returncode == 0, r
     assert hashlib.md5(back.read_bytes()).digest() == \
         hashlib.md5(src.read_bytes()).digest()
+
+
+def test_copy_source_conditions_and_range(s3):
+    s3.create_bucket(Bucket='condcopy')
+    body = os.urandom(6 * MIB)
+    etag = s3.put_object(Bucket='condcopy', Key='src', Body=body)['ETag']
+    src = {'Bucket': 'condcopy', 'Key': 'src'}
+    s3.copy_object(Bucket='condcopy', Key='ok', CopySource=src,
+                   CopySourceIfMatch=etag)
+    for kw in ({'CopySourceIfMatch': '"0123456789abcdef0123456789abcdef"'},
+               {'CopySourceIfNoneMatch': etag},
+               {'CopySourceIfModifiedSince':
+                datetime.datetime(2100, 1, 1)},
+               {'CopySourceIfUnmodifiedSince':
+                datetime.datetime(2000, 1, 1)}):
+        with pytest.raises(ClientError) as e:
+            s3.copy_object(Bucket='condcopy', Key='no', CopySource=src, **kw)
+        assert error_code(e) == 'PreconditionFailed', kw
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket='condcopy', Key='no')
+    # UploadPartCopy of ranges: two parts made of the source's two halves
+    uid = s3.create_multipart_upload(Bucket='condcopy', Key='ranged')[
+        'UploadId']
+    half = 5 * MIB
+    parts = []
+    for n, rng in ((1, 'bytes=0-%d' % (half - 1)),
+                   (2, 'bytes=%d-%d' % (half, len(body) - 1))):
+        r = s3.upload_part_copy(Bucket='condcopy', Key='ranged',
+                                UploadId=uid, PartNumber=n, CopySource=src,
+                                CopySourceRange=rng)
+        parts.append({'PartNumber': n, 'ETag': r['CopyPartResult']['ETag']})
+    assert parts[0]['ETag'] == '"%s"' % hashlib.md5(body[:half]).hexdigest()
+    s3.complete_multipart_upload(Bucket='condcopy', Key='ranged',
+                                 UploadId=uid,
+                                 MultipartUpload={'Parts': parts})
+    assert s3.get_object(Bucket='condcopy',
+                         Key='ranged')['Body'].read() == body
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(Bucket='condcopy', Key='ranged', UploadId=uid,
+                            PartNumber=3, CopySource=src,
+                            CopySourceRange='bytes=%d-' % (len(body) * 2))
+    assert status_of(e) in (400, 404, 416)
+
+
+def test_bucket_canned_acls(cluster, s3):
+    s3.create_bucket(Bucket='aclbucket')
+    s3.put_object(Bucket='aclbucket', Key='o', Body=b'public?')
+    grants = s3.get_bucket_acl(Bucket='aclbucket')['Grants']
+    assert [(g['Grantee'].get('ID'), g['Permission']) for g in grants] == \
+        [(ACCESS, 'FULL_CONTROL')]
+    st, _, _ = cluster.http('GET', cluster.path('aclbucket', 'o'),
+                            auth=False)
+    assert st == 401
+    s3.put_bucket_acl(Bucket='aclbucket', ACL='public-read')
+    grants = s3.get_bucket_acl(Bucket='aclbucket')['Grants']
+    assert ('http://acs.amazonaws.com/groups/global/AllUsers', 'READ') in \
+        [(g['Grantee'].get('URI'), g['Permission']) for g in grants]
+    # anonymous reads now go through, with the Swift API's public ACL
+    st, _, body = cluster.http('GET', cluster.path('aclbucket', 'o'),
+                               auth=False)
+    assert st == 200 and body == b'public?'
+    ogrants = s3.get_object_acl(Bucket='aclbucket', Key='o')['Grants']
+    assert len(ogrants) == 2
+    s3.put_bucket_acl(Bucket='aclbucket', ACL='private')
+    st, _, _ = cluster.http('GET', cluster.path('aclbucket', 'o'),
+                            auth=False)
+    assert st == 401
+    with pytest.raises(ClientError) as e:
+        s3.get_object_acl(Bucket='aclbucket', Key='missing')
+    assert error_code(e) == 'NoSuchKey'
