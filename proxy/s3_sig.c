@@ -1172,16 +1172,34 @@ static int v4_string_to_sign(const struct s3_sig *sig, const struct sbuf *cr,
     return sts->oom ? -ENOMEM : 0;
 }
 
+/* The last signing key each request thread derived: a client signs with
+ * one key a day, and deriving it is four HMACs. Per thread, so no lock;
+ * the secret is the server's own copy of the user's key. */
+struct key_cache {
+    char date8[9];
+    char region[S3_SIG_REGION_MAX + 1];
+    char secret[128];
+    unsigned char key[32];
+    bool valid;
+};
+static __thread struct key_cache key_cache;
+
 static int v4_signing_key(const struct s3_sig *sig, const char *secret,
                           unsigned char key[32])
 {
     const char *steps[] = {NULL, sig->region, V4_SERVICE, V4_TERMINAL};
+    struct key_cache *kc = &key_cache;
     char date8[9], *k0;
     size_t slen = strlen(secret), i;
     int rc;
 
     memcpy(date8, sig->amz_date, 8);
     date8[8] = '\0';
+    if (kc->valid && !strcmp(kc->date8, date8) &&
+        !strcmp(kc->region, sig->region) && !strcmp(kc->secret, secret)) {
+        memcpy(key, kc->key, 32);
+        return 0;
+    }
     steps[0] = date8;
     k0 = malloc(slen + 5);
     if (!k0)
@@ -1193,6 +1211,13 @@ static int v4_signing_key(const struct s3_sig *sig, const char *secret,
     free(k0);
     for (i = 1; !rc && i < 4; i++)
         rc = hmac_sha256(key, 32, steps[i], strlen(steps[i]), key);
+    kc->valid = !rc && slen < sizeof(kc->secret);
+    if (kc->valid) {
+        memcpy(kc->date8, date8, sizeof(date8));
+        snprintf(kc->region, sizeof(kc->region), "%s", sig->region);
+        memcpy(kc->secret, secret, slen + 1);
+        memcpy(kc->key, key, 32);
+    }
     return rc;
 }
 
