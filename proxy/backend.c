@@ -112,8 +112,8 @@ int nodes_init(struct proxy *p, struct live_ring *lr, const char *a,
         return rc;
     n->ring = live_ring_get(lr);
     n->part = ring_get_part(n->ring, digest);
-    n->n_prim = ring_get_part_nodes(n->ring, n->part, n->prim,
-                                    PROXY_MAX_REPLICAS);
+    n->n_prim =
+        ring_get_part_nodes(n->ring, n->part, n->prim, PROXY_MAX_REPLICAS);
     replicas = ring_replica_arrays(n->ring);
     total = p->node_count_mult * replicas + p->node_count_add;
     n->handoffs_left = total > n->n_prim ? total - n->n_prim : 0;
@@ -177,8 +177,7 @@ char *backend_tail(const char *a, const char *c, const char *o)
     return out;
 }
 
-char *backend_path(const struct ring_dev *dev, uint32_t part,
-                   const char *tail)
+char *backend_path(const struct ring_dev *dev, uint32_t part, const char *tail)
 {
     char *qd = http_quote(dev->device), *out = NULL;
 
@@ -214,8 +213,8 @@ bool backend_failed(struct preq *pr, const struct ring_dev *dev, int status)
     double now = conn_pool_now_ms() / 1000.0;
 
     if (status == 507) {
-        req_log(pr->req, LOG_ERR, "%s:%d/%s: 507 Insufficient Storage",
-                dev->ip, dev->port, dev->device);
+        req_log(pr->req, LOG_ERR, "%s:%d/%s: 507 Insufficient Storage", dev->ip,
+                dev->port, dev->device);
         error_limit_now(pr->p->errors, dev, now);
         return true;
     }
@@ -224,8 +223,8 @@ bool backend_failed(struct preq *pr, const struct ring_dev *dev, int status)
             req_log(pr->req, LOG_ERR, "%s:%d/%s: %s", dev->ip, dev->port,
                     dev->device, strerror(-status));
         else
-            req_log(pr->req, LOG_ERR, "%s:%d/%s: status %d", dev->ip,
-                    dev->port, dev->device, status);
+            req_log(pr->req, LOG_ERR, "%s:%d/%s: status %d", dev->ip, dev->port,
+                    dev->device, status);
         error_limit_occurred(pr->p->errors, dev, now);
         return true;
     }
@@ -277,8 +276,8 @@ static int finish_call(struct http_client_call *call, int status,
     out->status = status;
     rc = hlist_from_call(&out->headers, call);
     if (!rc)
-        rc = http_client_read_all(call, BACKEND_BODY_MAX, &out->body,
-                                  &out->len);
+        rc =
+            http_client_read_all(call, BACKEND_BODY_MAX, &out->body, &out->len);
     http_client_end(call);
     if (rc)
         out->status = rc;
@@ -427,17 +426,27 @@ static const char *const owner_headers[] = {
 bool response_header_allowed(const struct preq *pr, const char *name)
 {
     static const char *const hop[] = {
-        "connection", "keep-alive", "transfer-encoding", "content-length",
-        "date", "server", "x-trans-id", "x-openstack-request-id",
-        "te", "trailer", "upgrade", NULL,
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "date",
+        "server",
+        "x-trans-id",
+        "x-openstack-request-id",
+        "te",
+        "trailer",
+        "upgrade",
+        NULL,
     };
 
     for (size_t i = 0; hop[i]; i++)
         if (!strcasecmp(name, hop[i]))
             return false;
-    if (has_prefix(name, "x-backend-") ||
-        has_prefix(name, "x-object-transient-sysmeta-"))
+    if (has_prefix(name, "x-backend-"))
         return false;
+    if (has_prefix(name, "x-object-transient-sysmeta-"))
+        return req_origin(pr->req) != NULL;
     /* sysmeta is the proxy's: its own subrequests see it (subreq.c) */
     if ((has_prefix(name, "x-account-sysmeta-") ||
          has_prefix(name, "x-container-sysmeta-") ||

@@ -62,6 +62,7 @@ static bool request_header_forwarded(const char *name)
             return false;
     return !has_prefix(name, "x-backend-") &&
            !has_prefix(name, "x-object-sysmeta-") &&
+           !has_prefix(name, "x-object-transient-sysmeta-") &&
            !has_prefix(name, "x-container-sysmeta-") &&
            !has_prefix(name, "x-account-sysmeta-") &&
            !has_prefix(name, "x-container-") &&
@@ -72,6 +73,7 @@ static bool request_header_forwarded(const char *name)
 struct forward {
     struct hlist *h;
     bool internal; /* a subrequest of the proxy's own (subreq.c) */
+    bool s3;       /* the S3 API's rewrite, which set its own */
 };
 
 static int add_forwarded(const char *name, const char *value, void *arg)
@@ -83,6 +85,11 @@ static int add_forwarded(const char *name, const char *value, void *arg)
     if (f->internal && (has_prefix(name, "x-object-sysmeta-") ||
                         !strcasecmp(name, "x-static-large-object")))
         return hlist_add(f->h, name, value);
+    /* transient sysmeta (what a POST may change: the S3 API's tags) is
+     * the proxy's too; the S3 API drops any a client sent */
+    if ((f->internal || f->s3) &&
+        has_prefix(name, "x-object-transient-sysmeta-"))
+        return hlist_add(f->h, name, value);
     if (!request_header_forwarded(name) ||
         !strcasecmp(name, "x-static-large-object"))
         return 0;
@@ -91,7 +98,7 @@ static int add_forwarded(const char *name, const char *value, void *arg)
 
 int obj_forward_headers(struct preq *pr, struct hlist *h)
 {
-    struct forward f = {h, req_origin(pr->req) != NULL};
+    struct forward f = {h, req_origin(pr->req) != NULL, pr->s3 != NULL};
 
     return req_foreach_header(pr->req, add_forwarded, &f);
 }

@@ -1054,6 +1054,10 @@ static int object_put_headers(struct preq *pr, bool copy)
         rc = drop_headers_with(pr, "X-Object-Manifest");
     if (!rc)
         rc = drop_headers_with(pr, "X-Static-Large-Object");
+    if (!rc)
+        rc = drop_headers_with(pr, "X-Object-Transient-Sysmeta-");
+    if (!rc && !copy)
+        rc = s3_tagging_header(pr);
     if (!rc) {
         /* aws-chunked is how the body came, not what it is */
         v = req_header(pr->req, "Content-Encoding");
@@ -1436,6 +1440,8 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
         sub = NULL;
     if (sub && !strcmp(sub, "acl") && !strcmp(m, "GET"))
         return op_get_acl(pr, true);
+    if (sub && !strcmp(sub, "tagging"))
+        return s3_tagging_op(pr, m);
     if (sub)
         return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
     if (!strcmp(m, "GET") || !strcmp(m, "HEAD")) {
@@ -1639,6 +1645,8 @@ int s3api_on_end(struct preq *pr)
         return op_bucket_put(pr);
     if (r->op == OP_COMPLETE_UPLOAD)
         return s3_multipart_complete(pr);
+    if (r->op == OP_PUT_TAGGING)
+        return s3_tagging_put(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)

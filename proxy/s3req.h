@@ -49,6 +49,7 @@ enum s3_op {
     OP_UPLOAD_PART, /* a PUT into an upload: as OP_OBJECT_PUT */
     OP_UPLOAD_PART_COPY,
     OP_COMPLETE_UPLOAD,
+    OP_PUT_TAGGING,
 };
 
 struct s3req {
@@ -105,5 +106,14 @@ int s3_multipart_complete(struct preq *pr);
 int s3_multipart_delete_parts(struct preq *pr);
 /* ListMultipartUploads (GET ?uploads on a bucket). */
 int s3_multipart_list_uploads(struct preq *pr);
+
+/* ---- object tagging (s3_tagging.c) ----
+ * Get/Put/DeleteObjectTagging (?tagging on an object); a PUT is done in
+ * s3_tagging_put() once its body is in. */
+int s3_tagging_op(struct preq *pr, const char *method);
+int s3_tagging_put(struct preq *pr);
+/* A PutObject's x-amz-tagging, checked and set for the Swift PUT: 0, 1
+ * when answered (InvalidTag...), -errno. */
+int s3_tagging_header(struct preq *pr);
 
 #endif /* PROXY_S3REQ_H */

@@ -548,6 +548,10 @@ int slo_respond(struct preq *pr)
         if (!strncasecmp(name, "X-Object-Sysmeta-", 17) &&
             !(pr->s3 && !strcasecmp(name, "X-Object-Sysmeta-S3api-Etag")))
             continue;
+        /* what the manifest's subrequest saw that a client may not */
+        if (!strncasecmp(name, "X-Object-Transient-Sysmeta-", 27) &&
+            !req_origin(pr->req))
+            continue;
         if (!strcasecmp(name, "Content-Type")) {
             /* a stored ";swift_bytes=" is the listing's, not the reader's */
             const char *sb = strstr(v, ";swift_bytes=");

@@ -834,3 +834,42 @@ def test_bucket_canned_acls(cluster, s3):
     with pytest.raises(ClientError) as e:
         s3.get_object_acl(Bucket='aclbucket', Key='missing')
     assert error_code(e) == 'NoSuchKey'
+
+
+def test_object_tagging(cluster, s3):
+    s3.create_bucket(Bucket='tags')
+    s3.put_object(Bucket='tags', Key='t', Body=b'tagged',
+                  Metadata={'keep': 'me'}, Tagging='a=1&b=two%20words')
+    got = s3.get_object_tagging(Bucket='tags', Key='t')['TagSet']
+    assert sorted((t['Key'], t['Value']) for t in got) == \
+        [('a', '1'), ('b', 'two words')]
+    s3.put_object_tagging(Bucket='tags', Key='t', Tagging={'TagSet': [
+        {'Key': 'k', 'Value': 'v'}]})
+    got = s3.get_object_tagging(Bucket='tags', Key='t')['TagSet']
+    assert [(t['Key'], t['Value']) for t in got] == [('k', 'v')]
+    # the object and its metadata stay as they were
+    g = s3.get_object(Bucket='tags', Key='t')
+    assert g['Body'].read() == b'tagged' and g['Metadata'] == {'keep': 'me'}
+    # tags are not shown to Swift API clients
+    st, h, _ = cluster.http('HEAD', cluster.path('tags', 't'))
+    assert st == 200 and not any('sysmeta' in k for k in h)
+    s3.delete_object_tagging(Bucket='tags', Key='t')
+    assert s3.get_object_tagging(Bucket='tags', Key='t')['TagSet'] == []
+    assert s3.get_object(Bucket='tags', Key='t')['Metadata'] == \
+        {'keep': 'me'}
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket='tags', Key='t', Tagging={'TagSet': [
+            {'Key': 'k%d' % i, 'Value': 'v'} for i in range(11)]})
+    assert status_of(e) == 400
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket='tags', Key='u', Body=b'x',
+                      Tagging='k=' + 'v' * 257)
+    assert error_code(e) == 'InvalidTag'
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket='tags', Key='missing')
+    assert error_code(e) == 'NoSuchKey'
+    # a client cannot write the proxy's transient sysmeta itself
+    st, _, _ = cluster.http('PUT', cluster.path('tags', 'raw'), {
+        'X-Object-Transient-Sysmeta-S3api-Tagging': 'evil=1'}, body=b'x')
+    assert st == 201
+    assert s3.get_object_tagging(Bucket='tags', Key='raw')['TagSet'] == []
