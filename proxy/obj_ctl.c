@@ -631,6 +631,10 @@ static int get_or_head(struct preq *pr)
     } else if (best && slo_wanted(pr, best)) {
         http_client_end(best);
         rc = slo_respond(pr);
+    } else if (best && pr->part_number > 1) {
+        /* an object of one part has no part 2 */
+        http_client_end(best);
+        rc = preq_error(pr, 416);
     } else if (best) {
         rc = relay_stream(pr, best, best_st, &n, &h, &tail);
     } else if (last.status > 0) {

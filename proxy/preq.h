@@ -64,6 +64,9 @@ struct preq {
     int64_t body_length;
     bool body_chunked;
     struct s3req *s3; /* an S3 API request (s3api.c) */
+    /* the S3 API's GET/HEAD ?partNumber: that segment of a static large
+     * object (slo.c), or the whole of another object when 1; 0: none */
+    unsigned int part_number;
 };
 
 /* ---- answering the client; each adds X-Trans-Id and

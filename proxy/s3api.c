@@ -1434,10 +1434,25 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
         return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
     if (req_param(pr->req, "uploadId") || req_param(pr->req, "uploads"))
         return s3_multipart_op(pr, m);
-    /* a non-multipart object is its own part 1 */
-    if (sub && !strcmp(sub, "partNumber") && part && !strcmp(part, "1") &&
-        (!strcmp(m, "GET") || !strcmp(m, "HEAD")))
+    /* one part of a multipart object (slo.c serves it; any other object
+     * is its own part 1) */
+    if (sub && !strcmp(sub, "partNumber") &&
+        (!strcmp(m, "GET") || !strcmp(m, "HEAD"))) {
+        char *end;
+        unsigned long n = strtoul(part, &end, 10);
+
+        if (!isdigit((unsigned char)*part) || *end || n < 1 || n > 10000) {
+            struct s3_xml_field f[2] = {{"ArgumentName", "partNumber"},
+                                        {"ArgumentValue", part}};
+
+            return s3_error(pr, S3_ERR_INVALID_ARGUMENT,
+                            "Part number must be an integer between 1 and "
+                            "10000, inclusive",
+                            f, 2);
+        }
+        pr->part_number = (unsigned int)n;
         sub = NULL;
+    }
     if (sub && !strcmp(sub, "acl") && !strcmp(m, "GET"))
         return op_get_acl(pr, true);
     if (sub && !strcmp(sub, "tagging"))
@@ -1684,6 +1699,8 @@ static int pass_header(struct preq *pr, const char *name, const char *value)
                                        "Accept-Ranges",
                                        NULL};
 
+    if (!strcasecmp(name, "X-Parts-Count"))
+        return req_add_header(pr->req, "x-amz-mp-parts-count", value);
     if (!strncasecmp(name, "X-Object-Meta-", 14)) {
         char meta[600];
         size_t o = (size_t)snprintf(meta, sizeof(meta), "x-amz-meta-");

@@ -534,11 +534,24 @@ int slo_respond(struct preq *pr)
     range = status == 200
                 ? one_range(req_header(pr->req, "Range"), total, &from, &len)
                 : 0;
+    if (status == 200 && pr->part_number) {
+        /* the S3 API's partNumber: one segment, as a range of the whole */
+        range = pr->part_number <= n ? 1 : -1;
+        from = 0;
+        for (size_t i = 0; range > 0 && i + 1 < pr->part_number; i++)
+            from += segs[i].len;
+        if (range > 0)
+            len = segs[pr->part_number - 1].len;
+    }
     if (range < 0)
         status = 416;
     else if (range > 0)
         status = 206;
     rc = preq_add_txn_headers(pr);
+    if (!rc && pr->part_number) {
+        snprintf(cr, sizeof(cr), "%zu", n);
+        rc = req_add_header(pr->req, "X-Parts-Count", cr);
+    }
     for (size_t i = 0; !rc && i < sr.headers.n; i++) {
         const char *name = sr.headers.v[i].name, *v = sr.headers.v[i].value;
 

@@ -655,6 +655,24 @@ def test_multipart_upload_life_cycle(cluster, s3):
                     ('bytes=-7', slice(-7, None))]:
         r = s3.get_object(Bucket='mpu', Key='big/obj', Range=rng)
         assert r['Body'].read() == whole[sl], rng
+    # one part at a time, as S3's partNumber
+    r = s3.get_object(Bucket='mpu', Key='big/obj', PartNumber=2)
+    assert r['Body'].read() == parts[1]
+    assert r['PartsCount'] == 3
+    assert r['ContentRange'] == 'bytes %d-%d/%d' % (
+        5 * MIB, 10 * MIB - 1, len(whole))
+    h = s3.head_object(Bucket='mpu', Key='big/obj', PartNumber=3)
+    assert h['ContentLength'] == len(parts[2]) and h['PartsCount'] == 3
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket='mpu', Key='big/obj', PartNumber=4)
+    assert status_of(e) == 416
+    s3.put_object(Bucket='mpu', Key='small', Body=b'one part')
+    r = s3.get_object(Bucket='mpu', Key='small', PartNumber=1)
+    assert r['Body'].read() == b'one part'
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket='mpu', Key='small', PartNumber=2)
+    assert status_of(e) == 416
+    s3.delete_object(Bucket='mpu', Key='small')
     listing = s3.list_objects_v2(Bucket='mpu')['Contents']
     assert [(c['Key'], c['Size'], c['ETag']) for c in listing] == \
         [('big/obj', len(whole), '"%s"' % want)]
