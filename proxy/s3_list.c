@@ -302,8 +302,14 @@ static int elem_enc(struct s3_xml *x, const struct s3_list_query *q,
 static void write_contents(struct s3_xml *x, const struct s3_list_query *q,
                            const struct row *r)
 {
-    s3_xml_open(x, "Contents");
+    bool versions = q->version == S3_LIST_VERSIONS;
+
+    s3_xml_open(x, versions ? "Version" : "Contents");
     elem_enc(x, q, "Key", r->name);
+    if (versions) { /* never versioned: each object is its null version */
+        s3_xml_elem(x, "VersionId", "null");
+        s3_xml_elem(x, "IsLatest", "true");
+    }
     s3_xml_elem(x, "LastModified", r->last_modified);
     write_etag(x, r);
     s3_xml_elemf(x, "Size", "%lld", (long long)r->bytes);
@@ -323,10 +329,18 @@ static void write_head(struct s3_xml *x, const struct s3_list_query *q,
                        bool truncated, const char *last, size_t key_count)
 {
     s3_xml_declaration(x);
-    s3_xml_root(x, "ListBucketResult");
+    s3_xml_root(x, q->version == S3_LIST_VERSIONS ? "ListVersionsResult"
+                                                  : "ListBucketResult");
     s3_xml_elem(x, "Name", q->bucket);
     elem_enc(x, q, "Prefix", q->prefix);
-    if (q->version == 2) {
+    if (q->version == S3_LIST_VERSIONS) {
+        elem_enc(x, q, "KeyMarker", q->marker ? q->marker : "");
+        s3_xml_elem(x, "VersionIdMarker", "");
+        if (truncated && last) {
+            elem_enc(x, q, "NextKeyMarker", last);
+            s3_xml_elem(x, "NextVersionIdMarker", "null");
+        }
+    } else if (q->version == 2) {
         if (truncated && last) {
             char *token = s3_list_token_encode(last);
 

@@ -56,7 +56,7 @@ int s3_list_buckets(const char *owner, const char *json, size_t len,
  * empty: "delimiter=" still writes <Delimiter></Delimiter>). */
 struct s3_list_query {
     const char *bucket;
-    int version;                    /* 1, or 2 for list-type=2 */
+    int version;                    /* 1, 2 for list-type=2, S3_LIST_VERSIONS */
     const char *prefix;             /* prefix */
     const char *delimiter;          /* delimiter */
     const char *marker;             /* v1: marker */
@@ -69,6 +69,11 @@ struct s3_list_query {
     uint64_t limit;    /* rows to show: min(max_keys, max_bucket_listing);
                           Swift was asked for limit + 1 (limit=...) */
 };
+
+/* ListObjectVersions of a bucket that was never versioned: a
+ * ListVersionsResult whose Version rows are the objects, each its "null"
+ * version and the latest (KeyMarker is q->marker). */
+#define S3_LIST_VERSIONS 3
 
 /* Writes the ListBucketResult for the container listing 'json':
  *   v1: Name, Prefix, Marker, NextMarker (only when truncated and a

@@ -544,7 +544,7 @@ static int int_param(struct preq *pr, const char *name, uint64_t def,
     return 0;
 }
 
-static int op_list_objects(struct preq *pr)
+static int op_list_objects(struct preq *pr, bool versions)
 {
     struct s3req *r = pr->s3;
     struct s3_list_query q = {0};
@@ -560,7 +560,9 @@ static int op_list_objects(struct preq *pr)
     int rc;
 
     q.bucket = r->bucket;
-    q.version = lt && !strcmp(lt, "2") ? 2 : 1;
+    q.version = versions ? S3_LIST_VERSIONS : lt && !strcmp(lt, "2") ? 2 : 1;
+    if (versions)
+        lt = NULL;
     if (lt && strcmp(lt, "2") && strcmp(lt, "1")) {
         struct s3_xml_field fl[2] = {{"ArgumentName", "list-type"},
                                      {"ArgumentValue", lt}};
@@ -607,7 +609,7 @@ static int op_list_objects(struct preq *pr)
         }
         swift_marker = token_marker ? token_marker : q.start_after;
     } else {
-        q.marker = req_param(pr->req, "marker");
+        q.marker = req_param(pr->req, versions ? "key-marker" : "marker");
         swift_marker = q.marker;
     }
     path = s3_swift_quoted(r, NULL);
@@ -1365,6 +1367,8 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return op_empty_doc(pr, "VersioningConfiguration");
         if (!strcmp(sub, "uploads") && !strcmp(m, "GET"))
             return s3_multipart_list_uploads(pr);
+        if (!strcmp(sub, "versions") && !strcmp(m, "GET"))
+            return op_list_objects(pr, true);
         if (!strcmp(sub, "logging") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "BucketLoggingStatus");
         if (!strcmp(sub, "delete") && !strcmp(m, "POST")) {
@@ -1400,7 +1404,7 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
     }
     if (!strcmp(m, "GET")) {
         r->op = OP_LIST_OBJECTS;
-        return op_list_objects(pr);
+        return op_list_objects(pr, false);
     }
     if (!strcmp(m, "HEAD")) {
         int rc;

@@ -891,3 +891,20 @@ def test_object_tagging(cluster, s3):
         'X-Object-Transient-Sysmeta-S3api-Tagging': 'evil=1'}, body=b'x')
     assert st == 201
     assert s3.get_object_tagging(Bucket='tags', Key='raw')['TagSet'] == []
+
+
+def test_list_object_versions_unversioned(s3):
+    s3.create_bucket(Bucket='versions')
+    for k in ('a/1', 'a/2', 'b'):
+        s3.put_object(Bucket='versions', Key=k, Body=k.encode())
+    r = s3.list_object_versions(Bucket='versions')
+    assert [(v['Key'], v['VersionId'], v['IsLatest'], v['Size'])
+            for v in r['Versions']] == [('a/1', 'null', True, 3),
+                                        ('a/2', 'null', True, 3),
+                                        ('b', 'null', True, 1)]
+    r = s3.list_object_versions(Bucket='versions', Delimiter='/',
+                                MaxKeys=1)
+    assert [p['Prefix'] for p in r['CommonPrefixes']] == ['a/']
+    assert r['IsTruncated'] and r['NextKeyMarker'] == 'a/'
+    r = s3.list_object_versions(Bucket='versions', KeyMarker='a/2')
+    assert [v['Key'] for v in r['Versions']] == ['b']
