@@ -773,14 +773,28 @@ int s3_multipart_delete_parts(struct preq *pr)
 
     if (!path)
         return -ENOMEM;
-    rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0, NULL, 0,
-                    &sr);
+    /* a HEAD first: reading a plain object whole to find out would cost
+     * its size */
+    rc = subreq_run(pr, "HEAD", path, "multipart-manifest=get", NULL, 0, NULL,
+                    0, &sr);
+    if (!rc) {
+        bool slo =
+            sr.status == 200 && hlist_get(&sr.headers, "X-Static-Large-Object");
+
+        subreq_resp_release(&sr);
+        if (!slo) {
+            free(path);
+            return 0; /* not a multipart object */
+        }
+        rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0,
+                        NULL, 0, &sr);
+    }
     free(path);
     if (rc)
         return rc;
-    if (sr.status != 200 || !hlist_get(&sr.headers, "X-Static-Large-Object")) {
+    if (sr.status != 200) {
         subreq_resp_release(&sr);
-        return 0; /* not a multipart object */
+        return 0;
     }
     rows = json_loadb(sr.body, sr.body_len, 0, NULL);
     subreq_resp_release(&sr);
