@@ -908,3 +908,14 @@ def test_list_object_versions_unversioned(s3):
     assert r['IsTruncated'] and r['NextKeyMarker'] == 'a/'
     r = s3.list_object_versions(Bucket='versions', KeyMarker='a/2')
     assert [v['Key'] for v in r['Versions']] == ['b']
+
+
+def test_delete_large_plain_object(s3):
+    """DeleteObject checks for a multipart manifest without reading the
+    object: a plain object past what a subrequest may read goes too."""
+    s3.create_bucket(Bucket='largeplain')
+    s3.put_object(Bucket='largeplain', Key='big', Body=b'\0' * (65 * MIB))
+    s3.delete_object(Bucket='largeplain', Key='big')
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket='largeplain', Key='big')
+    assert status_of(e) == 404
