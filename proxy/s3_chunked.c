@@ -147,7 +147,7 @@ static int end_chunk(struct s3_chunked *dec, struct s3_sig_error *err)
         sts[n + 2 * i + 1] = digits[md[i] & 15];
     }
     n += 64;
-    if (!HMAC(EVP_sha256(), dec->seed.key, sizeof(dec->seed.key),
+    if (!HMAC(s3_sig_sha256(), dec->seed.key, sizeof(dec->seed.key),
               (unsigned char *)sts, (size_t)n, mac, &maclen))
         return failed(dec, "InternalError", 500,
                       "We encountered an internal error. Please try again.",
@@ -242,7 +242,7 @@ static int end_line(struct s3_chunked *dec, struct s3_sig_error *err)
         return rc;
     dec->last_size = size;
     dec->line_len = 0;
-    if (!EVP_DigestInit_ex(dec->md, EVP_sha256(), NULL))
+    if (!EVP_DigestInit_ex(dec->md, s3_sig_sha256(), NULL))
         return failed(dec, "InternalError", 500,
                       "We encountered an internal error. Please try again.",
                       err);

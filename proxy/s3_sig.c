@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,10 +160,24 @@ static int sha256_hex(const void *data, size_t len, char out[65])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen;
 
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+    if (!EVP_Digest(data, len, md, &mdlen, s3_sig_sha256(), NULL))
         return -ENOMEM;
     hex(md, 32, out);
     return 0;
+}
+
+static const EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *s3_sig_sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
 }
 
 static int hmac_sha256(const void *key, size_t klen, const void *data,
@@ -170,8 +185,8 @@ static int hmac_sha256(const void *key, size_t klen, const void *data,
 {
     unsigned int n = 32;
 
-    return HMAC(EVP_sha256(), key, (int)klen, data, dlen, out, &n) ? 0
-                                                                   : -ENOMEM;
+    return HMAC(s3_sig_sha256(), key, (int)klen, data, dlen, out, &n) ? 0
+                                                                      : -ENOMEM;
 }
 
 static bool is_hex_string(const char *s, size_t n)
@@ -1569,7 +1584,7 @@ int s3_sig_payload_new(const char *expected_hex, struct s3_sig_payload **out)
     if (!p)
         return -ENOMEM;
     p->md = EVP_MD_CTX_new();
-    if (!p->md || !EVP_DigestInit_ex(p->md, EVP_sha256(), NULL)) {
+    if (!p->md || !EVP_DigestInit_ex(p->md, s3_sig_sha256(), NULL)) {
         s3_sig_payload_free(p);
         return -ENOMEM;
     }

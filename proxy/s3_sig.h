@@ -18,6 +18,7 @@
 #ifndef PROXY_S3_SIG_H
 #define PROXY_S3_SIG_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -176,6 +177,10 @@ void s3_sig_payload_update(struct s3_sig_payload *p, const void *data,
  * XAmzContentSHA256Mismatch (400). */
 int s3_sig_payload_finish(struct s3_sig_payload *p, struct s3_sig_error *err);
 void s3_sig_payload_free(struct s3_sig_payload *p); /* NULL is fine */
+
+/* SHA-256 fetched from OpenSSL once: EVP_sha256() looks the algorithm up
+ * again on every use (OpenSSL 3), a cost per request here. */
+const EVP_MD *s3_sig_sha256(void);
 
 /* Sets *err (for callers sharing the error shape, as s3_chunked.c). */
 void s3_sig_set_error(struct s3_sig_error *err, const char *code,
