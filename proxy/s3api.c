@@ -693,14 +693,42 @@ static int op_location(struct preq *pr)
     return s3_respond_xml(pr, 200, doc, (size_t)n);
 }
 
+/* The grants a Swift container ACL makes: AllUsers for .r:*, a user or
+ * account for its name; referrer rules and .rlistings say nothing more. */
+static int acl_grants(struct s3_xml *x, const char *acl, const char *perm)
+{
+    static const char all_users[] =
+        "http://acs.amazonaws.com/groups/global/AllUsers";
+    int rc = 0;
+
+    while (!rc && acl && *acl) {
+        size_t n = strcspn(acl, ",");
+        char entry[256];
+
+        snprintf(entry, sizeof(entry), "%.*s", (int)n, acl);
+        acl += n + (acl[n] == ',');
+        if (strcmp(entry, ".r:*") && entry[0] == '.')
+            continue;
+        if (!entry[0])
+            continue;
+        rc = s3_xml_open(x, "Grant");
+        if (!rc)
+            rc = !strcmp(entry, ".r:*") ? s3_xml_grantee_group(x, all_users)
+                                        : s3_xml_grantee(x, entry);
+        if (!rc)
+            rc = s3_xml_elem(x, "Permission", perm);
+        if (!rc)
+            rc = s3_xml_close(x);
+    }
+    return rc;
+}
+
 /* A bucket's (or its object's) ACL from the container's Swift ACLs, as
  * s3api without s3_acl maps them: the owner has FULL_CONTROL, AllUsers
  * READ when the container is readable by all (.r:*), WRITE when writable
  * by all. */
 static int op_get_acl(struct preq *pr, bool object)
 {
-    static const char all_users[] =
-        "http://acs.amazonaws.com/groups/global/AllUsers";
     const char *owner = pr->s3->sig.access_key, *rd, *wr;
     struct s3_xml x = {0};
     struct info ci;
@@ -751,24 +779,10 @@ static int op_get_acl(struct preq *pr, bool object)
         rc = s3_xml_elem(&x, "Permission", "FULL_CONTROL");
     if (!rc)
         rc = s3_xml_close(&x);
-    if (!rc && rd && strstr(rd, ".r:*")) {
-        rc = s3_xml_open(&x, "Grant");
-        if (!rc)
-            rc = s3_xml_grantee_group(&x, all_users);
-        if (!rc)
-            rc = s3_xml_elem(&x, "Permission", "READ");
-        if (!rc)
-            rc = s3_xml_close(&x);
-    }
-    if (!rc && !object && wr && strstr(wr, ".r:*")) {
-        rc = s3_xml_open(&x, "Grant");
-        if (!rc)
-            rc = s3_xml_grantee_group(&x, all_users);
-        if (!rc)
-            rc = s3_xml_elem(&x, "Permission", "WRITE");
-        if (!rc)
-            rc = s3_xml_close(&x);
-    }
+    if (!rc)
+        rc = acl_grants(&x, rd, "READ");
+    if (!rc && !object)
+        rc = acl_grants(&x, wr, "WRITE");
     info_release(&ci);
     if (!rc)
         rc = s3_xml_finish(&x, &doc, &len);
@@ -776,34 +790,35 @@ static int op_get_acl(struct preq *pr, bool object)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
-/* PutBucketAcl with a canned ACL (x-amz-acl) onto the container's Swift
- * ACLs; grants in a body or x-amz-grant-* headers are not mapped. */
+/* PutBucketAcl, once its body (if any) is in: the canned ACL, grant
+ * headers or AccessControlPolicy as the container's Swift ACLs
+ * (s3_acl.c), set by a POST; what they do not grant is taken away. */
 static int op_put_bucket_acl(struct preq *pr)
 {
-    const char *acl = req_header(pr->req, "x-amz-acl");
+    struct s3req *r = pr->s3;
     struct http_header h[2] = {{"X-Container-Read", ""},
                                {"X-Container-Write", ""}};
     struct subreq_resp sr;
-    char *path;
+    char *path, *rd = NULL, *wr = NULL;
     int rc = 0;
 
-    if (!acl || pr->body_length > 0 || pr->body_chunked)
-        return s3_error(pr, S3_ERR_NOT_IMPLEMENTED,
-                        "Only canned ACLs (x-amz-acl) are supported.", NULL, 0);
-    if (!strcmp(acl, "public-read")) {
-        h[0].value = ".r:*,.rlistings";
-    } else if (!strcmp(acl, "public-read-write")) {
-        h[0].value = ".r:*,.rlistings";
-        h[1].value = ".r:*";
-    } else if (strcmp(acl, "private")) {
-        return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
-    }
+    if (r->xml_over)
+        return s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0);
     if (!need_bucket(pr, &rc))
         return rc;
-    path = s3_swift_quoted(pr->s3, NULL);
+    rc = s3_acl_swift(pr, r->xml, r->xml_len, &rd, &wr);
+    if (rc)
+        return rc > 0 ? 0 : rc;
+    if (rd)
+        h[0].value = rd;
+    if (wr)
+        h[1].value = wr;
+    path = s3_swift_quoted(r, NULL);
     rc =
         path ? subreq_run(pr, "POST", path, NULL, h, 2, NULL, 0, &sr) : -ENOMEM;
     free(path);
+    free(rd);
+    free(wr);
     if (rc)
         return rc;
     rc = sr.status;
@@ -968,26 +983,27 @@ static int op_multi_delete(struct preq *pr)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
-/* Canned ACLs on a bucket, as s3api without s3_acl maps them onto the
- * container's ACLs. 1 when refused (answered). */
-static int canned_acl(struct preq *pr, int *answered_rc)
+/* A CreateBucket's canned ACL or grants as the container's Swift ACLs
+ * (s3_acl.c). 0, 1 when answered, -errno. */
+static int create_acls(struct preq *pr)
 {
-    const char *acl = req_header(pr->req, "x-amz-acl");
+    char *rd = NULL, *wr = NULL;
     int rc = 0;
 
-    *answered_rc = 0;
-    if (!acl || !strcmp(acl, "private"))
+    if (!req_header(pr->req, "x-amz-acl") &&
+        !req_header(pr->req, "x-amz-grant-read") &&
+        !req_header(pr->req, "x-amz-grant-write") &&
+        !req_header(pr->req, "x-amz-grant-full-control") &&
+        !req_header(pr->req, "x-amz-grant-read-acp") &&
+        !req_header(pr->req, "x-amz-grant-write-acp"))
         return 0;
-    if (!strcmp(acl, "public-read"))
-        rc = req_set_header(pr->req, "X-Container-Read", ".r:*,.rlistings");
-    else if (!strcmp(acl, "public-read-write")) {
-        rc = req_set_header(pr->req, "X-Container-Read", ".r:*,.rlistings");
-        if (!rc)
-            rc = req_set_header(pr->req, "X-Container-Write", ".r:*");
-    } else {
-        *answered_rc = s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0);
-        return 1;
-    }
+    rc = s3_acl_swift(pr, NULL, 0, &rd, &wr);
+    if (!rc && rd)
+        rc = req_set_header(pr->req, "X-Container-Read", rd);
+    if (!rc && wr)
+        rc = req_set_header(pr->req, "X-Container-Write", wr);
+    free(rd);
+    free(wr);
     return rc;
 }
 
@@ -995,7 +1011,7 @@ static int op_bucket_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
     char *location = NULL;
-    int rc, refused_rc;
+    int rc;
 
     if (r->xml_over)
         return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
@@ -1013,9 +1029,9 @@ static int op_bucket_put(struct preq *pr)
         }
         free(location);
     }
-    rc = canned_acl(pr, &refused_rc);
+    rc = create_acls(pr);
     if (rc)
-        return rc > 0 ? refused_rc : rc;
+        return rc > 0 ? 0 : rc;
     /* the Swift PUT has no body */
     pr->body_length = 0;
     pr->body_chunked = false;
@@ -1361,8 +1377,10 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return op_location(pr);
         if (!strcmp(sub, "acl") && !strcmp(m, "GET"))
             return op_get_acl(pr, false);
-        if (!strcmp(sub, "acl") && !strcmp(m, "PUT"))
-            return op_put_bucket_acl(pr);
+        if (!strcmp(sub, "acl") && !strcmp(m, "PUT")) {
+            r->op = OP_PUT_BUCKET_ACL;
+            return buffer_body(pr, MAX_ACL_BODY_SIZE);
+        }
         if (!strcmp(sub, "versioning") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "VersioningConfiguration");
         if (!strcmp(sub, "uploads") && !strcmp(m, "GET"))
@@ -1666,6 +1684,8 @@ int s3api_on_end(struct preq *pr)
         return s3_multipart_complete(pr);
     if (r->op == OP_PUT_TAGGING)
         return s3_tagging_put(pr);
+    if (r->op == OP_PUT_BUCKET_ACL)
+        return op_put_bucket_acl(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)

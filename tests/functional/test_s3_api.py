@@ -919,3 +919,51 @@ def test_delete_large_plain_object(s3):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket='largeplain', Key='big')
     assert status_of(e) == 404
+
+
+def test_bucket_acl_grants(cluster, s3):
+    """Grants to another user map onto the container's Swift ACLs: that
+    user reads (and with WRITE writes) through the Swift API."""
+    s3.create_bucket(Bucket='granted',
+                     GrantRead='id="test2:tester2"')
+    s3.put_object(Bucket='granted', Key='o', Body=b'shared')
+    token2, _ = cluster.user_session('test2:tester2')
+    st, _, body = cluster.http('GET', cluster.path('granted', 'o'),
+                               auth=token2)
+    assert st == 200 and body == b'shared'
+    st, _, _ = cluster.http('PUT', cluster.path('granted', 'w'),
+                            auth=token2, body=b'x')
+    assert st == 403
+    s3.put_bucket_acl(Bucket='granted', AccessControlPolicy={
+        'Owner': {'ID': ACCESS},
+        'Grants': [
+            {'Grantee': {'Type': 'CanonicalUser', 'ID': ACCESS},
+             'Permission': 'FULL_CONTROL'},
+            {'Grantee': {'Type': 'CanonicalUser', 'ID': 'test2:tester2'},
+             'Permission': 'FULL_CONTROL'}]})
+    st, _, _ = cluster.http('PUT', cluster.path('granted', 'w'),
+                            auth=token2, body=b'x')
+    assert st == 201
+    grants = s3.get_bucket_acl(Bucket='granted')['Grants']
+    got = sorted((g['Grantee'].get('ID') or g['Grantee'].get('URI'),
+                  g['Permission']) for g in grants)
+    assert got == sorted([(ACCESS, 'FULL_CONTROL'), ('test2:tester2', 'READ'),
+                          ('test2:tester2', 'WRITE')])
+    # what Swift ACLs cannot say is refused, not dropped
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket='granted', GrantReadACP='id="test2:tester2"')
+    assert error_code(e) == 'NotImplemented'
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket='granted', GrantRead=(
+            'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"'))
+    assert error_code(e) == 'NotImplemented'
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket='granted', ACL='private',
+                          GrantRead='id="test2:tester2"')
+    assert error_code(e) == 'InvalidRequest'
+    # and the ACL stays as it was
+    st, _, _ = cluster.http('GET', cluster.path('granted', 'o'), auth=token2)
+    assert st == 200
+    s3.put_bucket_acl(Bucket='granted', ACL='private')
+    st, _, _ = cluster.http('GET', cluster.path('granted', 'o'), auth=token2)
+    assert st == 403

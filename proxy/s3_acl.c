@@ -1,0 +1,316 @@
+/*
+ * s3_acl.c - S3 bucket ACLs as Swift container ACLs, where they can be
+ * (s3api without s3_acl keeps no S3 ACL of its own either):
+ *   canned: private (none), public-read (.r:*,.rlistings), public-read-
+ *     write (and write .r:*);
+ *   grants (x-amz-grant-* headers or an AccessControlPolicy body): READ
+ *     to a user "<account>:<user>" (the access key is the S3 user id) or
+ *     to an account, and to AllUsers (.r:*,.rlistings); WRITE likewise
+ *     (AllUsers: .r:*); FULL_CONTROL is both. The owner's own grants say
+ *     nothing Swift needs.
+ * What Swift's ACLs cannot say is NotImplemented, never silently dropped:
+ * grants to AuthenticatedUsers or LogDelivery, by e-mail, READ_ACP and
+ * WRITE_ACP to anyone but the owner.
+ */
+#include "proxy/s3req.h"
+
+#include <errno.h>
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
+
+/* The two ACLs being built, comma-separated. */
+struct acls {
+    char *read, *write;
+    const char *owner;
+    const char *unsupported; /* why NotImplemented, or NULL */
+    int err;
+};
+
+static void append(char **acl, const char *entry, int *err)
+{
+    size_t old = *acl ? strlen(*acl) : 0, n = strlen(entry);
+    char *grown;
+
+    if (*err)
+        return;
+    if (*acl) { /* once is enough */
+        const char *p = *acl;
+
+        while ((p = strstr(p, entry))) {
+            if ((p == *acl || p[-1] == ',') && (p[n] == ',' || !p[n]))
+                return;
+            p += n;
+        }
+    }
+    grown = realloc(*acl, old + n + 2);
+    if (!grown) {
+        *err = -ENOMEM;
+        return;
+    }
+    if (old)
+        grown[old++] = ',';
+    memcpy(grown + old, entry, n + 1);
+    *acl = grown;
+}
+
+/* One grant. 'id' a user or account (CanonicalUser), or 'uri' a group. */
+static void grant(struct acls *a, const char *id, const char *uri,
+                  const char *permission)
+{
+    bool rd = !strcmp(permission, "READ"), wr = !strcmp(permission, "WRITE"),
+         full = !strcmp(permission, "FULL_CONTROL");
+
+    if (id && !strcmp(id, a->owner))
+        return; /* the owner has it all already */
+    if (!rd && !wr && !full) {
+        a->unsupported = "READ_ACP and WRITE_ACP grants have no Swift ACL";
+        return;
+    }
+    if (uri) {
+        if (strcmp(uri, ALL_USERS)) {
+            a->unsupported = "Only the AllUsers group maps onto Swift ACLs";
+            return;
+        }
+        if (rd || full) {
+            append(&a->read, ".r:*", &a->err);
+            append(&a->read, ".rlistings", &a->err);
+        }
+        if (wr || full)
+            append(&a->write, ".r:*", &a->err);
+        return;
+    }
+    if (!id || !*id || strpbrk(id, ",\r\n \t") || id[0] == '.') {
+        a->unsupported = "Grantees must be access keys (<account>:<user>) "
+                         "or accounts";
+        return;
+    }
+    if (rd || full)
+        append(&a->read, id, &a->err);
+    if (wr || full)
+        append(&a->write, id, &a->err);
+}
+
+/* x-amz-grant-<permission>: id="a:b", uri="...", emailAddress="..." */
+static void grant_header(struct acls *a, const char *v, const char *perm)
+{
+    while (v && *v && !a->unsupported && !a->err) {
+        char key[32], val[512];
+        int used = 0;
+
+        while (*v == ' ' || *v == ',')
+            v++;
+        if (!*v)
+            break;
+        if (sscanf(v, "%31[^=]=\"%511[^\"]\"%n", key, val, &used) != 2 ||
+            !used) {
+            a->unsupported = "Malformed x-amz-grant header";
+            return;
+        }
+        v += used;
+        if (!strcasecmp(key, "id"))
+            grant(a, val, NULL, perm);
+        else if (!strcasecmp(key, "uri"))
+            grant(a, NULL, val, perm);
+        else
+            a->unsupported = "Grants by e-mail address are not supported";
+    }
+}
+
+/* ---- the AccessControlPolicy body ---- */
+
+struct parse {
+    struct acls *a;
+    XML_Parser p;
+    int depth;
+    bool in_grant, in_grantee, bad;
+    char field[32]; /* the text element being read */
+    char text[512];
+    size_t text_len;
+    char id[512], uri[512], permission[32];
+    bool email;
+};
+
+static const char *local(const char *name)
+{
+    const char *c = strrchr(name, ':');
+
+    return c ? c + 1 : name;
+}
+
+static void on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+{
+    struct parse *ps = arg;
+    const char *n = local(name);
+
+    (void)attrs;
+    if (++ps->depth > 8) {
+        ps->bad = true;
+        XML_StopParser(ps->p, XML_FALSE);
+        return;
+    }
+    ps->text_len = 0;
+    ps->field[0] = '\0';
+    if (!strcmp(n, "Grant")) {
+        ps->in_grant = true;
+        ps->id[0] = ps->uri[0] = ps->permission[0] = '\0';
+        ps->email = false;
+    } else if (!strcmp(n, "Grantee")) {
+        ps->in_grantee = true;
+    } else if (ps->in_grant &&
+               (!strcmp(n, "ID") || !strcmp(n, "URI") ||
+                !strcmp(n, "EmailAddress") || !strcmp(n, "Permission"))) {
+        snprintf(ps->field, sizeof(ps->field), "%s", n);
+    }
+}
+
+static void on_text(void *arg, const XML_Char *s, int len)
+{
+    struct parse *ps = arg;
+
+    if (!ps->field[0])
+        return;
+    if (ps->text_len + (size_t)len >= sizeof(ps->text)) {
+        ps->bad = true;
+        XML_StopParser(ps->p, XML_FALSE);
+        return;
+    }
+    memcpy(ps->text + ps->text_len, s, (size_t)len);
+    ps->text_len += (size_t)len;
+}
+
+static void on_end(void *arg, const XML_Char *name)
+{
+    struct parse *ps = arg;
+    const char *n = local(name);
+
+    ps->depth--;
+    ps->text[ps->text_len] = '\0';
+    if (ps->field[0]) {
+        if (!strcmp(ps->field, "ID") && ps->in_grantee)
+            snprintf(ps->id, sizeof(ps->id), "%s", ps->text);
+        else if (!strcmp(ps->field, "URI"))
+            snprintf(ps->uri, sizeof(ps->uri), "%s", ps->text);
+        else if (!strcmp(ps->field, "EmailAddress"))
+            ps->email = true;
+        else if (!strcmp(ps->field, "Permission"))
+            snprintf(ps->permission, sizeof(ps->permission), "%.31s", ps->text);
+        ps->field[0] = '\0';
+    }
+    if (!strcmp(n, "Grantee")) {
+        ps->in_grantee = false;
+    } else if (!strcmp(n, "Grant")) {
+        ps->in_grant = false;
+        if (ps->email)
+            ps->a->unsupported = "Grants by e-mail address are not supported";
+        else if (!ps->permission[0] || (!ps->id[0] && !ps->uri[0]))
+            ps->bad = true;
+        else
+            grant(ps->a, ps->id[0] ? ps->id : NULL, ps->uri[0] ? ps->uri : NULL,
+                  ps->permission);
+    }
+}
+
+static void on_doctype(void *arg, const XML_Char *name, const XML_Char *sys,
+                       const XML_Char *pub, int internal)
+{
+    struct parse *ps = arg;
+
+    (void)name;
+    (void)sys;
+    (void)pub;
+    (void)internal;
+    ps->bad = true; /* no DTDs: no entity tricks */
+    XML_StopParser(ps->p, XML_FALSE);
+}
+
+/* 0 parsed, 1 malformed. */
+static int parse_policy(struct acls *a, const char *body, size_t len)
+{
+    struct parse ps = {.a = a};
+    int ok;
+
+    ps.p = XML_ParserCreate(NULL);
+    if (!ps.p) {
+        a->err = -ENOMEM;
+        return 0;
+    }
+    XML_SetUserData(ps.p, &ps);
+    XML_SetElementHandler(ps.p, on_start, on_end);
+    XML_SetCharacterDataHandler(ps.p, on_text);
+    XML_SetStartDoctypeDeclHandler(ps.p, on_doctype);
+    ok = XML_Parse(ps.p, body, (int)len, XML_TRUE) == XML_STATUS_OK;
+    XML_ParserFree(ps.p);
+    return ok && !ps.bad ? 0 : 1;
+}
+
+int s3_acl_swift(struct preq *pr, const char *body, size_t len, char **read_acl,
+                 char **write_acl)
+{
+    static const char *const grants[][2] = {
+        {"x-amz-grant-read", "READ"},
+        {"x-amz-grant-write", "WRITE"},
+        {"x-amz-grant-full-control", "FULL_CONTROL"},
+        {"x-amz-grant-read-acp", "READ_ACP"},
+        {"x-amz-grant-write-acp", "WRITE_ACP"},
+    };
+    struct acls a = {.owner = pr->s3->sig.access_key};
+    const char *canned = req_header(pr->req, "x-amz-acl");
+    bool any_grant = false;
+    int rc = 0;
+
+    *read_acl = *write_acl = NULL;
+    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
+        const char *v = req_header(pr->req, grants[i][0]);
+
+        if (v) {
+            any_grant = true;
+            grant_header(&a, v, grants[i][1]);
+        }
+    }
+    if ((canned ? 1 : 0) + (any_grant ? 1 : 0) + (len ? 1 : 0) > 1) {
+        free(a.read);
+        free(a.write);
+        return s3_error(pr, S3_ERR_INVALID_REQUEST,
+                        "Specifying both Canned ACLs and Header Grants or a "
+                        "body is not allowed",
+                        NULL, 0),
+               1;
+    }
+    if (canned) {
+        if (!strcmp(canned, "public-read") ||
+            !strcmp(canned, "public-read-write"))
+            grant(&a, NULL, ALL_USERS, "READ");
+        if (!strcmp(canned, "public-read-write"))
+            grant(&a, NULL, ALL_USERS, "WRITE");
+        else if (strcmp(canned, "private") && strcmp(canned, "public-read"))
+            a.unsupported = "Only the canned ACLs private, public-read and "
+                            "public-read-write map onto Swift ACLs";
+    } else if (len && parse_policy(&a, body, len)) {
+        free(a.read);
+        free(a.write);
+        return s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0), 1;
+    } else if (!len && !any_grant) {
+        return s3_error(pr, S3_ERR_MISSING_SECURITY_HEADER,
+                        "Your request was missing a required header", NULL, 0),
+               1;
+    }
+    if (a.err) {
+        rc = a.err;
+    } else if (a.unsupported) {
+        rc = s3_error(pr, S3_ERR_NOT_IMPLEMENTED, a.unsupported, NULL, 0);
+        rc = rc ? rc : 1;
+    }
+    if (rc) {
+        free(a.read);
+        free(a.write);
+        return rc;
+    }
+    *read_acl = a.read;
+    *write_acl = a.write;
+    return 0;
+}
