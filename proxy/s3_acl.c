@@ -12,24 +12,17 @@
  * grants to AuthenticatedUsers or LogDelivery, by e-mail, READ_ACP and
  * WRITE_ACP to anyone but the owner.
  */
-#include "proxy/s3req.h"
+#include "proxy/s3_acl.h"
 
 #include <errno.h>
 #include <expat.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
-
-/* The two ACLs being built, comma-separated. */
-struct acls {
-    char *read, *write;
-    const char *owner;
-    const char *unsupported; /* why NotImplemented, or NULL */
-    int err;
-};
 
 static void append(char **acl, const char *entry, int *err)
 {
@@ -58,8 +51,20 @@ static void append(char **acl, const char *entry, int *err)
     *acl = grown;
 }
 
+/* A user or account name an ACL can hold: no controls, spaces or commas
+ * (the ACL's separator), not a '.' rule. */
+static bool name_ok(const char *id)
+{
+    if (!*id || id[0] == '.')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || *p == ',')
+            return false;
+    return true;
+}
+
 /* One grant. 'id' a user or account (CanonicalUser), or 'uri' a group. */
-static void grant(struct acls *a, const char *id, const char *uri,
+static void grant(struct s3_acl *a, const char *id, const char *uri,
                   const char *permission)
 {
     bool rd = !strcmp(permission, "READ"), wr = !strcmp(permission, "WRITE"),
@@ -84,7 +89,7 @@ static void grant(struct acls *a, const char *id, const char *uri,
             append(&a->write, ".r:*", &a->err);
         return;
     }
-    if (!id || !*id || strpbrk(id, ",\r\n \t") || id[0] == '.') {
+    if (!id || !name_ok(id)) {
         a->unsupported = "Grantees must be access keys (<account>:<user>) "
                          "or accounts";
         return;
@@ -96,7 +101,7 @@ static void grant(struct acls *a, const char *id, const char *uri,
 }
 
 /* x-amz-grant-<permission>: id="a:b", uri="...", emailAddress="..." */
-static void grant_header(struct acls *a, const char *v, const char *perm)
+static void grant_header(struct s3_acl *a, const char *v, const char *perm)
 {
     while (v && *v && !a->unsupported && !a->err) {
         char key[32], val[512];
@@ -124,7 +129,7 @@ static void grant_header(struct acls *a, const char *v, const char *perm)
 /* ---- the AccessControlPolicy body ---- */
 
 struct parse {
-    struct acls *a;
+    struct s3_acl *a;
     XML_Parser p;
     int depth;
     bool in_grant, in_grantee, bad;
@@ -228,8 +233,7 @@ static void on_doctype(void *arg, const XML_Char *name, const XML_Char *sys,
     XML_StopParser(ps->p, XML_FALSE);
 }
 
-/* 0 parsed, 1 malformed. */
-static int parse_policy(struct acls *a, const char *body, size_t len)
+int s3_acl_policy(struct s3_acl *a, const char *body, size_t len)
 {
     struct parse ps = {.a = a};
     int ok;
@@ -245,72 +249,33 @@ static int parse_policy(struct acls *a, const char *body, size_t len)
     XML_SetStartDoctypeDeclHandler(ps.p, on_doctype);
     ok = XML_Parse(ps.p, body, (int)len, XML_TRUE) == XML_STATUS_OK;
     XML_ParserFree(ps.p);
+    if (a->err)
+        return a->err;
     return ok && !ps.bad ? 0 : 1;
 }
 
-int s3_acl_swift(struct preq *pr, const char *body, size_t len, char **read_acl,
-                 char **write_acl)
+int s3_acl_grant_header(struct s3_acl *a, const char *value,
+                        const char *permission)
 {
-    static const char *const grants[][2] = {
-        {"x-amz-grant-read", "READ"},
-        {"x-amz-grant-write", "WRITE"},
-        {"x-amz-grant-full-control", "FULL_CONTROL"},
-        {"x-amz-grant-read-acp", "READ_ACP"},
-        {"x-amz-grant-write-acp", "WRITE_ACP"},
-    };
-    struct acls a = {.owner = pr->s3->sig.access_key};
-    const char *canned = req_header(pr->req, "x-amz-acl");
-    bool any_grant = false;
-    int rc = 0;
+    grant_header(a, value, permission);
+    return a->err;
+}
 
-    *read_acl = *write_acl = NULL;
-    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
-        const char *v = req_header(pr->req, grants[i][0]);
+int s3_acl_canned(struct s3_acl *a, const char *canned)
+{
+    if (!strcmp(canned, "public-read") || !strcmp(canned, "public-read-write"))
+        grant(a, NULL, ALL_USERS, "READ");
+    if (!strcmp(canned, "public-read-write"))
+        grant(a, NULL, ALL_USERS, "WRITE");
+    else if (strcmp(canned, "private") && strcmp(canned, "public-read"))
+        a->unsupported = "Only the canned ACLs private, public-read and "
+                         "public-read-write map onto Swift ACLs";
+    return a->err;
+}
 
-        if (v) {
-            any_grant = true;
-            grant_header(&a, v, grants[i][1]);
-        }
-    }
-    if ((canned ? 1 : 0) + (any_grant ? 1 : 0) + (len ? 1 : 0) > 1) {
-        free(a.read);
-        free(a.write);
-        return s3_error(pr, S3_ERR_INVALID_REQUEST,
-                        "Specifying both Canned ACLs and Header Grants or a "
-                        "body is not allowed",
-                        NULL, 0),
-               1;
-    }
-    if (canned) {
-        if (!strcmp(canned, "public-read") ||
-            !strcmp(canned, "public-read-write"))
-            grant(&a, NULL, ALL_USERS, "READ");
-        if (!strcmp(canned, "public-read-write"))
-            grant(&a, NULL, ALL_USERS, "WRITE");
-        else if (strcmp(canned, "private") && strcmp(canned, "public-read"))
-            a.unsupported = "Only the canned ACLs private, public-read and "
-                            "public-read-write map onto Swift ACLs";
-    } else if (len && parse_policy(&a, body, len)) {
-        free(a.read);
-        free(a.write);
-        return s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0), 1;
-    } else if (!len && !any_grant) {
-        return s3_error(pr, S3_ERR_MISSING_SECURITY_HEADER,
-                        "Your request was missing a required header", NULL, 0),
-               1;
-    }
-    if (a.err) {
-        rc = a.err;
-    } else if (a.unsupported) {
-        rc = s3_error(pr, S3_ERR_NOT_IMPLEMENTED, a.unsupported, NULL, 0);
-        rc = rc ? rc : 1;
-    }
-    if (rc) {
-        free(a.read);
-        free(a.write);
-        return rc;
-    }
-    *read_acl = a.read;
-    *write_acl = a.write;
-    return 0;
+void s3_acl_release(struct s3_acl *a)
+{
+    free(a->read);
+    free(a->write);
+    memset(a, 0, sizeof(*a));
 }

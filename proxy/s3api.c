@@ -19,6 +19,7 @@
 
 #include "common/http.h"
 #include "proxy/preq.h"
+#include "proxy/s3_acl.h"
 #include "proxy/s3_chunked.h"
 #include "proxy/s3_list.h"
 #include "proxy/s3_sig.h"
@@ -42,6 +43,8 @@
 
 static bool valid_bucket(const struct s3api *s3, const char *b);
 static int save_overrides(struct preq *pr);
+static int acl_from_request(struct preq *pr, const char *body, size_t len,
+                            char **read_acl, char **write_acl);
 
 /* ---- configuration ---- */
 
@@ -806,7 +809,7 @@ static int op_put_bucket_acl(struct preq *pr)
         return s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0);
     if (!need_bucket(pr, &rc))
         return rc;
-    rc = s3_acl_swift(pr, r->xml, r->xml_len, &rd, &wr);
+    rc = acl_from_request(pr, r->xml, r->xml_len, &rd, &wr);
     if (rc)
         return rc > 0 ? 0 : rc;
     if (rd)
@@ -983,8 +986,76 @@ static int op_multi_delete(struct preq *pr)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
-/* A CreateBucket's canned ACL or grants as the container's Swift ACLs
- * (s3_acl.c). 0, 1 when answered, -errno. */
+/* The request's canned ACL (x-amz-acl), grants (x-amz-grant-*) or
+ * AccessControlPolicy 'body' as Swift container ACLs (s3_acl.c): 0 with
+ * *read_acl and *write_acl (malloc'ed, NULL for none), 1 when answered
+ * (NotImplemented for what Swift ACLs cannot say, MalformedACLError,
+ * InvalidRequest for canned and grants together), -errno. */
+static int acl_from_request(struct preq *pr, const char *body, size_t len,
+                            char **read_acl, char **write_acl)
+{
+    static const char *const grants[][2] = {
+        {"x-amz-grant-read", "READ"},
+        {"x-amz-grant-write", "WRITE"},
+        {"x-amz-grant-full-control", "FULL_CONTROL"},
+        {"x-amz-grant-read-acp", "READ_ACP"},
+        {"x-amz-grant-write-acp", "WRITE_ACP"},
+    };
+    struct s3_acl a = {.owner = pr->s3->sig.access_key};
+    const char *canned = req_header(pr->req, "x-amz-acl");
+    bool any_grant = false;
+    int rc = 0;
+
+    *read_acl = *write_acl = NULL;
+    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
+        const char *v = req_header(pr->req, grants[i][0]);
+
+        if (v) {
+            any_grant = true;
+            s3_acl_grant_header(&a, v, grants[i][1]);
+        }
+    }
+    if ((canned ? 1 : 0) + (any_grant ? 1 : 0) + (len ? 1 : 0) > 1) {
+        s3_acl_release(&a);
+        rc = s3_error(pr, S3_ERR_INVALID_REQUEST,
+                      "Specifying both Canned ACLs and Header Grants or a "
+                      "body is not allowed",
+                      NULL, 0);
+        return rc ? rc : 1;
+    }
+    if (canned) {
+        s3_acl_canned(&a, canned);
+    } else if (len) {
+        rc = s3_acl_policy(&a, body, len);
+        if (rc) {
+            s3_acl_release(&a);
+            if (rc < 0)
+                return rc;
+            rc = s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0);
+            return rc ? rc : 1;
+        }
+    } else if (!any_grant) {
+        rc = s3_error(pr, S3_ERR_MISSING_SECURITY_HEADER,
+                      "Your request was missing a required header", NULL, 0);
+        return rc ? rc : 1;
+    }
+    if (a.err) {
+        rc = a.err;
+    } else if (a.unsupported) {
+        rc = s3_error(pr, S3_ERR_NOT_IMPLEMENTED, a.unsupported, NULL, 0);
+        rc = rc ? rc : 1;
+    }
+    if (rc) {
+        s3_acl_release(&a);
+        return rc;
+    }
+    *read_acl = a.read;
+    *write_acl = a.write;
+    return 0;
+}
+
+/* A CreateBucket's canned ACL or grants as the container's Swift ACLs.
+ * 0, 1 when answered, -errno. */
 static int create_acls(struct preq *pr)
 {
     char *rd = NULL, *wr = NULL;
@@ -997,7 +1068,7 @@ static int create_acls(struct preq *pr)
         !req_header(pr->req, "x-amz-grant-read-acp") &&
         !req_header(pr->req, "x-amz-grant-write-acp"))
         return 0;
-    rc = s3_acl_swift(pr, NULL, 0, &rd, &wr);
+    rc = acl_from_request(pr, NULL, 0, &rd, &wr);
     if (!rc && rd)
         rc = req_set_header(pr->req, "X-Container-Read", rd);
     if (!rc && wr)

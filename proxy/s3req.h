@@ -108,14 +108,6 @@ int s3_multipart_delete_parts(struct preq *pr);
 /* ListMultipartUploads (GET ?uploads on a bucket). */
 int s3_multipart_list_uploads(struct preq *pr);
 
-/* ---- ACLs (s3_acl.c) ----
- * The request's canned ACL (x-amz-acl), grants (x-amz-grant-*) or
- * AccessControlPolicy 'body' as Swift container ACLs: 0 with *read_acl
- * and *write_acl (malloc'ed, NULL for none), 1 when answered (what Swift
- * ACLs cannot say is NotImplemented; MalformedACLError), -errno. */
-int s3_acl_swift(struct preq *pr, const char *body, size_t len, char **read_acl,
-                 char **write_acl);
-
 /* ---- object tagging (s3_tagging.c) ----
  * Get/Put/DeleteObjectTagging (?tagging on an object); a PUT is done in
  * s3_tagging_put() once its body is in. */

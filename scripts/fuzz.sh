@@ -100,3 +100,15 @@ echo "== fuzzing fuzz_s3_chunked for ${seconds}s"
 (cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_chunked \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 \
     -print_final_stats=1 "$seeds/s3chunked" 2>&1 | tail -4)
+
+# fuzz_s3_acl: a byte (even: an AccessControlPolicy body; odd: an
+# x-amz-grant-* value, the permission in its other bits), then the input
+mkdir -p "$seeds/s3acl"
+printf '\0<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>test:tester</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>test2:tester2</ID></Grantee><Permission>READ</Permission></Grant><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>' \
+    >"$seeds/s3acl/policy"
+printf '\1id="test2:tester2", uri="http://acs.amazonaws.com/groups/global/AllUsers"' \
+    >"$seeds/s3acl/header"
+echo "== fuzzing fuzz_s3_acl for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_acl \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/s3acl" 2>&1 | tail -4)
