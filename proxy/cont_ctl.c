@@ -24,27 +24,29 @@ struct transfer {
     struct hlist *h;
     const char *type; /* "container", "account" */
     const char *const *pass;
+    bool internal; /* the proxy's own subrequest: may set sysmeta */
     int err;
 };
 
 static int transfer_one(const char *name, const char *value, void *arg)
 {
     struct transfer *t = arg;
-    char meta[64], remove[64], rmeta[64];
+    char meta[64], remove[64], rmeta[64], sysmeta[64];
 
+    snprintf(sysmeta, sizeof(sysmeta), "x-%s-sysmeta-", t->type);
+    if (t->internal && has_prefix(name, sysmeta))
+        return hlist_add(t->h, name, value);
     snprintf(meta, sizeof(meta), "x-%s-meta-", t->type);
     snprintf(remove, sizeof(remove), "x-remove-%s-", t->type);
     snprintf(rmeta, sizeof(rmeta), "x-remove-%s-meta-", t->type);
     if (has_prefix(name, meta))
         return hlist_add(t->h, name, value);
-    if (has_prefix(name, rmeta) ||
-        (has_prefix(name, remove) && t->pass)) {
+    if (has_prefix(name, rmeta) || (has_prefix(name, remove) && t->pass)) {
         /* X-Remove-Container-Meta-Color -> X-Container-Meta-Color: "" */
         char out[512];
         bool passed = has_prefix(name, rmeta);
 
-        snprintf(out, sizeof(out), "X-%s-%s", t->type,
-                 name + strlen(remove));
+        snprintf(out, sizeof(out), "X-%s-%s", t->type, name + strlen(remove));
         for (size_t i = 0; !passed && t->pass && t->pass[i]; i++)
             passed = !strcasecmp(out, t->pass[i]);
         return passed ? hlist_set(t->h, out, "") : 0;
@@ -55,25 +57,32 @@ static int transfer_one(const char *name, const char *value, void *arg)
     return 0;
 }
 
-int transfer_headers(struct preq *pr, const char *type,
-                     const char *const *pass, struct hlist *h)
+int transfer_headers(struct preq *pr, const char *type, const char *const *pass,
+                     struct hlist *h)
 {
-    struct transfer t = {.h = h, .type = type, .pass = pass};
+    struct transfer t = {.h = h,
+                         .type = type,
+                         .pass = pass,
+                         .internal = req_origin(pr->req) != NULL};
 
     return req_foreach_header(pr->req, transfer_one, &t);
 }
 
 static const char *const container_pass[] = {
-    "x-container-read", "x-container-write", "x-container-sync-key",
-    "x-container-sync-to", "x-versions-location", "x-history-location",
+    "x-container-read",
+    "x-container-write",
+    "x-container-sync-key",
+    "x-container-sync-to",
+    "x-versions-location",
+    "x-history-location",
     NULL,
 };
 
 /* The account's stored ACL for tempauth; NULL when none. */
 static char *stored_account_acl(struct preq *pr, const struct info *ai)
 {
-    const char *v = hlist_get(&ai->headers,
-                              "X-Account-Sysmeta-Core-Access-Control");
+    const char *v =
+        hlist_get(&ai->headers, "X-Account-Sysmeta-Core-Access-Control");
 
     (void)pr;
     return v ? strdup(v) : NULL;
@@ -209,9 +218,8 @@ static uint64_t streamable(struct preq *pr, struct http_client_call *call,
 /* backend_call() that stops after the headers of a streamable answer:
  * then *call is the open call and r->body is NULL. */
 static int start_call(struct preq *pr, const struct ring_dev *d,
-                      const char *path, const struct hlist *h,
-                      struct bresp *r, struct http_client_call **call,
-                      uint64_t *size)
+                      const char *path, const struct hlist *h, struct bresp *r,
+                      struct http_client_call **call, uint64_t *size)
 {
     struct http_client_req q = {
         .host = d->ip,
@@ -379,8 +387,8 @@ static int write_all(struct preq *pr, const char *method, struct hlist *h)
         return -ENOMEM;
     }
     got = backend_fanout(pr, &wn.cn, method, tail, NULL, h,
-                         strcmp(method, "POST") ? per_node_account : NULL,
-                         &wn, rs);
+                         strcmp(method, "POST") ? per_node_account : NULL, &wn,
+                         rs);
     info_invalidate(pr->p, pr->account, pr->container);
     info_invalidate(pr->p, pr->account, NULL);
     best = backend_best(rs, got, wn.cn.n_prim);
@@ -397,8 +405,8 @@ static int write_all(struct preq *pr, const char *method, struct hlist *h)
  * -errno. The cleaned ACLs replace what the client sent in 'h'. */
 static int check_write(struct preq *pr, struct hlist *h)
 {
-    static const char *const acls[] = {"X-Container-Read",
-                                       "X-Container-Write", NULL};
+    static const char *const acls[] = {"X-Container-Read", "X-Container-Write",
+                                       NULL};
     struct constraints_header *ch = NULL;
     struct constraints_error cerr = {0};
     size_t nch = 0;
@@ -437,8 +445,8 @@ static int check_write(struct preq *pr, struct hlist *h)
         if (policy && strcasecmp(policy, "Policy-0")) {
             char body[512];
 
-            snprintf(body, sizeof(body), "Invalid %s '%s'",
-                     "X-Storage-Policy", policy);
+            snprintf(body, sizeof(body), "Invalid %s '%s'", "X-Storage-Policy",
+                     policy);
             return preq_html(pr, 400, body) < 0 ? -ENOMEM : 1;
         }
     }
@@ -498,9 +506,9 @@ static int write_container(struct preq *pr, const char *method)
     int rc;
 
     if (!strcmp(method, "PUT")) {
-        rc = constraints_check_name_length(&pr->p->limits,
-                                           CONSTRAINTS_CONTAINER, pr->account,
-                                           pr->container, &cerr);
+        rc =
+            constraints_check_name_length(&pr->p->limits, CONSTRAINTS_CONTAINER,
+                                          pr->account, pr->container, &cerr);
         if (rc)
             return rc > 0 ? preq_refuse_html(pr, &cerr) : rc;
     }

@@ -20,7 +20,9 @@
 #include <strings.h>
 
 #define TAGGING_SYSMETA "X-Object-Transient-Sysmeta-S3api-Tagging"
+#define BUCKET_TAGGING_SYSMETA "X-Container-Sysmeta-S3api-Tagging"
 #define MAX_OBJECT_TAGS 10
+#define MAX_BUCKET_TAGS 50
 #define MAX_TAGGING_BODY (64 * 1024)
 
 /* UTF-8 characters in 's' (what AWS's tag limits count). */
@@ -61,7 +63,7 @@ static char *encode_tags(const struct s3_xml_tag *tags, size_t n)
  * positive enum s3_err (InvalidTag, BadRequest) with 'msg' set, or
  * -ENOMEM. */
 static int decode_tags(const char *s, struct s3_xml_tagging *out,
-                       const char **msg)
+                       const char **msg, size_t max)
 {
     *msg = NULL;
     memset(out, 0, sizeof(*out));
@@ -71,7 +73,7 @@ static int decode_tags(const char *s, struct s3_xml_tagging *out,
 
         if (klen > len)
             klen = len;
-        if (out->n_tags == MAX_OBJECT_TAGS) {
+        if (out->n_tags == max) {
             *msg = "Object tags cannot be greater than 10";
             s3_xml_tagging_release(out);
             return S3_ERR_BAD_REQUEST;
@@ -123,7 +125,7 @@ int s3_tagging_header(struct preq *pr)
 
     if (!v)
         return 0;
-    rc = decode_tags(v, &t, &msg);
+    rc = decode_tags(v, &t, &msg, MAX_OBJECT_TAGS);
     if (rc > 0)
         return s3_error(pr, (enum s3_err)rc, msg, NULL, 0), 1;
     if (rc)
@@ -209,20 +211,16 @@ static int post_tags(struct preq *pr, const struct subreq_resp *head,
            1;
 }
 
-static int get_tagging(struct preq *pr)
+/* The Tagging document of the stored tags 's' (NULL: none). */
+static int respond_tags(struct preq *pr, const char *stored, size_t max)
 {
-    struct subreq_resp head;
     struct s3_xml_tagging t = {0};
     struct s3_xml x = {0};
     const char *msg;
     char *doc = NULL;
     size_t len = 0;
-    int rc = head_object(pr, &head);
+    int rc = decode_tags(stored, &t, &msg, max);
 
-    if (rc <= 0)
-        return rc;
-    rc = decode_tags(hlist_get(&head.headers, TAGGING_SYSMETA), &t, &msg);
-    subreq_resp_release(&head);
     if (rc > 0) /* stored by us: cannot be bad, but is input all the same */
         return s3_error(pr, S3_ERR_INTERNAL_ERROR, NULL, NULL, 0);
     if (rc)
@@ -246,6 +244,19 @@ static int get_tagging(struct preq *pr)
         rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
+}
+
+static int get_tagging(struct preq *pr)
+{
+    struct subreq_resp head;
+    int rc = head_object(pr, &head);
+
+    if (rc <= 0)
+        return rc;
+    rc = respond_tags(pr, hlist_get(&head.headers, TAGGING_SYSMETA),
+                      MAX_OBJECT_TAGS);
+    subreq_resp_release(&head);
+    return rc;
 }
 
 int s3_tagging_put(struct preq *pr)
@@ -304,6 +315,142 @@ int s3_tagging_op(struct preq *pr, const char *m)
             return rc;
         rc = post_tags(pr, &head, NULL);
         subreq_resp_release(&head);
+        if (!rc)
+            rc = s3_respond_empty(pr, 204);
+        return rc < 0 ? rc : 0;
+    }
+    return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
+}
+
+/* ---- the tags of a copy ---- */
+
+int s3_tagging_copy(struct preq *pr, const char *source)
+{
+    const char *dir = req_header(pr->req, "x-amz-tagging-directive");
+    struct subreq_resp sr;
+    char *q, *path = NULL;
+    const char *v;
+    int rc;
+
+    if (dir && !strcmp(dir, "REPLACE"))
+        return s3_tagging_header(pr);
+    if (dir && strcmp(dir, "COPY"))
+        return s3_error(pr, S3_ERR_INVALID_ARGUMENT,
+                        "Unknown tagging directive.", NULL, 0),
+               1;
+    if (req_header(pr->req, "x-amz-tagging"))
+        return s3_error(pr, S3_ERR_INVALID_REQUEST,
+                        "x-amz-tagging needs x-amz-tagging-directive: "
+                        "REPLACE on a copy",
+                        NULL, 0),
+               1;
+    /* COPY: the source's tags, which a Swift copy leaves behind
+     * (transient sysmeta stays with its object) */
+    q = http_quote(source);
+    if (!q || asprintf(&path, "/v1/%s/%s", pr->s3->user.account_id, q) < 0)
+        path = NULL;
+    free(q);
+    if (!path)
+        return -ENOMEM;
+    rc = subreq_run(pr, "HEAD", path, NULL, NULL, 0, NULL, 0, &sr);
+    free(path);
+    if (rc)
+        return rc;
+    v = sr.status / 100 == 2 ? hlist_get(&sr.headers, TAGGING_SYSMETA) : NULL;
+    rc = v ? req_set_header(pr->req, TAGGING_SYSMETA, v) : 0;
+    subreq_resp_release(&sr);
+    return rc;
+}
+
+/* ---- bucket tagging: the container's sysmeta ---- */
+
+static int post_bucket_tags(struct preq *pr, const char *stored)
+{
+    struct http_header h = {BUCKET_TAGGING_SYSMETA, stored ? stored : ""};
+    struct subreq_resp sr;
+    char *path = s3_swift_quoted(pr->s3, NULL);
+    int rc;
+
+    if (!path)
+        return -ENOMEM;
+    rc = subreq_run(pr, "POST", path, NULL, &h, 1, NULL, 0, &sr);
+    free(path);
+    if (rc)
+        return rc;
+    rc = sr.status;
+    subreq_resp_release(&sr);
+    if (rc / 100 == 2)
+        return 0;
+    return s3_error(pr,
+                    rc == 404   ? S3_ERR_NO_SUCH_BUCKET
+                    : rc == 403 ? S3_ERR_ACCESS_DENIED
+                                : S3_ERR_SERVICE_UNAVAILABLE,
+                    NULL, NULL, 0),
+           1;
+}
+
+int s3_bucket_tagging_put(struct preq *pr)
+{
+    struct s3req *r = pr->s3;
+    struct s3_xml_tagging t = {0};
+    char *stored;
+    int rc;
+
+    if (r->xml_over)
+        return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
+    rc = s3_xml_parse_tagging(r->xml ? r->xml : "", r->xml_len,
+                              MAX_TAGGING_BODY, MAX_BUCKET_TAGS, &t);
+    if (rc > 0) {
+        rc = s3_error(pr, (enum s3_err)rc, t.message[0] ? t.message : NULL,
+                      NULL, 0);
+        s3_xml_tagging_release(&t);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    stored = encode_tags(t.tags, t.n_tags);
+    s3_xml_tagging_release(&t);
+    if (!stored)
+        return -ENOMEM;
+    rc = post_bucket_tags(pr, stored);
+    free(stored);
+    if (!rc)
+        rc = s3_respond_empty(pr, 204);
+    return rc < 0 ? rc : 0;
+}
+
+int s3_bucket_tagging_op(struct preq *pr, const char *m)
+{
+    struct s3req *r = pr->s3;
+    struct info ci;
+    const char *v;
+    int rc, ex = s3_bucket_exists(pr);
+
+    if (ex <= 0)
+        return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
+                  : s3_no_such_bucket(pr);
+    if (!strcmp(m, "GET")) {
+        info_get(pr, r->user.account_id, r->bucket, &ci);
+        v = hlist_get(&ci.headers, BUCKET_TAGGING_SYSMETA);
+        if (!v || !*v) {
+            struct s3_xml_field f = {"BucketName", r->bucket};
+
+            info_release(&ci);
+            return s3_error(pr, S3_ERR_NO_SUCH_TAG_SET, NULL, &f, 1);
+        }
+        rc = respond_tags(pr, v, MAX_BUCKET_TAGS);
+        info_release(&ci);
+        return rc;
+    }
+    if (!strcmp(m, "PUT")) {
+        r->op = OP_PUT_BUCKET_TAGGING;
+        r->xml_max = MAX_TAGGING_BODY;
+        if (pr->body_length > MAX_TAGGING_BODY)
+            return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
+        return 0;
+    }
+    if (!strcmp(m, "DELETE")) {
+        rc = post_bucket_tags(pr, NULL);
         if (!rc)
             rc = s3_respond_empty(pr, 204);
         return rc < 0 ? rc : 0;

@@ -1266,6 +1266,8 @@ int s3_object_copy(struct preq *pr)
     rc = object_put_headers(pr, true);
     if (!rc)
         rc = copy_conditions(pr);
+    if (!rc && pr->s3->op == OP_OBJECT_COPY)
+        rc = s3_tagging_copy(pr, s);
     if (!rc) {
         char *qs = http_quote(s);
 
@@ -1460,6 +1462,8 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return op_list_objects(pr, true);
         if (!strcmp(sub, "logging") && !strcmp(m, "GET"))
             return op_empty_doc(pr, "BucketLoggingStatus");
+        if (!strcmp(sub, "tagging"))
+            return s3_bucket_tagging_op(pr, m);
         if (!strcmp(sub, "delete") && !strcmp(m, "POST")) {
             r->op = OP_MULTI_DELETE;
             return buffer_body(pr, MAX_MULTI_DELETE_BODY_SIZE);
@@ -1472,8 +1476,6 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
                 e = S3_ERR_NO_SUCH_CORS_CONFIGURATION;
             else if (!strcmp(sub, "lifecycle"))
                 e = S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION;
-            else if (!strcmp(sub, "tagging"))
-                e = S3_ERR_NO_SUCH_TAG_SET;
             else if (!strcmp(sub, "policy"))
                 e = S3_ERR_NO_SUCH_BUCKET_POLICY;
             if (e != S3_ERR_NOT_IMPLEMENTED) {
@@ -1757,6 +1759,8 @@ int s3api_on_end(struct preq *pr)
         return s3_tagging_put(pr);
     if (r->op == OP_PUT_BUCKET_ACL)
         return op_put_bucket_acl(pr);
+    if (r->op == OP_PUT_BUCKET_TAGGING)
+        return s3_bucket_tagging_put(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)

@@ -51,6 +51,7 @@ enum s3_op {
     OP_COMPLETE_UPLOAD,
     OP_PUT_TAGGING,
     OP_PUT_BUCKET_ACL,
+    OP_PUT_BUCKET_TAGGING,
 };
 
 struct s3req {
@@ -116,5 +117,13 @@ int s3_tagging_put(struct preq *pr);
 /* A PutObject's x-amz-tagging, checked and set for the Swift PUT: 0, 1
  * when answered (InvalidTag...), -errno. */
 int s3_tagging_header(struct preq *pr);
+/* A CopyObject's tags: the source's ("<bucket>/<key>", decoded) with
+ * x-amz-tagging-directive COPY (the default), x-amz-tagging with
+ * REPLACE. 0, 1 when answered, -errno. */
+int s3_tagging_copy(struct preq *pr, const char *source);
+/* Get/Put/DeleteBucketTagging, kept in the container's sysmeta; a PUT is
+ * done in s3_bucket_tagging_put() once its body is in. */
+int s3_bucket_tagging_op(struct preq *pr, const char *method);
+int s3_bucket_tagging_put(struct preq *pr);
 
 #endif /* PROXY_S3REQ_H */

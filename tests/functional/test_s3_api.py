@@ -967,3 +967,30 @@ def test_bucket_acl_grants(cluster, s3):
     s3.put_bucket_acl(Bucket='granted', ACL='private')
     st, _, _ = cluster.http('GET', cluster.path('granted', 'o'), auth=token2)
     assert st == 403
+
+
+def test_bucket_tagging_and_copied_tags(s3):
+    s3.create_bucket(Bucket='btags')
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket='btags')
+    assert error_code(e) == 'NoSuchTagSet'
+    s3.put_bucket_tagging(Bucket='btags', Tagging={'TagSet': [
+        {'Key': 'team', 'Value': 'storage'}, {'Key': 'env', 'Value': 'ci'}]})
+    got = s3.get_bucket_tagging(Bucket='btags')['TagSet']
+    assert sorted((t['Key'], t['Value']) for t in got) == \
+        [('env', 'ci'), ('team', 'storage')]
+    s3.delete_bucket_tagging(Bucket='btags')
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket='btags')
+    assert error_code(e) == 'NoSuchTagSet'
+    # a copy keeps the source's tags, or takes new ones with REPLACE
+    s3.put_object(Bucket='btags', Key='src', Body=b's', Tagging='k=v')
+    s3.copy_object(Bucket='btags', Key='same',
+                   CopySource={'Bucket': 'btags', 'Key': 'src'})
+    assert s3.get_object_tagging(Bucket='btags', Key='same')['TagSet'] == \
+        [{'Key': 'k', 'Value': 'v'}]
+    s3.copy_object(Bucket='btags', Key='new', TaggingDirective='REPLACE',
+                   Tagging='n=1',
+                   CopySource={'Bucket': 'btags', 'Key': 'src'})
+    assert s3.get_object_tagging(Bucket='btags', Key='new')['TagSet'] == \
+        [{'Key': 'n', 'Value': '1'}]
