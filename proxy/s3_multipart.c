@@ -237,6 +237,20 @@ static void s3_date(const char *swift, char out[32])
 
 /* ---- the operations ---- */
 
+/* An upload's Initiator and Owner: the user who signed (the writer's
+ * errors are sticky, so one check at the end is enough). */
+static int initiator_owner(struct s3_xml *x, const char *id)
+{
+    s3_xml_open(x, "Initiator");
+    s3_xml_elem(x, "ID", id);
+    s3_xml_elem(x, "DisplayName", id);
+    s3_xml_close(x);
+    s3_xml_open(x, "Owner");
+    s3_xml_elem(x, "ID", id);
+    s3_xml_elem(x, "DisplayName", id);
+    return s3_xml_close(x);
+}
+
 struct meta_headers {
     struct hlist *h;
     int rc;
@@ -411,21 +425,7 @@ static int list_parts_op(struct preq *pr, const char *uid)
     if (!rc)
         rc = s3_xml_elem(&x, "UploadId", uid);
     if (!rc)
-        rc = s3_xml_open(&x, "Initiator");
-    if (!rc)
-        rc = s3_xml_elem(&x, "ID", r->sig.access_key);
-    if (!rc)
-        rc = s3_xml_elem(&x, "DisplayName", r->sig.access_key);
-    if (!rc)
-        rc = s3_xml_close(&x);
-    if (!rc)
-        rc = s3_xml_open(&x, "Owner");
-    if (!rc)
-        rc = s3_xml_elem(&x, "ID", r->sig.access_key);
-    if (!rc)
-        rc = s3_xml_elem(&x, "DisplayName", r->sig.access_key);
-    if (!rc)
-        rc = s3_xml_close(&x);
+        rc = initiator_owner(&x, r->sig.access_key);
     if (!rc)
         rc = s3_xml_elem(&x, "StorageClass", "STANDARD");
     if (!rc)
@@ -897,21 +897,7 @@ int s3_multipart_list_uploads(struct preq *pr)
         if (!rc)
             rc = s3_xml_elem(&x, "UploadId", slash + 1);
         if (!rc)
-            rc = s3_xml_open(&x, "Initiator");
-        if (!rc)
-            rc = s3_xml_elem(&x, "ID", r->sig.access_key);
-        if (!rc)
-            rc = s3_xml_elem(&x, "DisplayName", r->sig.access_key);
-        if (!rc)
-            rc = s3_xml_close(&x);
-        if (!rc)
-            rc = s3_xml_open(&x, "Owner");
-        if (!rc)
-            rc = s3_xml_elem(&x, "ID", r->sig.access_key);
-        if (!rc)
-            rc = s3_xml_elem(&x, "DisplayName", r->sig.access_key);
-        if (!rc)
-            rc = s3_xml_close(&x);
+            rc = initiator_owner(&x, r->sig.access_key);
         if (!rc)
             rc = s3_xml_elem(&x, "StorageClass", "STANDARD");
         if (!rc)

@@ -259,30 +259,43 @@ static int get_tagging(struct preq *pr)
     return rc;
 }
 
-int s3_tagging_put(struct preq *pr)
+/* A Put*Tagging body's tags in the stored form: 0 with *stored
+ * (malloc'ed), 1 when answered (MalformedXML, InvalidTag...), -errno. */
+static int body_tags(struct preq *pr, size_t max, char **stored)
 {
     struct s3req *r = pr->s3;
     struct s3_xml_tagging t = {0};
-    struct subreq_resp head;
-    char *stored;
     int rc;
 
-    if (r->xml_over)
-        return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
+    *stored = NULL;
+    if (r->xml_over) {
+        rc = s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
+        return rc ? rc : 1;
+    }
     rc = s3_xml_parse_tagging(r->xml ? r->xml : "", r->xml_len,
-                              MAX_TAGGING_BODY, MAX_OBJECT_TAGS, &t);
+                              MAX_TAGGING_BODY, max, &t);
     if (rc > 0) {
         rc = s3_error(pr, (enum s3_err)rc, t.message[0] ? t.message : NULL,
                       NULL, 0);
         s3_xml_tagging_release(&t);
-        return rc;
+        return rc ? rc : 1;
     }
     if (rc)
         return rc;
-    stored = encode_tags(t.tags, t.n_tags);
+    *stored = encode_tags(t.tags, t.n_tags);
     s3_xml_tagging_release(&t);
-    if (!stored)
-        return -ENOMEM;
+    return *stored ? 0 : -ENOMEM;
+}
+
+int s3_tagging_put(struct preq *pr)
+{
+    struct subreq_resp head;
+    char *stored;
+    int rc;
+
+    rc = body_tags(pr, MAX_OBJECT_TAGS, &stored);
+    if (rc)
+        return rc < 0 ? rc : 0;
     rc = head_object(pr, &head);
     if (rc > 0) {
         rc = post_tags(pr, &head, stored);
@@ -391,27 +404,12 @@ static int post_bucket_tags(struct preq *pr, const char *stored)
 
 int s3_bucket_tagging_put(struct preq *pr)
 {
-    struct s3req *r = pr->s3;
-    struct s3_xml_tagging t = {0};
     char *stored;
     int rc;
 
-    if (r->xml_over)
-        return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
-    rc = s3_xml_parse_tagging(r->xml ? r->xml : "", r->xml_len,
-                              MAX_TAGGING_BODY, MAX_BUCKET_TAGS, &t);
-    if (rc > 0) {
-        rc = s3_error(pr, (enum s3_err)rc, t.message[0] ? t.message : NULL,
-                      NULL, 0);
-        s3_xml_tagging_release(&t);
-        return rc;
-    }
+    rc = body_tags(pr, MAX_BUCKET_TAGS, &stored);
     if (rc)
-        return rc;
-    stored = encode_tags(t.tags, t.n_tags);
-    s3_xml_tagging_release(&t);
-    if (!stored)
-        return -ENOMEM;
+        return rc < 0 ? rc : 0;
     rc = post_bucket_tags(pr, stored);
     free(stored);
     if (!rc)
