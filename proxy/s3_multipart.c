@@ -692,6 +692,8 @@ int s3_multipart_complete(struct preq *pr)
     if (!rc)
         rc = hlist_add(&h, "X-Static-Large-Object", "True");
     if (!rc)
+        rc = s3_lifecycle_apply(pr, r->key, &h);
+    if (!rc)
         rc = hlist_add(&h, "X-Object-Sysmeta-S3api-Etag", s3_etag);
     if (!rc)
         rc = hlist_add(&h, "X-Object-Sysmeta-Slo-Etag", slo_etag);

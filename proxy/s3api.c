@@ -1268,6 +1268,8 @@ int s3_object_copy(struct preq *pr)
         rc = copy_conditions(pr);
     if (!rc && pr->s3->op == OP_OBJECT_COPY)
         rc = s3_tagging_copy(pr, s);
+    if (!rc && pr->s3->op == OP_OBJECT_COPY)
+        rc = s3_lifecycle_apply(pr, pr->s3->key, NULL);
     if (!rc) {
         char *qs = http_quote(s);
 
@@ -1308,6 +1310,9 @@ int s3_object_put(struct preq *pr)
     }
     (void)err;
     rc = object_put_headers(pr, false);
+    /* a part is not an object: the upload's rules apply at completion */
+    if (!rc && r->op == OP_OBJECT_PUT)
+        rc = s3_lifecycle_apply(pr, r->key, NULL);
     if (!rc)
         rc = s3_set_swift_path(pr, true);
     if (rc)
@@ -1464,6 +1469,8 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return op_empty_doc(pr, "BucketLoggingStatus");
         if (!strcmp(sub, "tagging"))
             return s3_bucket_tagging_op(pr, m);
+        if (!strcmp(sub, "lifecycle"))
+            return s3_lifecycle_op(pr, m);
         if (!strcmp(sub, "delete") && !strcmp(m, "POST")) {
             r->op = OP_MULTI_DELETE;
             return buffer_body(pr, MAX_MULTI_DELETE_BODY_SIZE);
@@ -1761,6 +1768,8 @@ int s3api_on_end(struct preq *pr)
         return op_put_bucket_acl(pr);
     if (r->op == OP_PUT_BUCKET_TAGGING)
         return s3_bucket_tagging_put(pr);
+    if (r->op == OP_PUT_LIFECYCLE)
+        return s3_lifecycle_put(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)

@@ -52,6 +52,7 @@ enum s3_op {
     OP_PUT_TAGGING,
     OP_PUT_BUCKET_ACL,
     OP_PUT_BUCKET_TAGGING,
+    OP_PUT_LIFECYCLE,
 };
 
 struct s3req {
@@ -125,5 +126,15 @@ int s3_tagging_copy(struct preq *pr, const char *source);
  * done in s3_bucket_tagging_put() once its body is in. */
 int s3_bucket_tagging_op(struct preq *pr, const char *method);
 int s3_bucket_tagging_put(struct preq *pr);
+
+/* ---- lifecycle expiration (s3_lifecycle.c) ----
+ * Get/Put/DeleteBucketLifecycle; a PUT is done in s3_lifecycle_put()
+ * once its body is in. */
+int s3_lifecycle_op(struct preq *pr, const char *method);
+int s3_lifecycle_put(struct preq *pr);
+/* The X-Delete-At the bucket's rules give an object 'key' written now:
+ * set in 'h', or on the request's headers when 'h' is NULL; nothing when
+ * no enabled rule matches. 0 or -ENOMEM. */
+int s3_lifecycle_apply(struct preq *pr, const char *key, struct hlist *h);
 
 #endif /* PROXY_S3REQ_H */

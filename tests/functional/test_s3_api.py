@@ -994,3 +994,54 @@ def test_bucket_tagging_and_copied_tags(s3):
                    CopySource={'Bucket': 'btags', 'Key': 'src'})
     assert s3.get_object_tagging(Bucket='btags', Key='new')['TagSet'] == \
         [{'Key': 'n', 'Value': '1'}]
+
+
+def test_lifecycle_expiration(cluster, s3):
+    import time
+    s3.create_bucket(Bucket='lifecycle')
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket='lifecycle')
+    assert error_code(e) == 'NoSuchLifecycleConfiguration'
+    s3.put_bucket_lifecycle_configuration(
+        Bucket='lifecycle', LifecycleConfiguration={'Rules': [
+            {'ID': 'logs', 'Filter': {'Prefix': 'logs/'},
+             'Status': 'Enabled', 'Expiration': {'Days': 30}},
+            {'ID': 'off', 'Filter': {'Prefix': ''}, 'Status': 'Disabled',
+             'Expiration': {'Days': 1}}]})
+    rules = s3.get_bucket_lifecycle_configuration(Bucket='lifecycle')[
+        'Rules']
+    assert [(r['ID'], r['Filter']['Prefix'], r['Status'],
+             r['Expiration']['Days']) for r in rules] == \
+        [('logs', 'logs/', 'Enabled', 30), ('off', '', 'Disabled', 1)]
+    s3.put_object(Bucket='lifecycle', Key='logs/a', Body=b'log')
+    s3.put_object(Bucket='lifecycle', Key='data/a', Body=b'data')
+    st, h, _ = cluster.http('HEAD', cluster.path('lifecycle', 'logs/a'))
+    at = int(h['x-delete-at'])
+    # S3's rule: creation + 30 days, up to the next midnight UTC
+    now = time.time()
+    assert at % 86400 == 0 and now + 30 * 86400 < at <= now + 31 * 86400
+    st, h, _ = cluster.http('HEAD', cluster.path('lifecycle', 'data/a'))
+    assert 'x-delete-at' not in h
+    # what X-Delete-At cannot carry is refused, not stored
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket='lifecycle', LifecycleConfiguration={'Rules': [
+                {'ID': 't', 'Filter': {'Prefix': ''}, 'Status': 'Enabled',
+                 'Transitions': [{'Days': 1, 'StorageClass': 'GLACIER'}]}]})
+    assert error_code(e) == 'NotImplemented'
+    assert len(s3.get_bucket_lifecycle_configuration(
+        Bucket='lifecycle')['Rules']) == 2
+    # a date already past: objects written now expire at once
+    s3.put_bucket_lifecycle_configuration(
+        Bucket='lifecycle', LifecycleConfiguration={'Rules': [
+            {'ID': 'gone', 'Filter': {'Prefix': 'tmp/'}, 'Status': 'Enabled',
+             'Expiration': {'Date': datetime.datetime(2020, 1, 1)}}]})
+    s3.put_object(Bucket='lifecycle', Key='tmp/x', Body=b'short-lived')
+    time.sleep(2.2)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket='lifecycle', Key='tmp/x')
+    assert error_code(e) == 'NoSuchKey'
+    s3.delete_bucket_lifecycle(Bucket='lifecycle')
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket='lifecycle')
+    assert error_code(e) == 'NoSuchLifecycleConfiguration'
