@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +128,7 @@ static int end_chunk(struct s3_chunked *dec, struct s3_sig_error *err)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE], mac[32];
-    unsigned int mdlen = 0, maclen = sizeof(mac);
+    unsigned int mdlen = 0;
     char sts[512], want[S3_SIG_SHA256_HEX + 1];
     int n, i;
 
@@ -147,8 +146,8 @@ static int end_chunk(struct s3_chunked *dec, struct s3_sig_error *err)
         sts[n + 2 * i + 1] = digits[md[i] & 15];
     }
     n += 64;
-    if (!HMAC(s3_sig_sha256(), dec->seed.key, sizeof(dec->seed.key),
-              (unsigned char *)sts, (size_t)n, mac, &maclen))
+    if (s3_sig_hmac_sha256(dec->seed.key, sizeof(dec->seed.key), sts, (size_t)n,
+                           mac))
         return failed(dec, "InternalError", 500,
                       "We encountered an internal error. Please try again.",
                       err);

@@ -182,6 +182,10 @@ void s3_sig_payload_free(struct s3_sig_payload *p); /* NULL is fine */
  * again on every use (OpenSSL 3), a cost per request here. */
 const EVP_MD *s3_sig_sha256(void);
 
+/* HMAC-SHA256 of 'data' under 'key' into 'out': 0 or -ENOMEM. */
+int s3_sig_hmac_sha256(const void *key, size_t klen, const void *data,
+                       size_t dlen, unsigned char out[32]);
+
 /* Sets *err (for callers sharing the error shape, as s3_chunked.c). */
 void s3_sig_set_error(struct s3_sig_error *err, const char *code,
                       unsigned int status, const char *fmt, ...)
