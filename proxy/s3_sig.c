@@ -180,41 +180,38 @@ const EVP_MD *s3_sig_sha256(void)
     return sha256_md ? sha256_md : EVP_sha256();
 }
 
-/* HMAC-SHA256 (RFC 2104) on two digests with the fetched SHA-256 and a
- * context kept per thread: OpenSSL 3's one-shot HMAC() looks up the MAC
- * and the digest by name on every call, most of its cost for the short
- * inputs here. */
+/* HMAC-SHA256 (RFC 2104) on two digests with the fetched SHA-256:
+ * OpenSSL 3's one-shot HMAC() looks up the MAC and the digest by name on
+ * every call, most of its cost for the short inputs here. (The context
+ * is made per call: a per-thread one would be lost with each connection
+ * thread.) */
 int s3_sig_hmac_sha256(const void *key, size_t klen, const void *data,
                        size_t dlen, unsigned char out[32])
 {
-    static __thread EVP_MD_CTX *ctx;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const EVP_MD *md = s3_sig_sha256();
     unsigned char k[64] = {0}, pad[64], inner[32];
     unsigned int n;
-    int ok;
+    int ok = ctx != NULL;
 
-    if (!ctx && !(ctx = EVP_MD_CTX_new()))
-        return -ENOMEM;
-    if (klen > sizeof(k)) {
-        if (!EVP_DigestInit_ex(ctx, md, NULL) ||
-            !EVP_DigestUpdate(ctx, key, klen) ||
-            !EVP_DigestFinal_ex(ctx, k, &n))
-            return -ENOMEM;
-    } else {
+    if (ok && klen > sizeof(k))
+        ok = EVP_DigestInit_ex(ctx, md, NULL) &&
+             EVP_DigestUpdate(ctx, key, klen) && EVP_DigestFinal_ex(ctx, k, &n);
+    else if (ok)
         memcpy(k, key, klen);
-    }
     for (size_t i = 0; i < 64; i++)
         pad[i] = k[i] ^ 0x36;
-    ok = EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, pad, 64) &&
-         EVP_DigestUpdate(ctx, data, dlen) &&
+    ok = ok && EVP_DigestInit_ex(ctx, md, NULL) &&
+         EVP_DigestUpdate(ctx, pad, 64) && EVP_DigestUpdate(ctx, data, dlen) &&
          EVP_DigestFinal_ex(ctx, inner, &n);
-    for (size_t i = 0; ok && i < 64; i++)
+    for (size_t i = 0; i < 64; i++)
         pad[i] = k[i] ^ 0x5c;
     ok = ok && EVP_DigestInit_ex(ctx, md, NULL) &&
          EVP_DigestUpdate(ctx, pad, 64) && EVP_DigestUpdate(ctx, inner, 32) &&
          EVP_DigestFinal_ex(ctx, out, &n);
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(pad, sizeof(pad));
+    EVP_MD_CTX_free(ctx);
     return ok ? 0 : -ENOMEM;
 }
 
