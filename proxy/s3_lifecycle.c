@@ -266,24 +266,8 @@ static int parse_rules(struct preq *pr, const char *body, size_t len,
 static int post_rules(struct preq *pr, const char *stored)
 {
     struct http_header h = {LIFECYCLE_SYSMETA, stored ? stored : ""};
-    struct subreq_resp sr;
-    char *path = s3_swift_quoted(pr->s3, NULL);
-    int rc;
 
-    if (!path)
-        return -ENOMEM;
-    rc = subreq_run(pr, "POST", path, NULL, &h, 1, NULL, 0, &sr);
-    free(path);
-    if (rc)
-        return rc;
-    rc = sr.status;
-    subreq_resp_release(&sr);
-    if (rc / 100 == 2)
-        return 0;
-    rc = s3_error(pr,
-                  rc == 403 ? S3_ERR_ACCESS_DENIED : S3_ERR_SERVICE_UNAVAILABLE,
-                  NULL, NULL, 0);
-    return rc ? rc : 1;
+    return s3_post_bucket(pr, &h, 1);
 }
 
 int s3_lifecycle_put(struct preq *pr)

@@ -324,17 +324,12 @@ static int initiate(struct preq *pr)
         return s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0);
     }
     subreq_resp_release(&sr);
-    rc = s3_xml_declaration(&x);
-    if (!rc)
-        rc = s3_xml_root(&x, "InitiateMultipartUploadResult");
-    if (!rc)
-        rc = s3_xml_elem(&x, "Bucket", r->bucket);
-    if (!rc)
-        rc = s3_xml_elem(&x, "Key", r->key);
-    if (!rc)
-        rc = s3_xml_elem(&x, "UploadId", uid);
-    if (!rc)
-        rc = s3_xml_finish(&x, &doc, &len);
+    s3_xml_declaration(&x);
+    s3_xml_root(&x, "InitiateMultipartUploadResult");
+    s3_xml_elem(&x, "Bucket", r->bucket);
+    s3_xml_elem(&x, "Key", r->key);
+    s3_xml_elem(&x, "UploadId", uid);
+    rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }

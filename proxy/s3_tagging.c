@@ -380,26 +380,8 @@ int s3_tagging_copy(struct preq *pr, const char *source)
 static int post_bucket_tags(struct preq *pr, const char *stored)
 {
     struct http_header h = {BUCKET_TAGGING_SYSMETA, stored ? stored : ""};
-    struct subreq_resp sr;
-    char *path = s3_swift_quoted(pr->s3, NULL);
-    int rc;
 
-    if (!path)
-        return -ENOMEM;
-    rc = subreq_run(pr, "POST", path, NULL, &h, 1, NULL, 0, &sr);
-    free(path);
-    if (rc)
-        return rc;
-    rc = sr.status;
-    subreq_resp_release(&sr);
-    if (rc / 100 == 2)
-        return 0;
-    return s3_error(pr,
-                    rc == 404   ? S3_ERR_NO_SUCH_BUCKET
-                    : rc == 403 ? S3_ERR_ACCESS_DENIED
-                                : S3_ERR_SERVICE_UNAVAILABLE,
-                    NULL, NULL, 0),
-           1;
+    return s3_post_bucket(pr, &h, 1);
 }
 
 int s3_bucket_tagging_put(struct preq *pr)

@@ -305,6 +305,30 @@ int s3_set_swift_path(struct preq *pr, bool with_key)
     return 0;
 }
 
+int s3_post_bucket(struct preq *pr, const struct http_header *h, size_t n)
+{
+    struct subreq_resp sr;
+    char *path = s3_swift_quoted(pr->s3, NULL);
+    int rc;
+
+    if (!path)
+        return -ENOMEM;
+    rc = subreq_run(pr, "POST", path, NULL, h, n, NULL, 0, &sr);
+    free(path);
+    if (rc)
+        return rc;
+    rc = sr.status;
+    subreq_resp_release(&sr);
+    if (rc / 100 == 2)
+        return 0;
+    rc = s3_error(pr,
+                  rc == 404                ? S3_ERR_NO_SUCH_BUCKET
+                  : rc == 401 || rc == 403 ? S3_ERR_ACCESS_DENIED
+                                           : S3_ERR_SERVICE_UNAVAILABLE,
+                  NULL, NULL, 0);
+    return rc ? rc : 1;
+}
+
 /* "/v1/<account>/<bucket>[/<key>]" quoted, for a subrequest. */
 char *s3_swift_quoted(const struct s3req *r, const char *key)
 {
@@ -801,8 +825,7 @@ static int op_put_bucket_acl(struct preq *pr)
     struct s3req *r = pr->s3;
     struct http_header h[2] = {{"X-Container-Read", ""},
                                {"X-Container-Write", ""}};
-    struct subreq_resp sr;
-    char *path, *rd = NULL, *wr = NULL;
+    char *rd = NULL, *wr = NULL;
     int rc = 0;
 
     if (r->xml_over)
@@ -816,21 +839,11 @@ static int op_put_bucket_acl(struct preq *pr)
         h[0].value = rd;
     if (wr)
         h[1].value = wr;
-    path = s3_swift_quoted(r, NULL);
-    rc =
-        path ? subreq_run(pr, "POST", path, NULL, h, 2, NULL, 0, &sr) : -ENOMEM;
-    free(path);
+    rc = s3_post_bucket(pr, h, 2);
     free(rd);
     free(wr);
     if (rc)
-        return rc;
-    rc = sr.status;
-    subreq_resp_release(&sr);
-    if (rc / 100 != 2)
-        return s3_error(pr,
-                        rc == 401 || rc == 403 ? S3_ERR_ACCESS_DENIED
-                                               : S3_ERR_SERVICE_UNAVAILABLE,
-                        NULL, NULL, 0);
+        return rc < 0 ? rc : 0;
     return s3_respond_empty(pr, 200);
 }
 
@@ -844,13 +857,10 @@ static int op_empty_doc(struct preq *pr, const char *root)
 
     if (!need_bucket(pr, &rc))
         return rc;
-    rc = s3_xml_declaration(&x);
-    if (!rc)
-        rc = s3_xml_root(&x, root);
-    if (!rc)
-        rc = s3_xml_close(&x);
-    if (!rc)
-        rc = s3_xml_finish(&x, &doc, &len);
+    s3_xml_declaration(&x);
+    s3_xml_root(&x, root);
+    s3_xml_close(&x);
+    rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
@@ -1291,7 +1301,6 @@ int s3_object_copy(struct preq *pr)
 int s3_object_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
-    struct s3_sig_error err = {0};
     int rc;
 
     if (!pr->body_chunked && pr->body_length < 0)
@@ -1308,7 +1317,6 @@ int s3_object_put(struct preq *pr)
         pr->body_length = -1;
         pr->body_chunked = true;
     }
-    (void)err;
     rc = object_put_headers(pr, false);
     /* a part is not an object: the upload's rules apply at completion */
     if (!rc && r->op == OP_OBJECT_PUT)
@@ -1885,17 +1893,12 @@ static int copy_result(struct preq *pr, const struct req_response *rs,
 
     iso_date(req_response_header(rs, "Last-Modified"), date);
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag ? etag : "");
-    rc = s3_xml_declaration(&x);
-    if (!rc)
-        rc = s3_xml_root(&x, root);
-    if (!rc)
-        rc = s3_xml_elem(&x, "LastModified", date);
-    if (!rc)
-        rc = s3_xml_elem(&x, "ETag", quoted);
-    if (!rc)
-        rc = s3_xml_close(&x);
-    if (!rc)
-        rc = s3_xml_finish(&x, &doc, &len);
+    s3_xml_declaration(&x);
+    s3_xml_root(&x, root);
+    s3_xml_elem(&x, "LastModified", date);
+    s3_xml_elem(&x, "ETag", quoted);
+    s3_xml_close(&x);
+    rc = s3_xml_finish(&x, &doc, &len);
     s3_xml_release(&x);
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }

@@ -92,6 +92,10 @@ int s3_bucket_exists(struct preq *pr);
 int s3_set_swift_path(struct preq *pr, bool with_key);
 /* "/v1/<account>/<bucket>[/<key>]" quoted, for a subrequest (malloc'ed). */
 char *s3_swift_quoted(const struct s3req *r, const char *key);
+/* POSTs headers to the bucket's container (its ACLs, its S3 sysmeta):
+ * 0, 1 when it failed and was answered (NoSuchBucket, AccessDenied,
+ * ServiceUnavailable), -errno. */
+int s3_post_bucket(struct preq *pr, const struct http_header *h, size_t n);
 /* Appends "&name=<quoted value>" to a query being built. */
 void s3_query_add(FILE *f, const char *name, const char *value);
 

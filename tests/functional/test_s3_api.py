@@ -96,7 +96,7 @@ def test_location_constraint(s3):
 @pytest.mark.parametrize('name', ['ab', 'UPPER', 'a..b', '-ab', 'a_b',
                                   '192.168.1.1', 'x' * 64])
 def test_invalid_bucket_names(cluster, name):
-    s3 = client(cluster, config=None) if False else client(cluster)
+    s3 = client(cluster)
     s3.meta.events.unregister('before-parameter-build.s3',
                               botocore.handlers.validate_bucket_name)
     with pytest.raises(ClientError) as e:
