@@ -112,3 +112,14 @@ echo "== fuzzing fuzz_s3_acl for ${seconds}s"
 (cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_acl \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 \
     -print_final_stats=1 "$seeds/s3acl" 2>&1 | tail -4)
+
+# fuzz_s3_lifecycle: a LifecycleConfiguration body
+mkdir -p "$seeds/s3lifecycle"
+printf '<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule><Rule><ID>tmp</ID><Prefix>tmp/</Prefix><Status>Disabled</Status><Expiration><Date>2030-01-01T00:00:00.000Z</Date></Expiration></Rule></LifecycleConfiguration>' \
+    >"$seeds/s3lifecycle/rules"
+printf '<LifecycleConfiguration><Rule><Filter><And><Prefix>a</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter><Status>Enabled</Status><Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>' \
+    >"$seeds/s3lifecycle/unsupported"
+echo "== fuzzing fuzz_s3_lifecycle for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_lifecycle \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/s3lifecycle" 2>&1 | tail -4)
