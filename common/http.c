@@ -129,6 +129,8 @@ static const struct {
     {417, "Expectation Failed", "Expectation failed."},
     {422, "Unprocessable Entity",
      "Unable to process the contained instructions"},
+    {431, "Request Header Fields Too Large",
+     "The request's header fields were too large for this server."},
     {499, "Client Disconnect", "The client was disconnected during request."},
     {500, "Internal Error",
      "The server has either erred or is incapable of performing the requested "
