@@ -476,6 +476,22 @@ out:
     return err;
 }
 
+int diskfile_read_file_metadata(struct diskfile *df, enum ondisk_ext which,
+                                struct objmeta *out)
+{
+    const char *ts = which == ONDISK_META ? df->meta_ts : df->ts_ts;
+    char name[ONDISK_TS_SIZE + 8];
+
+    objmeta_release(out);
+    if (which == ONDISK_DATA)
+        return df->open ? objmeta_read_fd(df->fd, out, NULL) : -ENOENT;
+    if (!ts[0])
+        return -ENOENT;
+    snprintf(name, sizeof(name), "%s%s", ts,
+             which == ONDISK_META ? ".meta" : ".ts");
+    return read_meta_file(df->hash_dir, name, out, NULL, NULL);
+}
+
 /* ---- read ---- */
 
 ssize_t diskfile_pread(struct diskfile *df, void *buf, size_t len, uint64_t off)

@@ -34,6 +34,7 @@
 
 #include "ring/hash_path.h"
 #include "storage/objmeta.h"
+#include "storage/ondisk.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -94,6 +95,16 @@ uint64_t diskfile_content_length(const struct diskfile *df);
 /* After diskfile_open() returned -ENOENT: the tombstone's timestamp, or
  * NULL when there is none. */
 const char *diskfile_tombstone(const struct diskfile *df);
+
+/* The metadata stored with one of the object's current files alone, not
+ * merged: ONDISK_DATA the open .data's and ONDISK_META the current
+ * .meta's (after a successful diskfile_open()), ONDISK_TS the tombstone's
+ * (after diskfile_open() returned -ENOENT with a tombstone). What the
+ * SSYNC sender sends as a PUT, a POST and a DELETE. Fills 'out' (released
+ * first). Returns 0; -ENOENT when there is no such file (or it was
+ * removed since the open); -EINVAL when it is corrupt; or -errno. */
+int diskfile_read_file_metadata(struct diskfile *df, enum ondisk_ext which,
+                                struct objmeta *out);
 
 /* Reads up to 'len' bytes of data at 'off' (never the metadata trailer).
  * Returns the byte count (0 at or past the end) or -errno. No ETag check:
