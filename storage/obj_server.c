@@ -28,6 +28,7 @@
 #include "storage/diskfile.h"
 #include "storage/diskfile_io.h"
 #include "storage/mime_footer.h"
+#include "storage/obj_expiring.h"
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
 #include "storage/suffix_hash.h"
@@ -94,6 +95,7 @@ struct obj_req {
     int body_err;              /* the first write error, 0 */
     struct mime_footer *mime;  /* a PUT with a metadata footer */
     json_t *footer;            /* its metadata, once parsed */
+    int64_t orig_delete_at;    /* PUT: the live object's X-Delete-At, 0 */
 };
 
 /* ---- small helpers ---- */
@@ -638,6 +640,30 @@ static void container_update(struct request *req, struct obj_req *o,
                     (unsigned int)(conf->node_timeout * 1000), txn);
 }
 
+/* Keeps the expirer queue in step with X-Delete-At (obj_expiring.c). */
+static void expiring_update(struct request *req, struct obj_req *o,
+                            int64_t orig_at)
+{
+    const struct obj_server_conf *conf = o->srv->conf;
+    const struct obj_expiring_write w = {
+        .client = o->srv->client,
+        .hash_conf = o->srv->dconf.hash_conf,
+        .devices = conf->devices,
+        .dev = o->dev,
+        .account = o->account,
+        .container = o->container,
+        .object = o->object,
+        .timestamp = o->ts_internal,
+        .conn_ms = (unsigned int)(conf->conn_timeout * 1000),
+        .node_ms = (unsigned int)(conf->node_timeout * 1000),
+    };
+
+    obj_expiring_update(req, &w, orig_at,
+                        o->method == M_DELETE
+                            ? 0
+                            : obj_expiring_at(req_header(req, "X-Delete-At")));
+}
+
 /* ---- PUT ---- */
 
 /* Swift's check_object_creation, as far as the object server sees it. */
@@ -717,6 +743,9 @@ static int put_headers(struct request *req, struct obj_req *o)
         add_backend_timestamp(req, &orig);
         return req_respond_error(req, 409);
     }
+    if (live)
+        o->orig_delete_at = obj_expiring_at(
+            objmeta_get(diskfile_metadata(o->df), "X-Delete-At"));
     /* with a footer, Content-Length (if any) frames the MIME document:
      * the data's size is X-Backend-Obj-Content-Length or unknown */
     o->fsize = footer ? -1 : req_content_length(req);
@@ -921,6 +950,7 @@ static int put_end(struct request *req, struct obj_req *o)
     obj_update_set_header(&uc.u, "X-Content-Type", ctype);
     obj_update_set_header(&uc.u, "X-Etag", diskfile_writer_etag(o->w));
     uc.footer = o->footer;
+    expiring_update(req, o, o->orig_delete_at);
     container_update(req, o, &uc, "PUT");
     snprintf(quoted, sizeof(quoted), "\"%s\"", diskfile_writer_etag(o->w));
     req_add_header(req, "ETag", quoted);
@@ -975,6 +1005,8 @@ static int do_delete(struct request *req, struct obj_req *o)
                         req_raw_path(req), strerror(-err));
             return respond_err(req, err);
         }
+        expiring_update(req, o,
+                        (int64_t)(have.ticks / TIMESTAMP_TICKS_PER_SEC));
         container_update(req, o, &uc, "DELETE");
     }
     add_backend_timestamp(req, &resp_ts);
@@ -1092,6 +1124,8 @@ static int do_post(struct request *req, struct obj_req *o)
                     strerror(-err));
         respond_err(req, err);
     } else {
+        expiring_update(
+            req, o, obj_expiring_at(objmeta_get(&orig_meta, "X-Delete-At")));
         post_update(req, o, &orig_meta, &meta);
         req_respond_error(req, 202);
     }
