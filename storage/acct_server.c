@@ -28,7 +28,8 @@
 struct acct_server {
     const struct acct_server_conf *conf;
     struct db_server *db;
-    struct policies policies; /* for the per-policy stats */
+    struct policies policies;   /* for the per-policy stats */
+    struct recon_server *recon; /* answers /recon/, passes the rest on */
 };
 
 struct areq {
@@ -45,9 +46,18 @@ static const char *policy_name(const struct acct_server *s, uint32_t index)
     return p ? p->name : NULL;
 }
 
+static int on_end(struct request *req, void *arg); /* the routes */
+
 int acct_server_new(const struct acct_server_conf *conf,
                     const struct hash_path_conf *hc, struct acct_server **out)
 {
+    const struct recon_server_conf rconf = {
+        .devices = conf->devices,
+        .mount_check = conf->mount_check,
+        .swift_dir = conf->swift_dir,
+        .recon_cache_path = conf->recon_cache_path,
+    };
+    struct http_handler api;
     struct acct_server *s;
     int err;
 
@@ -55,11 +65,18 @@ int acct_server_new(const struct acct_server_conf *conf,
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
+    api = (struct http_handler){
+        .on_headers = db_server_on_headers,
+        .on_end = on_end,
+        .arg = s,
+    };
     s->conf = conf;
     err = db_server_new(conf->devices, conf->mount_check, "accounts.ldb",
                         &conf->db, hc, &s->db);
     if (!err)
         err = policies_load(conf->swift_dir, &s->policies);
+    if (!err)
+        err = recon_server_new(&rconf, &api, &s->recon);
     if (err) {
         acct_server_free(s);
         return err;
@@ -72,6 +89,7 @@ void acct_server_free(struct acct_server *s)
 {
     if (!s)
         return;
+    recon_server_free(s->recon);
     db_server_free(s->db);
     policies_release(&s->policies);
     free(s);
@@ -457,9 +475,5 @@ static int on_end(struct request *req, void *arg)
 
 void acct_server_handler(struct acct_server *s, struct http_handler *out)
 {
-    *out = (struct http_handler){
-        .on_headers = db_server_on_headers,
-        .on_end = on_end,
-        .arg = s,
-    };
+    recon_server_handler(s->recon, out);
 }

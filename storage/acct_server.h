@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "ring/hash_path.h"
 #include "storage/kvdb.h"
+#include "storage/recon_server.h"
 
 struct acct_server; /* opaque */
 
@@ -32,7 +33,8 @@ struct acct_server_conf {
     bool mount_check;
     char *swift_dir; /* where swift.conf (hash prefix/suffix) lives */
     char *auto_create_account_prefix;
-    struct kvdb_opts db; /* LevelDB: memtables, shared block cache */
+    struct kvdb_opts db;    /* LevelDB: memtables, shared block cache */
+    char *recon_cache_path; /* GET /recon/ reads it (recon_server.h) */
 };
 
 #define ACCT_SERVER_CONF_OPTIONS(T)                                            \
@@ -43,7 +45,8 @@ struct acct_server_conf {
         CONF_STR("swift_dir", T, swift_dir, "/etc/swift"),                     \
         CONF_STR("auto_create_account_prefix", T, auto_create_account_prefix,  \
                  "."),                                                         \
-        KVDB_CONF_OPTIONS(T, db)
+        KVDB_CONF_OPTIONS(T, db),                                              \
+        RECON_SERVER_CONF_OPTIONS(T, recon_cache_path)
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
  * the hash path settings 'hc' (borrowed likewise). Returns 0 or -ENOMEM;

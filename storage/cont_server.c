@@ -38,6 +38,7 @@ struct cont_server {
     struct http_client *client;
     struct cont_updater *updater; /* NULL: no account ring, no updates */
     struct policies policies;     /* the ones a request may name */
+    struct recon_server *recon;   /* answers /recon/, passes the rest on */
 };
 
 /* What a container request has once the path, device and DB are known. */
@@ -53,6 +54,8 @@ static const char *const save_headers[] = {
     "x-container-read", "x-container-write", "x-container-sync-key",
     "x-container-sync-to", NULL};
 
+static int on_end(struct request *req, void *arg); /* the routes */
+
 int cont_server_new(const struct cont_server_conf *conf,
                     const struct hash_path_conf *hc, struct cont_server **out)
 {
@@ -60,6 +63,13 @@ int cont_server_new(const struct cont_server_conf *conf,
         .conn_timeout_ms = (unsigned int)(conf->conn_timeout * 1000),
         .node_timeout_ms = (unsigned int)(conf->node_timeout * 1000),
     };
+    const struct recon_server_conf rconf = {
+        .devices = conf->devices,
+        .mount_check = conf->mount_check,
+        .swift_dir = conf->swift_dir,
+        .recon_cache_path = conf->recon_cache_path,
+    };
+    struct http_handler api;
     struct cont_server *s;
     int err;
 
@@ -67,6 +77,11 @@ int cont_server_new(const struct cont_server_conf *conf,
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
+    api = (struct http_handler){
+        .on_headers = db_server_on_headers,
+        .on_end = on_end,
+        .arg = s,
+    };
     s->conf = conf;
     err = db_server_new(conf->devices, conf->mount_check, "containers.ldb",
                         &conf->db, hc, &s->db);
@@ -83,6 +98,8 @@ int cont_server_new(const struct cont_server_conf *conf,
             err = 0;
         }
     }
+    if (!err)
+        err = recon_server_new(&rconf, &api, &s->recon);
     if (err) {
         cont_server_free(s);
         return err;
@@ -97,6 +114,7 @@ void cont_server_free(struct cont_server *s)
         return;
     cont_updater_free(s->updater); /* it uses the client and the DBs */
     http_client_free(s->client);
+    recon_server_free(s->recon);
     db_server_free(s->db);
     policies_release(&s->policies);
     free(s);
@@ -669,9 +687,5 @@ static int on_end(struct request *req, void *arg)
 
 void cont_server_handler(struct cont_server *s, struct http_handler *out)
 {
-    *out = (struct http_handler){
-        .on_headers = db_server_on_headers,
-        .on_end = on_end,
-        .arg = s,
-    };
+    recon_server_handler(s->recon, out);
 }

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "ring/hash_path.h"
 #include "storage/kvdb.h"
+#include "storage/recon_server.h"
 
 struct cont_server; /* opaque */
 
@@ -43,7 +44,8 @@ struct cont_server_conf {
     /* seconds between the container updater's rounds (cont_updater.h);
      * 0 turns it off */
     double account_update_interval;
-    struct kvdb_opts db; /* LevelDB: memtables, shared block cache */
+    struct kvdb_opts db;    /* LevelDB: memtables, shared block cache */
+    char *recon_cache_path; /* GET /recon/ reads it (recon_server.h) */
 };
 
 #define CONT_SERVER_CONF_OPTIONS(T)                                            \
@@ -58,7 +60,8 @@ struct cont_server_conf {
                  "."),                                                         \
         CONF_DOUBLE("account_update_interval", T, account_update_interval, 1, \
                     0, 86400),                                                 \
-        KVDB_CONF_OPTIONS(T, db)
+        KVDB_CONF_OPTIONS(T, db),                                              \
+        RECON_SERVER_CONF_OPTIONS(T, recon_cache_path)
 
 /* Builds a server from 'conf' (borrowed: it must outlive the server) and
  * the hash path settings 'hc' (borrowed likewise); the storage policies

@@ -31,6 +31,7 @@
 #include "storage/obj_expiring.h"
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
+#include "storage/recon_server.h"
 #include "storage/suffix_hash.h"
 
 #include <errno.h>
@@ -58,6 +59,7 @@ const struct conf_option obj_server_options[] = {
     CONF_SIZE("fallocate_reserve", struct obj_server_conf, fallocate_reserve, 0,
               0, UINT64_MAX),
     CONF_BOOL("fsync_io_uring", struct obj_server_conf, fsync_io_uring, false),
+    RECON_SERVER_CONF_OPTIONS(struct obj_server_conf, recon_cache_path),
     CONF_END,
 };
 
@@ -65,6 +67,7 @@ struct obj_server {
     const struct obj_server_conf *conf;
     struct diskfile_conf dconf;
     struct http_client *client;
+    struct recon_server *recon; /* answers /recon/, passes the rest on */
 };
 
 /* Swift's allowed_headers default: stored on PUT and POST, returned by GET
@@ -1546,7 +1549,20 @@ int obj_server_new(const struct obj_server_conf *conf,
         .conn_timeout_ms = (unsigned int)(conf->conn_timeout * 1000),
         .node_timeout_ms = (unsigned int)(conf->node_timeout * 1000),
     };
+    const struct recon_server_conf rconf = {
+        .devices = conf->devices,
+        .mount_check = conf->mount_check,
+        .swift_dir = conf->swift_dir,
+        .recon_cache_path = conf->recon_cache_path,
+    };
     struct obj_server *srv = calloc(1, sizeof(*srv));
+    struct http_handler api = {
+        .on_headers = on_headers,
+        .on_body = on_body,
+        .on_end = on_end,
+        .on_done = on_done,
+        .arg = srv,
+    };
     int err;
 
     *out = NULL;
@@ -1559,8 +1575,10 @@ int obj_server_new(const struct obj_server_conf *conf,
     diskfile_io_set_fsync_io_uring(conf->fsync_io_uring);
     srv->dconf.hash_conf = hash_conf;
     err = http_client_new(&cc, &srv->client);
+    if (!err)
+        err = recon_server_new(&rconf, &api, &srv->recon);
     if (err) {
-        free(srv);
+        obj_server_free(srv);
         return err;
     }
     *out = srv;
@@ -1571,17 +1589,12 @@ void obj_server_free(struct obj_server *srv)
 {
     if (!srv)
         return;
+    recon_server_free(srv->recon);
     http_client_free(srv->client);
     free(srv);
 }
 
 void obj_server_handler(struct obj_server *srv, struct http_handler *h)
 {
-    *h = (struct http_handler){
-        .on_headers = on_headers,
-        .on_body = on_body,
-        .on_end = on_end,
-        .on_done = on_done,
-        .arg = srv,
-    };
+    recon_server_handler(srv->recon, h);
 }

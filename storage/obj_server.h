@@ -45,6 +45,7 @@ struct obj_server_conf {
     uint64_t fallocate_reserve; /* bytes kept free on every device */
     unsigned int reclaim_age;   /* seconds tombstones live (REPLICATE) */
     bool fsync_io_uring;        /* a commit's round-1 fsyncs at once */
+    char *recon_cache_path;     /* GET /recon/ reads it (recon_server.h) */
 };
 
 /* The option table for conf_apply() on "app:object-server". */
