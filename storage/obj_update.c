@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,12 @@ static int split_host(char *host, char **ip, unsigned int *port)
     return 0;
 }
 
-/* Sends to every pair; returns how many failed. */
+/* Sends to every pair; returns how many failed. 'later' ends the log
+ * line of a failure: what becomes of the update. */
 static size_t send_all(struct http_client *client, const struct obj_update *u,
                        char **hosts, char **devs, size_t n, const char *opath,
                        unsigned int conn_ms, unsigned int node_ms,
-                       const char *txn)
+                       const char *txn, const char *later)
 {
     struct http_client_req reqs[MAX_REPLICAS];
     struct http_client_call *calls[MAX_REPLICAS];
@@ -144,14 +146,15 @@ static size_t send_all(struct http_client *client, const struct obj_update *u,
             failed++;
             if (status < 0)
                 log_txn(LOG_ERR, txn,
-                        "container update failed with %s:%u (saving for "
-                        "async update later): %s",
-                        reqs[i].host, reqs[i].port, strerror(-status));
+                        "container update failed with %s:%u%s (%s): %s",
+                        reqs[i].host, reqs[i].port, reqs[i].path, later,
+                        strerror(-status));
             else
                 log_txn(LOG_ERR, txn,
-                        "container update failed (saving for async update "
-                        "later): %d response from %s:%u",
-                        status, reqs[i].host, reqs[i].port);
+                        "container update failed (%s): %d response from "
+                        "%s:%u%s",
+                        later, status, reqs[i].host, reqs[i].port,
+                        reqs[i].path);
         }
         if (calls[i]) {
             const void *data;
@@ -169,13 +172,16 @@ static size_t send_all(struct http_client *client, const struct obj_update *u,
     return failed;
 }
 
-int obj_update_send(struct http_client *client, const struct obj_update *u,
-                    unsigned int conn_ms, unsigned int node_ms, const char *txn)
+/* Sends 'u' to its replicas. Returns how many did not answer 2xx, or
+ * -EINVAL (hosts and devices do not pair up) or -ENOMEM. */
+static int deliver(struct http_client *client, const struct obj_update *u,
+                   unsigned int conn_ms, unsigned int node_ms, const char *txn,
+                   const char *later)
 {
     char *hosts[MAX_REPLICAS], *devs[MAX_REPLICAS];
     char *hcopy = NULL, *dcopy = NULL, *opath = NULL, *name = NULL;
-    size_t nh, nd, len, failed;
-    int err = 0;
+    size_t nh, nd, len;
+    int ret;
 
     if (!u->hosts || !u->devs || !u->part || !*u->part)
         return 0;
@@ -184,7 +190,7 @@ int obj_update_send(struct http_client *client, const struct obj_update *u,
     len = strlen(u->account) + strlen(u->container) + strlen(u->object) + 4;
     name = malloc(len);
     if (!hcopy || !dcopy || !name) {
-        err = -ENOMEM;
+        ret = -ENOMEM;
         goto out;
     }
     nh = split_list(hcopy, hosts);
@@ -194,30 +200,47 @@ int obj_update_send(struct http_client *client, const struct obj_update *u,
                 "container update failed: different numbers of hosts and "
                 "devices in request: '%s' vs '%s'",
                 u->hosts, u->devs);
-        err = -EINVAL;
+        ret = -EINVAL;
         goto out;
     }
     snprintf(name, len, "/%s/%s/%s", u->account, u->container, u->object);
     opath = http_quote(name);
     if (!opath) {
-        err = -ENOMEM;
+        ret = -ENOMEM;
         goto out;
     }
-    failed = send_all(client, u, hosts, devs, nh, opath, conn_ms, node_ms, txn);
-    if (failed) {
-        err = obj_update_write_async(u);
-        if (err)
-            log_txn(LOG_ERR, txn, "cannot write async pending for '%s': %s",
-                    name, strerror(-err));
-        else
-            err = 1;
-    }
+    ret = (int)send_all(client, u, hosts, devs, nh, opath, conn_ms, node_ms,
+                        txn, later);
 out:
     free(hcopy);
     free(dcopy);
     free(name);
     free(opath);
-    return err;
+    return ret;
+}
+
+int obj_update_send(struct http_client *client, const struct obj_update *u,
+                    unsigned int conn_ms, unsigned int node_ms, const char *txn)
+{
+    int err = deliver(client, u, conn_ms, node_ms, txn,
+                      "saving for async update later");
+
+    if (err <= 0)
+        return err;
+    err = obj_update_write_async(u);
+    if (err) {
+        log_txn(LOG_ERR, txn, "cannot write async pending for '/%s/%s/%s': %s",
+                u->account, u->container, u->object, strerror(-err));
+        return err;
+    }
+    return 1;
+}
+
+int obj_update_replay(struct http_client *client, const struct obj_update *u,
+                      unsigned int conn_ms, unsigned int node_ms,
+                      const char *txn)
+{
+    return deliver(client, u, conn_ms, node_ms, txn, "async update kept");
 }
 
 /* mkdir that tolerates an existing directory and makes a new one durable
@@ -248,6 +271,9 @@ static char *encode(const struct obj_update *u)
         json_object_set_new(doc, "account", json_string(u->account)) ||
         json_object_set_new(doc, "container", json_string(u->container)) ||
         json_object_set_new(doc, "obj", json_string(u->object)) ||
+        json_object_set_new(doc, "hosts", json_string(u->hosts)) ||
+        json_object_set_new(doc, "devices", json_string(u->devs)) ||
+        json_object_set_new(doc, "partition", json_string(u->part)) ||
         json_object_set(doc, "headers", hdrs))
         goto out;
     out = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
@@ -285,4 +311,71 @@ int obj_update_write_async(const struct obj_update *u)
     err = atomic_file_replace(path, body, strlen(body));
     free(body);
     return err;
+}
+
+/* The string member 'key' of 'doc', or NULL when missing or not a
+ * non-empty string. */
+static const char *get_str(json_t *doc, const char *key)
+{
+    const char *v = json_string_value(json_object_get(doc, key));
+
+    return v && *v ? v : NULL;
+}
+
+/* A header the update may carry: a token for a name, no control
+ * characters in the value, and none of the framing headers the HTTP
+ * client adds itself (it refuses a request carrying them). */
+static bool header_ok(const char *name, const char *value)
+{
+    static const char *const framing[] = {"Content-Length", "Transfer-Encoding",
+                                          "Expect"};
+
+    if (!*name)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?={}", *p))
+            return false;
+    for (const char *p = value; *p; p++)
+        if ((unsigned char)*p < ' ' && *p != '\t')
+            return false;
+    for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+        if (!strcasecmp(name, framing[i]))
+            return false;
+    return true;
+}
+
+int obj_update_parse_async(const void *buf, size_t len, struct obj_update *u,
+                           json_t **doc)
+{
+    json_t *hdrs, *v;
+    const char *name;
+
+    *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(*doc))
+        goto bad;
+    u->op = get_str(*doc, "op");
+    u->account = get_str(*doc, "account");
+    u->container = get_str(*doc, "container");
+    u->object = get_str(*doc, "obj");
+    u->hosts = get_str(*doc, "hosts");
+    u->devs = get_str(*doc, "devices");
+    u->part = get_str(*doc, "partition");
+    hdrs = json_object_get(*doc, "headers");
+    if (!u->op || (strcmp(u->op, "PUT") && strcmp(u->op, "DELETE")) ||
+        !u->account || !u->container || !u->object || !u->hosts || !u->devs ||
+        !u->part || !json_is_object(hdrs) ||
+        json_object_size(hdrs) > OBJ_UPDATE_MAX_HEADERS)
+        goto bad;
+    u->n_headers = 0;
+    json_object_foreach(hdrs, name, v)
+    {
+        if (!json_is_string(v) || !header_ok(name, json_string_value(v)))
+            goto bad;
+        obj_update_set_header(u, name, json_string_value(v));
+    }
+    return 0;
+bad:
+    json_decref(*doc);
+    *doc = NULL;
+    return -EINVAL;
 }

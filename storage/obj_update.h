@@ -8,7 +8,8 @@
  *
  *   <devices>/<dev>/async_pending/<last 3 hex of hash>/<hash>-<timestamp>
  *
- * a JSON object {"op", "account", "container", "obj", "headers"} written
+ * a JSON object {"op", "account", "container", "obj", "hosts",
+ * "devices", "partition", "headers"} written
  * atomically (temp file, fsync, rename, fsync dir); doc/object-server.md
  * specifies it. Thread-safe: everything is on the caller's stack, and the
  * http_client is.
@@ -18,6 +19,7 @@
 
 #include "common/http_client.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define OBJ_UPDATE_MAX_HEADERS 32
@@ -60,7 +62,25 @@ int obj_update_send(struct http_client *client, const struct obj_update *u,
                     unsigned int conn_ms, unsigned int node_ms,
                     const char *txn);
 
+/* Sends the update as obj_update_send() does but writes no async
+ * pending: for kura-updater, replaying one. Returns how many replicas did
+ * not answer 2xx (0: all did), -EINVAL when hosts and devices do not pair
+ * up (logged, nothing sent), or -ENOMEM. */
+int obj_update_replay(struct http_client *client, const struct obj_update *u,
+                      unsigned int conn_ms, unsigned int node_ms,
+                      const char *txn);
+
 /* Writes the async pending for 'u'. Returns 0 or -errno. */
 int obj_update_write_async(const struct obj_update *u);
+
+/* Reads an async pending's bytes into 'u': op, account, container, object,
+ * hosts, devs, part and headers, borrowed from *doc, which the caller
+ * json_decref()s once done with 'u' (the other members are left alone).
+ * Returns 0, or -EINVAL (and *doc NULL) for anything but a well-formed
+ * pending: not JSON, a member missing or not a non-empty string, an op
+ * other than PUT or DELETE, more than OBJ_UPDATE_MAX_HEADERS headers, a
+ * header unfit to send. */
+int obj_update_parse_async(const void *buf, size_t len, struct obj_update *u,
+                           json_t **doc);
 
 #endif /* STORAGE_OBJ_UPDATE_H */
