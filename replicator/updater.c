@@ -15,6 +15,7 @@
 #include "common/http_client.h"
 #include "common/recon.h"
 #include "replicator/bg_daemon.h"
+#include "ring/live_ring.h"
 #include "storage/devices.h"
 #include "storage/obj_update.h"
 #include "storage/ondisk.h"
@@ -38,6 +39,10 @@
  * a larger file is not one. */
 #define MAX_PENDING_SIZE (64 * 1024)
 #define MAX_CONCURRENCY 256
+#define MAX_CONTAINER_REPLICAS 16
+/* "[v6]:port," per replica, and device names */
+#define NODES_LIST_MAX (MAX_CONTAINER_REPLICAS * 64)
+#define DEVS_LIST_MAX (MAX_CONTAINER_REPLICAS * 256)
 
 const struct conf_option updater_options[] = {
     LOG_CONF_OPTIONS(struct updater_conf, log, "object-updater"),
@@ -59,6 +64,8 @@ const struct conf_option updater_options[] = {
 
 struct updater {
     const struct updater_conf *c;
+    const struct hash_path_conf *hc;
+    struct live_ring *ring; /* the container ring, NULL without one */
     struct http_client *client;
     /* Held for the walk (the senders take files from it in turn) and the
      * counts. */
@@ -72,9 +79,28 @@ struct updater {
     struct updater_stats st;
 };
 
-int updater_new(const struct updater_conf *c, struct updater **out)
+/* The container ring in swift_dir, when there is one (a lone object
+ * server in tests has none). A bad ring file is logged: the pendings'
+ * own nodes are used then. */
+static void open_ring(struct updater *u)
 {
-    struct http_client_conf hc = {
+    char path[PATH_MAX], err[RINGFILE_ERRLEN] = "";
+    int rc;
+
+    if (snprintf(path, sizeof(path), "%s/container.ring.gz", u->c->swift_dir) >=
+        (int)sizeof(path))
+        return;
+    rc = live_ring_new(path, LIVE_RING_DEFAULT_RELOAD_TIME, &u->ring, err);
+    if (rc && rc != -ENOENT)
+        log_err("cannot load container ring '%s': %s (sending to the "
+                "replicas the pendings name)",
+                path, err[0] ? err : strerror(-rc));
+}
+
+int updater_new(const struct updater_conf *c, const struct hash_path_conf *hc,
+                struct updater **out)
+{
+    struct http_client_conf cc = {
         .conn_timeout_ms = (unsigned int)(c->conn_timeout * 1000),
         .node_timeout_ms = (unsigned int)(c->node_timeout * 1000),
     };
@@ -84,8 +110,10 @@ int updater_new(const struct updater_conf *c, struct updater **out)
     if (!u)
         return -ENOMEM;
     u->c = c;
+    u->hc = hc;
     pthread_mutex_init(&u->lock, NULL);
-    if (http_client_new(&hc, &u->client)) {
+    open_ring(u);
+    if (http_client_new(&cc, &u->client)) {
         updater_free(u);
         return -ENOMEM;
     }
@@ -108,6 +136,7 @@ void updater_free(struct updater *u)
         return;
     free_names(u);
     http_client_free(u->client);
+    live_ring_free(u->ring);
     pthread_mutex_destroy(&u->lock);
     free(u);
 }
@@ -304,10 +333,56 @@ static void count(struct updater *u, uint64_t *counter)
     pthread_mutex_unlock(&u->lock);
 }
 
+/* Points the update at the container's primaries in the current ring, as
+ * Swift's updater does: the replicas named when the object was written
+ * may have moved since. 'hosts', 'devs' and 'part' hold the lists.
+ * Returns 0, or -errno to keep the pending's own nodes. */
+static int nodes_from_ring(struct updater *u, struct obj_update *upd,
+                           char *hosts, char *devs, char *part)
+{
+    const struct ring_dev *nodes[MAX_CONTAINER_REPLICAS];
+    unsigned char digest[16];
+    struct ring *ring;
+    size_t n, hl = 0, dl = 0;
+    uint32_t p;
+    int err = 0;
+
+    if (!u->ring)
+        return -ENOENT;
+    if (hash_path(u->hc, upd->account, upd->container, NULL, digest))
+        return -EINVAL;
+    ring = live_ring_get(u->ring);
+    p = ring_get_part(ring, digest);
+    n = ring_get_part_nodes(ring, p, nodes, MAX_CONTAINER_REPLICAS);
+    for (size_t i = 0; i < n && !err; i++) {
+        const char *sep = i ? "," : "";
+        int a = snprintf(hosts + hl, NODES_LIST_MAX - hl,
+                         strchr(nodes[i]->ip, ':') ? "%s[%s]:%d" : "%s%s:%d",
+                         sep, nodes[i]->ip, nodes[i]->port);
+        int b = snprintf(devs + dl, DEVS_LIST_MAX - dl, "%s%s", sep,
+                         nodes[i]->device);
+
+        if (a < 0 || b < 0 || (size_t)a >= NODES_LIST_MAX - hl ||
+            (size_t)b >= DEVS_LIST_MAX - dl)
+            err = -ENAMETOOLONG;
+        hl += (size_t)a;
+        dl += (size_t)b;
+    }
+    ring_free(ring);
+    if (err || !n)
+        return err ? err : -ENOENT;
+    snprintf(part, 11, "%" PRIu32, p);
+    upd->hosts = hosts;
+    upd->devs = devs;
+    upd->part = part;
+    return 0;
+}
+
 static void send_pending(struct updater *u, const char *dir, const char *name,
                          char *buf)
 {
     struct obj_update upd = {0};
+    char hosts[NODES_LIST_MAX], devs[DEVS_LIST_MAX], part[11];
     json_t *doc = NULL;
     ssize_t len = read_pending(dir, name, buf);
     int rc;
@@ -327,6 +402,7 @@ static void send_pending(struct updater *u, const char *dir, const char *name,
         pthread_mutex_unlock(&u->lock);
         return;
     }
+    nodes_from_ring(u, &upd, hosts, devs, part);
     rc = obj_update_replay(u->client, &upd, 0, 0,
                            json_string_value(json_object_get(
                                json_object_get(doc, "headers"), "X-Trans-Id")));

@@ -7,9 +7,12 @@
  * directory under 'devices' (unmounted ones skipped with mount_check).
  * Per suffix directory the files are taken newest first; of several for
  * the same object only the newest is sent and the older ones, obsolete,
- * are removed. Each update goes to every container replica the pending
- * names; once all answered 2xx the file is removed (and its directory
- * fsynced), otherwise it stays for the next pass. A file that is not a
+ * are removed. Each update goes to every primary of its container in the
+ * container ring (<swift_dir>/container.ring.gz, reloaded when it
+ * changes), as in Swift; without a ring, to the replicas the pending names
+ * (those the proxy gave the object server). Once all answered 2xx the
+ * file is removed (and its directory fsynced), otherwise it stays for the
+ * next pass. A file that is not a
  * well-formed pending is logged and moved to
  * <dev>/quarantined/objects/<name> (where Swift puts unreadable ones).
  * 'concurrency' threads send at once, each sleeping 'slowdown' seconds
@@ -27,6 +30,7 @@
 
 #include "common/conf.h"
 #include "common/log.h"
+#include "ring/hash_path.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,8 +61,10 @@ struct updater_stats {
 
 struct updater; /* opaque */
 
-/* 'c' is borrowed and must outlive the updater. Returns 0 or -ENOMEM. */
-int updater_new(const struct updater_conf *c, struct updater **out);
+/* 'c' and 'hc' are borrowed and must outlive the updater. Returns 0 or
+ * -ENOMEM. */
+int updater_new(const struct updater_conf *c, const struct hash_path_conf *hc,
+                struct updater **out);
 void updater_free(struct updater *u); /* NULL is fine */
 
 /* Runs one pass over every device, logs a summary and writes recon.

@@ -10,9 +10,8 @@
 static int start(const void *conf, const struct hash_path_conf *hc,
                  const char *devices, void **state)
 {
-    (void)hc; /* pendings name their containers' replicas */
     (void)devices;
-    return updater_new(conf, (struct updater **)state);
+    return updater_new(conf, hc, (struct updater **)state);
 }
 
 static void pass(void *state)

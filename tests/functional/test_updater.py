@@ -6,8 +6,10 @@ server starts there and `kura-updater --once` (on the object server's
 config) delivers them. Run with Debian's python:
     KURA_BUILD=build-x /usr/bin/python3 -m pytest tests/functional/test_updater.py
 """
+import hashlib
 import json
 import os
+import struct
 import subprocess
 import time
 
@@ -17,6 +19,7 @@ import db_servers
 from test_object_server import BUILD, Server, put, ts
 
 UPDATER = os.path.join(BUILD, "replicator", "kura-updater")
+KURA_RING = os.path.join(BUILD, "tools", "kura-ring")
 
 
 @pytest.fixture
@@ -166,3 +169,33 @@ def test_malformed_pendings_are_moved_aside(cluster):
     r = recon(srv)["object_updater_stats"]
     assert (r["successes"], r["quarantines"]) == (1, len(names))
     assert list(listing(cs)) == ["o"]
+
+
+def test_the_container_ring_wins_over_the_nodes_named(cluster):
+    """As Swift's updater: the container's primaries in the current ring,
+    not the (maybe moved) replicas the proxy named at write time."""
+    srv, cs = cluster
+    if not os.access(KURA_RING, os.X_OK):
+        pytest.skip("no %s" % KURA_RING)
+    for args in (["create", "4", "1", "1"],
+                 ["add", "r1z1-127.0.0.1:%d/sda" % cs.port, "100"],
+                 ["rebalance"]):
+        r = subprocess.run([KURA_RING, "container.builder"] + args,
+                           cwd=srv.tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        assert r.returncode in (0, 1), r.stdout  # 1: rebalance warnings
+    assert os.path.exists(os.path.join(srv.tmp, "container.ring.gz"))
+    # the object server's swift.conf: prefix "pre", suffix "suf"
+    digest = hashlib.md5(b"pre/a/csuf").digest()
+    part = struct.unpack(">I", digest[:4])[0] >> (32 - 4)
+    gone = {"X-Container-Host": "127.0.0.1:1", "X-Container-Device": "old",
+            "X-Container-Partition": "9"}
+    assert put(srv, "/sda/1/a/c/o", b"x", **gone)[0] == 201
+    assert len(pendings(srv)) == 1
+    cs.start()
+    path = "/sda/%d/a/c" % part
+    assert cs.request("PUT", path, {"X-Timestamp": db_servers.ts(1)})[0] == 201
+    run_updater(srv)
+    assert pendings(srv) == []
+    st, _, body = cs.request("GET", path, query={"format": "json"})
+    assert st == 200 and [o["name"] for o in json.loads(body)] == ["o"]
