@@ -729,7 +729,7 @@ static int respond(const struct recon_server *r, struct request *req)
         return err;
     }
     if (content)
-        body = json_dumps(content, JSON_ENCODE_ANY);
+        body = json_dumps(content, JSON_ENCODE_ANY | JSON_REAL_PRECISION(16));
     json_decref(content);
     if (!body) {
         req_log(req, LOG_ERR, "cannot answer '%s'", req_path(req));
