@@ -91,19 +91,20 @@ def fields(stdout):
     return out
 
 
-def status(d):
-    """{name: (pid or None, state, port)} and the exit status."""
-    rc, out, err = kura('status', '--dir', d)
+def status(d, *extra):
+    """{name: (pid or None, state, port or None)} and the exit status."""
+    rc, out, err = kura('status', '--dir', d, *extra)
     rows = {}
     for line in out.splitlines():
         name, pid, state, port = line.split()
-        rows[name] = (None if pid == '-' else int(pid), state, int(port))
+        rows[name] = (None if pid == '-' else int(pid), state,
+                      None if port == '-' else int(port))
     return rows, rc
 
 
-def answers(port, path):
-    """The status a server on 127.0.0.1:port gives a HEAD of path."""
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+def answers(port, path, ip='127.0.0.1'):
+    """The status a server on ip:port gives a HEAD of path."""
+    conn = http.client.HTTPConnection(ip, port, timeout=10)
     try:
         conn.request('HEAD', path)
         return conn.getresponse().status
@@ -111,22 +112,24 @@ def answers(port, path):
         conn.close()
 
 
-def listening(port):
+def listening(port, ip='127.0.0.1'):
     try:
-        socket.create_connection(('127.0.0.1', port), 1).close()
+        socket.create_connection((ip, port), 1).close()
         return True
     except OSError:
         return False
 
 
 class Cluster:
-    def __init__(self, tmp, nodes=1):
+    def __init__(self, tmp, nodes=1, devices=None):
         self.dir = os.path.join(tmp, 'aio')
         self.nodes = nodes
         self.port, self.storage_port = free_ports(nodes)
         self.args = ['--dir', self.dir, '--port', str(self.port),
                      '--storage-port', str(self.storage_port),
                      '--nodes', str(nodes)]
+        if devices:
+            self.args += ['--devices', str(devices)]
 
     def start(self, *extra):
         rc, out, err = kura('start', *(self.args + list(extra)))
@@ -148,6 +151,14 @@ class Cluster:
         node = int(m.group(2) or 1)
         return (self.storage_port + 10 * (node - 1) +
                 ['object', 'container', 'account'].index(m.group(1)))
+
+    def ip_of(self, name):
+        """Node i of several listens on 127.0.0.i."""
+        m = re.search(r'-(\d+)$', name)
+        return '127.0.0.%d' % (int(m.group(1)) if m else 1)
+
+    def listening(self, name):
+        return listening(self.port_of(name), self.ip_of(name))
 
     def rings(self):
         out = {}
@@ -188,7 +199,7 @@ def test_start_status_stop_restart(cluster):
     f = fields(out)
     assert f['dir'] == cluster.dir
     for name in cluster.names():
-        assert listening(cluster.port_of(name)), name
+        assert cluster.listening(name), name
     # each server answers its own API: no such account, container, object
     assert answers(cluster.storage_port + 2, '/d1/0/AUTH_none') == 404
     assert answers(cluster.storage_port + 1, '/d1/0/AUTH_none/c') == 404
@@ -217,7 +228,7 @@ def test_start_status_stop_restart(cluster):
     rc, out, err = kura('stop', '--dir', cluster.dir)
     assert rc == 0, err
     for name in cluster.names():
-        assert not listening(cluster.port_of(name)), name
+        assert not cluster.listening(name), name
     rows, rc = status(cluster.dir)
     assert rc == 3
     assert all(r[0] is None and r[1] == 'stopped' for r in rows.values())
@@ -285,19 +296,23 @@ def test_three_nodes(cluster3):
     rows, _ = status(c.dir)
     for name in c.names():
         assert rows[name][1] == 'running', name
-        assert listening(c.port_of(name)), name
+        assert c.listening(name), name
     # d1..d4 round-robin over the nodes: d4 back on node 1
     on = {1: ['d1', 'd4'], 2: ['d2'], 3: ['d3']}
     for node, devs in on.items():
         assert sorted(os.listdir(os.path.join(c.dir, 'nodes', str(node)))) \
             == devs
     for kind, offset in (('object', 0), ('container', 1), ('account', 2)):
-        ports = {d['device']: d['port'] for d in ring_devs(c.rings()[kind])}
-        for node, devs in on.items():
-            for dev in devs:
-                assert ports[dev] == c.storage_port + 10 * (node - 1) + offset
+        devs = {d['device']: d for d in ring_devs(c.rings()[kind])}
+        for node, names in on.items():
+            for dev in names:
+                assert devs[dev]['port'] == \
+                    c.storage_port + 10 * (node - 1) + offset
+                assert devs[dev]['ip'] == '127.0.0.%d' % node
+                assert devs[dev]['replication_ip'] == '127.0.0.%d' % node
+        assert sorted(d['zone'] for d in devs.values()) == [1, 2, 3, 4]
     # an account server finds its own device
-    conn = http.client.HTTPConnection('127.0.0.1', c.port_of(
+    conn = http.client.HTTPConnection('127.0.0.3', c.port_of(
         'account-server-3'), timeout=10)
     conn.request('PUT', '/d3/0/AUTH_x', headers={
         'X-Timestamp': '1700000000.00000'})

@@ -1,25 +1,29 @@
 /*
  * aio.c - 'kura aio': the all-in-one cluster, every daemon on one machine
  * under one directory. 'start' makes the layout on first use (swift.conf
- * with fresh secrets, rings built by kura-ring, one config per daemon),
- * starts the storage servers of each node and the proxy detached and waits
- * until they listen; 'stop' and 'status' work from the pid files. The
- * daemons own everything else: this file writes their configs and watches
- * their processes, nothing more. doc/aio.md is the user's view.
+ * with fresh secrets, rings built by kura-ring, one config per server),
+ * starts each node's storage servers and background daemons and the proxy
+ * detached and waits until they run; 'stop' and 'status' work from the pid
+ * files. The daemons own everything else: this file writes their configs
+ * and watches their processes, nothing more. doc/aio.md is the user's
+ * view.
  *
  * Layout of DIR:
- *   etc/    swift.conf, aio.json (ip, ports, nodes), <ring>.builder,
- *           <ring>.ring.gz, <name>.conf
- *   devices/d1..d4 with one node; nodes/<i>/d<k> with several
+ *   etc/    swift.conf, aio.json (ip, ports, nodes, devices),
+ *           <ring>.builder, <ring>.ring.gz, <server>.conf
+ *   devices/d<k> with one node; nodes/<i>/d<k> with several
+ *   recon/  the recon cache with one node; recon/<i>/ with several
  *   log/    <name>.log (the daemon's log), <name>.out (stdout and stderr)
  *   run/    <name>.pid, lock
+ * A node's background daemons (object-replicator, -auditor, -updater,
+ * -expirer) read its object server's config, from sections of their own.
  * Invariants:
  * 1. DIR/etc appears (by rename) only whole: swift.conf, the three rings
  *    and aio.json. A start that fails half-way leaves nothing to reuse, and
  *    rings and secrets are never rewritten afterwards.
- * 2. A pid file names a live daemon only if /proc/<pid>/cmdline ends with
- *    that daemon's config path, so a stale file (a reboot, a reused pid)
- *    is never signalled.
+ * 2. A pid file names a live daemon only if /proc/<pid>/cmdline is that
+ *    daemon's binary with its config path last, so a stale file (a
+ *    reboot, a reused pid) is never signalled.
  * 3. start and stop hold DIR/run/lock, so two of them never interleave.
  */
 #include <arpa/inet.h>
@@ -49,29 +53,52 @@
 #include "common/atomic_file.h"
 #include "tools/kura/cmd.h"
 
-#define AIO_DEVICES 4
+/* without --devices: d1..d4 round the nodes, as before --devices */
+#define AIO_ROUND_DEVICES 4
 #define AIO_MAX_NODES 4
-#define AIO_MAX_DAEMONS (3 * AIO_MAX_NODES + 1)
+#define AIO_MAX_NODE_DEVICES 8
+#define AIO_MAX_DEVICES (AIO_MAX_NODES * AIO_MAX_NODE_DEVICES)
+#define AIO_REPLICAS 3
+/* per node: 3 servers, 4 background daemons; then the proxy */
+#define AIO_MAX_DAEMONS (7 * AIO_MAX_NODES + 1)
 #define AIO_NAME_LEN 48
 /* room left in PATH_MAX after DIR for "/etc/<name>.conf" and the like */
 #define AIO_DIR_MAX (PATH_MAX - 128)
 #define AIO_START_WAIT_MS 15000
+/* a background daemon still running this long after its start read its
+ * config: one with a bad config exits at once */
+#define AIO_SETTLE_MS 500
 #define AIO_STOP_WAIT_MS 10000
 #define AIO_KILL_WAIT_MS 2000
 #define AIO_POLL_MS 50
 #define AIO_STOP_POLL_MS 10
 #define AIO_TAIL_LINES 10
 #define AIO_EXIT_NOT_RUNNING 3
+/* aio.json's version: 2 gives each node of several its own address */
+#define AIO_LAYOUT_VERSION 2
 
 extern char **environ;
 
-enum aio_kind { AIO_OBJECT, AIO_CONTAINER, AIO_ACCOUNT, AIO_PROXY };
+enum aio_kind {
+    AIO_OBJECT,
+    AIO_CONTAINER,
+    AIO_ACCOUNT,
+    AIO_PROXY,
+    /* the background daemons of doc/replication.md §1: no port */
+    AIO_REPLICATOR,
+    AIO_AUDITOR,
+    AIO_UPDATER,
+    AIO_EXPIRER,
+    AIO_N_KINDS,
+};
 
 /* The storage kinds come first and in port order: a node's object server
  * listens on its base port, the container server on +1, the account server
  * on +2, as Swift's all-in-one has them. */
 static const struct {
-    const char *name;   /* Swift's: the config, log and pid file name */
+    const char *name;   /* Swift's: the log and pid file name, and the
+                           config's, or for a background daemon the
+                           section it reads in the object server's */
     const char *binary; /* found by find_binary() */
     const char *subdir; /* where the build tree puts the binary */
     const char *ring;   /* the ring whose devices name this server */
@@ -82,24 +109,36 @@ static const struct {
     [AIO_ACCOUNT] = {"account-server", "kura-account-server", "storage",
                      "account"},
     [AIO_PROXY] = {"proxy-server", "kura-proxy", "proxy", NULL},
+    [AIO_REPLICATOR] = {"object-replicator", "kura-replicator", "replicator",
+                        NULL},
+    [AIO_AUDITOR] = {"object-auditor", "kura-auditor", "replicator", NULL},
+    [AIO_UPDATER] = {"object-updater", "kura-updater", "replicator", NULL},
+    [AIO_EXPIRER] = {"object-expirer", "kura-expirer", "replicator", NULL},
 };
+
+static bool background(enum aio_kind k)
+{
+    return k > AIO_PROXY;
+}
 
 /* What DIR/etc/aio.json keeps: the rings and configs depend on all of it,
  * so a later start must match it. */
 struct aio_layout {
-    char ip[INET6_ADDRSTRLEN];
-    unsigned port;         /* the proxy's */
-    unsigned storage_port; /* node i's object server: + 10 * (i - 1) */
+    char ip[INET6_ADDRSTRLEN]; /* the proxy's and node 1's */
+    unsigned port;             /* the proxy's */
+    unsigned storage_port;     /* node i's object server: + 10 * (i - 1) */
     unsigned nodes;
+    unsigned devices; /* per node; 0: d1..d4 round the nodes */
 };
 
 struct daemon {
     enum aio_kind kind;
     unsigned node; /* 1-based; 0 for the proxy */
     char name[AIO_NAME_LEN];
-    unsigned port;
-    pid_t pid;    /* the live process, or 0 */
-    bool started; /* by this run: a failed start stops it again */
+    char ip[INET6_ADDRSTRLEN];
+    unsigned port; /* 0 for a background daemon */
+    pid_t pid;     /* the live process, or 0 */
+    bool started;  /* by this run: a failed start stops it again */
 };
 
 struct aio {
@@ -115,12 +154,15 @@ enum aio_opt {
     OPT_PORT,
     OPT_STORAGE_PORT,
     OPT_NODES,
+    OPT_DEVICES,
+    OPT_NODE,
     OPT_HELP,
 };
 
 struct aio_opts {
     const char *dir;
     struct aio_layout lay;
+    unsigned node;  /* --node: only that node's daemons; 0 for all */
     unsigned given; /* 1 << enum aio_opt, for the options on the command
                        line */
 };
@@ -173,12 +215,31 @@ static void sleep_ms(unsigned ms)
 }
 
 /* An IPv6 address goes in brackets in URLs and ring device strings. */
-static const char *host(const struct aio_layout *lay, char buf[64])
+static const char *host(const char *ip, char buf[64])
 {
-    if (!strchr(lay->ip, ':'))
-        return lay->ip;
-    snprintf(buf, 64, "[%s]", lay->ip);
+    if (!strchr(ip, ':'))
+        return ip;
+    snprintf(buf, 64, "[%s]", ip);
     return buf;
+}
+
+/* Node i of several listens on the i-th IPv4 address from --ip (127.0.0.1,
+ * 127.0.0.2, ...), so the rings tell nodes apart by ip as real ones are,
+ * and 'kura-ring remove <ip>' takes out exactly one. One node, and every
+ * node of an IPv6 layout, listens on --ip itself (ports still differ).
+ * layout_error() made sure the last address exists. */
+static void node_ip(const struct aio_layout *lay, unsigned node,
+                    char out[INET6_ADDRSTRLEN])
+{
+    struct in_addr addr;
+
+    if (lay->nodes == 1 || node <= 1 ||
+        inet_pton(AF_INET, lay->ip, &addr) != 1) {
+        strcpy(out, lay->ip);
+        return;
+    }
+    addr.s_addr = htonl(ntohl(addr.s_addr) + node - 1);
+    inet_ntop(AF_INET, &addr, out, INET6_ADDRSTRLEN);
 }
 
 /* ---- options and the stored layout ---- */
@@ -186,15 +247,21 @@ static const char *host(const struct aio_layout *lay, char buf[64])
 static void print_help(void)
 {
     printf("usage: kura aio start [--dir DIR] [--ip IP] [--port PORT] "
-           "[--storage-port PORT] [--nodes 1|2|3|4]\n"
-           "       kura aio stop [--dir DIR]\n"
-           "       kura aio status [--dir DIR]\n"
+           "[--storage-port PORT]\n"
+           "                      [--nodes 1..4] [--devices 1..8] "
+           "[--node I]\n"
+           "       kura aio stop [--dir DIR] [--node I]\n"
+           "       kura aio status [--dir DIR] [--node I]\n"
            "DIR: --dir, else $KURA_AIO_DIR, else ./.aio. Defaults: --ip "
            "127.0.0.1 --port 8080\n"
-           "--storage-port 6200 --nodes 1. Node i's object, container and "
-           "account servers\n"
-           "listen on storage-port + 10 * (i - 1) + 0, 1 and 2. A DIR "
-           "keeps the options it\nwas made with. See doc/aio.md.\n");
+           "--storage-port 6200 --nodes 1; without --devices, devices d1..d4 "
+           "go round the\n"
+           "nodes. Node i listens on the i-th address from --ip "
+           "(127.0.0.i) when there are\n"
+           "several, its object, container and account servers on "
+           "storage-port +\n"
+           "10 * (i - 1) + 0, 1 and 2. --node I: node I's daemons only. A "
+           "DIR keeps the\noptions it was made with. See doc/aio.md.\n");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -214,12 +281,20 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 static const char *layout_error(const struct aio_layout *lay)
 {
     unsigned char addr[sizeof(struct in6_addr)];
+    bool v4 = inet_pton(AF_INET, lay->ip, addr) == 1;
 
-    if (inet_pton(AF_INET, lay->ip, addr) != 1 &&
-        inet_pton(AF_INET6, lay->ip, addr) != 1)
+    if (!v4 && inet_pton(AF_INET6, lay->ip, addr) != 1)
         return "--ip must be an IPv4 or IPv6 address";
     if (lay->nodes < 1 || lay->nodes > AIO_MAX_NODES)
         return "--nodes must be 1, 2, 3 or 4";
+    if (lay->devices > AIO_MAX_NODE_DEVICES)
+        return "--devices must be 1 to 8";
+    if (lay->devices && lay->nodes * lay->devices < AIO_REPLICAS)
+        return "the rings keep 3 replicas: --nodes times --devices must be "
+               "3 or more";
+    if (v4 && lay->nodes > 1 && addr[3] + lay->nodes - 1 > 254)
+        return "node i listens on the i-th address from --ip: its last "
+               "number plus --nodes must stay under 256";
     if (lay->port < 1 || lay->port > 65535 || lay->storage_port < 1 ||
         lay->storage_port + 10 * (lay->nodes - 1) + 2 > 65535)
         return "ports must be between 1 and 65535 (the last node's account "
@@ -242,6 +317,8 @@ static int parse_opts(int argc, char **argv, bool start, struct aio_opts *o)
         {"port", required_argument, NULL, OPT_PORT},
         {"storage-port", required_argument, NULL, OPT_STORAGE_PORT},
         {"nodes", required_argument, NULL, OPT_NODES},
+        {"devices", required_argument, NULL, OPT_DEVICES},
+        {"node", required_argument, NULL, OPT_NODE},
         {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
@@ -266,8 +343,8 @@ static int parse_opts(int argc, char **argv, bool start, struct aio_opts *o)
         if (c == '?')
             return fail("%s: unknown option '%s' (try 'kura aio --help')",
                         argv[0], argv[optind - 1]);
-        if (c != OPT_DIR && !start)
-            return fail("%s takes only --dir", argv[0]);
+        if (c != OPT_DIR && c != OPT_NODE && !start)
+            return fail("%s takes only --dir and --node", argv[0]);
         o->given |= 1u << c;
         switch (c) {
         case OPT_DIR: o->dir = optarg; break;
@@ -282,6 +359,12 @@ static int parse_opts(int argc, char **argv, bool start, struct aio_opts *o)
             break;
         case OPT_NODES:
             err = parse_uint(optarg, 1, AIO_MAX_NODES, &o->lay.nodes);
+            break;
+        case OPT_DEVICES:
+            err = parse_uint(optarg, 1, AIO_MAX_NODE_DEVICES, &o->lay.devices);
+            break;
+        case OPT_NODE:
+            err = parse_uint(optarg, 1, AIO_MAX_NODES, &o->node);
             break;
         }
         if (err)
@@ -302,7 +385,7 @@ static int load_layout(const struct aio *a, struct aio_layout *lay)
 {
     char path[PATH_MAX];
     const char *ip;
-    json_int_t port, storage_port, nodes;
+    json_int_t version = 1, port, storage_port, nodes, devices = 0;
     json_error_t jerr;
     json_t *doc;
     int err = 0;
@@ -315,12 +398,23 @@ static int load_layout(const struct aio *a, struct aio_layout *lay)
         fail("cannot read '%s': line %d: %s", path, jerr.line, jerr.text);
         return -EINVAL;
     }
-    if (json_unpack_ex(doc, &jerr, 0, "{s:s, s:I, s:I, s:I}", "ip", &ip, "port",
-                       &port, "storage_port", &storage_port, "nodes", &nodes) ||
+    /* version 1 had no "devices": d1..d4 round the nodes */
+    if (json_unpack_ex(doc, &jerr, 0, "{s?I, s:s, s:I, s:I, s:I, s?I}",
+                       "version", &version, "ip", &ip, "port", &port,
+                       "storage_port", &storage_port, "nodes", &nodes,
+                       "devices", &devices) ||
         strlen(ip) >= sizeof(lay->ip) || port < 0 || port > 65535 ||
         storage_port < 0 || storage_port > 65535 || nodes < 0 ||
-        nodes > AIO_MAX_NODES) {
+        nodes > AIO_MAX_NODES || devices < 0 ||
+        devices > AIO_MAX_NODE_DEVICES) {
         fail("'%s' is not a kura aio layout", path);
+        err = -EINVAL;
+        goto out;
+    }
+    if (version < 2 && nodes > 1) {
+        fail("'%s' was made by an older kura aio, with every node on one "
+             "address: stop it and use another --dir",
+             path);
         err = -EINVAL;
         goto out;
     }
@@ -328,6 +422,7 @@ static int load_layout(const struct aio *a, struct aio_layout *lay)
     lay->port = (unsigned)port;
     lay->storage_port = (unsigned)storage_port;
     lay->nodes = (unsigned)nodes;
+    lay->devices = (unsigned)devices;
     if (layout_error(lay)) {
         fail("'%s': %s", path, layout_error(lay));
         err = -EINVAL;
@@ -343,9 +438,10 @@ static int write_layout(const char *path, const struct aio_layout *lay)
     char *text = NULL;
     int err = -ENOMEM;
 
-    doc = json_pack("{s:i, s:s, s:i, s:i, s:i}", "version", 1, "ip", lay->ip,
-                    "port", (int)lay->port, "storage_port",
-                    (int)lay->storage_port, "nodes", (int)lay->nodes);
+    doc = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i}", "version",
+                    AIO_LAYOUT_VERSION, "ip", lay->ip, "port", (int)lay->port,
+                    "storage_port", (int)lay->storage_port, "nodes",
+                    (int)lay->nodes, "devices", (int)lay->devices);
     if (doc)
         text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text) {
@@ -366,7 +462,7 @@ static int write_layout(const char *path, const struct aio_layout *lay)
 static int settle_layout(struct aio *a, const struct aio_opts *o, bool *fresh)
 {
     struct aio_layout old;
-    char etc[PATH_MAX];
+    char etc[PATH_MAX], devices[32] = "";
     int err;
 
     err = load_layout(a, &old);
@@ -386,11 +482,16 @@ static int settle_layout(struct aio *a, const struct aio_opts *o, bool *fresh)
         ((o->given & 1u << OPT_PORT) && o->lay.port != old.port) ||
         ((o->given & 1u << OPT_STORAGE_PORT) &&
          o->lay.storage_port != old.storage_port) ||
-        ((o->given & 1u << OPT_NODES) && o->lay.nodes != old.nodes))
+        ((o->given & 1u << OPT_NODES) && o->lay.nodes != old.nodes) ||
+        ((o->given & 1u << OPT_DEVICES) && o->lay.devices != old.devices)) {
+        if (old.devices)
+            snprintf(devices, sizeof(devices), " --devices %u", old.devices);
         return fail("'%s' holds a cluster made with --ip %s --port %u "
-                    "--storage-port %u --nodes %u: start it with those, or "
-                    "use another --dir",
-                    a->dir, old.ip, old.port, old.storage_port, old.nodes);
+                    "--storage-port %u --nodes %u%s: start it with those, "
+                    "or use another --dir",
+                    a->dir, old.ip, old.port, old.storage_port, old.nodes,
+                    devices);
+    }
     a->lay = old;
     return 0;
 }
@@ -469,10 +570,38 @@ static void devices_dir(char out[PATH_MAX], const struct aio *a, unsigned node)
         dir_path(out, a, "/nodes/%u", node);
 }
 
-/* Device d<k> (1-based) lives on node ((k - 1) % nodes) + 1. */
+/* Node 'node''s recon cache: not under its devices directory, where
+ * daemons that list the devices would take it for a device. */
+static void recon_dir(char out[PATH_MAX], const struct aio *a, unsigned node)
+{
+    if (a->lay.nodes == 1)
+        dir_path(out, a, "/recon");
+    else
+        dir_path(out, a, "/recon/%u", node);
+}
+
+static unsigned n_devices(const struct aio *a)
+{
+    return a->lay.devices ? a->lay.nodes * a->lay.devices : AIO_ROUND_DEVICES;
+}
+
+/* Device d<k> (1-based) lives on node ((k - 1) % nodes) + 1 without
+ * --devices; with it, node i has d<(i - 1) * devices + 1> onwards. */
 static unsigned device_node(const struct aio *a, unsigned k)
 {
-    return (k - 1) % a->lay.nodes + 1;
+    if (!a->lay.devices)
+        return (k - 1) % a->lay.nodes + 1;
+    return (k - 1) / a->lay.devices + 1;
+}
+
+/* Each node is a zone once there are enough of them for the 3 replicas,
+ * as in Swift's all-in-one; with fewer nodes (and without --devices) each
+ * device is a zone of its own, so the replicas still go to 3 zones. */
+static unsigned device_zone(const struct aio *a, unsigned k)
+{
+    if (a->lay.devices && a->lay.nodes >= AIO_REPLICAS)
+        return device_node(a, k);
+    return k;
 }
 
 static int make_dirs(const struct aio *a)
@@ -483,7 +612,7 @@ static int make_dirs(const struct aio *a)
     dir_path(path, a, "/log");
     if ((err = mkdir_p(path, 0755)))
         return fail("cannot create '%s': %s", path, strerror(-err));
-    for (unsigned k = 1; k <= AIO_DEVICES; k++) {
+    for (unsigned k = 1; k <= n_devices(a); k++) {
         size_t n;
 
         devices_dir(path, a, device_node(a, k));
@@ -572,16 +701,19 @@ static int run_tool(char *const argv[], const char *out)
 }
 
 /* Builds etc.new/<ring>.builder and .ring.gz for the servers of 'kind': 3
- * replicas, 2^10 partitions, min_part_hours 1, device d<k> in zone k on
- * its node's server. Swift's rebalance exits 1 for a warning: still a
- * ring. Returns 0 or CMD_EXIT_ERROR after a message. */
+ * replicas, 2^10 partitions, min_part_hours 1, device d<k> in its zone
+ * (device_zone()) on its node's ip and server port. Swift's rebalance
+ * exits 1 for a warning: still a ring. Returns 0 or CMD_EXIT_ERROR after
+ * a message. */
 static int build_ring(const struct aio *a, const char *kura_ring,
                       enum aio_kind kind)
 {
-    char builder[PATH_MAX], out[PATH_MAX], devs[AIO_DEVICES][96], hb[64];
+    char builder[PATH_MAX], out[PATH_MAX], devs[AIO_MAX_DEVICES][96], hb[64];
+    char ip[INET6_ADDRSTRLEN];
     char *create[] = {
         (char *)kura_ring, builder, "create", "10", "3", "1", NULL};
-    char *add[3 + 2 * AIO_DEVICES + 1] = {(char *)kura_ring, builder, "add"};
+    char *add[3 + 2 * AIO_MAX_DEVICES + 1] = {(char *)kura_ring, builder,
+                                              "add"};
     char *rebalance[] = {(char *)kura_ring, builder, "rebalance",
                          "--seed",          "1",     NULL};
     char *const *steps[] = {create, add, rebalance};
@@ -589,12 +721,13 @@ static int build_ring(const struct aio *a, const char *kura_ring,
 
     dir_path(builder, a, "/etc.new/%s.builder", kinds[kind].ring);
     dir_path(out, a, "/log/kura-ring.out");
-    for (unsigned k = 1; k <= AIO_DEVICES; k++) {
-        unsigned port =
-            a->lay.storage_port + 10 * (device_node(a, k) - 1) + (unsigned)kind;
+    for (unsigned k = 1; k <= n_devices(a); k++) {
+        unsigned node = device_node(a, k);
+        unsigned port = a->lay.storage_port + 10 * (node - 1) + (unsigned)kind;
 
-        snprintf(devs[k - 1], sizeof(devs[k - 1]), "r1z%u-%s:%u/d%u", k,
-                 host(&a->lay, hb), port, k);
+        node_ip(&a->lay, node, ip);
+        snprintf(devs[k - 1], sizeof(devs[k - 1]), "r1z%u-%s:%u/d%u",
+                 device_zone(a, k), host(ip, hb), port, k);
         add[3 + 2 * (k - 1)] = devs[k - 1];
         add[4 + 2 * (k - 1)] = "100";
     }
@@ -643,19 +776,70 @@ static int make_etc(const struct aio *a, const char *kura_ring)
 
 /* ---- the daemons and their configs ---- */
 
-static void list_daemons(struct aio *a)
+/* Reads a daemon's name: "object-server" (of the only node),
+ * "object-replicator-2", "proxy-server". Sets *kind and *node (0 for the
+ * proxy). False for a name of no kind. */
+static bool parse_name(const char *name, enum aio_kind *kind, unsigned *node)
+{
+    for (enum aio_kind k = 0; k < AIO_N_KINDS; k++) {
+        size_t len = strlen(kinds[k].name);
+
+        if (strncmp(name, kinds[k].name, len))
+            continue;
+        *kind = k;
+        *node = k == AIO_PROXY ? 0 : 1;
+        if (name[len] == '\0')
+            return true;
+        if (name[len] == '-' && k != AIO_PROXY &&
+            !parse_uint(name + len + 1, 1, AIO_MAX_NODES, node))
+            return true;
+    }
+    return false;
+}
+
+/* The config the daemon 'name' runs with, DIR/etc/<name>.conf; for a
+ * background daemon its node's object server's. */
+static void conf_path(char out[PATH_MAX], const struct aio *a, const char *name)
+{
+    enum aio_kind k;
+    unsigned node;
+
+    if (parse_name(name, &k, &node) && background(k))
+        /* "object-replicator-2" -> "object-server-2" */
+        dir_path(out, a, "/etc/%s%s.conf", kinds[AIO_OBJECT].name,
+                 name + strlen(kinds[k].name));
+    else
+        dir_path(out, a, "/etc/%s.conf", name);
+}
+
+/* The base name of the binary the daemon 'name' runs, NULL if unknown. */
+static const char *binary_of(const char *name)
+{
+    enum aio_kind k;
+    unsigned node;
+
+    return parse_name(name, &k, &node) ? kinds[k].binary : NULL;
+}
+
+/* Every daemon of the layout that can run, node by node (the servers,
+ * then the background daemons whose binary bins[] has), the proxy last;
+ * only node 'only''s (not the proxy) unless it is 0. */
+static void list_daemons(struct aio *a, char bins[][PATH_MAX], unsigned only)
 {
     struct daemon *d;
 
     a->n_daemons = 0;
     for (unsigned node = 1; node <= a->lay.nodes; node++) {
-        for (enum aio_kind k = AIO_OBJECT; k <= AIO_ACCOUNT; k++) {
+        if (only && node != only)
+            continue;
+        for (enum aio_kind k = 0; k < AIO_N_KINDS; k++) {
+            if (k == AIO_PROXY || (background(k) && !*bins[k]))
+                continue;
             d = &a->daemons[a->n_daemons++];
-            *d = (struct daemon){
-                .kind = k,
-                .node = node,
-                .port = a->lay.storage_port + 10 * (node - 1) + (unsigned)k,
-            };
+            *d = (struct daemon){.kind = k, .node = node};
+            if (!background(k))
+                d->port = a->lay.storage_port + 10 * (node - 1) + (unsigned)k;
+            node_ip(&a->lay, node, d->ip);
             if (a->lay.nodes == 1)
                 snprintf(d->name, sizeof(d->name), "%s", kinds[k].name);
             else
@@ -663,21 +847,60 @@ static void list_daemons(struct aio *a)
                          node);
         }
     }
+    if (only)
+        return;
     d = &a->daemons[a->n_daemons++];
     *d = (struct daemon){.kind = AIO_PROXY, .port = a->lay.port};
+    strcpy(d->ip, a->lay.ip);
     snprintf(d->name, sizeof(d->name), "%s", kinds[AIO_PROXY].name);
+}
+
+/* The sections of the background daemons that read an object server's
+ * config (doc/replication.md §1), each logging to a file of its own, with
+ * an all-in-one's short intervals: a repair shows within seconds. The
+ * auditor stays slow, as it re-reads every object. */
+static void print_background_confs(FILE *f, const struct aio *a,
+                                   const struct daemon *d)
+{
+    static const struct {
+        enum aio_kind kind;
+        const char *options;
+    } sections[] = {
+        {AIO_REPLICATOR, "interval = 5\n"},
+        {AIO_AUDITOR, "interval = 30\nfiles_per_second = 20\n"
+                      "bytes_per_second = 4194304\n"},
+        {AIO_UPDATER, "interval = 5\n"},
+        {AIO_EXPIRER, "interval = 5\n"},
+    };
+    /* "" or "-2" */
+    const char *suffix = d->name + strlen(kinds[AIO_OBJECT].name);
+
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        const char *name = kinds[sections[i].kind].name;
+
+        fprintf(f, "\n[%s]\nlog_name = %s%s\nlog_file = %s/log/%s%s.log\n%s",
+                name, name, suffix, a->dir, name, suffix, sections[i].options);
+    }
 }
 
 static void print_storage_conf(FILE *f, const struct aio *a,
                                const struct daemon *d)
 {
-    char devices[PATH_MAX];
+    char devices[PATH_MAX], recon[PATH_MAX];
 
     devices_dir(devices, a, d->node);
+    recon_dir(recon, a, d->node);
     fprintf(f,
+            "recon_cache_path = %s\n"
             "# Plain directories as devices: no mount points here.\n"
             "devices = %s\nmount_check = false\n\n[app:%s]\n",
-            devices, kinds[d->kind].name);
+            recon, devices, kinds[d->kind].name);
+    if (d->kind == AIO_OBJECT) {
+        print_background_confs(f, a, d);
+        return;
+    }
+    /* the DB server's replicator thread */
+    fprintf(f, "\n[%s-replicator]\ninterval = 5\n", kinds[d->kind].ring);
 }
 
 static void print_proxy_conf(FILE *f)
@@ -698,8 +921,9 @@ static void print_proxy_conf(FILE *f)
                "user_test_tester3 = testing3\n");
 }
 
-/* Writes DIR/etc/<name>.conf unless it exists: a config is the user's to
- * edit once written. Returns 0 or CMD_EXIT_ERROR after a message. */
+/* Writes DIR/etc/<name>.conf of a server unless it exists: a config is
+ * the user's to edit once written. Background daemons have none of their
+ * own. Returns 0 or CMD_EXIT_ERROR after a message. */
 static int write_conf(const struct aio *a, const struct daemon *d)
 {
     char path[PATH_MAX], *text = NULL;
@@ -708,7 +932,7 @@ static int write_conf(const struct aio *a, const struct daemon *d)
     int err;
 
     dir_path(path, a, "/etc/%s.conf", d->name);
-    if (!access(path, F_OK))
+    if (background(d->kind) || !access(path, F_OK))
         return 0;
     f = open_memstream(&text, &len);
     if (!f)
@@ -719,7 +943,7 @@ static int write_conf(const struct aio *a, const struct daemon *d)
             "etc/%s.conf-sample.\n\n[DEFAULT]\nbind_ip = %s\n"
             "bind_port = %u\nswift_dir = %s/etc\nlog_name = %s\n"
             "log_file = %s/log/%s.log\n",
-            d->name, kinds[d->kind].name, a->lay.ip, d->port, a->dir, d->name,
+            d->name, kinds[d->kind].name, d->ip, d->port, a->dir, d->name,
             a->dir, d->name);
     if (d->kind == AIO_PROXY)
         print_proxy_conf(f);
@@ -734,12 +958,13 @@ static int write_conf(const struct aio *a, const struct daemon *d)
     return err ? fail("cannot write '%s': %s", path, strerror(-err)) : 0;
 }
 
-/* True if 'pid' runs with 'conf' as its last argument (invariant 2). Reaps
- * it if it is our child and has exited. */
-static bool proc_runs(pid_t pid, const char *conf)
+/* True if 'pid' runs 'binary' (its base name; any when NULL) with 'conf'
+ * as its last argument (invariant 2). Reaps it if it is our child and has
+ * exited. */
+static bool proc_runs(pid_t pid, const char *binary, const char *conf)
 {
     char path[64], buf[PATH_MAX + 256];
-    const char *last;
+    const char *last, *exe;
     ssize_t n;
     int fd;
 
@@ -756,7 +981,9 @@ static bool proc_runs(pid_t pid, const char *conf)
         return false;
     last = memrchr(buf, '\0', (size_t)n - 1);
     last = last ? last + 1 : buf;
-    return !strcmp(last, conf);
+    exe = strrchr(buf, '/');
+    exe = exe ? exe + 1 : buf;
+    return !strcmp(last, conf) && (!binary || !strcmp(exe, binary));
 }
 
 /* The live process DIR/run/<name>.pid names, or 0. */
@@ -779,8 +1006,8 @@ static pid_t live_pid(const struct aio *a, const char *name)
     buf[strcspn(buf, "\n")] = '\0';
     if (parse_uint(buf, 1, INT_MAX, &pid))
         return 0;
-    dir_path(path, a, "/etc/%s.conf", name);
-    return proc_runs((pid_t)pid, path) ? (pid_t)pid : 0;
+    conf_path(path, a, name);
+    return proc_runs((pid_t)pid, binary_of(name), path) ? (pid_t)pid : 0;
 }
 
 /* True if something accepts TCP connections on ip:port. */
@@ -885,7 +1112,7 @@ static int spawn(const struct aio *a, struct daemon *d, const char *binary)
     int fd_null, fd_out, err;
     pid_t pid;
 
-    dir_path(conf, a, "/etc/%s.conf", d->name);
+    conf_path(conf, a, d->name);
     dir_path(out, a, "/log/%s.out", d->name);
     dir_path(pidfile, a, "/run/%s.pid", d->name);
     fd_out = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -914,14 +1141,34 @@ static int spawn(const struct aio *a, struct daemon *d, const char *binary)
     return 0;
 }
 
-/* Waits until every daemon this run started listens. Returns 0, or
+/* True, after saying so and showing its logs, if 'd' (started by this
+ * run) has exited. */
+static bool died(const struct aio *a, struct daemon *d)
+{
+    char when[96] = "at its start";
+    int st;
+
+    if (waitpid(d->pid, &st, WNOHANG) != d->pid)
+        return false;
+    d->pid = 0;
+    if (d->port)
+        snprintf(when, sizeof(when), "before listening on %s:%u", d->ip,
+                 d->port);
+    if (WIFEXITED(st))
+        fail("%s exited with status %d %s", d->name, WEXITSTATUS(st), when);
+    else
+        fail("%s died of signal %d %s", d->name, WTERMSIG(st), when);
+    show_logs(a, d);
+    return true;
+}
+
+/* Waits until every server this run started listens. Returns 0, or
  * CMD_EXIT_ERROR after naming the first that died or stayed deaf and
  * showing its logs. */
 static int wait_listening(struct aio *a)
 {
     bool up[AIO_MAX_DAEMONS] = {0};
     long long deadline = now_ms() + AIO_START_WAIT_MS;
-    int st;
 
     for (;;) {
         bool all_up = true;
@@ -929,21 +1176,11 @@ static int wait_listening(struct aio *a)
         for (unsigned i = 0; i < a->n_daemons; i++) {
             struct daemon *d = &a->daemons[i];
 
-            if (!d->started || up[i])
+            if (!d->started || !d->port || up[i])
                 continue;
-            if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-                d->pid = 0;
-                if (WIFEXITED(st))
-                    fail("%s exited with status %d before listening on "
-                         "port %u",
-                         d->name, WEXITSTATUS(st), d->port);
-                else
-                    fail("%s died of signal %d before listening on port %u",
-                         d->name, WTERMSIG(st), d->port);
-                show_logs(a, d);
+            if (died(a, d))
                 return CMD_EXIT_ERROR;
-            }
-            up[i] = port_open(a->lay.ip, d->port);
+            up[i] = port_open(d->ip, d->port);
             all_up = all_up && up[i];
         }
         if (all_up)
@@ -953,38 +1190,57 @@ static int wait_listening(struct aio *a)
         sleep_ms(AIO_POLL_MS);
     }
     for (unsigned i = 0; i < a->n_daemons; i++) {
-        if (a->daemons[i].started && !up[i]) {
-            fail("%s does not listen on %s:%u after %d s", a->daemons[i].name,
-                 a->lay.ip, a->daemons[i].port, AIO_START_WAIT_MS / 1000);
-            show_logs(a, &a->daemons[i]);
+        struct daemon *d = &a->daemons[i];
+
+        if (d->started && d->port && !up[i]) {
+            fail("%s does not listen on %s:%u after %d s", d->name, d->ip,
+                 d->port, AIO_START_WAIT_MS / 1000);
+            show_logs(a, d);
             break;
         }
     }
     return CMD_EXIT_ERROR;
 }
 
+/* Background daemons listen on nothing: one this run started counts as
+ * up if it still runs AIO_SETTLE_MS later (a bad config ends it sooner).
+ * Returns 0 or CMD_EXIT_ERROR after naming the first that died. */
+static int wait_settled(struct aio *a)
+{
+    long long deadline = now_ms() + AIO_SETTLE_MS;
+
+    do {
+        sleep_ms(AIO_POLL_MS);
+        for (unsigned i = 0; i < a->n_daemons; i++) {
+            struct daemon *d = &a->daemons[i];
+
+            if (d->started && !d->port && d->pid && died(a, d))
+                return CMD_EXIT_ERROR;
+        }
+    } while (now_ms() < deadline);
+    return 0;
+}
+
 /* A stop goes in stages, so that no daemon is asked for work by one that
- * still runs after it stopped: the proxy first (it feeds the rest), then
- * the object servers (their container updates), the container servers
- * (their account updates), the account servers, and last any pid file
- * whose name is none of these. Each server finishes the requests it has
- * and closes its idle keep-alive connections at once, so a stage takes
- * milliseconds unless a request is in flight. */
+ * still runs after it stopped: the proxy and the background daemons first
+ * (they feed the rest), then the object servers (their container
+ * updates), the container servers (their account updates), the account
+ * servers, and last any pid file whose name is none of these. Each server
+ * finishes the requests it has and closes its idle keep-alive connections
+ * at once, so a stage takes milliseconds unless a request is in flight;
+ * the background daemons end at once (every file they write is replaced
+ * atomically). */
 #define AIO_STOP_STAGES 5
 static int stop_stage(const struct daemon *d)
 {
-    static const enum aio_kind order[] = {AIO_PROXY, AIO_OBJECT,
-                                          AIO_CONTAINER, AIO_ACCOUNT};
+    enum aio_kind k;
+    unsigned node;
 
-    for (int i = 0; i < 4; i++) {
-        size_t len = strlen(kinds[order[i]].name);
-
-        /* "object-server" and "object-server-2" */
-        if (!strncmp(d->name, kinds[order[i]].name, len) &&
-            (d->name[len] == '\0' || d->name[len] == '-'))
-            return i;
-    }
-    return AIO_STOP_STAGES - 1;
+    if (!parse_name(d->name, &k, &node))
+        return AIO_STOP_STAGES - 1;
+    if (k == AIO_PROXY || background(k))
+        return 0;
+    return 1 + (int)k; /* object, container, account */
 }
 
 /* Waits until 'deadline' (now_ms()) for the listed processes of stop
@@ -1001,8 +1257,8 @@ static bool wait_gone(const struct aio *a, struct daemon *ds, unsigned n,
         for (unsigned i = 0; i < n; i++) {
             if (!ds[i].pid || (stage >= 0 && stop_stage(&ds[i]) != stage))
                 continue;
-            dir_path(conf, a, "/etc/%s.conf", ds[i].name);
-            if (!proc_runs(ds[i].pid, conf))
+            conf_path(conf, a, ds[i].name);
+            if (!proc_runs(ds[i].pid, binary_of(ds[i].name), conf))
                 ds[i].pid = 0;
             gone = gone && !ds[i].pid;
         }
@@ -1110,7 +1366,8 @@ static void print_endpoint(const struct aio *a)
 {
     char hb[64], url[128];
 
-    snprintf(url, sizeof(url), "http://%s:%u", host(&a->lay, hb), a->lay.port);
+    snprintf(url, sizeof(url), "http://%s:%u", host(a->lay.ip, hb),
+             a->lay.port);
     printf("auth:     %s/auth/v1.0\n"
            "user:     test:tester\n"
            "key:      testing\n"
@@ -1147,66 +1404,98 @@ static void stop_started(const struct aio *a)
     stop_daemons(a, mine, n);
 }
 
-/* Starts the daemons of 'a' that do not run yet. bins[i] is the binary of
- * kinds[i], "" if missing (only the proxy may be). Returns 0, 1 if all
- * were running, or CMD_EXIT_ERROR after a message (having stopped those it
- * started). */
+/* Spawns the daemons of 'a' that do not run yet, the servers if
+ * 'servers', else the background daemons. Returns how many it started, or
+ * -1 after a message. */
+static int spawn_missing(struct aio *a, char bins[][PATH_MAX], bool servers)
+{
+    int n_started = 0;
+
+    for (unsigned i = 0; i < a->n_daemons; i++) {
+        struct daemon *d = &a->daemons[i];
+
+        if (d->pid || !*bins[d->kind] || background(d->kind) == servers)
+            continue;
+        if (spawn(a, d, bins[d->kind]))
+            return -1;
+        n_started++;
+    }
+    return n_started;
+}
+
+/* Starts the daemons of 'a' that do not run yet: the servers first, then,
+ * once those listen, the background daemons (a replicator that found its
+ * peers down would take them for failed and write to handoffs). bins[k]
+ * is the binary of kinds[k], "" if missing (list_daemons() lists no
+ * background daemon without one; the proxy may lack it). Returns 0, 1 if
+ * all were running, or CMD_EXIT_ERROR after a message (having stopped
+ * those it started). */
 static int start_daemons(struct aio *a, char bins[][PATH_MAX])
 {
-    unsigned n_started = 0;
+    int n_servers, n_background;
 
     for (unsigned i = 0; i < a->n_daemons; i++) {
         struct daemon *d = &a->daemons[i];
 
         d->pid = live_pid(a, d->name);
-        if (d->pid || !*bins[d->kind])
+        if (d->pid || !*bins[d->kind] || !d->port)
             continue;
         /* else the new daemon could fail to bind while we talk to the
          * squatter and call it up */
-        if (port_open(a->lay.ip, d->port))
+        if (port_open(d->ip, d->port))
             return fail("port %u (for %s) is in use on %s", d->port, d->name,
-                        a->lay.ip);
+                        d->ip);
     }
-    for (unsigned i = 0; i < a->n_daemons; i++) {
-        struct daemon *d = &a->daemons[i];
-
-        if (d->pid || !*bins[d->kind])
-            continue;
-        if (spawn(a, d, bins[d->kind]))
-            goto fail;
-        n_started++;
-    }
-    if (!n_started)
-        return 1;
-    if (wait_listening(a))
+    n_servers = spawn_missing(a, bins, true);
+    if (n_servers < 0 || (n_servers && wait_listening(a)))
         goto fail;
-    return 0;
+    n_background = spawn_missing(a, bins, false);
+    if (n_background < 0 || (n_background && wait_settled(a)))
+        goto fail;
+    return n_servers || n_background ? 0 : 1;
 fail:
     stop_started(a);
     return CMD_EXIT_ERROR;
 }
 
+/* Looks up every kind's binary into bins[kind] ("" when missing). Returns
+ * 0, or CMD_EXIT_ERROR after a message if a storage server is missing and
+ * 'need_servers'. */
+static int find_binaries(char bins[][PATH_MAX], bool need_servers)
+{
+    for (enum aio_kind k = 0; k < AIO_N_KINDS; k++) {
+        if (find_binary(kinds[k].subdir, kinds[k].binary, bins[k]))
+            continue;
+        bins[k][0] = '\0';
+        if (need_servers && k != AIO_PROXY && !background(k))
+            return fail("%s not built (looked beside kura and in $PATH)",
+                        kinds[k].binary);
+    }
+    return 0;
+}
+
+/* 0, or CMD_EXIT_ERROR after a message if 'node' (--node, 0 if none) is
+ * no node of the layout. */
+static int check_node(const struct aio *a, unsigned node)
+{
+    if (node > a->lay.nodes)
+        return fail("--node %u: '%s' has %u node%s", node, a->dir, a->lay.nodes,
+                    a->lay.nodes == 1 ? "" : "s");
+    return 0;
+}
+
 static int aio_start(const struct aio_opts *o)
 {
-    char bins[AIO_PROXY + 1][PATH_MAX], ring[PATH_MAX];
+    char bins[AIO_N_KINDS][PATH_MAX], ring[PATH_MAX];
     struct aio a = {0};
     bool fresh;
     int lock = -1, rc = CMD_EXIT_ERROR;
 
     if (open_dir(&a, o->dir, true) || (lock = take_lock(&a)) == -1 ||
-        settle_layout(&a, o, &fresh))
+        settle_layout(&a, o, &fresh) || check_node(&a, o->node) ||
+        find_binaries(bins, true))
         goto out;
-    list_daemons(&a);
-    for (enum aio_kind k = AIO_OBJECT; k <= AIO_PROXY; k++) {
-        if (find_binary(kinds[k].subdir, kinds[k].binary, bins[k]))
-            continue;
-        bins[k][0] = '\0';
-        if (k != AIO_PROXY) {
-            fail("%s not built (looked beside kura and in $PATH)",
-                 kinds[k].binary);
-            goto out;
-        }
-    }
+    list_daemons(&a, bins, o->node);
     if (fresh && !find_binary("tools", "kura-ring", ring)) {
         fail("kura-ring not built (looked beside kura and in $PATH)");
         goto out;
@@ -1225,7 +1514,7 @@ static int aio_start(const struct aio_opts *o)
         printf("kura aio: started in %s\n", a.dir);
     print_summary(&a, *bins[AIO_PROXY]);
     rc = 0;
-    if (!*bins[AIO_PROXY]) {
+    if (!*bins[AIO_PROXY] && !o->node) {
         fflush(stdout);
         rc = fail("kura-proxy not built (looked beside kura and in $PATH): "
                   "the storage servers run, the proxy does not");
@@ -1237,8 +1526,8 @@ out:
     return rc;
 }
 
-/* Stops whatever DIR/run has pid files for: works without aio.json and
- * after a layout change. */
+/* Stops whatever DIR/run has pid files for (with --node, of that node):
+ * works without aio.json and after a layout change. */
 static int aio_stop(const struct aio_opts *o)
 {
     struct daemon ds[64];
@@ -1256,6 +1545,8 @@ static int aio_stop(const struct aio_opts *o)
     }
     if (err || (lock = take_lock(&a)) == -1)
         goto out;
+    if (o->node && !load_layout(&a, &a.lay) && check_node(&a, o->node))
+        goto out;
     dir_path(path, &a, "/run");
     dir = opendir(path);
     if (!dir) {
@@ -1264,12 +1555,16 @@ static int aio_stop(const struct aio_opts *o)
     }
     while ((e = readdir(dir)) && n < sizeof(ds) / sizeof(ds[0])) {
         size_t len = strlen(e->d_name);
+        enum aio_kind k;
+        unsigned node;
 
         if (len <= 4 || len - 4 >= AIO_NAME_LEN ||
             strcmp(e->d_name + len - 4, ".pid"))
             continue;
         ds[n] = (struct daemon){0};
         memcpy(ds[n].name, e->d_name, len - 4);
+        if (o->node && (!parse_name(ds[n].name, &k, &node) || node != o->node))
+            continue;
         ds[n].pid = live_pid(&a, ds[n].name);
         n++;
     }
@@ -1289,6 +1584,7 @@ out:
 
 static int aio_status(const struct aio_opts *o)
 {
+    char bins[AIO_N_KINDS][PATH_MAX];
     struct aio a = {0};
     unsigned n_running = 0;
     int err, rc = CMD_EXIT_ERROR;
@@ -1303,18 +1599,23 @@ static int aio_status(const struct aio_opts *o)
                 a.dir ? a.dir : o->dir);
         rc = AIO_EXIT_NOT_RUNNING;
     }
-    if (err)
+    if (err || check_node(&a, o->node))
         goto out;
-    list_daemons(&a);
+    /* a server that is not built is listed, stopped */
+    find_binaries(bins, false);
+    list_daemons(&a, bins, o->node);
     for (unsigned i = 0; i < a.n_daemons; i++) {
         struct daemon *d = &a.daemons[i];
+        char port[12] = "-";
 
+        if (d->port)
+            snprintf(port, sizeof(port), "%u", d->port);
         d->pid = live_pid(&a, d->name);
         if (d->pid) {
-            printf("%s %d running %u\n", d->name, (int)d->pid, d->port);
+            printf("%s %d running %s\n", d->name, (int)d->pid, port);
             n_running++;
         } else {
-            printf("%s - stopped %u\n", d->name, d->port);
+            printf("%s - stopped %s\n", d->name, port);
         }
     }
     rc = n_running == a.n_daemons ? 0 : AIO_EXIT_NOT_RUNNING;
