@@ -64,7 +64,7 @@ static bool take_ts(const char *s, size_t len, char ts[ONDISK_TS_SIZE])
         return false;
     memcpy(ts, s, len);
     ts[len] = '\0';
-    return ondisk_timestamp_valid(ts);
+    return strlen(ts) == len && ondisk_timestamp_valid(ts); /* no NUL */
 }
 
 /* The next space-separated token of [*p, end): sets *tok and *len and
