@@ -475,3 +475,225 @@ def test_stop_does_not_wait_for_idle_connections(cluster):
         backend.close()
     assert rc == 0, err
     assert took < 4.5, 'stop took %.1f s' % took
+
+
+BACKGROUND = ['object-replicator', 'object-auditor', 'object-updater',
+              'object-expirer']
+BACKGROUND_BINARIES = {
+    'object-replicator': 'kura-replicator',
+    'object-auditor': 'kura-auditor',
+    'object-updater': 'kura-updater',
+    'object-expirer': 'kura-expirer',
+}
+
+
+def built_background():
+    """The background daemons whose binaries are built: aio runs those."""
+    return [n for n in BACKGROUND if os.access(os.path.join(
+        BUILD, 'replicator', BACKGROUND_BINARIES[n]), os.X_OK)]
+
+
+def read_conf(path):
+    """{section: {key: value}} of a config aio wrote (no continuations)."""
+    out, section = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith(('#', ';')):
+                continue
+            if line.startswith('['):
+                section = out.setdefault(line[1:-1], {})
+            else:
+                k, v = line.split('=', 1)
+                section[k.strip()] = v.strip()
+    return out
+
+
+@pytest.fixture
+def cluster4x2(tmp_path):
+    c = Cluster(str(tmp_path), nodes=4, devices=2)
+    yield c
+    kura('stop', '--dir', c.dir)
+
+
+def test_nodes_times_devices(cluster4x2):
+    """--nodes 4 --devices 2: d1..d8, node i has d(2i-1) and d(2i) in zone
+    i on 127.0.0.i and its own ports; configs carry the node's address,
+    devices, recon cache and the background daemons' sections."""
+    c = cluster4x2
+    c.start()
+    etc = os.path.join(c.dir, 'etc')
+    with open(os.path.join(etc, 'aio.json')) as f:
+        assert json.load(f)['devices'] == 2
+    for node in range(1, 5):
+        assert sorted(os.listdir(os.path.join(c.dir, 'nodes', str(node)))) \
+            == ['d%d' % (2 * node - 1), 'd%d' % (2 * node)]
+    for kind, offset in (('object', 0), ('container', 1), ('account', 2)):
+        devs = ring_devs(c.rings()[kind])
+        assert len(devs) == 8
+        for d in devs:
+            node = (int(d['device'][1:]) + 1) // 2
+            assert (d['zone'], d['ip'], d['port'], d['replication_ip'],
+                    d['replication_port']) == (
+                node, '127.0.0.%d' % node,
+                c.storage_port + 10 * (node - 1) + offset,
+                '127.0.0.%d' % node,
+                c.storage_port + 10 * (node - 1) + offset)
+    for name in c.names():
+        assert c.listening(name), name
+        conf = read_conf(os.path.join(etc, name + '.conf'))
+        node = int(name.rsplit('-', 1)[1])
+        default = conf['DEFAULT']
+        assert default['bind_ip'] == '127.0.0.%d' % node
+        assert default['devices'] == os.path.join(c.dir, 'nodes', str(node))
+        assert default['recon_cache_path'] == os.path.join(
+            c.dir, 'recon', str(node))
+        if name.startswith('object-'):
+            for section in BACKGROUND:
+                assert conf[section]['log_file'] == os.path.join(
+                    c.dir, 'log', '%s-%d.log' % (section, node))
+                assert float(conf[section]['interval']) <= 30
+        else:
+            kind = name.split('-')[0]
+            assert float(conf[kind + '-replicator']['interval']) <= 30
+    # the object server of node 3 serves d5 and d6, and nothing of node 1
+    ip, port = '127.0.0.3', c.port_of('object-server-3')
+    assert answers(port, '/d5/0/a/c/o', ip) == 404
+    assert answers(port, '/d1/0/a/c/o', ip) == 507
+    # the proxy is on --ip alone; a server is not on 127.0.0.1
+    assert not listening(c.port_of('object-server-3'))
+
+
+def test_ring_remove_by_ip_takes_one_node(cluster4x2):
+    """What the distinct addresses are for: kura-ring's 'remove <ip>'
+    matches exactly the devices of one node."""
+    c = cluster4x2
+    c.start()
+    builder = os.path.join(str(os.path.dirname(c.dir)), 'object.builder')
+    with open(os.path.join(c.dir, 'etc', 'object.builder'), 'rb') as src, \
+            open(builder, 'wb') as dst:
+        dst.write(src.read())
+    ring = os.path.join(BUILD, 'tools', 'kura-ring')
+    p = subprocess.run([ring, builder, 'remove', '127.0.0.2', '--yes'],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = subprocess.run([ring, builder], capture_output=True, text=True,
+                       timeout=60)
+    marked = sorted(line.split()[5] for line in p.stdout.splitlines()
+                    if line.rstrip().endswith('DEL'))
+    assert marked == ['d3', 'd4'], p.stdout
+
+
+def test_two_nodes_zone_per_device(tmp_path):
+    """Fewer nodes than replicas: each device is a zone of its own."""
+    c = Cluster(str(tmp_path), nodes=2, devices=2)
+    try:
+        c.start()
+        devs = ring_devs(c.rings()['object'])
+        assert sorted((d['device'], d['zone'], d['ip']) for d in devs) == [
+            ('d1', 1, '127.0.0.1'), ('d2', 2, '127.0.0.1'),
+            ('d3', 3, '127.0.0.2'), ('d4', 4, '127.0.0.2')]
+    finally:
+        kura('stop', '--dir', c.dir)
+
+
+def test_bad_layouts_refused(tmp_path):
+    d = str(tmp_path / 'aio')
+    for args, why in ((['--devices', '0'], 'bad --devices'),
+                      (['--devices', '9'], 'bad --devices'),
+                      (['--nodes', '1', '--devices', '2'], '3 or more'),
+                      (['--nodes', '3', '--ip', '127.0.0.253'],
+                       'under 256'),
+                      (['--nodes', '2', '--node', '3'], '--node 3')):
+        port, base = free_ports(4)
+        rc, out, err = kura('start', '--dir', d, '--port', str(port),
+                            '--storage-port', str(base), *args)
+        assert rc == 2, args
+        assert why in err, (args, err)
+        assert len(err.splitlines()) == 1, err
+        assert not os.path.exists(os.path.join(d, 'etc')), args
+    rc, out, err = kura('stop', '--dir', d, '--port', '1')
+    assert rc == 2 and 'only --dir and --node' in err
+
+
+def test_stop_and_start_one_node(tmp_path):
+    """stop --node 2 stops node 2's daemons only (its addresses stop
+    answering, the others and the proxy go on); start --node 2 brings back
+    just those."""
+    c = Cluster(str(tmp_path), nodes=3, devices=1)
+    try:
+        c.start()
+        before, rc = status(c.dir)
+        bg = built_background()
+        for i in range(1, 4):
+            for name in bg:
+                assert before['%s-%d' % (name, i)][1:] == ('running', None)
+        rc, out, err = kura('stop', '--dir', c.dir, '--node', '2')
+        assert rc == 0, err
+        assert 'stopped %d daemons' % (3 + len(bg)) in out
+        rows, rc = status(c.dir)
+        assert rc == 3
+        for name, (pid, state, port) in rows.items():
+            if name.endswith('-2'):
+                assert state == 'stopped', name
+            else:
+                assert (pid, state) == before[name][:2], name
+        for name in c.names():
+            assert c.listening(name) == (not name.endswith('-2')), name
+        only2, rc = status(c.dir, '--node', '2')
+        assert rc == 3 and sorted(only2) == sorted(
+            n for n in rows if n.endswith('-2'))
+
+        rc, out, err = kura('start', '--dir', c.dir, '--node', '2')
+        assert rc == 0, err
+        assert 'started' in out
+        rows, rc = status(c.dir)
+        assert rc == (0 if HAVE_PROXY else 3)
+        for name, (pid, state, port) in rows.items():
+            if name.endswith('-2'):
+                assert state == 'running' and pid != before[name][0], name
+            else:
+                assert (pid, state) == before[name][:2], name
+        assert c.listening('object-server-2')
+        rc, out, err = kura('start', '--dir', c.dir, '--node', '2')
+        assert rc == 0 and 'already running' in out
+        rc, out, err = kura('stop', '--dir', c.dir, '--node', '4')
+        assert rc == 2 and '3 nodes' in err
+    finally:
+        kura('stop', '--dir', c.dir)
+
+
+def test_background_daemons(cluster):
+    """The background daemons that are built run beside the one node's
+    servers, read its object server's config and log to files of their
+    own; stop ends them."""
+    bg = built_background()
+    if not bg:
+        pytest.skip('no background daemon built (replicator/kura-*)')
+    cluster.start()
+    rows, _ = status(cluster.dir)
+    conf = os.path.join(cluster.dir, 'etc', 'object-server.conf')
+    for name in bg:
+        pid, state, port = rows[name]
+        assert (state, port) == ('running', None), name
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv = f.read().rstrip(b'\0').split(b'\0')
+        assert os.path.basename(argv[0]).decode() == \
+            BACKGROUND_BINARIES[name]
+        assert argv[-1].decode() == conf
+        wait_for_line(os.path.join(cluster.dir, 'log', name + '.log'), name)
+    assert read_conf(conf)['DEFAULT']['recon_cache_path'] == os.path.join(
+        cluster.dir, 'recon')
+    rc, out, err = kura('stop', '--dir', cluster.dir)
+    assert rc == 0, err
+    for name in bg:
+        assert gone(rows[name][0]), name
+
+
+def gone(pid):
+    """True if pid has exited (a zombie waiting for init counts)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except FileNotFoundError:
+        return True
