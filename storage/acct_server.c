@@ -22,6 +22,7 @@
 
 #include "common/timestamp.h"
 #include "storage/acctdb.h"
+#include "storage/db_repl_server.h"
 #include "storage/db_server.h"
 #include "storage/policies.h"
 
@@ -67,7 +68,9 @@ int acct_server_new(const struct acct_server_conf *conf,
         return -ENOMEM;
     api = (struct http_handler){
         .on_headers = db_server_on_headers,
+        .on_body = db_repl_server_on_body, /* REPLICATE's JSON */
         .on_end = on_end,
+        .on_done = db_repl_server_on_done,
         .arg = s,
     };
     s->conf = conf;
@@ -456,12 +459,21 @@ out:
     return 0;
 }
 
+/* REPLICATE /<dev>/<part>/<hash>: account replication (db_repl_server.h) */
+static int do_replicate(void *ctx)
+{
+    struct areq *a = ctx;
+
+    return db_repl_server_replicate(a->s->db, a->req, &a->path,
+                                    &db_repl_account);
+}
+
 /* Methods and their paths, as Swift's get_account_name_and_placement()
  * and get_container_name_and_placement(). */
 static const struct db_route routes[] = {
     {"PUT", do_put, 3, 4, false},   {"DELETE", do_delete, 3, 3, false},
     {"HEAD", do_head, 3, 3, false}, {"GET", do_get, 3, 3, false},
-    {"POST", do_post, 3, 3, false},
+    {"POST", do_post, 3, 3, false}, {"REPLICATE", do_replicate, 3, 3, false},
 };
 
 static int on_end(struct request *req, void *arg)
@@ -476,4 +488,9 @@ static int on_end(struct request *req, void *arg)
 void acct_server_handler(struct acct_server *s, struct http_handler *out)
 {
     recon_server_handler(s->recon, out);
+}
+
+struct db_server *acct_server_db(struct acct_server *s)
+{
+    return s->db;
 }

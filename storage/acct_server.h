@@ -24,6 +24,7 @@
 #include "storage/recon_server.h"
 
 struct acct_server; /* opaque */
+struct db_server;
 
 /* [app:account-server] and [DEFAULT] of account-server.conf. */
 struct acct_server_conf {
@@ -57,5 +58,8 @@ void acct_server_free(struct acct_server *s); /* NULL is fine */
 
 /* The callbacks to give http_server_new(). */
 void acct_server_handler(struct acct_server *s, struct http_handler *out);
+
+/* The server's DBs, which its replicator thread shares (db_replicator.h). */
+struct db_server *acct_server_db(struct acct_server *s);
 
 #endif /* STORAGE_ACCT_SERVER_H */

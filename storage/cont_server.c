@@ -12,8 +12,8 @@
  * concurrent object servers' updates share LevelDB's fsyncs (group
  * commit); info changes are synced by contdb.c itself.
  *
- * Every request is answered in on_end: none has a body worth reading
- * (shard ranges in PUT bodies are not supported).
+ * Every request is answered in on_end: none but REPLICATE has a body
+ * worth reading (shard ranges in PUT bodies are not supported).
  */
 #include "storage/cont_server.h"
 
@@ -29,6 +29,7 @@
 #include "common/http_client.h"
 #include "common/timestamp.h"
 #include "storage/contdb.h"
+#include "storage/db_repl_server.h"
 #include "storage/db_server.h"
 #include "storage/policies.h"
 
@@ -79,7 +80,9 @@ int cont_server_new(const struct cont_server_conf *conf,
         return -ENOMEM;
     api = (struct http_handler){
         .on_headers = db_server_on_headers,
+        .on_body = db_repl_server_on_body, /* REPLICATE's JSON */
         .on_end = on_end,
+        .on_done = db_repl_server_on_done,
         .arg = s,
     };
     s->conf = conf;
@@ -668,12 +671,22 @@ out:
     return 0;
 }
 
+/* REPLICATE /<dev>/<part>/<hash>: container replication
+ * (db_repl_server.h) */
+static int do_replicate(void *ctx)
+{
+    struct creq *c = ctx;
+
+    return db_repl_server_replicate(c->s->db, c->req, &c->path,
+                                    &db_repl_container);
+}
+
 /* Methods and their paths, as Swift's get_obj_name_and_placement() and
  * get_container_name_and_placement(). */
 static const struct db_route routes[] = {
     {"PUT", do_put, 4, 5, true},    {"DELETE", do_delete, 4, 5, true},
     {"HEAD", do_head, 4, 5, true},  {"GET", do_get, 4, 5, true},
-    {"POST", do_post, 4, 4, false},
+    {"POST", do_post, 4, 4, false}, {"REPLICATE", do_replicate, 3, 3, false},
 };
 
 static int on_end(struct request *req, void *arg)
@@ -688,4 +701,9 @@ static int on_end(struct request *req, void *arg)
 void cont_server_handler(struct cont_server *s, struct http_handler *out)
 {
     recon_server_handler(s->recon, out);
+}
+
+struct db_server *cont_server_db(struct cont_server *s)
+{
+    return s->db;
 }

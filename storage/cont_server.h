@@ -30,6 +30,7 @@
 #include "storage/recon_server.h"
 
 struct cont_server; /* opaque */
+struct db_server;
 
 /* [app:container-server] and [DEFAULT] of container-server.conf. */
 struct cont_server_conf {
@@ -74,5 +75,8 @@ void cont_server_free(struct cont_server *s); /* NULL is fine */
 
 /* The callbacks to give http_server_new(). */
 void cont_server_handler(struct cont_server *s, struct http_handler *out);
+
+/* The server's DBs, which its replicator thread shares (db_replicator.h). */
+struct db_server *cont_server_db(struct cont_server *s);
 
 #endif /* STORAGE_CONT_SERVER_H */

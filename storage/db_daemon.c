@@ -5,18 +5,57 @@
  */
 #include "storage/db_daemon.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/memory.h"
+#include "storage/db_replicator.h"
+
+static const struct conf_option replicator_options[] = {
+    DB_REPLICATOR_CONF_OPTIONS(struct db_replicator_conf),
+    CONF_END,
+};
+
+/* Starts the replicator when the config asks for it, as Swift runs
+ * swift-container-replicator from the [container-replicator] section of
+ * the server's config. *out stays NULL without one. */
+static int start_replicator(const struct db_daemon *d, const struct conf *conf,
+                            void *server, struct db_replicator_conf *rc,
+                            struct db_replicator **out)
+{
+    const struct db_replicator_env env = {
+        .type = d->repl,
+        .db = d->db(server),
+        .swift_dir = *d->swift_dir,
+        .bind_ip = d->http->bind_ip,
+        .bind_port = d->http->bind_port,
+    };
+    char section[64], err[CONF_ERR_LEN];
+
+    *out = NULL;
+    snprintf(section, sizeof(section), "%s-replicator", d->repl->name);
+    if (!conf_has_section(conf, section)) {
+        log_warning("no [%s] in '%s': not replicating", section,
+                    conf_path(conf));
+        return 0;
+    }
+    if (conf_apply(conf, section, replicator_options, rc, err)) {
+        log_err("%s", err);
+        return -EINVAL;
+    }
+    return db_replicator_new(rc, &env, out);
+}
 
 int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
 {
     struct hash_path_conf hc = {0};
     struct http_server *srv = NULL;
     struct http_handler h;
+    struct db_replicator_conf repl_conf = {0};
+    struct db_replicator *repl = NULL;
     struct conf *conf = NULL;
     char err[CONF_ERR_LEN], herr[HASH_PATH_ERRLEN], section[64];
     char *swift_conf = NULL;
@@ -58,11 +97,16 @@ int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
     if (http_server_new(d->http, &h, &srv))
         goto out;
     log_info("listening on %s:%u", d->http->bind_ip, http_server_port(srv));
+    if (d->repl && start_replicator(d, conf, server, &repl_conf, &repl))
+        goto out;
     sig = memory_sigwait(&set, &d->http->memory);
     log_info("stopping on signal %d", sig);
     http_server_stop(srv, 5000);
     rc = 0;
 out:
+    /* after the server: a request it finishes may be the replicator's */
+    db_replicator_free(repl);
+    conf_release(replicator_options, &repl_conf);
     http_server_free(srv);
     d->stop(server);
     hash_path_conf_release(&hc);

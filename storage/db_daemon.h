@@ -13,6 +13,8 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "ring/hash_path.h"
+#include "storage/db_repl_rpc.h"
+#include "storage/db_server.h"
 
 struct db_daemon {
     /* "account-server": the [app:account-server] section, the usage line */
@@ -30,6 +32,11 @@ struct db_daemon {
     int (*start)(const void *conf, const struct hash_path_conf *hc,
                  void **server, struct http_handler *h);
     void (*stop)(void *server); /* NULL is fine */
+    /* The replicator thread (db_replicator.h), run when the config has a
+     * [<repl->name>-replicator] section: the kind of DBs, and the
+     * server's DBs, which it shares. */
+    const struct db_repl_type *repl;
+    struct db_server *(*db)(void *server);
 };
 
 /* Runs the daemon; returns main()'s exit status (2: usage). */

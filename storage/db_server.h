@@ -79,8 +79,8 @@ struct db_route {
 void db_server_dispatch(struct request *req, const struct db_route *routes,
                         size_t n_routes, struct db_path *path, void *ctx);
 
-/* The servers' on_headers: every request is answered in on_end (none has
- * a body worth reading). */
+/* The servers' on_headers: every request is answered in on_end (none but
+ * REPLICATE has a body worth reading: db_repl_server.h). */
 int db_server_on_headers(struct request *req, void *arg);
 
 /* The device's DB and the hash of the path's account, with its container

@@ -28,6 +28,11 @@ static void stop(void *server)
     acct_server_free(server);
 }
 
+static struct db_server *db(void *server)
+{
+    return acct_server_db(server);
+}
+
 int main(int argc, char **argv)
 {
     struct acct_server_conf c = {0};
@@ -40,6 +45,8 @@ int main(int argc, char **argv)
         .swift_dir = &c.swift_dir,
         .start = start,
         .stop = stop,
+        .repl = &db_repl_account,
+        .db = db,
     };
 
     return db_daemon_main(argc, argv, &d);
