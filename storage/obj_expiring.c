@@ -18,10 +18,12 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/timestamp.h"
+#include "ring/live_ring.h"
 #include "storage/obj_update.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,9 +170,73 @@ static int named_container(struct request *req,
                                   w->object, out);
 }
 
-/* One PUT or DELETE of the row for 'at' in queue container 'cont': to the
- * replicas 'hosts'/'devs'/'part' when given, else (and when they cannot
- * all take it) into an async pending. */
+/* The container ring of <swift_dir>, loaded at the first need (the
+ * object server has no other use for it) and kept, re-read when the file
+ * changes, for the life of the process. */
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct live_ring *container_ring;
+
+static struct ring *get_container_ring(const char *swift_dir, const char *txn)
+{
+    char path[4096], err[RINGFILE_ERRLEN] = "";
+    struct ring *ring = NULL;
+    int rc = 0;
+
+    pthread_mutex_lock(&ring_lock);
+    if (!container_ring) {
+        snprintf(path, sizeof(path), "%s/container.ring.gz", swift_dir);
+        rc = live_ring_new(path, LIVE_RING_DEFAULT_RELOAD_TIME, &container_ring,
+                           err);
+    }
+    pthread_mutex_unlock(&ring_lock);
+    if (rc)
+        log_txn(LOG_ERR, txn, "cannot load '%s/container.ring.gz': %s",
+                swift_dir, err[0] ? err : strerror(-rc));
+    else
+        ring = live_ring_get(container_ring);
+    return ring;
+}
+
+/* The replicas of queue container 'cont' from the container ring, as
+ * X-Container-Host/-Device/-Partition would name them. 0 or -errno. */
+static int ring_replicas(const struct obj_expiring_write *w, const char *cont,
+                         const char *txn, char *hosts, char *devs, size_t cap,
+                         char part[16])
+{
+    const struct ring_dev *nodes[16];
+    struct ring *ring = get_container_ring(w->swift_dir, txn);
+    unsigned char digest[16];
+    size_t n, hl = 0, dl = 0;
+    int err;
+
+    if (!ring)
+        return -ENOENT;
+    err = hash_path(w->hash_conf, OBJ_EXPIRING_ACCOUNT, cont, NULL, digest);
+    if (!err) {
+        uint32_t p = ring_get_part(ring, digest);
+
+        snprintf(part, 16, "%u", p);
+        n = ring_get_part_nodes(ring, p, nodes, 16);
+        hosts[0] = devs[0] = '\0';
+        for (size_t i = 0; i < n && hl < cap && dl < cap; i++) {
+            hl += (size_t)snprintf(
+                hosts + hl, cap - hl, "%s%s%s%s:%d", i ? "," : "",
+                ring_dev_ip_is_v6(nodes[i]->ip) ? "[" : "", nodes[i]->ip,
+                ring_dev_ip_is_v6(nodes[i]->ip) ? "]" : "", nodes[i]->port);
+            dl += (size_t)snprintf(devs + dl, cap - dl, "%s%s", i ? "," : "",
+                                   nodes[i]->device);
+        }
+        if (!n || hl >= cap || dl >= cap)
+            err = -EINVAL;
+    }
+    ring_free(ring);
+    return err;
+}
+
+/* One PUT or DELETE of the row for 'at' in queue container 'cont' to the
+ * replicas 'hosts'/'devs'/'part' when given, else to those of the
+ * container ring; obj_update saves it as an async pending when some
+ * replica does not take it. */
 static void send_update(struct request *req, const struct obj_expiring_write *w,
                         const char *op, int64_t at, const char *cont,
                         const char *hosts, const char *devs, const char *part)
@@ -178,7 +244,7 @@ static void send_update(struct request *req, const struct obj_expiring_write *w,
     const char *txn = req_txn(req);
     struct obj_update u = {0};
     unsigned char digest[16];
-    char hash[33], agent[32];
+    char hash[33], agent[32], rhosts[1024], rdevs[1024], rpart[16];
     char *task =
         obj_expiring_task_name(at, w->account, w->container, w->object);
     int err;
@@ -215,12 +281,19 @@ static void send_update(struct request *req, const struct obj_expiring_write *w,
         obj_update_set_header(&u, "X-Content-Type", "text/plain");
         obj_update_set_header(&u, "X-Etag", EMPTY_ETAG);
     }
+    err = -EINVAL;
     if (hosts && devs && part && *part)
         err = obj_update_send(w->client, &u, w->conn_ms, w->node_ms, txn);
-    else
-        err = -EINVAL; /* no replicas to send to: the updater finds them */
-    if (err == -EINVAL)
-        err = obj_update_write_async(&u);
+    if (err == -EINVAL) {
+        /* none named, or names that do not pair up: the ring's replicas
+         * (an async pending must name them for kura-updater) */
+        err = ring_replicas(w, cont, txn, rhosts, rdevs, sizeof(rhosts), rpart);
+        u.hosts = rhosts;
+        u.devs = rdevs;
+        u.part = rpart;
+        if (!err)
+            err = obj_update_send(w->client, &u, w->conn_ms, w->node_ms, txn);
+    }
 out:
     if (err < 0)
         log_txn(LOG_ERR, txn, "expirer queue %s of '%s' failed: %s", op,
@@ -246,9 +319,9 @@ void obj_expiring_update(struct request *req,
     if (!orig_at ||
         !header_bool(req, "X-Backend-Clean-Expiring-Object-Queue", true))
         return;
-    /* As Swift: the old row's container replicas are not named in the
-     * request, so its DELETE is an async pending, which kura-updater
-     * sends to every replica the container ring names. */
+    /* The old row's replicas are not named in the request: the container
+     * ring's (Swift saves this DELETE as an async pending at once, for its
+     * updater to look them up). */
     if (!obj_expiring_container(w->hash_conf, orig_at, w->account, w->container,
                                 w->object, cont))
         send_update(req, w, "DELETE", orig_at, cont, NULL, NULL, NULL);

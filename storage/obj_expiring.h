@@ -74,7 +74,8 @@ int64_t obj_expiring_at(const char *v);
 struct obj_expiring_write {
     struct http_client *client;
     const struct hash_path_conf *hash_conf;
-    const char *devices; /* async pendings go to <devices>/<dev> */
+    const char *swift_dir; /* container.ring.gz, for rows not named */
+    const char *devices;   /* async pendings go to <devices>/<dev> */
     const char *dev;
     const char *account, *container, *object;
     const char *timestamp; /* the write's, internal form */
@@ -88,11 +89,11 @@ struct obj_expiring_write {
  * -Device, -Partition, -Container (none named: no update, another replica
  * sends it), and DELETEs the old row unless X-Backend-Clean-Expiring-
  * Object-Queue is false. A replication write (X-Backend-Replication: true)
- * changes nothing. A PUT that fails becomes an async pending
- * (obj_update.h); a DELETE always is one, as in Swift (the request names
- * only the new row's replicas), for kura-updater to send through the
- * container ring. The write's answer never depends on the queue; errors
- * are logged. */
+ * changes nothing. The old row's DELETE goes to the replicas of
+ * <swift_dir>/container.ring.gz (loaded at the first need, then kept for
+ * the process's life): the request names only the new row's. An update
+ * some replica does not take becomes an async pending (obj_update.h). The
+ * write's answer never depends on the queue; errors are logged. */
 void obj_expiring_update(struct request *req,
                          const struct obj_expiring_write *w, int64_t orig_at,
                          int64_t new_at);

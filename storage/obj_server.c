@@ -651,6 +651,7 @@ static void expiring_update(struct request *req, struct obj_req *o,
     const struct obj_expiring_write w = {
         .client = o->srv->client,
         .hash_conf = o->srv->dconf.hash_conf,
+        .swift_dir = conf->swift_dir,
         .devices = conf->devices,
         .dev = o->dev,
         .account = o->account,
