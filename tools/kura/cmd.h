@@ -16,4 +16,12 @@ int cmd_get_nodes(int argc, char **argv);
  * doc/aio.md). status exits 3 when a daemon is not running. */
 int cmd_aio(int argc, char **argv);
 
+/* Operators' tools (doc/ops.md): 'kura recon' (recon.c), 'kura
+ * object-info' (object_info.c), 'kura dispersion-populate' and 'kura
+ * dispersion-report' (dispersion.c). */
+int cmd_recon(int argc, char **argv);
+int cmd_object_info(int argc, char **argv);
+int cmd_dispersion_populate(int argc, char **argv);
+int cmd_dispersion_report(int argc, char **argv);
+
 #endif /* TOOLS_KURA_CMD_H */

@@ -15,6 +15,7 @@ static const struct {
     {"get-nodes", cmd_get_nodes,
      "show the partition and devices of an account, container or object"},
     {"aio", cmd_aio, "start, stop or show the all-in-one cluster"},
+    {"recon", cmd_recon, "ask every storage server for its recon data"},
 };
 
 static void usage(FILE *out)
