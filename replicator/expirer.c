@@ -1,0 +1,724 @@
+/*
+ * expirer.c - kura-expirer's pass over the expirer queue (expirer.h).
+ *
+ * Owns the walk of the queue (account listing, container listings, paged
+ * by marker), the share of rows this expirer takes, the deletes sent to
+ * the object replicas, when a row is settled, and the row's removal. The
+ * queue's names are obj_expiring's; what a DELETE with X-If-Delete-At does
+ * to an object, and the container update it sends, are the object
+ * server's.
+ *
+ * Invariant: a row leaves the queue only after its object is settled (see
+ * expirer.h), so an object with a delete-at is deleted or found changed
+ * before its row goes; a failure anywhere leaves the row for the next pass.
+ */
+#include "replicator/expirer.h"
+
+#include "common/http.h"
+#include "common/http_client.h"
+#include "common/recon.h"
+#include "common/timestamp.h"
+#include "ring/live_ring.h"
+#include "storage/obj_expiring.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Rows (containers) asked for per listing request. */
+#define PAGE_LIMIT 1000
+/* A listing page's body: 1000 rows of at most ~1.3 KiB of JSON each. */
+#define PAGE_MAX_BYTES (4u << 20)
+#define MAX_REPLICAS 16
+
+const struct conf_option expirer_options[] = {
+    LOG_CONF_OPTIONS(struct expirer_conf, log, "object-expirer"),
+    CONF_STR("swift_dir", struct expirer_conf, swift_dir, "/etc/swift"),
+    CONF_DOUBLE("interval", struct expirer_conf, interval, 300, 0, 86400 * 7),
+    CONF_STR("expiring_objects_account_name", struct expirer_conf,
+             expiring_objects_account_name, "expiring_objects"),
+    CONF_UINT("concurrency", struct expirer_conf, concurrency, 1, 1, 1024),
+    CONF_UINT("processes", struct expirer_conf, processes, 0, 0, UINT_MAX),
+    CONF_UINT("process", struct expirer_conf, process, 0, 0, UINT_MAX),
+    CONF_DOUBLE("conn_timeout", struct expirer_conf, conn_timeout, 0.5, 0.001,
+                3600),
+    CONF_DOUBLE("node_timeout", struct expirer_conf, node_timeout, 10, 0.001,
+                3600),
+    CONF_UINT("reclaim_age", struct expirer_conf, reclaim_age, 604800, 0,
+              UINT_MAX),
+    CONF_STR("recon_cache_path", struct expirer_conf, recon_cache_path,
+             RECON_DEFAULT_CACHE_PATH),
+    CONF_END,
+};
+
+struct expirer {
+    const struct expirer_conf *c;
+    const struct hash_path_conf *hc;
+    struct live_ring *account_ring, *container_ring, *object_ring;
+    struct http_client *client;
+    char *account; /* ".expiring_objects" */
+    unsigned int conn_ms, node_ms;
+};
+
+/* Where a name lives: its partition and primaries in one ring. */
+struct place {
+    uint32_t part;
+    const struct ring_dev *nodes[MAX_REPLICAS];
+    size_t n;
+};
+
+static int place_of(const struct expirer *e, const struct ring *ring,
+                    const char *a, const char *c, const char *o,
+                    struct place *p)
+{
+    unsigned char digest[16];
+    int err = hash_path(e->hc, a, c, o, digest);
+
+    if (err)
+        return err;
+    p->part = ring_get_part(ring, digest);
+    p->n = ring_get_part_nodes(ring, p->part, p->nodes, MAX_REPLICAS);
+    return p->n ? 0 : -ENOENT;
+}
+
+/* "/<dev>/<part>/<quoted name>", malloc()ed. */
+static char *node_path(const struct ring_dev *d, uint32_t part,
+                       const char *qname)
+{
+    char *qdev = http_quote(d->device), *path = NULL;
+
+    if (qdev && asprintf(&path, "/%s/%u%s", qdev, part, qname) < 0)
+        path = NULL;
+    free(qdev);
+    return path;
+}
+
+/* Sends 'n' requests at once and collects each status (or -errno) into
+ * 'status', reading and dropping the bodies. */
+static void run_all(struct expirer *e, const struct http_client_req *reqs,
+                    size_t n, int *status)
+{
+    struct http_client_call *calls[MAX_REPLICAS];
+    int errs[MAX_REPLICAS];
+
+    http_client_start_multi(e->client, reqs, n, calls, errs);
+    for (size_t i = 0; i < n; i++) {
+        const void *data;
+        size_t len;
+
+        status[i] = calls[i] ? http_client_response(calls[i]) : errs[i];
+        while (status[i] > 0 && !http_client_read(calls[i], &data, &len) && len)
+            ;
+        http_client_end(calls[i]);
+    }
+}
+
+/* Sends 'method' of the quoted '/a/c[/o]' 'qname' to every node of 'p'
+ * with 'hdrs'; returns how many answered 2xx (404 counted when
+ * 'ok_404'). */
+static size_t send_to_place(struct expirer *e, const struct place *p,
+                            const char *method, const char *qname,
+                            const struct http_header *hdrs, size_t n_hdrs,
+                            bool ok_404)
+{
+    struct http_client_req reqs[MAX_REPLICAS];
+    char *paths[MAX_REPLICAS];
+    int status[MAX_REPLICAS];
+    size_t n = 0, ok = 0;
+
+    for (size_t i = 0; i < p->n; i++) {
+        paths[n] = node_path(p->nodes[i], p->part, qname);
+        if (!paths[n])
+            continue;
+        reqs[n] = (struct http_client_req){
+            .host = p->nodes[i]->ip,
+            .port = (unsigned int)p->nodes[i]->port,
+            .method = method,
+            .path = paths[n],
+            .headers = hdrs,
+            .n_headers = n_hdrs,
+        };
+        n++;
+    }
+    run_all(e, reqs, n, status);
+    for (size_t i = 0; i < n; i++) {
+        if ((status[i] >= 200 && status[i] < 300) ||
+            (ok_404 && status[i] == 404))
+            ok++;
+        else
+            log_warning(
+                "%s %s:%u%s: %s", method, reqs[i].host, reqs[i].port, paths[i],
+                status[i] < 0 ? strerror(-status[i]) : http_reason(status[i]));
+        free(paths[i]);
+    }
+    return ok;
+}
+
+/* One page of the JSON listing of the quoted '/a[/c]' 'qname' after
+ * 'marker', from the first replica of 'p' that has it. Returns the array
+ * (empty when no replica has it: 204 or 404 everywhere), or NULL when no
+ * replica answered. */
+static json_t *list_page(struct expirer *e, const struct place *p,
+                         const char *qname, const char *marker)
+{
+    char *qmarker = http_quote(marker), *path = NULL, *body = NULL;
+    bool absent = false;
+    json_t *page = NULL;
+
+    for (size_t i = 0; qmarker && i < p->n && !page; i++) {
+        const struct ring_dev *d = p->nodes[i];
+        char *base = node_path(d, p->part, qname);
+        struct http_client_call *call = NULL;
+        struct http_header accept = {"Accept", "application/json"};
+        struct http_client_req req = {
+            .host = d->ip,
+            .port = (unsigned int)d->port,
+            .method = "GET",
+            .headers = &accept,
+            .n_headers = 1,
+        };
+        size_t len;
+        int status;
+
+        if (!base || asprintf(&path, "%s?format=json&limit=%d&marker=%s", base,
+                              PAGE_LIMIT, qmarker) < 0)
+            path = NULL;
+        free(base);
+        if (!path)
+            break;
+        req.path = path;
+        status = http_client_request(e->client, &req, &call);
+        if (status == 200 &&
+            !http_client_read_all(call, PAGE_MAX_BYTES, &body, &len)) {
+            page = json_loads(body, 0, NULL);
+            if (!json_is_array(page)) {
+                log_warning("GET %s:%d%s: not a JSON listing", d->ip, d->port,
+                            path);
+                json_decref(page);
+                page = NULL;
+            }
+        } else if (status == 204 || status == 404) {
+            absent = true;
+        } else {
+            log_warning("GET %s:%d%s: %s", d->ip, d->port, path,
+                        status < 0 ? strerror(-status) : http_reason(status));
+        }
+        http_client_end(call);
+        free(body);
+        body = NULL;
+        free(path);
+        path = NULL;
+    }
+    free(qmarker);
+    if (!page && absent)
+        page = json_array();
+    return page;
+}
+
+/* ---- one row ---- */
+
+/* Swift's hash_mod(): md5 of the name as a big number, mod 'n'. */
+static unsigned int hash_mod(const char *name, unsigned int n)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    uint64_t r = 0;
+
+    EVP_Digest(name, strlen(name), md, &mdlen, EVP_md5(), NULL);
+    for (unsigned int k = 0; k < mdlen; k++)
+        r = (r * 256 + md[k]) % n;
+    return (unsigned int)r;
+}
+
+static bool is_mine(const struct expirer *e, const char *cont, const char *row)
+{
+    char *name;
+    bool mine;
+
+    if (!e->c->processes)
+        return true;
+    if (asprintf(&name, "%s/%s", cont, row) < 0)
+        return true; /* doing a row twice is harmless; missing it is not */
+    mine = hash_mod(name, e->c->processes) == e->c->process;
+    free(name);
+    return mine;
+}
+
+/* The object's container replicas, shared out as the proxy does: object
+ * replica i updates container replicas i, i + n_obj, ... */
+static void container_headers(const struct place *cp, size_t i, size_t n_obj,
+                              char *hosts, char *devs, size_t cap)
+{
+    size_t hl = 0, dl = 0;
+
+    hosts[0] = devs[0] = '\0';
+    for (size_t j = i; j < cp->n; j += n_obj) {
+        const struct ring_dev *d = cp->nodes[j];
+        int a = snprintf(hosts + hl, cap - hl, "%s%s:%d", hl ? "," : "", d->ip,
+                         d->port);
+        int b = snprintf(devs + dl, cap - dl, "%s%s", dl ? "," : "", d->device);
+
+        if (a < 0 || b < 0 || (size_t)a >= cap - hl || (size_t)b >= cap - dl)
+            break;
+        hl += (size_t)a;
+        dl += (size_t)b;
+    }
+}
+
+/* DELETE with X-If-Delete-At to every replica of the object; returns
+ * whether it is settled (expirer.h). */
+static bool delete_object(struct expirer *e, struct ring *cring,
+                          struct ring *oring, const struct obj_expiring_task *t,
+                          const char *txn)
+{
+    enum { H_TS, H_IFDA, H_CLEAN, H_TXN, H_POLICY, H_CHOST, H_CDEV, H_CPART };
+    struct http_client_req reqs[MAX_REPLICAS];
+    struct http_header hdrs[MAX_REPLICAS][8];
+    char hosts[MAX_REPLICAS][512], devs[MAX_REPLICAS][512];
+    char *paths[MAX_REPLICAS] = {0};
+    int status[MAX_REPLICAS];
+    char at[32], cpart[16], *name = NULL, *qname = NULL;
+    struct place op, cp;
+    size_t answered = 0, n = 0;
+    bool not_404 = false;
+
+    if (place_of(e, oring, t->account, t->container, t->object, &op) ||
+        place_of(e, cring, t->account, t->container, NULL, &cp) ||
+        asprintf(&name, "/%s/%s/%s", t->account, t->container, t->object) < 0)
+        return false;
+    qname = http_quote(name);
+    free(name);
+    if (!qname)
+        return false;
+    snprintf(at, sizeof(at), "%010lld.00000", (long long)t->delete_at);
+    snprintf(cpart, sizeof(cpart), "%u", cp.part);
+    for (size_t i = 0; i < op.n; i++) {
+        struct http_header *h = hdrs[n];
+
+        paths[n] = node_path(op.nodes[i], op.part, qname);
+        if (!paths[n])
+            continue;
+        container_headers(&cp, i, op.n, hosts[n], devs[n], sizeof(hosts[n]));
+        h[H_TS] = (struct http_header){"X-Timestamp", at};
+        h[H_IFDA] = (struct http_header){"X-If-Delete-At", at};
+        /* the row is ours to remove: no async pending to remove it */
+        h[H_CLEAN] =
+            (struct http_header){"X-Backend-Clean-Expiring-Object-Queue", "no"};
+        h[H_TXN] = (struct http_header){"X-Trans-Id", txn};
+        h[H_POLICY] =
+            (struct http_header){"X-Backend-Storage-Policy-Index", "0"};
+        h[H_CHOST] = (struct http_header){"X-Container-Host", hosts[n]};
+        h[H_CDEV] = (struct http_header){"X-Container-Device", devs[n]};
+        h[H_CPART] = (struct http_header){"X-Container-Partition", cpart};
+        reqs[n] = (struct http_client_req){
+            .host = op.nodes[i]->ip,
+            .port = (unsigned int)op.nodes[i]->port,
+            .method = "DELETE",
+            .path = paths[n],
+            .headers = h,
+            .n_headers = hosts[n][0] ? 8 : H_CHOST,
+        };
+        n++;
+    }
+    run_all(e, reqs, n, status);
+    for (size_t i = 0; i < n; i++) {
+        int s = status[i];
+
+        if (s == 404) {
+            answered++;
+        } else if ((s >= 200 && s < 300) || s == 409 || s == 412) {
+            answered++;
+            not_404 = true;
+        } else {
+            log_txn(LOG_WARNING, txn, "DELETE %s:%u%s: %s", reqs[i].host,
+                    reqs[i].port, paths[i],
+                    s < 0 ? strerror(-s) : http_reason(s));
+        }
+        free(paths[i]);
+    }
+    free(qname);
+    if (answered < op.n / 2 + 1)
+        return false;
+    /* every replica says 404: maybe the object is on handoffs still, so
+     * Swift 2.30 retries until reclaim_age */
+    return not_404 ||
+           t->delete_at + (int64_t)e->c->reclaim_age < (int64_t)time(NULL);
+}
+
+/* Removes 'row' from every replica of queue container 'cont'. */
+static void pop_row(struct expirer *e, struct ring *cring, const char *cont,
+                    const char *row, const char *txn)
+{
+    struct timestamp now;
+    char ts[TIMESTAMP_INTERNAL_SIZE], *name = NULL, *qname;
+    struct place p;
+
+    timestamp_now(&now);
+    timestamp_internal(&now, ts);
+    if (place_of(e, cring, e->account, cont, NULL, &p) ||
+        asprintf(&name, "/%s/%s/%s", e->account, cont, row) < 0)
+        return;
+    qname = http_quote(name);
+    if (qname) {
+        const struct http_header h[] = {
+            {"X-Timestamp", ts},
+            {"X-Trans-Id", txn},
+            {"X-Backend-Storage-Policy-Index", "0"},
+        };
+
+        send_to_place(e, &p, "DELETE", qname, h, 3, true);
+    }
+    free(qname);
+    free(name);
+}
+
+/* Deletes the object of 'row' and removes the row once settled. Returns
+ * whether it was. */
+static bool expire_row(struct expirer *e, struct ring *cring,
+                       struct ring *oring, const char *cont, const char *row)
+{
+    struct obj_expiring_task t;
+    char txn[TXN_ID_LEN + 1];
+    bool done;
+
+    if (obj_expiring_task_parse(row, &t)) {
+        log_err("unexpected row '%s' in queue container '%s'", row, cont);
+        return false;
+    }
+    txn_id_new(txn);
+    done = delete_object(e, cring, oring, &t, txn);
+    if (done)
+        pop_row(e, cring, cont, row, txn);
+    else
+        log_txn(LOG_INFO, txn, "'%s/%s/%s' not settled yet, retried next pass",
+                t.account, t.container, t.object);
+    obj_expiring_task_release(&t);
+    return done;
+}
+
+/* ---- a page of rows, by 'concurrency' threads ---- */
+
+struct batch {
+    struct expirer *e;
+    struct ring *cring, *oring;
+    const char *cont;
+    const char **rows;
+    size_t n;
+    atomic_size_t next;
+    atomic_uint_fast64_t expired, errors;
+};
+
+static void *batch_worker(void *arg)
+{
+    struct batch *b = arg;
+    size_t i;
+
+    while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+        if (expire_row(b->e, b->cring, b->oring, b->cont, b->rows[i]))
+            atomic_fetch_add(&b->expired, 1);
+        else
+            atomic_fetch_add(&b->errors, 1);
+    }
+    return NULL;
+}
+
+static void run_batch(struct batch *b, unsigned int concurrency)
+{
+    pthread_t th[64];
+    size_t n_th = 0;
+
+    if (concurrency > 64)
+        concurrency = 64;
+    while (n_th + 1 < concurrency && n_th + 1 < b->n &&
+           !pthread_create(&th[n_th], NULL, batch_worker, b))
+        n_th++;
+    batch_worker(b); /* this thread works too */
+    for (size_t i = 0; i < n_th; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* Deletes the empty queue container 'cont' from every replica, each
+ * telling its account replica (as the proxy shares them out), as Swift's
+ * expirer does once a container has no rows left. A container that got a
+ * row meanwhile answers 409 and stays. */
+static void delete_queue_container(struct expirer *e, struct ring *cring,
+                                   const char *cont)
+{
+    struct ring *aring = live_ring_get(e->account_ring);
+    struct http_client_req reqs[MAX_REPLICAS];
+    struct http_header hdrs[MAX_REPLICAS][6];
+    char hosts[MAX_REPLICAS][300], apart[16];
+    char *paths[MAX_REPLICAS], *name = NULL, *qname = NULL;
+    int status[MAX_REPLICAS];
+    struct timestamp now;
+    char ts[TIMESTAMP_INTERNAL_SIZE];
+    struct place ap, cp;
+    size_t n = 0;
+
+    timestamp_now(&now);
+    timestamp_internal(&now, ts);
+    if (place_of(e, aring, e->account, NULL, NULL, &ap) ||
+        place_of(e, cring, e->account, cont, NULL, &cp) ||
+        asprintf(&name, "/%s/%s", e->account, cont) < 0 ||
+        !(qname = http_quote(name)))
+        goto out;
+    snprintf(apart, sizeof(apart), "%u", ap.part);
+    for (size_t i = 0; i < cp.n; i++) {
+        const struct ring_dev *ad = ap.nodes[i % ap.n];
+        struct http_header *h = hdrs[n];
+
+        paths[n] = node_path(cp.nodes[i], cp.part, qname);
+        if (!paths[n])
+            continue;
+        snprintf(hosts[n], sizeof(hosts[n]), "%s:%d", ad->ip, ad->port);
+        h[0] = (struct http_header){"X-Timestamp", ts};
+        h[1] = (struct http_header){"X-Account-Host", hosts[n]};
+        h[2] = (struct http_header){"X-Account-Device", ad->device};
+        h[3] = (struct http_header){"X-Account-Partition", apart};
+        h[4] = (struct http_header){"X-Backend-Storage-Policy-Index", "0"};
+        reqs[n] = (struct http_client_req){
+            .host = cp.nodes[i]->ip,
+            .port = (unsigned int)cp.nodes[i]->port,
+            .method = "DELETE",
+            .path = paths[n],
+            .headers = h,
+            .n_headers = 5,
+        };
+        n++;
+    }
+    run_all(e, reqs, n, status);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+out:
+    free(qname);
+    free(name);
+    ring_free(aring);
+}
+
+/* The leading time of a name ("1700000000" or "1700000000-a/c/o"), or
+ * -1 when it has none. */
+static int64_t name_time(const char *name)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(name, &end, 10);
+    if (errno || end == name || (*end && *end != '-' && *end != '.'))
+        return -1;
+    return v;
+}
+
+/* Expires the due rows of queue container 'cont'; deletes it when it has
+ * no rows at all. */
+static void expire_container(struct expirer *e, const char *cont, int64_t now,
+                             struct expirer_stats *st)
+{
+    struct ring *cring = live_ring_get(e->container_ring);
+    struct ring *oring = live_ring_get(e->object_ring);
+    char *marker = strdup(""), *name = NULL, *qname = NULL;
+    bool first = true, more = true;
+    struct place p;
+
+    if (!marker || asprintf(&name, "/%s/%s", e->account, cont) < 0 ||
+        !(qname = http_quote(name)) ||
+        place_of(e, cring, e->account, cont, NULL, &p))
+        more = false;
+    while (more) {
+        json_t *page = list_page(e, &p, qname, marker), *v;
+        const char *rows[PAGE_LIMIT];
+        struct batch b = {.e = e, .cring = cring, .oring = oring, .cont = cont};
+        size_t i;
+
+        if (!page) {
+            st->errors++;
+            break;
+        }
+        if (first && !json_array_size(page))
+            delete_queue_container(e, cring, cont);
+        first = false;
+        more = json_array_size(page) == PAGE_LIMIT;
+        json_array_foreach(page, i, v)
+        {
+            const char *row = json_string_value(json_object_get(v, "name"));
+
+            if (!row || i >= PAGE_LIMIT)
+                continue;
+            if (name_time(row) > now) {
+                more = false; /* rows are in time order: the rest wait */
+                break;
+            }
+            if (is_mine(e, cont, row))
+                rows[b.n++] = row;
+            free(marker);
+            marker = strdup(row);
+            if (!marker) {
+                more = false;
+                break;
+            }
+        }
+        b.rows = rows;
+        run_batch(&b, e->c->concurrency);
+        st->expired += b.expired;
+        st->errors += b.errors;
+        json_decref(page);
+    }
+    free(marker);
+    free(qname);
+    free(name);
+    ring_free(cring);
+    ring_free(oring);
+}
+
+/* ---- the pass ---- */
+
+void expirer_pass(struct expirer *e, struct expirer_stats *out)
+{
+    struct expirer_stats st = {0};
+    struct timespec t0, t1;
+    struct ring *aring = live_ring_get(e->account_ring);
+    char *marker = strdup(""), *qname = NULL, *name = NULL;
+    char path[4096];
+    bool more = true;
+    struct place p;
+    json_t *patch;
+    int64_t now = (int64_t)time(NULL);
+    int err;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!marker || asprintf(&name, "/%s", e->account) < 0 ||
+        !(qname = http_quote(name)) ||
+        place_of(e, aring, e->account, NULL, NULL, &p)) {
+        st.errors++;
+        more = false;
+    }
+    while (more) {
+        json_t *page = list_page(e, &p, qname, marker), *v;
+        size_t i;
+
+        if (!page) {
+            log_err("cannot list the containers of '%s'", e->account);
+            st.errors++;
+            break;
+        }
+        more = json_array_size(page) == PAGE_LIMIT;
+        json_array_foreach(page, i, v)
+        {
+            const char *cont = json_string_value(json_object_get(v, "name"));
+
+            if (!cont)
+                continue;
+            if (name_time(cont) > now) {
+                more = false; /* names are times, in order */
+                break;
+            }
+            expire_container(e, cont, now, &st);
+            free(marker);
+            marker = strdup(cont);
+            if (!marker) {
+                more = false;
+                break;
+            }
+        }
+        json_decref(page);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st.elapsed = (double)(t1.tv_sec - t0.tv_sec) +
+                 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    log_info("Pass completed in %ds; %" PRIu64 " objects expired, %" PRIu64
+             " errors",
+             (int)st.elapsed, st.expired, st.errors);
+    patch = json_pack("{s:f, s:I}", "object_expiration_pass", st.elapsed,
+                      "expired_last_pass", (json_int_t)st.expired);
+    err = recon_path(path, sizeof(path), e->c->recon_cache_path, "object");
+    if (!err)
+        err = patch ? recon_update(path, patch) : -ENOMEM;
+    if (err)
+        log_err("cannot write recon cache '%s': %s", path, strerror(-err));
+    json_decref(patch);
+    free(marker);
+    free(qname);
+    free(name);
+    ring_free(aring);
+    if (out)
+        *out = st;
+}
+
+/* ---- life cycle ---- */
+
+static int load_ring(const struct expirer_conf *c, const char *kind,
+                     struct live_ring **out)
+{
+    char path[4096], err[RINGFILE_ERRLEN] = "";
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s.ring.gz", c->swift_dir, kind);
+    rc = live_ring_new(path, LIVE_RING_DEFAULT_RELOAD_TIME, out, err);
+    if (rc)
+        log_err("cannot load ring '%s': %s", path,
+                err[0] ? err : strerror(-rc));
+    return rc;
+}
+
+int expirer_new(const struct expirer_conf *c, const struct hash_path_conf *hc,
+                struct expirer **out)
+{
+    struct expirer *e;
+    struct http_client_conf hcc;
+    int err;
+
+    *out = NULL;
+    if (c->processes && c->process >= c->processes) {
+        log_err("process (%u) must be less than processes (%u)", c->process,
+                c->processes);
+        return -EINVAL;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->c = c;
+    e->hc = hc;
+    e->conn_ms = (unsigned int)(c->conn_timeout * 1000);
+    e->node_ms = (unsigned int)(c->node_timeout * 1000);
+    hcc = (struct http_client_conf){.conn_timeout_ms = e->conn_ms,
+                                    .node_timeout_ms = e->node_ms};
+    err = load_ring(c, "account", &e->account_ring);
+    if (!err)
+        err = load_ring(c, "container", &e->container_ring);
+    if (!err)
+        err = load_ring(c, "object", &e->object_ring);
+    if (!err &&
+        asprintf(&e->account, ".%s", c->expiring_objects_account_name) < 0) {
+        e->account = NULL;
+        err = -ENOMEM;
+    }
+    if (!err)
+        err = http_client_new(&hcc, &e->client);
+    if (err) {
+        expirer_free(e);
+        return err;
+    }
+    *out = e;
+    return 0;
+}
+
+void expirer_free(struct expirer *e)
+{
+    if (!e)
+        return;
+    http_client_free(e->client);
+    live_ring_free(e->account_ring);
+    live_ring_free(e->container_ring);
+    live_ring_free(e->object_ring);
+    free(e->account);
+    free(e);
+}
