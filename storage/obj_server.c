@@ -32,6 +32,8 @@
 #include "storage/obj_stream.h"
 #include "storage/obj_update.h"
 #include "storage/recon_server.h"
+#include "storage/ssync.h"
+#include "storage/ssync_recv.h"
 #include "storage/suffix_hash.h"
 
 #include <errno.h>
@@ -80,7 +82,7 @@ static const char *const allowed_headers[] = {
     "x-robots-tag",
 };
 
-enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE, M_REPLICATE };
+enum method { M_GET, M_HEAD, M_PUT, M_POST, M_DELETE, M_REPLICATE, M_SSYNC };
 
 /* One request's state, hung on the request; freed in on_done. */
 struct obj_req {
@@ -98,7 +100,11 @@ struct obj_req {
     int body_err;              /* the first write error, 0 */
     struct mime_footer *mime;  /* a PUT with a metadata footer */
     json_t *footer;            /* its metadata, once parsed */
-    int64_t orig_delete_at;    /* PUT: the live object's X-Delete-At, 0 */
+    /* X-Backend-Replication: a replicator's write (ssync_send.c): stores
+     * the metadata it names, sends no container or expirer update */
+    bool replication;
+    struct ssync_recv *ssync; /* SSYNC, until answered */
+    int64_t orig_delete_at;   /* PUT: the live object's X-Delete-At, 0 */
 };
 
 /* ---- small helpers ---- */
@@ -610,6 +616,8 @@ static void container_update(struct request *req, struct obj_req *o,
     const char *policy = req_header(req, "X-Backend-Storage-Policy-Index");
     const char *txn = req_txn(req);
 
+    if (o->replication)
+        return; /* the container heard of it from the original write */
     uc->u.op = op;
     uc->u.devices = conf->devices;
     uc->u.dev = o->dev;
@@ -633,7 +641,8 @@ static void container_update(struct request *req, struct obj_req *o,
         json_t *v;
 
         req_foreach_header(req, pick_override, uc);
-        json_object_foreach(uc->footer, key, v) {
+        json_object_foreach(uc->footer, key, v)
+        {
             if (json_is_string(v))
                 pick_override(key, json_string_value(v), uc);
         }
@@ -695,7 +704,11 @@ static int check_creation(struct request *req, struct obj_req *o)
     }
     if (!req_header(req, "Content-Type"))
         return refuse_text(req, 400, "No content type");
-    if (check_delete_at(req, &o->ts, false))
+    /* a replica of an object past its X-Delete-At (not yet expired by the
+     * expirer) keeps it: Swift's check_delete_headers lets replication
+     * through */
+    if (check_delete_at(req, o->replication ? &(struct timestamp){0} : &o->ts,
+                        o->replication))
         return 1;
     if (!valid_utf8(req_header(req, "Content-Type")))
         return refuse_text(req, 400, "Invalid Content-Type");
@@ -850,11 +863,12 @@ static int meta_from_footer(json_t *footer, struct objmeta *m)
     char num[64];
     int err = 0;
 
-    json_object_foreach(footer, key, v) {
+    json_object_foreach(footer, key, v)
+    {
         const char *s = footer_value(v, num, sizeof(num));
 
-        if (s && (is_user_meta(key) || is_sysmeta(key) ||
-                  is_transient_sysmeta(key)))
+        if (s &&
+            (is_user_meta(key) || is_sysmeta(key) || is_transient_sysmeta(key)))
             err = set_titled(m, key, s);
         if (err)
             break;
@@ -868,7 +882,8 @@ static const char *footer_etag(json_t *footer, char *buf, size_t cap)
     const char *key;
     json_t *v;
 
-    json_object_foreach(footer, key, v) {
+    json_object_foreach(footer, key, v)
+    {
         if (!strcasecmp(key, "etag")) {
             const char *s = footer_value(v, buf, cap);
 
@@ -901,8 +916,8 @@ static const char *expected_etag(struct request *req, struct obj_req *o,
                                  char *buf, size_t cap)
 {
     char fbuf[128];
-    const char *f = o->footer ? footer_etag(o->footer, fbuf, sizeof(fbuf))
-                              : NULL;
+    const char *f =
+        o->footer ? footer_etag(o->footer, fbuf, sizeof(fbuf)) : NULL;
 
     return normalize_etag(f ? f : req_header(req, "ETag"), buf, cap);
 }
@@ -1108,7 +1123,7 @@ static int do_post(struct request *req, struct obj_req *o)
         return respond_err(req, err);
     }
     m = diskfile_metadata(o->df);
-    if (is_expired(m, &o->ts))
+    if (is_expired(m, &o->ts) && !o->replication) /* Swift's open_expired */
         return req_respond_error(req, 404);
     ts_of(objmeta_get(m, "X-Timestamp"), &orig);
     if (timestamp_cmp(&orig, &o->ts) >= 0) {
@@ -1118,7 +1133,7 @@ static int do_post(struct request *req, struct obj_req *o)
     err = objmeta_copy(&orig_meta, m); /* m goes with the next open */
     if (!err)
         err = meta_from_headers(req, &meta, false);
-    if (!err)
+    if (!err && !o->replication) /* else named, with its timestamp */
         err = post_content_type(o, &orig_meta, ctype, &meta);
     if (!err)
         err = diskfile_post(o->df, &meta, o->ts_internal);
@@ -1399,39 +1414,55 @@ out:
     return out;
 }
 
+/* The path of REPLICATE and SSYNC, /<dev>/<part>[/<rest>], 'rest' only
+ * when 'rest' is not NULL, and the device: sets o->dev, o->part and *rest
+ * (NULL when absent); answers 400 or 507 itself and returns 1. */
+static int parse_part_path(struct request *req, struct obj_req *o, char **rest)
+{
+    const struct obj_server_conf *conf = o->srv->conf;
+    const char *path = req_path(req);
+    char *part, *tail = NULL, msg[512];
+    int err;
+
+    o->names = strdup(path + (path[0] == '/'));
+    if (!o->names)
+        return refuse(req, 503);
+    part = strchr(o->names, '/');
+    if (part) {
+        *part++ = '\0';
+        tail = strchr(part, '/');
+        if (tail)
+            *tail++ = '\0';
+    }
+    if (path[0] != '/' || !part || !*o->names || !*part ||
+        (tail && (!rest || strchr(tail, '/')))) {
+        snprintf(msg, sizeof(msg), "Invalid path: %.400s", req_raw_path(req));
+        return refuse_text(req, 400, msg);
+    }
+    if (check_dev_part(req, o, o->names, part))
+        return 1;
+    err = devices_check(conf->devices, o->dev, conf->mount_check);
+    if (err)
+        return refuse_err(req, err);
+    if (rest)
+        *rest = tail;
+    return 0;
+}
+
 /* REPLICATE /<dev>/<part>[/<suffix>-<suffix>...]: the partition's suffix
  * hashes as JSON {"abc": "<16 hex>"} (Swift answers a pickle), the named
  * suffixes recomputed first. For kura-replicator. */
 static int do_replicate(struct request *req, struct obj_req *o)
 {
     const struct obj_server_conf *conf = o->srv->conf;
-    const char *path = req_path(req);
     const char **suffixes = NULL;
     struct suffix_hashes sh = {0};
-    char *part, *rest = NULL, *body = NULL, dir[4096];
+    char *rest = NULL, *body = NULL, dir[4096];
     size_t n = 0;
     int err;
 
-    o->names = strdup(path + (path[0] == '/'));
-    if (!o->names)
-        return req_respond_error(req, 503);
-    part = strchr(o->names, '/');
-    if (part) {
-        *part++ = '\0';
-        rest = strchr(part, '/');
-        if (rest)
-            *rest++ = '\0';
-    }
-    if (path[0] != '/' || !part || !*o->names || !*part ||
-        (rest && strchr(rest, '/'))) {
-        snprintf(dir, sizeof(dir), "Invalid path: %.400s", req_raw_path(req));
-        return respond_text(req, 400, dir);
-    }
-    if (check_dev_part(req, o, o->names, part))
+    if (parse_part_path(req, o, &rest))
         return 0;
-    err = devices_check(conf->devices, o->dev, conf->mount_check);
-    if (err)
-        return respond_err(req, err);
     suffixes = calloc(MAX_SUFFIXES, sizeof(*suffixes));
     if (!suffixes)
         return req_respond_error(req, 503);
@@ -1461,14 +1492,69 @@ static int do_replicate(struct request *req, struct obj_req *o)
     return err;
 }
 
+/* ---- SSYNC ---- */
+
+/* SSYNC /<dev>/<part>: the sender's inventory (ssync.h) is compared with
+ * the partition as it streams in (ssync_recv.c); the answer, at the end,
+ * is what we want sent. Writes nothing. */
+static int ssync_headers(struct request *req, struct obj_req *o)
+{
+    const struct obj_server_conf *conf = o->srv->conf;
+    char dir[4096];
+    int err;
+
+    if (parse_part_path(req, o, NULL))
+        return 0;
+    if (req_content_length(req) > (int64_t)SSYNC_MAX_BODY)
+        return respond_text(req, 413, "Inventory too large");
+    snprintf(dir, sizeof(dir), "%s/%s/objects/%" PRIu32, conf->devices, o->dev,
+             o->part);
+    err = ssync_recv_new(dir, &o->ssync);
+    return err ? respond_err(req, err) : 0;
+}
+
+/* Answers a refused inventory; the reader goes, so nothing more is fed. */
+static int ssync_refuse(struct request *req, struct obj_req *o, int err)
+{
+    char msg[64];
+
+    if (err == -EINVAL) {
+        snprintf(msg, sizeof(msg), "Invalid inventory line %zu",
+                 ssync_recv_lineno(o->ssync));
+        respond_text(req, 400, msg);
+    } else if (err == -E2BIG) {
+        respond_text(req, 413, "Inventory too large");
+    } else {
+        req_log(req, LOG_ERR, "cannot compare '%s': %s", req_raw_path(req),
+                strerror(-err));
+        respond_err(req, err);
+    }
+    ssync_recv_free(o->ssync);
+    o->ssync = NULL;
+    return 0;
+}
+
+static int ssync_end(struct request *req, struct obj_req *o)
+{
+    const char *answer;
+    size_t len;
+    int err = ssync_recv_finish(o->ssync, &answer, &len);
+
+    if (err)
+        return ssync_refuse(req, o, err);
+    req_add_header(req, "Content-Type", "text/plain");
+    return req_respond(req, 200, answer, len);
+}
+
 /* ---- routing ---- */
 
 static const struct {
     const char *name;
     enum method method;
 } methods[] = {
-    {"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
-    {"POST", M_POST}, {"DELETE", M_DELETE}, {"REPLICATE", M_REPLICATE},
+    {"GET", M_GET},     {"HEAD", M_HEAD},     {"PUT", M_PUT},
+    {"POST", M_POST},   {"DELETE", M_DELETE}, {"REPLICATE", M_REPLICATE},
+    {"SSYNC", M_SSYNC},
 };
 
 static int on_headers(struct request *req, void *arg)
@@ -1481,7 +1567,8 @@ static int on_headers(struct request *req, void *arg)
         if (!strcmp(req_method(req), methods[i].name))
             break;
     if (i == sizeof(methods) / sizeof(methods[0])) {
-        req_add_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT, REPLICATE");
+        req_add_header(req, "Allow",
+                       "DELETE, GET, HEAD, POST, PUT, REPLICATE, SSYNC");
         return req_respond_error(req, 405);
     }
     o = calloc(1, sizeof(*o));
@@ -1490,9 +1577,12 @@ static int on_headers(struct request *req, void *arg)
     o->srv = srv;
     o->method = methods[i].method;
     o->fsize = -1;
+    o->replication = header_true(req, "X-Backend-Replication");
     req_set_ctx(req, o);
     if (o->method == M_REPLICATE)
         return do_replicate(req, o);
+    if (o->method == M_SSYNC)
+        return ssync_headers(req, o);
     if (parse_path(req, o))
         return 0;
     switch (o->method) {
@@ -1501,7 +1591,8 @@ static int on_headers(struct request *req, void *arg)
     case M_PUT: return put_headers(req, o);
     case M_POST: return do_post(req, o);
     case M_DELETE: return do_delete(req, o);
-    case M_REPLICATE: break;
+    case M_REPLICATE:
+    case M_SSYNC: break;
     }
     return -EINVAL;
 }
@@ -1511,6 +1602,11 @@ static int on_body(struct request *req, const char *data, size_t len, void *arg)
     struct obj_req *o = req_ctx(req);
 
     (void)arg;
+    if (o && o->ssync) {
+        int err = ssync_recv_feed(o->ssync, data, len);
+
+        return err ? ssync_refuse(req, o, err) : 0;
+    }
     if (!o || o->method != M_PUT)
         return 0;
     return put_body(req, o, data, len);
@@ -1521,6 +1617,8 @@ static int on_end(struct request *req, void *arg)
     struct obj_req *o = req_ctx(req);
 
     (void)arg;
+    if (o && o->ssync)
+        return ssync_end(req, o);
     if (!o || o->method != M_PUT || !o->w)
         return -EINVAL; /* every other path answered in on_headers */
     return put_end(req, o);
@@ -1537,6 +1635,7 @@ static void on_done(struct request *req, bool ok, void *arg)
     diskfile_writer_free(o->w); /* removes an uncommitted temp file */
     mime_footer_free(o->mime);
     json_decref(o->footer);
+    ssync_recv_free(o->ssync);
     diskfile_free(o->df);
     free(o->names);
     free(o);

@@ -54,9 +54,8 @@ struct sender {
     struct diskfile_conf dconf;
     const char *dev;
     uint32_t part;
-    char *qdev; /* the peer's device, quoted for paths */
-    char *chunk;
-    bool failed; /* some object was not taken */
+    char *qdev;  /* the peer's device, quoted for paths */
+    char *chunk; /* a PUT body's piece */
     /* the batch being listed, sorted by hash before it is offered */
     struct ssync_item *items;
     size_t n, cap;
