@@ -1,0 +1,244 @@
+"""Object expiry on a one-node `kura aio` (own temp dir and ports): the
+object servers' .expiring_objects queue and `kura-expirer --once`.
+
+An object PUT with X-Delete-After gets a row in the queue at once; GET
+answers 404 once its time passed, while the container listing still shows
+it; `kura-expirer --once <aio object-server.conf>` then deletes it on every
+replica (tombstones at the delete-at time) and takes it out of the listing
+and the queue. A POST that changes X-Delete-At moves the row (the old time
+deletes nothing); a POST without X-Delete-At takes the row away and keeps
+the object.
+
+The queue is read from the account and container servers directly, on the
+replicas `kura get-nodes` names. Conditions are waited for with generous
+deadlines, never timed.
+Run with: /usr/bin/python3 -m pytest tests/functional/test_expirer.py
+"""
+import configparser
+import glob
+import hashlib
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from cluster import BUILD, KuraCluster
+
+KURA = os.path.join(BUILD, 'tools', 'kura')
+EXPIRER = os.path.join(BUILD, 'replicator', 'kura-expirer')
+QUEUE = '.expiring_objects'
+
+pytestmark = pytest.mark.skipif(not os.access(EXPIRER, os.X_OK),
+                                reason='kura-expirer not built: ' + EXPIRER)
+
+
+def wait_for(what, cond, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError('timed out waiting for ' + what)
+
+
+class Aio:
+    def __init__(self):
+        self.c = KuraCluster()
+        self.etc = os.path.join(self.c.dir, 'etc')
+        self.conf = os.path.join(self.etc, 'object-server.conf')
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read(self.conf)
+        if not cp.has_section('object-expirer'):
+            # aio's own config may not have the section yet: ours, with
+            # the recon cache inside the aio dir
+            with open(self.conf, 'a') as f:
+                f.write('\n[object-expirer]\nrecon_cache_path = %s\n'
+                        % os.path.join(self.c.dir, 'recon'))
+            cp.read(self.conf)
+        self.recon = os.path.join(
+            cp.get('object-expirer', 'recon_cache_path',
+                   fallback='/var/cache/kura'), 'object.recon')
+        self.devices = cp.get('object-expirer', 'devices')
+        swift = configparser.ConfigParser(interpolation=None)
+        swift.read(os.path.join(self.etc, 'swift.conf'))
+        self.prefix = swift.get('swift-hash', 'swift_hash_path_prefix',
+                                fallback='')
+        self.suffix = swift.get('swift-hash', 'swift_hash_path_suffix',
+                                fallback='')
+
+    def background_expirer(self):
+        """Whether aio runs a kura-expirer of its own."""
+        return any('expirer' in os.path.basename(p) for p in
+                   glob.glob(os.path.join(self.c.dir, 'run', '*.pid')))
+
+    def expire(self):
+        r = subprocess.run([EXPIRER, '--once', self.conf],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    def nodes(self, ring, *names):
+        """(partition, [(ip, port, device)]) of the primaries."""
+        r = subprocess.run(
+            [KURA, 'get-nodes', os.path.join(self.etc, ring + '.ring.gz'),
+             *names, '--swift-dir', self.etc],
+            capture_output=True, text=True, timeout=60, check=True)
+        part = re.search(r'^Partition\s+(\d+)', r.stdout, re.M).group(1)
+        devs = re.findall(r'^Server:Port Device\s+(\S+):(\d+) (\S+)$',
+                          r.stdout, re.M)
+        assert devs, r.stdout
+        return part, devs
+
+    def listing(self, ring, *names):
+        """Union of the names the primaries list (JSON, one page)."""
+        part, devs = self.nodes(ring, *names)
+        path = '/'.join(urllib.parse.quote(n, safe='') for n in names)
+        out = set()
+        for ip, port, dev in devs:
+            url = 'http://%s:%s/%s/%s/%s?format=json' % (ip, port, dev, part,
+                                                          path)
+            try:
+                with urllib.request.urlopen(url, timeout=30) as resp:
+                    body = resp.read()
+            except urllib.error.HTTPError as e:
+                assert e.code == 404, e
+                continue
+            if body:
+                out.update(item['name'] for item in json.loads(body))
+        return out
+
+    def queue(self):
+        """Every row of the expirer queue: {(delete_at, 'a/c/o')}. A new
+        queue container shows in the account listing once its container
+        server told the account (account_update_interval): wait for a row
+        with queued()."""
+        rows = set()
+        for cont in self.listing('account', QUEUE):
+            for row in self.listing('container', QUEUE, cont):
+                at, path = row.split('-', 1)
+                rows.add((int(at), path))
+        return rows
+
+    def tombstones(self, container, obj):
+        h = hashlib.md5(('%s/%s/%s/%s%s' % (
+            self.prefix, self.c.account_path.split('/')[-1], container, obj,
+            self.suffix)).encode()).hexdigest()
+        files = glob.glob(os.path.join(self.devices, '*', 'objects', '*',
+                                       h[-3:], h, '*'))
+        return sorted(os.path.basename(f) for f in files)
+
+
+def queued(aio, row):
+    """Waits until the queue lists 'row' (and so its container)."""
+    wait_for('row %r in the queue' % (row,), lambda: row in aio.queue())
+
+
+@pytest.fixture(scope='module')
+def aio():
+    a = Aio()
+    try:
+        yield a
+    finally:
+        a.c.stop()
+
+
+def listed(aio, container):
+    status, _, body = aio.c.http('GET', container + '?format=json')
+    assert status == 200, status
+    return {o['name'] for o in json.loads(body)}
+
+
+def put(aio, container, obj, headers):
+    status, _, _ = aio.c.http('PUT', container + '/' + obj, headers, b'hello')
+    assert status == 201, status
+
+
+def delete_at_of(aio, container, obj):
+    status, h, _ = aio.c.http('HEAD', container + '/' + obj)
+    assert status == 200, status
+    return h.get('x-delete-at')
+
+
+def test_expired_object_is_deleted_by_the_expirer(aio):
+    assert aio.c.http('PUT', 'exp1')[0] in (201, 202)
+    put(aio, 'exp1', 'o', {'X-Delete-After': '2'})
+    at = int(delete_at_of(aio, 'exp1', 'o'))
+    path = aio.c.account_path.split('/')[-1] + '/exp1/o'
+    queued(aio, (at, path))
+
+    wait_for('GET 404 once X-Delete-At passed',
+             lambda: aio.c.http('GET', 'exp1/o')[0] == 404)
+    if not aio.background_expirer():
+        # the object servers refuse it, but only the expirer deletes it
+        assert 'o' in listed(aio, 'exp1')
+        assert all(f.endswith('.data') for f in aio.tombstones('exp1', 'o'))
+
+    aio.expire()
+    wait_for('the listing to drop the object',
+             lambda: 'o' not in listed(aio, 'exp1'))
+    files = aio.tombstones('exp1', 'o')
+    assert files == ['%d.00000.ts' % at] * 3, files
+    assert (at, path) not in aio.queue()
+    recon = json.load(open(aio.recon))
+    assert 'object_expiration_pass' in recon
+    assert 'expired_last_pass' in recon
+
+
+def test_post_moves_the_queue_row(aio):
+    assert aio.c.http('PUT', 'exp2')[0] in (201, 202)
+    put(aio, 'exp2', 'o', {'X-Delete-After': '8'})
+    old = int(delete_at_of(aio, 'exp2', 'o'))
+    new = int(time.time()) + 3600
+    status = aio.c.http('POST', 'exp2/o', {'X-Delete-At': str(new)})[0]
+    assert status == 202, status
+    path = aio.c.account_path.split('/')[-1] + '/exp2/o'
+    queued(aio, (new, path))
+    # the same day and object: the same queue container, listed now
+    assert (old, path) not in aio.queue()
+
+    wait_for('the old time to pass', lambda: time.time() > old + 1)
+    aio.expire()
+    assert aio.c.http('GET', 'exp2/o')[0] == 200
+    assert 'o' in listed(aio, 'exp2')
+    assert (new, path) in aio.queue()
+
+
+def test_post_without_delete_at_keeps_the_object(aio):
+    assert aio.c.http('PUT', 'exp3')[0] in (201, 202)
+    put(aio, 'exp3', 'o', {'X-Delete-After': '3600'})
+    path = aio.c.account_path.split('/')[-1] + '/exp3/o'
+    queued(aio, (int(delete_at_of(aio, 'exp3', 'o')), path))
+    # a time soon, in the queue container already listed (the same day)
+    status = aio.c.http('POST', 'exp3/o', {'X-Delete-After': '8'})[0]
+    assert status == 202, status
+    old = int(delete_at_of(aio, 'exp3', 'o'))
+    queued(aio, (old, path))
+    # Swift has no X-Remove-Delete-At: a POST replaces the metadata, so one
+    # without X-Delete-At removes it (the header is ignored)
+    status = aio.c.http('POST', 'exp3/o', {'X-Remove-Delete-At': '1',
+                                           'X-Object-Meta-Kept': 'yes'})[0]
+    assert status == 202, status
+    assert delete_at_of(aio, 'exp3', 'o') is None
+    assert not [r for r in aio.queue() if r[1] == path]
+
+    wait_for('the old time to pass', lambda: time.time() > old + 1)
+    aio.expire()
+    status, h, body = aio.c.http('GET', 'exp3/o')
+    assert status == 200 and body == b'hello'
+    assert h.get('x-object-meta-kept') == 'yes'
+    assert 'o' in listed(aio, 'exp3')
+
+
+def test_delete_removes_the_queue_row(aio):
+    assert aio.c.http('PUT', 'exp4')[0] in (201, 202)
+    put(aio, 'exp4', 'o', {'X-Delete-After': '3600'})
+    at = int(delete_at_of(aio, 'exp4', 'o'))
+    path = aio.c.account_path.split('/')[-1] + '/exp4/o'
+    queued(aio, (at, path))
+    assert aio.c.http('DELETE', 'exp4/o')[0] == 204
+    assert not [r for r in aio.queue() if r[1] == path]
