@@ -107,6 +107,9 @@ struct ssync_opts {
      * object would look corrupt: ssync_send() refuses NULL (-EINVAL). */
     const struct hash_path_conf *hash_conf;
     bool mount_check; /* the local device must be a mount point */
+    /* Inventory lines per SSYNC request; 0: SSYNC_SEND_BATCH (tests set
+     * a small one to see a partition offered in several requests). */
+    unsigned batch;
 };
 
 struct ssync_stats {
@@ -120,8 +123,8 @@ struct ssync_stats {
 
 /* Syncs suffixes 'suffixes' (three hex digits each) of partition 'part'
  * of local device <devices>/<dev> to 't'. Counts into *st (added to, not
- * reset). The inventory goes in SSYNC requests of at most
- * SSYNC_SEND_BATCH lines; a suffix with no object costs no request.
+ * reset). The inventory goes in SSYNC requests of at most opts->batch
+ * lines; a suffix with no object costs no request.
  * The peer "took" an object when it answered 2xx, 409 (it has that or
  * newer) or 404 (a DELETE or POST of an object it no longer has: Swift's
  * ssync counts that as a success too). An object that vanished or was
@@ -141,6 +144,6 @@ int ssync_send(struct http_client *client, const struct ssync_target *t,
 /* Inventory lines per SSYNC request: well under SSYNC_MAX_LINES and
  * SSYNC_MAX_BODY, so the first objects go out before a huge partition is
  * all listed and memory stays small. */
-#define SSYNC_SEND_BATCH 16384u
+#define SSYNC_SEND_BATCH 4096u
 
 #endif /* STORAGE_SSYNC_H */

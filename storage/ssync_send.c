@@ -54,8 +54,9 @@ struct sender {
     struct diskfile_conf dconf;
     const char *dev;
     uint32_t part;
-    char *qdev;  /* the peer's device, quoted for paths */
-    char *chunk; /* a PUT body's piece */
+    char *qdev;   /* the peer's device, quoted for paths */
+    char *chunk;  /* a PUT body's piece */
+    size_t batch; /* inventory lines per SSYNC request */
     /* the batch being listed, sorted by hash before it is offered */
     struct ssync_item *items;
     size_t n, cap;
@@ -497,7 +498,7 @@ static int list_suffix(struct sender *s, const char *devices,
         ondisk_listing_release(&l);
         if (err == -ENOENT || err == -ENOTDIR)
             err = 0; /* removed since the directory was read */
-        if (!err && s->n == SSYNC_SEND_BATCH) {
+        if (!err && s->n == s->batch) {
             err = exchange(s);
             failed |= err == 1;
             err = err == 1 ? 0 : err;
@@ -522,6 +523,7 @@ int ssync_send(struct http_client *client, const struct ssync_target *t,
                   .hash_conf = opts->hash_conf},
         .dev = dev,
         .part = part,
+        .batch = opts->batch ? opts->batch : SSYNC_SEND_BATCH,
     };
     int err = 0, failed = 0;
 

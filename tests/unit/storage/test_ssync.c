@@ -376,14 +376,23 @@ static void assert_same_files(const char *hash)
     diskfile_io_free_names(names, n);
 }
 
+static int send_batch(const char *const *suffixes, size_t n, unsigned batch,
+                      struct ssync_stats *st)
+{
+    struct ssync_target t = {"127.0.0.1", (int)port_b, "sdb", 1};
+    struct ssync_opts opts = {.conn_ms = 1000,
+                              .node_ms = 10000,
+                              .txn = "tx-test",
+                              .hash_conf = &hc,
+                              .batch = batch};
+
+    return ssync_send(client, &t, devs_a, "sda", 1, suffixes, n, &opts, st);
+}
+
 static int send_suffixes(const char *const *suffixes, size_t n,
                          struct ssync_stats *st)
 {
-    struct ssync_target t = {"127.0.0.1", (int)port_b, "sdb", 1};
-    struct ssync_opts opts = {
-        .conn_ms = 1000, .node_ms = 10000, .txn = "tx-test", .hash_conf = &hc};
-
-    return ssync_send(client, &t, devs_a, "sda", 1, suffixes, n, &opts, st);
+    return send_batch(suffixes, n, 0, st);
 }
 
 static void test_send_object_tombstone_and_meta(void **state)
@@ -403,7 +412,7 @@ static void test_send_object_tombstone_and_meta(void **state)
                            "X-Object-Meta-Shape: round",
                            "Content-Type: image/x-new", NULL};
     char h1[33], h2[33], h3[33];
-    const char *sfx[3];
+    const char *sfx[3], *sfx_twice[4];
     struct ssync_stats st = {0};
 
     (void)state;
@@ -438,11 +447,56 @@ static void test_send_object_tombstone_and_meta(void **state)
     assert_same_files(h2);
     assert_same_files(h3);
 
-    /* in sync: listed, nothing sent */
+    /* in sync: listed, nothing sent; offered in one request (a suffix
+     * named twice offered once), or in a request per line */
+    sfx_twice[0] = sfx_twice[3] = sfx[0];
+    sfx_twice[1] = sfx[1];
+    sfx_twice[2] = sfx[2];
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(send_suffixes(sfx_twice, 4, &st), 0);
+    assert_int_equal(st.hashes, 3);
+    assert_int_equal(send_batch(sfx_twice, 4, 1, &st), 0);
+    assert_int_equal(st.hashes, 3 + 4);
+    assert_int_equal(st.sent_data + st.sent_ts + st.sent_meta + st.bytes, 0);
     memset(&st, 0, sizeof(st));
     assert_int_equal(send_suffixes(sfx, 3, &st), 0);
     assert_int_equal(st.hashes, 3);
     assert_int_equal(st.sent_data + st.sent_ts + st.sent_meta + st.bytes, 0);
+}
+
+/* Bit rot on the sender: the peer never stores the bad bytes, the local
+ * copy is quarantined, and the object counts as failed. */
+static void test_send_corrupt_data_is_not_propagated(void **state)
+{
+    const char *put[] = {"X-Timestamp: 1700000001.00000",
+                         "Content-Type: text/plain", NULL};
+    char h[33], da[256], db[256], files[1024], path[512], q[256];
+    const char *sfx[1];
+    struct ssync_stats st = {0};
+    struct stat sb;
+    int fd;
+
+    (void)state;
+    hash_of("a", "c", "rotten", h);
+    sfx[0] = h + 29;
+    assert_int_equal(
+        call(port_a, "PUT", "/sda/1/a/c/rotten", put, "good bytes", NULL), 201);
+    hash_dir(devs_a, "sda", h, da, sizeof(da));
+    snprintf(path, sizeof(path), "%s/1700000001.00000.data", da);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "B", 1, 0), 1);
+    close(fd);
+
+    assert_int_equal(send_suffixes(sfx, 1, &st), 1);
+    assert_int_equal(st.failures, 1);
+    assert_int_equal(st.sent_data, 0);
+    hash_dir(devs_b, "sdb", h, db, sizeof(db));
+    list_files(db, files, sizeof(files));
+    assert_string_equal(files, "");
+    snprintf(q, sizeof(q), "%s/sda/quarantined/objects/%s", devs_a, h);
+    assert_int_equal(stat(q, &sb), 0);
+    assert_int_equal(stat(da, &sb), -1);
 }
 
 static void test_send_empty_or_missing_suffix(void **state)
@@ -649,6 +703,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest servers[] = {
         cmocka_unit_test(test_send_object_tombstone_and_meta),
+        cmocka_unit_test(test_send_corrupt_data_is_not_propagated),
         cmocka_unit_test(test_send_empty_or_missing_suffix),
         cmocka_unit_test(test_send_to_missing_device_is_enodev),
         cmocka_unit_test(test_recv_answers_and_refuses),
