@@ -813,12 +813,14 @@ static int op_merge_items(const struct db_repl_type *t,
         *why = "merge_items takes rows and the sender's id";
         return 400;
     }
-    err = t->read_info(db, &info);
-    db_repl_info_release(&info);
-    if (!err)
-        err = t->merge_rows(db, json_array_get(args, 1), &max_rowid);
+    /* rows are checked before the DB is looked at: malformed is 400 */
+    err = t->merge_rows(db, json_array_get(args, 1), &max_rowid);
     if (err == -EINVAL)
         *why = "malformed rows";
+    if (!err && max_rowid < 0) { /* no rows: a missing DB is still 404 */
+        err = t->read_info(db, &info);
+        db_repl_info_release(&info);
+    }
     /* Swift's merge_items(items, source): what we have from the sender */
     if (!err && max_rowid >= 0)
         err = dbrepl_merge_sync(db->kv, db->prefix, id, DBREPL_INCOMING,
