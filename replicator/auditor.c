@@ -58,7 +58,8 @@ struct auditor {
     struct diskfile_conf dconf;
     char **only; /* --devices, NULL-terminated, or NULL */
     struct rate files, bytes;
-    double slept; /* seconds spent pacing this pass */
+    double slept;  /* seconds spent pacing this pass */
+    bool dev_gone; /* the device was unmounted or removed mid-walk */
     struct auditor_stats st;
     double start_wall, start_mono;
     char *buf; /* READ_CHUNK */
@@ -173,7 +174,13 @@ static void audit_object(struct auditor *a, const char *dev, uint32_t part,
     switch (err) {
     case 0: a->st.passes++; break;
     case -ENOENT: break; /* a tombstone, or gone since listed */
-    case -EINVAL:        /* diskfile_open() quarantined it */
+    case -ENODEV:
+        a->dev_gone = true;
+        log_warning("device '%s' went away during the audit: skipping the "
+                    "rest of it",
+                    dev);
+        break;
+    case -EINVAL: /* diskfile_open() quarantined it */
         a->st.quarantined++;
         log_err("object '%s' failed audit and was quarantined: bad metadata "
                 "or size",
@@ -229,7 +236,7 @@ static void audit_suffix(struct auditor *a, const char *dev, uint32_t part,
 
     if (!d)
         return; /* emptied and removed by a replicator since listed */
-    while ((e = readdir(d))) {
+    while (!a->dev_gone && (e = readdir(d))) {
         if (!is_hash_of(e->d_name, suffix))
             continue;
         if (snprintf(path, sizeof(path), "%s/%s", suffix_dir, e->d_name) >=
@@ -249,7 +256,7 @@ static void audit_partition(struct auditor *a, const char *dev, uint32_t part,
 
     if (!d)
         return;
-    while ((e = readdir(d))) {
+    while (!a->dev_gone && (e = readdir(d))) {
         if (!suffix_hash_valid_suffix(e->d_name))
             continue;
         if (snprintf(path, sizeof(path), "%s/%s", part_dir, e->d_name) >=
@@ -274,6 +281,7 @@ static void audit_device(struct auditor *a, const char *dev)
                                                         : strerror(-err));
         return;
     }
+    a->dev_gone = false;
     snprintf(objects, sizeof(objects), "%s/%s/objects", a->c->devices, dev);
     d = opendir(objects);
     if (!d) {
@@ -283,7 +291,7 @@ static void audit_device(struct auditor *a, const char *dev)
         }
         return;
     }
-    while ((e = readdir(d))) {
+    while (!a->dev_gone && (e = readdir(d))) {
         if (!parse_part(e->d_name, &part) ||
             snprintf(path, sizeof(path), "%s/%s", objects, e->d_name) >=
                 (int)sizeof(path))

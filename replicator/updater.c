@@ -412,11 +412,7 @@ static void send_pending(struct updater *u, const char *dir, const char *name,
             log_err("cannot remove async pending '%s/%s': %s", dir, name,
                     strerror(-rc));
         count(u, &u->st.successes);
-    } else if (rc == -EINVAL) {
-        pthread_mutex_lock(&u->lock);
-        quarantine(u, dir, name, "hosts and devices do not pair up");
-        pthread_mutex_unlock(&u->lock);
-    } else {
+    } else { /* a replica failed (or no memory): the next sweep retries */
         count(u, &u->st.failures);
         count(u, &u->st.left);
     }

@@ -344,6 +344,31 @@ static bool header_ok(const char *name, const char *value)
     return true;
 }
 
+/* True when 'hosts' and 'devs' pair up and every host is "ip:port": a
+ * pending that could never be delivered is malformed, not failing. */
+static bool nodes_ok(const char *hosts, const char *devs)
+{
+    char *items[MAX_REPLICAS], *dev_items[MAX_REPLICAS], *ip;
+    char *hcopy = strdup(hosts), *dcopy = strdup(devs);
+    unsigned int port;
+    size_t n;
+    bool ok = false;
+
+    if (!hcopy || !dcopy)
+        goto out;
+    n = split_list(hcopy, items);
+    if (!n || n != split_list(dcopy, dev_items))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (split_host(items[i], &ip, &port) || !*dev_items[i])
+            goto out;
+    ok = true;
+out:
+    free(hcopy);
+    free(dcopy);
+    return ok;
+}
+
 int obj_update_parse_async(const void *buf, size_t len, struct obj_update *u,
                            json_t **doc)
 {
@@ -363,7 +388,7 @@ int obj_update_parse_async(const void *buf, size_t len, struct obj_update *u,
     hdrs = json_object_get(*doc, "headers");
     if (!u->op || (strcmp(u->op, "PUT") && strcmp(u->op, "DELETE")) ||
         !u->account || !u->container || !u->object || !u->hosts || !u->devs ||
-        !u->part || !json_is_object(hdrs) ||
+        !u->part || !nodes_ok(u->hosts, u->devs) || !json_is_object(hdrs) ||
         json_object_size(hdrs) > OBJ_UPDATE_MAX_HEADERS)
         goto bad;
     u->n_headers = 0;

@@ -78,7 +78,8 @@ int obj_update_write_async(const struct obj_update *u);
  * json_decref()s once done with 'u' (the other members are left alone).
  * Returns 0, or -EINVAL (and *doc NULL) for anything but a well-formed
  * pending: not JSON, a member missing or not a non-empty string, an op
- * other than PUT or DELETE, more than OBJ_UPDATE_MAX_HEADERS headers, a
+ * other than PUT or DELETE, hosts and devices that do not pair up or a
+ * host that is not ip:port, more than OBJ_UPDATE_MAX_HEADERS headers, a
  * header unfit to send. */
 int obj_update_parse_async(const void *buf, size_t len, struct obj_update *u,
                            json_t **doc);

@@ -110,6 +110,16 @@ static void test_malformed_pendings_refused(void **state)
         "{\"op\":\"PUT\",\"container\":\"c\",\"obj\":\"o\",\"hosts\":\"h:1\","
         "\"devices\":\"d\",\"partition\":\"1\",\"headers\":{}}",
         "{\"op\":\"PUT\",\"op\":\"PUT\"," GOOD_KEYS ",\"headers\":{}}",
+        /* nodes that could never be reached */
+        "{\"op\":\"PUT\",\"account\":\"a\",\"container\":\"c\",\"obj\":\"o\","
+        "\"hosts\":\"h:1,h:2\",\"devices\":\"d\",\"partition\":\"1\","
+        "\"headers\":{}}",
+        "{\"op\":\"PUT\",\"account\":\"a\",\"container\":\"c\",\"obj\":\"o\","
+        "\"hosts\":\"nohost\",\"devices\":\"d\",\"partition\":\"1\","
+        "\"headers\":{}}",
+        "{\"op\":\"PUT\",\"account\":\"a\",\"container\":\"c\",\"obj\":\"o\","
+        "\"hosts\":\"h:99999\",\"devices\":\"d\",\"partition\":\"1\","
+        "\"headers\":{}}",
     };
     const char *good = "{\"op\":\"DELETE\"," GOOD_KEYS ",\"headers\":{}}";
     struct obj_update u = {0};
