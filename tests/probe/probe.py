@@ -333,8 +333,12 @@ class Cluster:
         bad = []
         for path, replicas in self.replica_status(paths).items():
             for dev, (status, headers) in sorted(replicas.items()):
-                why = status if status is None or not 200 <= status < 300 \
-                    else check and check(path, headers)
+                if status is None:
+                    why = 'unreachable'
+                elif not 200 <= status < 300:
+                    why = status
+                else:
+                    why = check and check(path, headers)
                 if why:
                     bad.append((path, dev, why))
         return bad
