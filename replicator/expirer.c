@@ -518,6 +518,22 @@ static int64_t name_time(const char *name)
     return v;
 }
 
+/* A full page may have a next one, after its last name: sets *marker to
+ * that name and returns true, or returns false (the last page). */
+static bool next_marker(json_t *page, char **marker)
+{
+    size_t n = json_array_size(page);
+    const char *last;
+
+    if (n < PAGE_LIMIT)
+        return false;
+    last =
+        json_string_value(json_object_get(json_array_get(page, n - 1), "name"));
+    free(*marker);
+    *marker = last ? strdup(last) : NULL;
+    return *marker != NULL;
+}
+
 /* Expires the due rows of queue container 'cont'; deletes it when it has
  * no rows at all. */
 static void expire_container(struct expirer *e, const char *cont, int64_t now,
@@ -535,23 +551,25 @@ static void expire_container(struct expirer *e, const char *cont, int64_t now,
         more = false;
     while (more) {
         json_t *page = list_page(e, &p, qname, marker), *v;
-        const char *rows[PAGE_LIMIT];
         struct batch b = {.e = e, .cring = cring, .oring = oring, .cont = cont};
+        const char **rows =
+            page ? calloc(json_array_size(page) + 1, sizeof(*rows)) : NULL;
         size_t i;
 
-        if (!page) {
+        if (!rows) {
             st->errors++;
+            json_decref(page);
             break;
         }
         if (first && !json_array_size(page))
             delete_queue_container(e, cring, cont);
         first = false;
-        more = json_array_size(page) == PAGE_LIMIT;
+        more = next_marker(page, &marker);
         json_array_foreach(page, i, v)
         {
             const char *row = json_string_value(json_object_get(v, "name"));
 
-            if (!row || i >= PAGE_LIMIT)
+            if (!row)
                 continue;
             if (name_time(row) > now) {
                 more = false; /* rows are in time order: the rest wait */
@@ -559,17 +577,12 @@ static void expire_container(struct expirer *e, const char *cont, int64_t now,
             }
             if (is_mine(e, cont, row))
                 rows[b.n++] = row;
-            free(marker);
-            marker = strdup(row);
-            if (!marker) {
-                more = false;
-                break;
-            }
         }
         b.rows = rows;
         run_batch(&b, e->c->concurrency);
         st->expired += b.expired;
         st->errors += b.errors;
+        free(rows);
         json_decref(page);
     }
     free(marker);
@@ -610,24 +623,18 @@ void expirer_pass(struct expirer *e, struct expirer_stats *out)
             st.errors++;
             break;
         }
-        more = json_array_size(page) == PAGE_LIMIT;
+        more = next_marker(page, &marker);
         json_array_foreach(page, i, v)
         {
             const char *cont = json_string_value(json_object_get(v, "name"));
 
-            if (!cont)
-                continue;
+            if (!cont || name_time(cont) < 0)
+                continue; /* not a queue container: not ours to touch */
             if (name_time(cont) > now) {
                 more = false; /* names are times, in order */
                 break;
             }
             expire_container(e, cont, now, &st);
-            free(marker);
-            marker = strdup(cont);
-            if (!marker) {
-                more = false;
-                break;
-            }
         }
         json_decref(page);
     }
