@@ -131,8 +131,9 @@ struct ssync_stats {
  * quarantined here since it was listed is skipped, as in Swift.
  * Returns 0 when the peer took every object it wanted (it is in sync for
  * these suffixes), 1 when some objects failed (try again next pass), or
- * -errno when the exchange itself failed: -ENODEV (the peer answered 507:
- * its device is unmounted; or the local device is missing), -EPROTO (a
+ * -errno when the exchange itself failed: -ENODEV (the peer answered 507
+ * to the inventory or to a write: its device is unmounted or full; or the
+ * local device is missing), -EPROTO (a
  * status or answer that is not SSYNC's), -EINVAL (a bad argument), or the
  * http_client's connection errors. Nothing may be assumed about the peer
  * then. */

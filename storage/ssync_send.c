@@ -359,6 +359,11 @@ static int send_object(struct sender *s, const char *hash, unsigned want)
     free(path);
     if (taken(err))
         return 0;
+    if (err == 507)
+        err = -ENODEV; /* the peer's device went: a handoff may take it */
+    if (err == -ENODEV || (err < 0 && !local))
+        return err; /* the local device, the peer or the network: stop */
+    /* counted, not returned: the caller cannot tell which object it was */
     if (err < 0)
         log_txn(LOG_ERR, s->opts->txn,
                 "ssync: cannot send %s/%" PRIu32 "/%s to %s:%d/%s: %s", s->dev,
@@ -367,8 +372,6 @@ static int send_object(struct sender *s, const char *hash, unsigned want)
         log_txn(LOG_ERR, s->opts->txn,
                 "ssync: %s:%d/%s refused %s/%" PRIu32 "/%s: %d", s->t->ip,
                 s->t->port, s->t->dev, s->dev, s->part, hash, err);
-    if (err == -ENODEV || (err < 0 && !local))
-        return err; /* the local device, the peer or the network: stop */
     return 1;
 }
 
@@ -418,29 +421,23 @@ static int offer(struct sender *s, char **wanted, size_t *wlen)
     free(path);
     free(body);
     s->st->hashes += s->n;
-    if (status)
-        log_txn(LOG_ERR, s->opts->txn,
-                "ssync: %s:%d/%s/%" PRIu32 " did not take the inventory: %s",
-                s->t->ip, s->t->port, s->t->dev, s->t->part, strerror(-status));
-    return status;
+    return status; /* the caller logs a failed exchange */
 }
 
 static int exchange(struct sender *s)
 {
     char *wanted = NULL, *p, *end;
-    size_t len = 0;
+    size_t len = 0, kept = 0;
     int err, failed = 0;
 
     if (!s->n)
         return 0;
     qsort(s->items, s->n, sizeof(*s->items), cmp_item);
     /* a suffix named twice lists its hashes twice: offer each once */
-    for (size_t i = 0, j = 0; i < s->n; i++) {
-        if (!j || strcmp(s->items[i].hash, s->items[j - 1].hash))
-            s->items[j++] = s->items[i];
-        if (i == s->n - 1)
-            s->n = j;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        if (!kept || strcmp(s->items[i].hash, s->items[kept - 1].hash))
+            s->items[kept++] = s->items[i];
+    s->n = kept;
     err = offer(s, &wanted, &len);
     for (p = wanted, end = wanted + len; !err && p < end;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -450,9 +447,6 @@ static int exchange(struct sender *s)
         /* only hashes we offered: a peer asking for others is broken */
         if (!nl || ssync_wanted_parse(p, (size_t)(nl - p), key.hash, &want) ||
             !bsearch(&key, s->items, s->n, sizeof(*s->items), cmp_item)) {
-            log_txn(LOG_ERR, s->opts->txn,
-                    "ssync: %s:%d/%s/%" PRIu32 " answered a bad line", s->t->ip,
-                    s->t->port, s->t->dev, s->t->part);
             err = -EPROTO;
             break;
         }
