@@ -476,11 +476,12 @@ static void dump_recon(struct updater *u, double sweep)
 {
     char path[PATH_MAX];
     json_t *patch = json_pack(
-        "{s:I, s:f, s:{s:I, s:I, s:I, s:I}}", "async_pending",
-        (json_int_t)u->st.left, "object_updater_sweep", sweep,
-        "object_updater_stats", "successes", (json_int_t)u->st.successes,
-        "failures", (json_int_t)u->st.failures, "quarantines",
-        (json_int_t)u->st.quarantines, "unlinks", (json_int_t)u->st.unlinks);
+        "{s:I, s:f, s:f, s:{s:I, s:I, s:I, s:I}}", "async_pending",
+        (json_int_t)u->st.left, "async_pending_last", (double)time(NULL),
+        "object_updater_sweep", sweep, "object_updater_stats", "successes",
+        (json_int_t)u->st.successes, "failures", (json_int_t)u->st.failures,
+        "quarantines", (json_int_t)u->st.quarantines, "unlinks",
+        (json_int_t)u->st.unlinks);
     int err;
 
     if (!patch)

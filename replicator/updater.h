@@ -19,8 +19,8 @@
  * after every file.
  *
  * Recon (<recon_cache_path>/object.recon) after a pass: "async_pending"
- * (files left), "object_updater_sweep" (seconds) and
- * "object_updater_stats" {"successes", "failures", "quarantines",
+ * (files left), "async_pending_last" (Unix time), "object_updater_sweep"
+ * (seconds) and "object_updater_stats" {"successes", "failures", "quarantines",
  * "unlinks"}.
  *
  * One thread calls updater_pass() at a time.

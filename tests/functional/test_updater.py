@@ -97,6 +97,7 @@ def test_pendings_reach_the_container_once_it_is_up(cluster):
     assert r["object_updater_stats"] == {
         "successes": 0, "failures": 3, "quarantines": 1, "unlinks": 2}
     assert r["object_updater_sweep"] >= 0
+    assert r["async_pending_last"] <= time.time()
     assert "quarantined" in srv.log()
 
     cs.start()
