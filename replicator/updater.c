@@ -157,8 +157,10 @@ static int fsync_dir(const char *path)
 static int remove_file(const char *dir, const char *name)
 {
     char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -ENAMETOOLONG;
     if (unlink(path) == -1)
         return -errno;
     return fsync_dir(dir);
