@@ -11,7 +11,7 @@
  *    merge_syncs succeeded, and never past the max_row read before the
  *    rows were.
  * 2. A DB is removed here only when it is a reclaimable deleted DB (as
- *    Swift: deleted before now - reclaim_age, no rows, the account told),
+ *    Swift: deleted before now - reclaim_age, no objects),
  *    or a handoff copy that every primary took whole in this pass.
  * 3. Nothing is held across a request to a peer but the ring reference:
  *    the peer may be this very server (devices of one node replicate to
@@ -389,12 +389,14 @@ static char *db_path(const struct ring_dev *dev, uint32_t part,
     return path;
 }
 
-/* Swift's is_reclaimable() and report_up_to_date(). */
+/* Swift's is_reclaimable(). NEEDSWORK: Swift also waits for the
+ * container's report_up_to_date(); the container server never records
+ * what the account servers acknowledged (contdb_set_reported() has no
+ * caller), so that would keep every deleted container forever. */
 static bool reclaimable(const struct db_repl_info *info,
                         const struct db_ts *age)
 {
-    return info->count == 0 && info->reported &&
-           db_ts_cmp(age, &info->delete_timestamp) > 0 &&
+    return info->count == 0 && db_ts_cmp(age, &info->delete_timestamp) > 0 &&
            db_ts_cmp(&info->delete_timestamp, &info->put_timestamp) > 0;
 }
 

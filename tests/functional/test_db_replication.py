@@ -298,3 +298,36 @@ def test_wiped_device_comes_back(aio):
     # the listing through the proxy (a new token: the aio restarted)
     st, _, body = aio.cluster.http('GET', 'refill-5?format=json')
     assert st == 200 and len(json.loads(body)) == 6
+
+
+def test_deleted_db_reclaimed(aio):
+    c = aio.cluster
+    assert c.http('PUT', 'keep-me')[0] == 201
+    assert c.http('PUT', 'reclaim-me')[0] == 201
+    assert c.http('DELETE', 'reclaim-me')[0] == 204
+    part, prim, _ = aio.nodes('container', 'AUTH_test', 'reclaim-me')
+    for d in prim:
+        st, h, _ = aio.direct('container', 'HEAD',
+                              '/%s/%d/AUTH_test/reclaim-me' % (d, part))
+        assert st == 404
+        assert not h['x-backend-delete-timestamp'].startswith('0000')
+    # a second's reclaim_age: the deleted DB goes everywhere, the live
+    # one stays
+    aio.stop()
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read(aio.conf_path('container'))
+    cp.set('container-replicator', 'reclaim_age', '1')
+    with open(aio.conf_path('container'), 'w') as f:
+        cp.write(f)
+    aio.start()
+
+    def gone():
+        for d in prim:
+            st, h, _ = aio.direct('container', 'HEAD',
+                                  '/%s/%d/AUTH_test/reclaim-me' % (d, part))
+            if st != 404 or \
+                    not h['x-backend-delete-timestamp'].startswith('0000'):
+                return False
+        return True
+    wait_for(gone, 'the deleted container DB to be reclaimed')
+    assert aio.cluster.http('HEAD', 'keep-me')[0] == 204
