@@ -270,17 +270,9 @@ static size_t collect_handoffs(const struct ring *ring, uint32_t part,
     return n;
 }
 
-static void print_report(const struct report *r)
+/* The lines of Swift's print_ring_locations(), from "Partition" on. */
+static void print_locations(const struct report *r)
 {
-    const char *label[3] = {"Account  ", "Container", "Object   "};
-
-    if (r->k->warning)
-        printf("%s\n", r->k->warning);
-    for (int i = 0; i < 3 && r->t[i] && *r->t[i]; i++) {
-        printf("%s%s\t", i == 0 ? "\n" : "", label[i]);
-        print_quoted(r->t[i]);
-        printf(i == 2 ? "\n\n\n" : "\n");
-    }
     printf("Partition\t%u\nHash     \t%s\n\n", r->part, r->hex);
     print_lines(r, print_node, "\t [Handoff]");
     printf("\n\n");
@@ -292,40 +284,66 @@ static void print_report(const struct report *r)
            "real value is set in the config file on each storage node.\n");
 }
 
-static int show(const struct get_nodes_opts *o, const struct ring *ring,
-                const struct hash_path_conf *hc)
+int get_nodes_print_locations(const struct ring *ring,
+                              const struct hash_path_conf *hc,
+                              const char *const t[3], const char *datadir,
+                              int policy_index, bool all)
 {
     size_t max = ring_replica_arrays(ring);
-    size_t limit = o->all ? ring_dev_slots(ring) : max;
+    size_t limit = all ? ring_dev_slots(ring) : max;
     const struct ring_dev **prim = calloc(max, sizeof(*prim));
     const struct ring_dev **hand = calloc(limit + 1, sizeof(*hand));
-    struct target_kind kind;
+    struct target_kind kind = {.policy_index = policy_index};
     unsigned char digest[16];
     char hex[33];
-    struct report r = {.hex = hex, .t = o->target, .k = &kind};
-    int rc = CMD_EXIT_ERROR;
+    struct report r = {.hex = hex, .t = t, .k = &kind};
+    int err = 0;
 
+    snprintf(kind.datadir, sizeof(kind.datadir), "%s", datadir);
     if (!prim || !hand) {
-        fprintf(stderr, "kura get-nodes: out of memory\n");
+        err = -ENOMEM;
         goto out;
     }
-    if (hash_path(hc, o->target[0], o->target[1], o->target[2], digest)) {
-        rc = usage_error("object specified without container", NULL);
+    err = hash_path(hc, t[0], t[1], t[2], digest);
+    if (err)
         goto out;
-    }
     hash_path_hex(digest, hex);
     r.part = ring_get_part(ring, digest);
     r.prim = prim;
     r.n_prim = ring_get_part_nodes(ring, r.part, prim, max);
     r.hand = hand;
-    r.n_hand = collect_handoffs(ring, r.part, o->all ? limit : r.n_prim, hand);
-    classify(o->ring_path, o->target, &kind);
-    print_report(&r);
-    rc = fflush(stdout) ? CMD_EXIT_ERROR : 0;
+    r.n_hand = collect_handoffs(ring, r.part, all ? limit : r.n_prim, hand);
+    print_locations(&r);
 out:
     free(prim);
     free(hand);
-    return rc;
+    return err;
+}
+
+static int show(const struct get_nodes_opts *o, const struct ring *ring,
+                const struct hash_path_conf *hc)
+{
+    const char *label[3] = {"Account  ", "Container", "Object   "};
+    struct target_kind kind;
+    int err;
+
+    classify(o->ring_path, o->target, &kind);
+    if (kind.warning)
+        printf("%s\n", kind.warning);
+    for (int i = 0; i < 3 && o->target[i] && *o->target[i]; i++) {
+        printf("%s%s\t", i == 0 ? "\n" : "", label[i]);
+        print_quoted(o->target[i]);
+        printf(i == 2 ? "\n\n\n" : "\n");
+    }
+    err = get_nodes_print_locations(ring, hc, o->target, kind.datadir,
+                                    kind.policy_index, o->all);
+    if (err == -EINVAL)
+        return usage_error("object specified without container", NULL);
+    if (err) {
+        fprintf(stderr, "kura get-nodes: %s\n", strerror(-err));
+        return CMD_EXIT_ERROR;
+    }
+    return fflush(stdout) ? CMD_EXIT_ERROR : 0;
 }
 
 int cmd_get_nodes(int argc, char **argv)

@@ -6,6 +6,7 @@
 #ifndef TOOLS_KURA_GET_NODES_H
 #define TOOLS_KURA_GET_NODES_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ring/hash_path.h"
@@ -23,5 +24,18 @@ int get_nodes_batch(const struct ring *ring, const struct hash_path_conf *hc,
  * a test hook that makes Kura the writer of a ring Swift then reads.
  * Returns 0 or -errno after a message on stderr. */
 int get_nodes_rewrite(const char *from, const char *to);
+
+/* Prints where account t[0], container t[1], object t[2] (NULL or ""
+ * when absent) live, as Swift's print_ring_locations(): partition and
+ * hash, each primary's and handoff's device, a curl HEAD of each (with
+ * X-Backend-Storage-Policy-Index unless 'policy_index' is -1) and an ssh
+ * ls of its directory under 'datadir' ("objects", "containers"...);
+ * as many handoffs as primaries, or every one with 'all'. Also used by
+ * 'kura object-info'. Returns 0, -EINVAL (object without container) or
+ * -ENOMEM. */
+int get_nodes_print_locations(const struct ring *ring,
+                              const struct hash_path_conf *hc,
+                              const char *const t[3], const char *datadir,
+                              int policy_index, bool all);
 
 #endif /* TOOLS_KURA_GET_NODES_H */

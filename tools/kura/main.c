@@ -16,6 +16,8 @@ static const struct {
      "show the partition and devices of an account, container or object"},
     {"aio", cmd_aio, "start, stop or show the all-in-one cluster"},
     {"recon", cmd_recon, "ask every storage server for its recon data"},
+    {"object-info", cmd_object_info,
+     "show an object file's metadata and where the ring puts it"},
 };
 
 static void usage(FILE *out)
