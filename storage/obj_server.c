@@ -641,8 +641,7 @@ static void container_update(struct request *req, struct obj_req *o,
         json_t *v;
 
         req_foreach_header(req, pick_override, uc);
-        json_object_foreach(uc->footer, key, v)
-        {
+        json_object_foreach(uc->footer, key, v) {
             if (json_is_string(v))
                 pick_override(key, json_string_value(v), uc);
         }
@@ -863,12 +862,11 @@ static int meta_from_footer(json_t *footer, struct objmeta *m)
     char num[64];
     int err = 0;
 
-    json_object_foreach(footer, key, v)
-    {
+    json_object_foreach(footer, key, v) {
         const char *s = footer_value(v, num, sizeof(num));
 
-        if (s &&
-            (is_user_meta(key) || is_sysmeta(key) || is_transient_sysmeta(key)))
+        if (s && (is_user_meta(key) || is_sysmeta(key) ||
+                  is_transient_sysmeta(key)))
             err = set_titled(m, key, s);
         if (err)
             break;
@@ -882,8 +880,7 @@ static const char *footer_etag(json_t *footer, char *buf, size_t cap)
     const char *key;
     json_t *v;
 
-    json_object_foreach(footer, key, v)
-    {
+    json_object_foreach(footer, key, v) {
         if (!strcasecmp(key, "etag")) {
             const char *s = footer_value(v, buf, cap);
 
@@ -916,8 +913,8 @@ static const char *expected_etag(struct request *req, struct obj_req *o,
                                  char *buf, size_t cap)
 {
     char fbuf[128];
-    const char *f =
-        o->footer ? footer_etag(o->footer, fbuf, sizeof(fbuf)) : NULL;
+    const char *f = o->footer ? footer_etag(o->footer, fbuf, sizeof(fbuf))
+                              : NULL;
 
     return normalize_etag(f ? f : req_header(req, "ETag"), buf, cap);
 }
