@@ -20,6 +20,10 @@
 
 #include <stdbool.h>
 
+/* The shortest 'interval' a daemon takes: a pass over empty devices takes
+ * next to no time, and a shorter interval would spin. */
+#define BG_DAEMON_MIN_INTERVAL 0.1
+
 struct bg_daemon {
     /* "object-auditor": the config section, the usage line */
     const char *name;
