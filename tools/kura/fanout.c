@@ -41,6 +41,8 @@ static int try_once(struct http_client *c, struct fanout_req *r)
         .path = r->path,
         .headers = r->headers,
         .n_headers = r->n_headers,
+        .body = r->body,
+        .body_len = r->body_len,
     };
     struct http_client_call *call;
     char *body = NULL;

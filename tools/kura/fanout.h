@@ -23,6 +23,8 @@ struct fanout_req {
     const char *path; /* quoted */
     const struct http_header *headers;
     size_t n_headers;
+    const void *body; /* sent whole with its Content-Length, or NULL */
+    size_t body_len;
     bool want_json;       /* parse a 2xx body as JSON into 'json' */
     unsigned int retries; /* more tries after a failure */
     /* what came back */

@@ -18,6 +18,10 @@ static const struct {
     {"recon", cmd_recon, "ask every storage server for its recon data"},
     {"object-info", cmd_object_info,
      "show an object file's metadata and where the ring puts it"},
+    {"dispersion-populate", cmd_dispersion_populate,
+     "put containers and objects covering the rings' partitions"},
+    {"dispersion-report", cmd_dispersion_report,
+     "how many of their replicas are in place"},
 };
 
 static void usage(FILE *out)
