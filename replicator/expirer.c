@@ -274,6 +274,29 @@ static void container_headers(const struct place *cp, size_t i, size_t n_obj,
     }
 }
 
+bool expirer_row_settled(const int *status, size_t n, int64_t delete_at,
+                         unsigned int reclaim_age, int64_t now)
+{
+    size_t answered = 0;
+    bool not_404 = false;
+
+    for (size_t i = 0; i < n; i++) {
+        int s = status[i];
+
+        if (s == 404) {
+            answered++;
+        } else if ((s >= 200 && s < 300) || s == 409 || s == 412) {
+            answered++;
+            not_404 = true;
+        }
+    }
+    if (!n || answered < n / 2 + 1)
+        return false;
+    /* every replica says 404: the object may be on handoffs still, so
+     * Swift 2.30 retries until reclaim_age */
+    return not_404 || delete_at + (int64_t)reclaim_age < now;
+}
+
 /* DELETE with X-If-Delete-At to every replica of the object; returns
  * whether it is settled (expirer.h). */
 static bool delete_object(struct expirer *e, struct ring *cring,
@@ -288,8 +311,7 @@ static bool delete_object(struct expirer *e, struct ring *cring,
     int status[MAX_REPLICAS];
     char at[32], cpart[16], *name = NULL, *qname = NULL;
     struct place op, cp;
-    size_t answered = 0, n = 0;
-    bool not_404 = false;
+    size_t n = 0;
 
     if (place_of(e, oring, t->account, t->container, t->object, &op) ||
         place_of(e, cring, t->account, t->container, NULL, &cp) ||
@@ -333,25 +355,18 @@ static bool delete_object(struct expirer *e, struct ring *cring,
     for (size_t i = 0; i < n; i++) {
         int s = status[i];
 
-        if (s == 404) {
-            answered++;
-        } else if ((s >= 200 && s < 300) || s == 409 || s == 412) {
-            answered++;
-            not_404 = true;
-        } else {
+        if (!((s >= 200 && s < 300) || s == 404 || s == 409 || s == 412))
             log_txn(LOG_WARNING, txn, "DELETE %s:%u%s: %s", reqs[i].host,
                     reqs[i].port, paths[i],
                     s < 0 ? strerror(-s) : http_reason(s));
-        }
         free(paths[i]);
     }
     free(qname);
-    if (answered < op.n / 2 + 1)
-        return false;
-    /* every replica says 404: maybe the object is on handoffs still, so
-     * Swift 2.30 retries until reclaim_age */
-    return not_404 ||
-           t->delete_at + (int64_t)e->c->reclaim_age < (int64_t)time(NULL);
+    /* a replica whose path could not be made counts as not answering */
+    for (size_t i = n; i < op.n; i++)
+        status[i] = -ENOMEM;
+    return expirer_row_settled(status, op.n, t->delete_at, e->c->reclaim_age,
+                               (int64_t)time(NULL));
 }
 
 /* Removes 'row' from every replica of queue container 'cont'. */

@@ -47,6 +47,8 @@
 #include "common/log.h"
 #include "ring/hash_path.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* [object-expirer] of object-server.conf, [DEFAULT] under it */
@@ -81,6 +83,12 @@ struct expirer; /* opaque */
 int expirer_new(const struct expirer_conf *c, const struct hash_path_conf *hc,
                 struct expirer **out);
 void expirer_free(struct expirer *e); /* NULL is fine */
+
+/* Whether a row is settled by its object's replicas' answers to the
+ * expirer's DELETE: 'status' holds each replica's status, or -errno when
+ * it did not answer (expirer.h, step 4). 'now' is Unix time. */
+bool expirer_row_settled(const int *status, size_t n, int64_t delete_at,
+                         unsigned int reclaim_age, int64_t now);
 
 /* Runs one pass, logs a summary and writes recon; fills 'st' (may be
  * NULL). */
