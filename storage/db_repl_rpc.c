@@ -760,7 +760,7 @@ static int op_complete(const struct db_repl_type *t,
     struct db_meta meta;
     struct db_ts ts;
     const char *id;
-    int err;
+    int created, err;
 
     /* checked whole before the DB is created: a DB half made from a bad
      * info would look like a live, empty copy */
@@ -773,25 +773,22 @@ static int op_complete(const struct db_repl_type *t,
         return 400;
     }
     db_meta_release(&meta);
-    err = t->create(db, info);
-    if (err == -EINVAL) {
+    created = t->create(db, info);
+    if (created == -EINVAL) {
         *why = "complete takes an info object";
         return 400;
     }
-    if (err && err != -EEXIST)
-        return err;
+    if (created && created != -EEXIST)
+        return created;
     /* NEEDSWORK: create and merge are separate writes: a crash between
      * them leaves a copy that looks live until the next sync merges the
      * rest (contdb.h has no create from a whole info). */
-    {
-        int merr = db_repl_merge_info(t, db, info);
-
-        if (!merr)
-            merr = info_reply(t, db, id, resp);
-        if (merr)
-            return merr == -EINVAL ? 400 : merr;
-    }
-    return err == -EEXIST ? 200 : 201;
+    err = db_repl_merge_info(t, db, info);
+    if (!err)
+        err = info_reply(t, db, id, resp);
+    if (err)
+        return err;
+    return created == -EEXIST ? 200 : 201;
 }
 
 static int op_merge_items(const struct db_repl_type *t,

@@ -147,10 +147,8 @@ static int call(struct db_replicator *r, const struct peer *p, json_t *args,
     return status;
 }
 
-static void log_peer_status(struct db_replicator *r, const struct peer *p,
-                            const char *op, int status)
+static void log_peer_status(const struct peer *p, const char *op, int status)
 {
-    (void)r;
     if (status < 0)
         log_warning("%s to %s:%d/%s: %s", op, p->dev->ip, p->dev->port,
                     p->dev->device, strerror(-status));
@@ -214,7 +212,7 @@ static enum repl_result open_peer(struct db_replicator *r, const struct peer *p,
     }
     if (status / 100 == 2 && *rinfo)
         return REPL_OK;
-    log_peer_status(r, p, *whole ? "complete" : "sync", status);
+    log_peer_status(p, *whole ? "complete" : "sync", status);
     json_decref(*rinfo);
     *rinfo = NULL;
     /* down or unmounted: a handoff stands in, as Swift's DriveNotMounted */
@@ -265,7 +263,7 @@ static enum repl_result push_rows(struct db_replicator *r, const struct peer *p,
         status = call(r, p, args, NULL);
         json_decref(args);
         if (status / 100 != 2) {
-            log_peer_status(r, p, "merge_items", status);
+            log_peer_status(p, "merge_items", status);
             return REPL_FAILED;
         }
         point = last;
@@ -280,7 +278,7 @@ static enum repl_result push_rows(struct db_replicator *r, const struct peer *p,
     status = call(r, p, args, NULL);
     json_decref(args);
     if (status / 100 != 2) {
-        log_peer_status(r, p, "merge_syncs", status);
+        log_peer_status(p, "merge_syncs", status);
         return REPL_FAILED;
     }
     if (point < info->max_row)
