@@ -66,7 +66,6 @@ struct expirer {
     struct live_ring *account_ring, *container_ring, *object_ring;
     struct http_client *client;
     char *account; /* ".expiring_objects" */
-    unsigned int conn_ms, node_ms;
 };
 
 /* Where a name lives: its partition and primaries in one ring. */
@@ -122,18 +121,16 @@ static void run_all(struct expirer *e, const struct http_client_req *reqs,
     }
 }
 
-/* Sends 'method' of the quoted '/a/c[/o]' 'qname' to every node of 'p'
- * with 'hdrs'; returns how many answered 2xx (404 counted when
- * 'ok_404'). */
-static size_t send_to_place(struct expirer *e, const struct place *p,
-                            const char *method, const char *qname,
-                            const struct http_header *hdrs, size_t n_hdrs,
-                            bool ok_404)
+/* Sends DELETE of the quoted '/a/c/o' 'qname' to every node of 'p' with
+ * 'hdrs', logging the answers that are neither 2xx nor 404. */
+static void delete_everywhere(struct expirer *e, const struct place *p,
+                              const char *qname, const struct http_header *hdrs,
+                              size_t n_hdrs)
 {
     struct http_client_req reqs[MAX_REPLICAS];
     char *paths[MAX_REPLICAS];
     int status[MAX_REPLICAS];
-    size_t n = 0, ok = 0;
+    size_t n = 0;
 
     for (size_t i = 0; i < p->n; i++) {
         paths[n] = node_path(p->nodes[i], p->part, qname);
@@ -142,7 +139,7 @@ static size_t send_to_place(struct expirer *e, const struct place *p,
         reqs[n] = (struct http_client_req){
             .host = p->nodes[i]->ip,
             .port = (unsigned int)p->nodes[i]->port,
-            .method = method,
+            .method = "DELETE",
             .path = paths[n],
             .headers = hdrs,
             .n_headers = n_hdrs,
@@ -151,16 +148,12 @@ static size_t send_to_place(struct expirer *e, const struct place *p,
     }
     run_all(e, reqs, n, status);
     for (size_t i = 0; i < n; i++) {
-        if ((status[i] >= 200 && status[i] < 300) ||
-            (ok_404 && status[i] == 404))
-            ok++;
-        else
+        if (status[i] != 404 && (status[i] < 200 || status[i] >= 300))
             log_warning(
-                "%s %s:%u%s: %s", method, reqs[i].host, reqs[i].port, paths[i],
+                "DELETE %s:%u%s: %s", reqs[i].host, reqs[i].port, paths[i],
                 status[i] < 0 ? strerror(-status[i]) : http_reason(status[i]));
         free(paths[i]);
     }
-    return ok;
 }
 
 /* One page of the JSON listing of the quoted '/a[/c]' 'qname' after
@@ -390,7 +383,7 @@ static void pop_row(struct expirer *e, struct ring *cring, const char *cont,
             {"X-Backend-Storage-Policy-Index", "0"},
         };
 
-        send_to_place(e, &p, "DELETE", qname, h, 3, true);
+        delete_everywhere(e, &p, qname, h, 3);
     }
     free(qname);
     free(name);
@@ -709,10 +702,10 @@ int expirer_new(const struct expirer_conf *c, const struct hash_path_conf *hc,
         return -ENOMEM;
     e->c = c;
     e->hc = hc;
-    e->conn_ms = (unsigned int)(c->conn_timeout * 1000);
-    e->node_ms = (unsigned int)(c->node_timeout * 1000);
-    hcc = (struct http_client_conf){.conn_timeout_ms = e->conn_ms,
-                                    .node_timeout_ms = e->node_ms};
+    hcc = (struct http_client_conf){
+        .conn_timeout_ms = (unsigned int)(c->conn_timeout * 1000),
+        .node_timeout_ms = (unsigned int)(c->node_timeout * 1000),
+    };
     err = load_ring(c, "account", &e->account_ring);
     if (!err)
         err = load_ring(c, "container", &e->container_ring);
