@@ -841,6 +841,30 @@ static int build_meta(struct diskfile *df, struct objmeta *out,
     return err;
 }
 
+/* Round 1 and the rename of commit_file(): the directories made (*top
+ * lowered to the first one this call created), the suffix marked, the
+ * temp file and the new directories' parents fsynced, the file renamed
+ * to 'target'. 'mark' is opened here; the caller closes it. */
+static int place_file(struct diskfile_writer *w, struct suffix_mark *mark,
+                      const char *target, int *top)
+{
+    struct diskfile *df = w->df;
+    int made, err;
+
+    err = make_dirs(df, &made);
+    if (!err && made < *top)
+        *top = made;
+    if (!err)
+        err = suffix_mark_open(df->part_dir, mark);
+    if (!err)
+        err = suffix_mark_add(mark, df->suffix);
+    if (!err)
+        err = sync_file_and_new_dirs(w, made);
+    if (!err && diskfile_io->rename(w->tmp_path, target) == -1)
+        err = -errno;
+    return err;
+}
+
 /* The common tail of PUT, DELETE and POST. Two rounds of device flushes:
  *  1. directories made, suffix marked invalid; then at once: fsync of the
  *     temp file (data and metadata) and of the parent of every directory
@@ -868,17 +892,20 @@ static int commit_file(struct diskfile_writer *w, const struct objmeta *m,
     err = objmeta_write_fd(w->fd, m, w->bytes);
     if (!err && df->mount_check && !devices_is_mount(df->dev_path))
         err = -ENODEV;
-    if (!err)
-        err = make_dirs(df, &top);
-    if (!err)
-        err = suffix_mark_open(df->part_dir, &mark);
-    if (!err)
-        err = suffix_mark_add(&mark, df->suffix);
-    if (!err)
-        err = sync_file_and_new_dirs(w, top);
     snprintf(target, sizeof(target), "%s/%s%s", df->hash_dir, timestamp, ext);
-    if (!err && diskfile_io->rename(w->tmp_path, target) == -1)
-        err = -errno;
+    top = 4;
+    for (int tries = 0; !err; tries++) {
+        err = place_file(w, &mark, target, &top);
+        /* A rehash (REPLICATE, the replicator) removes hash and suffix
+         * directories it finds empty, and the replicator a handoff
+         * partition it pushed: ours, made a moment ago, may be gone
+         * before the rename. Make them again and retry, as Swift's
+         * renamer() does. */
+        if (err != -ENOENT || tries == 2)
+            break;
+        suffix_mark_close(&mark);
+        err = 0;
+    }
     if (err) {
         suffix_mark_close(&mark);
         remove_tmp(w);

@@ -889,6 +889,51 @@ static void test_rehash_racing_a_write_does_not_cache_a_stale_hash(void **state)
     diskfile_free(df);
 }
 
+static int cleanups; /* how many renames find their directories gone */
+
+static int rename_after_a_cleanup(const char *from, const char *to)
+{
+    struct suffix_hashes sh = {0};
+
+    /* the replicator's rehash finds the new hash and suffix directories
+     * empty and removes them before the writer's rename */
+    if (cleanups > 0) {
+        cleanups--;
+        assert_int_equal(suffix_hash_get(race_part, NULL, 0, 0, &sh), 0);
+        suffix_hashes_release(&sh);
+    }
+    return rename(from, to);
+}
+
+static void test_write_survives_a_rehash_removing_its_new_dirs(void **state)
+{
+    struct diskfile *df = new_df("cleaned");
+    struct diskfile *other = new_df("cleaned too");
+    struct diskfile_io io = diskfile_io_sys;
+    struct suffix_hashes sh = {0};
+
+    (void)state;
+    snprintf(race_part, sizeof(race_part), "%s/sda/objects/%d", root, PART);
+    io.rename = rename_after_a_cleanup;
+    diskfile_io = &io;
+    cleanups = 2; /* twice in a row: still made again and committed */
+    assert_int_equal(put(df, T1, "abc", 3, NULL, NULL), 0);
+    assert_int_equal(cleanups, 0);
+    cleanups = 3; /* a rehash before each of the three tries: given up */
+    assert_int_equal(put(other, T2, "abcd", 4, NULL, NULL), -ENOENT);
+    diskfile_io = &diskfile_io_sys;
+    assert_int_equal(diskfile_open(other), -ENOENT);
+    /* the first write is there and current, the failed one left nothing */
+    assert_int_equal(diskfile_open(df), 0);
+    assert_string_equal(diskfile_data_timestamp(df), T1);
+    assert_int_equal(count_dir("sda/tmp"), 0);
+    assert_int_equal(suffix_hash_get(race_part, NULL, 0, 0, &sh), 0);
+    assert_non_null(suffix_hashes_find(&sh, diskfile_hash(df) + 29));
+    suffix_hashes_release(&sh);
+    diskfile_free(other);
+    diskfile_free(df);
+}
+
 /* ---- error injection ---- */
 
 static int fail_at; /* fail the fail_at-th call of the chosen op (1-based) */
@@ -1216,6 +1261,7 @@ int main(void)
         T(test_fallocate_reserve_refuses_early),
         T(test_cleanup_tmp_removes_only_old_strays),
         T(test_rehash_racing_a_write_does_not_cache_a_stale_hash),
+        T(test_write_survives_a_rehash_removing_its_new_dirs),
         T(test_injected_errors_leave_no_half_written_object),
         T(test_failed_directory_fsync_is_reported),
         T(test_failed_new_directory_fsync_leaves_no_object),
