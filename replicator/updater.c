@@ -175,16 +175,18 @@ static void quarantine(struct updater *u, const char *dir, const char *name,
     char path[PATH_MAX], qdir[PATH_MAX], target[PATH_MAX + 256];
     int err = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (snprintf(qdir, sizeof(qdir), "%s/quarantined", u->dev_path) >=
-        (int)sizeof(qdir) - 8)
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+        snprintf(qdir, sizeof(qdir), "%s/quarantined", u->dev_path) >=
+            (int)sizeof(qdir) - 8)
         err = -ENAMETOOLONG;
     else if (mkdir(qdir, 0755) == -1 && errno != EEXIST)
         err = -errno;
     strncat(qdir, "/objects", sizeof(qdir) - strlen(qdir) - 1);
     if (!err && mkdir(qdir, 0755) == -1 && errno != EEXIST)
         err = -errno;
-    snprintf(target, sizeof(target), "%s/%s", qdir, name);
+    if (!err && snprintf(target, sizeof(target), "%s/%s", qdir, name) >=
+                    (int)sizeof(target))
+        err = -ENAMETOOLONG;
     if (!err && rename(path, target) == -1)
         err = -errno;
     if (!err)
