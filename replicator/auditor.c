@@ -304,7 +304,7 @@ static void audit_device(struct auditor *a, const char *dev)
 
 static void dump_recon(struct auditor *a, bool pass_done)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX] = "";
     double audit_time = bg_daemon_now() - a->start_mono - a->slept;
     json_t *patch = json_pack(
         "{s:{s:I, s:I, s:I, s:I, s:f, s:f}}", "object_auditor_stats_ALL",

@@ -479,7 +479,7 @@ static void update_device(struct updater *u, const char *dev)
 
 static void dump_recon(struct updater *u, double sweep)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX] = "";
     json_t *patch = json_pack(
         "{s:I, s:f, s:f, s:{s:I, s:I, s:I, s:I}}", "async_pending",
         (json_int_t)u->st.left, "async_pending_last", (double)time(NULL),
