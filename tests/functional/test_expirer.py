@@ -11,16 +11,21 @@ the object.
 
 The queue is read from the account and container servers directly, on the
 replicas `kura get-nodes` names. Conditions are waited for with generous
-deadlines, never timed.
+deadlines, never timed. The object server's queue updates are also checked
+on one kura-object-server (test_object_server.py's) against a container
+server played here: the row's headers, an async pending when it is down,
+nothing for a replication write.
 Run with: /usr/bin/python3 -m pytest tests/functional/test_expirer.py
 """
 import configparser
 import glob
 import hashlib
+import http.server
 import json
 import os
 import re
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -28,13 +33,13 @@ import urllib.request
 import pytest
 
 from cluster import BUILD, KuraCluster
+from test_object_server import free_port, srv, ts  # noqa: F401
 
 KURA = os.path.join(BUILD, 'tools', 'kura')
 EXPIRER = os.path.join(BUILD, 'replicator', 'kura-expirer')
 QUEUE = '.expiring_objects'
 
-pytestmark = pytest.mark.skipif(not os.access(EXPIRER, os.X_OK),
-                                reason='kura-expirer not built: ' + EXPIRER)
+EMPTY_ETAG = 'd41d8cd98f00b204e9800998ecf8427e'
 
 
 def wait_for(what, cond, timeout=60):
@@ -140,6 +145,8 @@ def queued(aio, row):
 
 @pytest.fixture(scope='module')
 def aio():
+    if not os.access(EXPIRER, os.X_OK):
+        pytest.skip('kura-expirer not built: ' + EXPIRER)
     a = Aio()
     try:
         yield a
@@ -242,3 +249,103 @@ def test_delete_removes_the_queue_row(aio):
     queued(aio, (at, path))
     assert aio.c.http('DELETE', 'exp4/o')[0] == 204
     assert not [r for r in aio.queue() if r[1] == path]
+
+
+# -- the object server's queue updates ------------------------------------
+
+class FakeContainerServer:
+    """Answers 201 to everything and keeps (method, path, headers)."""
+
+    def __init__(self):
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self):
+                seen.append((self.command, self.path, dict(self.headers)))
+                self.send_response(201)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            do_DELETE = do_PUT
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                     Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def cont():
+    c = FakeContainerServer()
+    yield c
+    c.stop()
+
+
+def queue_headers(port, at, container='1699999999'):
+    return {'X-Delete-At': str(at),
+            'X-Delete-At-Host': '127.0.0.1:%d' % port,
+            'X-Delete-At-Device': 'sdq',
+            'X-Delete-At-Partition': '7',
+            'X-Delete-At-Container': container}
+
+
+def obj_put(srv, path, headers):
+    h = {'X-Timestamp': ts(), 'Content-Type': 'text/plain'}
+    h.update(headers)
+    st, _, _ = srv.request('PUT', path, b'hello', h)
+    assert st == 201, st
+    return h['X-Timestamp']
+
+
+def test_put_queues_the_row_as_swift(srv, cont):
+    at = int(time.time()) + 3600
+    t = obj_put(srv, '/sda/1/AUTH_a/c/o%20x', queue_headers(cont.port, at))
+    [(method, path, h)] = cont.seen
+    assert method == 'PUT'
+    assert path == ('/sdq/7/.expiring_objects/1699999999/%d-AUTH_a/c/o%%20x'
+                    % at)
+    assert h['X-Size'] == '0'
+    assert h['X-Content-Type'] == 'text/plain'
+    assert h['X-Etag'] == EMPTY_ETAG
+    assert h['X-Timestamp'] == t
+    assert h['X-Backend-Storage-Policy-Index'] == '0'
+
+    # the same delete-at again: nothing to change
+    obj_put(srv, '/sda/1/AUTH_a/c/o%20x', queue_headers(cont.port, at))
+    assert len(cont.seen) == 1
+    # a replica the proxy did not pick to queue it sends nothing
+    obj_put(srv, '/sda/1/AUTH_a/c/n', {'X-Delete-At': str(at)})
+    assert len(cont.seen) == 1
+
+
+def test_replication_write_queues_nothing(srv, cont):
+    at = int(time.time()) + 3600
+    h = queue_headers(cont.port, at)
+    h['X-Backend-Replication'] = 'True'
+    obj_put(srv, '/sda/1/AUTH_a/c/r', h)
+    assert cont.seen == []
+
+
+def test_unreachable_queue_replica_leaves_an_async_pending(srv):
+    at = int(time.time()) + 3600
+    port = free_port()  # nothing listens there
+    obj_put(srv, '/sda/1/AUTH_a/c/p', queue_headers(port, at))
+    row = '%d-AUTH_a/c/p' % at
+    h = hashlib.md5(('pre/.expiring_objects/1699999999/%s' % row
+                     + 'suf').encode()).hexdigest()
+    pending = srv.files('async_pending/%s/%s-*' % (h[-3:], h))
+    assert len(pending) == 1, srv.files('async_pending/**')
+    doc = json.load(open(pending[0]))
+    assert doc['op'] == 'PUT'
+    assert doc['account'] == '.expiring_objects'
+    assert doc['container'] == '1699999999'
+    assert doc['obj'] == row
+    assert doc['hosts'] == '127.0.0.1:%d' % port
+    assert doc['headers']['X-Etag'] == EMPTY_ETAG
