@@ -851,14 +851,15 @@ static void check_ringmd5(struct recon_run *run)
 {
     struct fanout_req *reqs;
     size_t matches = 0, errors = 0;
-    char **paths, local[8][33];
+    char **paths, (*local)[33];
     size_t n_paths;
 
     if (!run->o->json)
         header("Checking ring md5sums");
     if (ring_paths(run->o->swift_dir, run->type, &paths, &n_paths))
         return;
-    for (size_t p = 0; p < n_paths && p < 8; p++)
+    local = calloc(n_paths + 1, sizeof(*local));
+    for (size_t p = 0; local && p < n_paths; p++)
         if (file_md5_path(paths[p], local[p]))
             local[p][0] = '\0';
     reqs = scout(run, "ringmd5");
@@ -877,7 +878,7 @@ static void check_ringmd5(struct recon_run *run)
 
             if (strncmp(name, run->type, strlen(run->type)))
                 continue;
-            for (size_t p = 0; p < n_paths && p < 8; p++)
+            for (size_t p = 0; local && p < n_paths; p++)
                 if (!strcmp(base_name(paths[p]), name))
                     mine = local[p];
             if (!mine || !json_is_string(sum) ||
@@ -899,6 +900,7 @@ static void check_ringmd5(struct recon_run *run)
             "%zu/%zu hosts matched, %zu error[s] while checking hosts.\n%s\n",
             matches, run->n_hosts, errors, RECON_RULE);
     free_paths(paths, n_paths);
+    free(local);
     done(run, reqs);
 }
 
