@@ -178,6 +178,28 @@ static void test_cached_until_invalidated(void **state)
     assert_int_equal(suffix_hash_invalidate(part, "abcd"), -EINVAL);
 }
 
+/* A get with nothing invalidated answers from the cache without
+ * rewriting it (no temp file, rename and fsyncs on every REPLICATE). */
+static void test_unchanged_cache_is_not_rewritten(void **state)
+{
+    struct stat before, after;
+    char path[256];
+
+    (void)state;
+    put_file(part, H1, T1 ".data");
+    assert_true(get_hash("abc", NULL, 0) != 0);
+    snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_FILE, part);
+    assert_int_equal(stat(path, &before), 0);
+    assert_true(get_hash("abc", NULL, 0) != 0);
+    assert_int_equal(stat(path, &after), 0);
+    assert_true(before.st_ino == after.st_ino);
+    /* an invalidation still rewrites it */
+    assert_int_equal(suffix_hash_invalidate(part, "abc"), 0);
+    assert_true(get_hash("abc", NULL, 0) != 0);
+    assert_int_equal(stat(path, &after), 0);
+    assert_true(before.st_ino != after.st_ino);
+}
+
 /* A writer's marks opened once: a rehash between its two marks (it
  * truncates hashes.invalid) does not lose the second one, which lands at
  * the start of the truncated file, and the second get sees the new file. */
@@ -330,6 +352,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_marks_survive_a_rehash_between_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unchanged_cache_is_not_rewritten,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_partition_is_empty, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hash_matches_the_definition, setup,
