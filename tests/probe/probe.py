@@ -14,7 +14,9 @@ heal itself:
   rings and swift.conf, so placement is Kura's own),
 * where the replicas are: `replicas_of(a, c, o)` HEADs each primary's
   server directly with its device and partition; `missing()` does it in
-  bulk, in threads, on keep-alive connections,
+  bulk, in threads, on keep-alive connections, `wait_replicas()` waits
+  for it; `object_dirs(a, c, o)` finds every copy on disk (handoffs and
+  leftovers too),
 * `wait_until(cond, timeout)` and each node's recon cache (`recon(i)`).
 
 Nothing here sleeps for a fixed time to let something happen: tests wait
@@ -23,7 +25,10 @@ for conditions with generous deadlines (the machine may be busy).
 Binaries: $KURA_BUILD (default <repo>/build): tools/kura, tools/kura-ring,
 the servers, proxy/kura-proxy, replicator/kura-*.
 """
+import configparser
+import glob
 import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -304,6 +309,29 @@ class Cluster:
         return out
 
     # -- where the replicas are --------------------------------------------
+    def name_hash(self, account, container=None, obj=None):
+        """Swift's hash_path(): the 32 hex digits naming the object's (or
+        DB's) directory, from the cluster's swift.conf secrets."""
+        conf = configparser.ConfigParser()
+        conf.read(os.path.join(self.dir, 'etc', 'swift.conf'))
+        prefix = conf.get('swift-hash', 'swift_hash_path_prefix')
+        suffix = conf.get('swift-hash', 'swift_hash_path_suffix')
+        path = '/' + '/'.join(x for x in (account, container, obj) if x)
+        return hashlib.md5((prefix + path + suffix).encode()).hexdigest()
+
+    def object_dirs(self, account, container, obj):
+        """{(node, device): sorted file names} of every hash directory of
+        the object on any device of any node, whatever its partition:
+        primaries, handoffs and leftovers alike."""
+        h = self.name_hash(account, container, obj)
+        out = {}
+        for d in glob.glob(os.path.join(self.dir, 'nodes', '*', '*',
+                                        'objects', '*', h[-3:], h)):
+            rel = os.path.relpath(d, os.path.join(self.dir, 'nodes'))
+            node, dev = rel.split(os.sep)[:2]
+            out[(int(node), dev)] = sorted(os.listdir(d))
+        return out
+
     def replicas_of(self, account, container=None, obj=None):
         """{device name: (status or None if unreachable, headers)} of a
         direct HEAD to each primary of the account, container or object."""
