@@ -2,8 +2,8 @@
  * ssync_send.c - the sending end of SSYNC (doc/replication.md §4): lists
  * the current files of some suffixes of a local partition, asks the peer
  * which it lacks, and sends those with the object server's own verbs
- * marked X-Backend-Replication, each object as its own request on pooled
- * connections.
+ * marked X-Backend-Replication, each object as its own requests on pooled
+ * connections, opts->concurrency objects at once.
  *
  * What it owns: the walk of the suffix directories, batching the
  * inventory, checking the peer's answer against what was offered, and the
@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,29 @@ struct sender {
     const char *dev;
     uint32_t part;
     char *qdev;   /* the peer's device, quoted for paths */
-    char *chunk;  /* a PUT body's piece */
     size_t batch; /* inventory lines per SSYNC request */
     /* the batch being listed, sorted by hash before it is offered */
     struct ssync_item *items;
     size_t n, cap;
+    /* the objects the peer wants of the batch, sent by the workers */
+    pthread_mutex_t lock;  /* over next, err and failed */
+    struct wanted *wanted; /* read-only while the workers run */
+    size_t n_wanted, next;
+    int err;     /* the first failure of the exchange itself */
+    bool failed; /* some object was not taken */
+};
+
+struct wanted {
+    char hash[33];
+    unsigned want;
+};
+
+/* One thread sending wanted objects; its counts go to the sender's stats
+ * when it is done. */
+struct worker {
+    struct sender *s;
+    char *chunk; /* a PUT body's piece */
+    struct ssync_stats st;
 };
 
 static const char *txn_of(const struct sender *s)
@@ -88,6 +107,12 @@ static int cmp_item(const void *a, const void *b)
 {
     return strcmp(((const struct ssync_item *)a)->hash,
                   ((const struct ssync_item *)b)->hash);
+}
+
+/* bsearch() of a hash string among the items. */
+static int cmp_hash_item(const void *hash, const void *item)
+{
+    return strcmp(hash, ((const struct ssync_item *)item)->hash);
 }
 
 /* 'name' is a hash directory of 'suffix': 32 lowercase hex digits ending
@@ -209,25 +234,26 @@ static const char *file_timestamp(const struct diskfile *df,
  * -errno, with *local set when the error was ours: reading the object
  * (-EUCLEAN: the data did not match its ETag and is quarantined now), not
  * the call's (-ECONNABORTED: the peer answered early). */
-static int send_body(struct sender *s, struct http_client_call *call,
+static int send_body(struct worker *w, struct http_client_call *call,
                      struct diskfile *df, bool *local)
 {
+    const struct ssync_opts *opts = w->s->opts;
     struct diskfile_reader *r = NULL;
     ssize_t got;
     int err = diskfile_reader_new(df, 0, UINT64_MAX, &r);
 
     *local = err != 0;
-    while (!err && (got = diskfile_reader_read(r, s->chunk, CHUNK)) != 0) {
+    while (!err && (got = diskfile_reader_read(r, w->chunk, CHUNK)) != 0) {
         if (got < 0) {
             *local = true;
             err = (int)got;
             break;
         }
-        if (s->opts->throttle)
-            s->opts->throttle(s->opts->throttle_arg, (size_t)got);
-        err = http_client_send(call, s->chunk, (size_t)got);
+        if (opts->throttle)
+            opts->throttle(opts->throttle_arg, (size_t)got);
+        err = http_client_send(call, w->chunk, (size_t)got);
         if (!err)
-            s->st->bytes += (uint64_t)got;
+            w->st.bytes += (uint64_t)got;
     }
     diskfile_reader_free(r);
     if (!err)
@@ -239,9 +265,10 @@ static int send_body(struct sender *s, struct http_client_call *call,
  * made of the metadata of the object's file 'which', the .data's body
  * streamed with a PUT. Returns the peer's status, or -errno with *local
  * set when the error was ours (reading the object), not the peer's. */
-static int request(struct sender *s, const char *method, struct diskfile *df,
+static int request(struct worker *w, const char *method, struct diskfile *df,
                    enum ondisk_ext which, const char *path, bool *local)
 {
+    struct sender *s = w->s;
     bool put = which == ONDISK_DATA;
     struct objmeta m = {0};
     struct http_header *hdrs = NULL, etag;
@@ -275,7 +302,7 @@ static int request(struct sender *s, const char *method, struct diskfile *df,
     *local = false;
     err = http_client_start(s->client, &req, &call);
     if (!err && put) {
-        err = send_body(s, call, df, local);
+        err = send_body(w, call, df, local);
         if (err == -ECONNABORTED)
             err = 0; /* answered early: read why */
     }
@@ -320,8 +347,9 @@ static char *path_of(struct sender *s, struct diskfile *df,
 
 /* Sends what the peer wants of 'hash'. Returns 0 (taken, or nothing left
  * to send), 1 (this object failed), or -errno (the exchange failed). */
-static int send_object(struct sender *s, const char *hash, unsigned want)
+static int send_object(struct worker *w, const char *hash, unsigned want)
 {
+    struct sender *s = w->s;
     struct diskfile *df = NULL;
     char *path = NULL;
     bool local = true;
@@ -333,26 +361,26 @@ static int send_object(struct sender *s, const char *hash, unsigned want)
     if (err == -ENOENT && diskfile_tombstone(df) && (want & SSYNC_WANT_DATA)) {
         path = path_of(s, df, ONDISK_TS);
         err =
-            path ? request(s, "DELETE", df, ONDISK_TS, path, &local) : -EINVAL;
+            path ? request(w, "DELETE", df, ONDISK_TS, path, &local) : -EINVAL;
         if (taken(err))
-            s->st->sent_ts++;
+            w->st.sent_ts++;
     } else if (err == -ENOENT || err == -EINVAL) {
         err = 0; /* gone or quarantined since listed: nothing to send */
     } else if (!err) {
         path = path_of(s, df, ONDISK_DATA);
         err = path ? 0 : -ENOMEM;
         if (!err && (want & SSYNC_WANT_DATA)) {
-            err = request(s, "PUT", df, ONDISK_DATA, path, &local);
+            err = request(w, "PUT", df, ONDISK_DATA, path, &local);
             if (taken(err))
-                s->st->sent_data++;
+                w->st.sent_data++;
         }
         /* after the PUT (the .meta needs its .data there), and only if
          * there still is a .meta */
         if (taken(err) && (want & SSYNC_WANT_META) &&
             strcmp(diskfile_timestamp(df), diskfile_data_timestamp(df))) {
-            err = request(s, "POST", df, ONDISK_META, path, &local);
+            err = request(w, "POST", df, ONDISK_META, path, &local);
             if (taken(err))
-                s->st->sent_meta++;
+                w->st.sent_meta++;
         }
     }
     diskfile_free(df);
@@ -424,11 +452,115 @@ static int offer(struct sender *s, char **wanted, size_t *wlen)
     return status; /* the caller logs a failed exchange */
 }
 
+/* The peer's answer into s->wanted: only hashes we offered, at most one
+ * line each, each well-formed (else the peer is broken: -EPROTO). */
+static int parse_wanted(struct sender *s, char *answer, size_t len)
+{
+    char *p = answer, *end = answer + len;
+
+    s->wanted = calloc(s->n, sizeof(*s->wanted));
+    if (!s->wanted)
+        return -ENOMEM;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        struct wanted *wd = &s->wanted[s->n_wanted];
+
+        if (!nl || s->n_wanted == s->n ||
+            ssync_wanted_parse(p, (size_t)(nl - p), wd->hash, &wd->want) ||
+            !bsearch(wd->hash, s->items, s->n, sizeof(*s->items),
+                     cmp_hash_item))
+            return -EPROTO;
+        s->n_wanted++;
+        p = nl + 1;
+    }
+    return 0;
+}
+
+/* A worker's loop: sends wanted objects until none is left or the
+ * exchange failed. */
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    struct sender *s = w->s;
+    size_t i;
+    int rc;
+
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        i = s->err ? s->n_wanted : s->next++;
+        pthread_mutex_unlock(&s->lock);
+        if (i >= s->n_wanted)
+            break;
+        rc = send_object(w, s->wanted[i].hash, s->wanted[i].want);
+        pthread_mutex_lock(&s->lock);
+        if (rc == 1) {
+            w->st.failures++;
+            s->failed = true;
+        } else if (rc < 0 && !s->err) {
+            s->err = rc;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+static void add_stats(struct ssync_stats *to, const struct ssync_stats *st)
+{
+    to->sent_data += st->sent_data;
+    to->sent_ts += st->sent_ts;
+    to->sent_meta += st->sent_meta;
+    to->bytes += st->bytes;
+    to->failures += st->failures;
+}
+
+/* Sends the wanted objects on opts->concurrency workers, this thread and
+ * the rest, each object as its own requests: the peer fsyncs every write,
+ * and writes to different files overlap on its device. */
+static void send_wanted(struct sender *s)
+{
+    size_t nw = s->opts->concurrency > 1 ? s->opts->concurrency : 1;
+    struct worker *w;
+    pthread_t *tids;
+    size_t started = 0;
+
+    if (nw > s->n_wanted)
+        nw = s->n_wanted;
+    w = calloc(nw, sizeof(*w));
+    tids = calloc(nw, sizeof(*tids));
+    for (size_t i = 0; w && tids && i < nw; i++) {
+        w[i].s = s;
+        w[i].chunk = malloc(CHUNK);
+        if (!w[i].chunk)
+            break;
+        /* worker 0 is this thread; one that cannot start is a worker less */
+        if (i && pthread_create(&tids[i], NULL, work, &w[i])) {
+            free(w[i].chunk);
+            break;
+        }
+        started = i + 1;
+    }
+    if (started) {
+        work(&w[0]);
+        for (size_t i = 1; i < started; i++)
+            pthread_join(tids[i], NULL);
+    } else {
+        s->err = -ENOMEM;
+    }
+    for (size_t i = 0; i < started; i++) {
+        add_stats(s->st, &w[i].st);
+        free(w[i].chunk);
+    }
+    free(w);
+    free(tids);
+}
+
+/* Offers the batch and sends what the peer wants of it. Returns 0, 1
+ * (objects failed), or -errno (the exchange failed). */
 static int exchange(struct sender *s)
 {
-    char *wanted = NULL, *p, *end;
+    char *answer = NULL;
     size_t len = 0, kept = 0;
-    int err, failed = 0;
+    int err;
 
     if (!s->n)
         return 0;
@@ -438,29 +570,21 @@ static int exchange(struct sender *s)
         if (!kept || strcmp(s->items[i].hash, s->items[kept - 1].hash))
             s->items[kept++] = s->items[i];
     s->n = kept;
-    err = offer(s, &wanted, &len);
-    for (p = wanted, end = wanted + len; !err && p < end;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        struct ssync_item key;
-        unsigned want;
-
-        /* only hashes we offered: a peer asking for others is broken */
-        if (!nl || ssync_wanted_parse(p, (size_t)(nl - p), key.hash, &want) ||
-            !bsearch(&key, s->items, s->n, sizeof(*s->items), cmp_item)) {
-            err = -EPROTO;
-            break;
-        }
-        err = send_object(s, key.hash, want);
-        if (err == 1) {
-            s->st->failures++;
-            failed = 1;
-            err = 0;
-        }
-        p = nl + 1;
+    s->n_wanted = s->next = 0;
+    s->err = 0;
+    s->failed = false;
+    err = offer(s, &answer, &len);
+    if (!err)
+        err = parse_wanted(s, answer, len);
+    if (!err && s->n_wanted) {
+        send_wanted(s);
+        err = s->err;
     }
-    free(wanted);
+    free(answer);
+    free(s->wanted);
+    s->wanted = NULL;
     s->n = 0;
-    return err ? err : failed;
+    return err ? err : s->failed;
 }
 
 /* Lists suffix directory 'suffix' into the batch, offering the batch
@@ -529,9 +653,11 @@ int ssync_send(struct http_client *client, const struct ssync_target *t,
     err = devices_check(devices, dev, opts->mount_check);
     if (err)
         return err;
+    err = -pthread_mutex_init(&s.lock, NULL);
+    if (err)
+        return err;
     s.qdev = http_quote(t->dev);
-    s.chunk = malloc(CHUNK);
-    if (!s.qdev || !s.chunk)
+    if (!s.qdev)
         err = -ENOMEM;
     for (size_t i = 0; !err && i < n; i++) {
         err = list_suffix(&s, devices, suffixes[i]);
@@ -544,7 +670,7 @@ int ssync_send(struct http_client *client, const struct ssync_target *t,
         err = err == 1 ? 0 : err;
     }
     free(s.items);
-    free(s.chunk);
     free(s.qdev);
+    pthread_mutex_destroy(&s.lock);
     return err ? err : failed;
 }

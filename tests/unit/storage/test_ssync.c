@@ -456,22 +456,25 @@ static void assert_same_files(const char *hash)
 }
 
 static int send_batch(const char *const *suffixes, size_t n, unsigned batch,
-                      struct ssync_stats *st)
+                      unsigned concurrency, struct ssync_stats *st)
 {
     struct ssync_target t = {"127.0.0.1", (int)port_b, "sdb", 1};
     struct ssync_opts opts = {.conn_ms = 1000,
                               .node_ms = 10000,
                               .txn = "tx-test",
                               .hash_conf = &hc,
-                              .batch = batch};
+                              .batch = batch,
+                              .concurrency = concurrency};
 
     return ssync_send(client, &t, devs_a, "sda", 1, suffixes, n, &opts, st);
 }
 
+/* Three objects at once: the sender's threads are exercised (and run
+ * under ASan and UBSan in Debug builds). */
 static int send_suffixes(const char *const *suffixes, size_t n,
                          struct ssync_stats *st)
 {
-    return send_batch(suffixes, n, 0, st);
+    return send_batch(suffixes, n, 0, 3, st);
 }
 
 static void test_send_object_tombstone_and_meta(void **state)
@@ -534,7 +537,7 @@ static void test_send_object_tombstone_and_meta(void **state)
     memset(&st, 0, sizeof(st));
     assert_int_equal(send_suffixes(sfx_twice, 4, &st), 0);
     assert_int_equal(st.hashes, 3);
-    assert_int_equal(send_batch(sfx_twice, 4, 1, &st), 0);
+    assert_int_equal(send_batch(sfx_twice, 4, 1, 0, &st), 0);
     assert_int_equal(st.hashes, 3 + 4);
     assert_int_equal(st.sent_data + st.sent_ts + st.sent_meta + st.bytes, 0);
     memset(&st, 0, sizeof(st));
@@ -753,7 +756,8 @@ static int send_main(int argc, char **argv)
     struct ssync_opts opts = {.conn_ms = 2000,
                               .node_ms = 20000,
                               .txn = "tx-functional",
-                              .hash_conf = &h};
+                              .hash_conf = &h,
+                              .concurrency = 2};
 
     if (hash_path_conf_load(&h, argv[2], err) || http_client_new(NULL, &c)) {
         fprintf(stderr, "test_ssync: %s\n", err);
