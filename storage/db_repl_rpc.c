@@ -559,14 +559,17 @@ static int acct_rows_since(const struct db_repl_db *db, int64_t since,
     return err == 1 ? 0 : err;
 }
 
-/* "deleted" is sent for the reader's sake; the merge works it out. */
+/* "deleted" is sent for the reader's sake; the merge works it out. A
+ * name with NUL is refused: no container server can report one (paths
+ * cannot carry it), and acctdb_get_container() copies names as C
+ * strings. */
 static int acct_parse_row(json_t *row, struct acctdb_container *c)
 {
     int64_t policy;
 
     memset(c, 0, sizeof(*c));
     if (!json_is_object(row) ||
-        get_str(row, "name", 1, ACCTDB_MAX_NAME_LEN, true, &c->name,
+        get_str(row, "name", 1, ACCTDB_MAX_NAME_LEN, false, &c->name,
                 &c->name_len) ||
         db_repl_get_ts(row, "put_timestamp", &c->put_timestamp) ||
         db_repl_get_ts(row, "delete_timestamp", &c->delete_timestamp) ||

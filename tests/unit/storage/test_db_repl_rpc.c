@@ -344,6 +344,24 @@ static void test_malformed_refused(void **state)
     contdb_info_release(&b);
 }
 
+/* Account rows never name a container with NUL (no path carries one). */
+static void test_account_row_name_with_nul_refused(void **state)
+{
+    struct db_fixture *f = *state;
+    struct acctdb dst;
+    json_t *args;
+
+    acctdb_init(&dst, f->kv, PART, DST);
+    assert_int_equal(acctdb_create(&dst, "a", TS("100.0")), 0);
+    args = json_loads("[\"merge_items\", [{\"name\": \"c\\u0000x\", "
+                      "\"put_timestamp\": \"1.0\", \"delete_timestamp\": "
+                      "\"0\", \"object_count\": 0, \"bytes_used\": 0, "
+                      "\"storage_policy_index\": 0, \"ROWID\": 1}], \"x\"]",
+                      JSON_ALLOW_NUL, NULL);
+    assert_non_null(args);
+    assert_int_equal(rpc(&db_repl_account, f->kv, DST, args, NULL), 400);
+}
+
 static void test_rows_split_by_size(void **state)
 {
     struct db_fixture *f = *state;
@@ -370,9 +388,13 @@ int main(void)
 #define T(fn)                                                                  \
     cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_container_copy_made_whole), T(test_newest_wins),
-        T(test_deleted_account_copied),    T(test_merge_syncs),
-        T(test_malformed_refused),         T(test_rows_split_by_size),
+        T(test_container_copy_made_whole),
+        T(test_newest_wins),
+        T(test_deleted_account_copied),
+        T(test_merge_syncs),
+        T(test_malformed_refused),
+        T(test_rows_split_by_size),
+        T(test_account_row_name_with_nul_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
