@@ -49,6 +49,7 @@ struct dispersion_conf {
     bool container_populate, object_populate;
     bool container_report, object_report;
     bool dump_json;
+    bool partitions; /* -p: each partition missing copies, on stderr */
 };
 
 static const struct conf_option dispersion_options[] = {
@@ -119,7 +120,9 @@ static void print_help(const char *cmd)
            cmd, DISPERSION_CONF,
            strcmp(cmd, "dispersion-report")
                ? ""
-               : "  -j, --json, --dump-json  the report as JSON\n");
+               : "  -j, --json, --dump-json  the report as JSON\n"
+                 "  -p, --partitions      each partition missing copies, "
+                 "and the copies, on stderr\n");
 }
 
 /* An empty [dispersion]: the defaults, when there is no file. */
@@ -163,6 +166,7 @@ static int parse_opts(struct dispersion *d, int argc, char **argv)
         {"object-only", no_argument, NULL, 'O'},
         {"json", no_argument, NULL, 'j'},
         {"dump-json", no_argument, NULL, 'j'},
+        {"partitions", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -174,7 +178,7 @@ static int parse_opts(struct dispersion *d, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:jph", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
         case 'A': v[0] = optarg; break;
@@ -187,6 +191,7 @@ static int parse_opts(struct dispersion *d, int argc, char **argv)
         case 'o': container_only = true; break;
         case 'O': object_only = true; break;
         case 'j': json = true; break;
+        case 'p': d->c.partitions = true; break;
         case 'h': print_help(d->cmd); return -1;
         default:
             fail(d, "unknown option '%s'", argv[optind - 1]);
@@ -624,11 +629,28 @@ struct tally {
     size_t replicas;
 };
 
+/* Swift's "# Object partition N missing 1 copy" line (-p), and the
+ * copies missing. */
+static void print_partition(const char *kind, uint32_t part,
+                            const struct fanout_req *reqs, size_t n,
+                            size_t found)
+{
+    char why[128];
+
+    fprintf(stderr, "# %c%s partition %u missing %zu cop%s\n",
+            kind[0] - 'a' + 'A', kind + 1, part, n - found,
+            n - found == 1 ? "y" : "ies");
+    for (size_t k = 0; k < n; k++)
+        if (reqs[k].status / 100 != 2)
+            fprintf(stderr, "#   %s:%u%s: %s\n", reqs[k].host, reqs[k].port,
+                    reqs[k].path, fanout_error(&reqs[k], why, sizeof(why)));
+}
+
 /* HEADs of every primary of each item's partition (once per partition),
  * straight to the storage servers. t[i] = {container, object} per item
  * (NULL container: the account itself). */
 static int head_primaries(struct dispersion *d, const struct ring *ring,
-                          const char *const (*t)[2], size_t n,
+                          const char *kind, const char *const (*t)[2], size_t n,
                           struct tally *out)
 {
     size_t max = ring_replica_arrays(ring), n_reqs = 0, parts = 0;
@@ -637,9 +659,10 @@ static int head_primaries(struct dispersion *d, const struct ring *ring,
     struct fanout_req *reqs = calloc(n * max + 1, sizeof(*reqs));
     size_t *first = calloc(n + 1, sizeof(*first));
     size_t *count = calloc(n + 1, sizeof(*count));
+    uint32_t *part_no = calloc(n + 1, sizeof(*part_no));
     const struct ring_dev **nodes = calloc(max + 1, sizeof(*nodes));
     const struct http_header hdrs[] = {{"X-Backend-Storage-Policy-Index", "0"}};
-    int rc = seen && reqs && first && count && nodes ? 0 : -ENOMEM;
+    int rc = seen && reqs && first && count && part_no && nodes ? 0 : -ENOMEM;
 
     for (size_t i = 0; !rc && i < n; i++) {
         uint32_t part = part_of(d, ring, t[i][0], t[i][1]);
@@ -649,6 +672,7 @@ static int head_primaries(struct dispersion *d, const struct ring *ring,
             goto next;
         seen[part] = 1;
         first[parts] = n_reqs;
+        part_no[parts] = part;
         count[parts] = ring_get_part_nodes(ring, part, nodes, max);
         qc = t[i][0] ? http_quote(t[i][0]) : NULL;
         qo = t[i][1] ? http_quote(t[i][1]) : NULL;
@@ -696,15 +720,18 @@ static int head_primaries(struct dispersion *d, const struct ring *ring,
                 found++;
             else if (r->status == 507)
                 fprintf(stderr,
-                        "ERROR: %s:%u/%s is unmounted -- This will "
+                        "ERROR: %s:%u/%.*s is unmounted -- This will "
                         "cause replicas designated for that device to "
                         "be considered missing until resolved or the "
                         "ring is updated.\n",
-                        r->host, r->port, r->path + 1);
+                        r->host, r->port, (int)strcspn(r->path + 1, "/"),
+                        r->path + 1);
             else if (r->status != 404)
                 fprintf(stderr, "ERROR: %s:%u%s: %s\n", r->host, r->port,
                         r->path, fanout_error(r, why, sizeof(why)));
         }
+        if (d->c.partitions && found < count[p])
+            print_partition(kind, part_no[p], &reqs[first[p]], count[p], found);
         out->found += found;
         out->expected += count[p];
         out->missing[count[p] - found]++;
@@ -715,6 +742,7 @@ static int head_primaries(struct dispersion *d, const struct ring *ring,
     free(seen);
     free(first);
     free(count);
+    free(part_no);
     free(nodes);
     return rc;
 }
@@ -806,7 +834,7 @@ static int report_kind(struct dispersion *d, const char *kind,
             t[i][0] = NULL;
     }
     if (!rc)
-        rc = head_primaries(d, ring, t, n, &tally);
+        rc = head_primaries(d, ring, kind, t, n, &tally);
     if (!rc)
         rc = tally_out(d, kind, plural, &tally, ring, now() - t0, json);
     free(tally.missing);
