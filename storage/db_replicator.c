@@ -11,8 +11,9 @@
  *    merge_syncs succeeded, and never past the max_row read before the
  *    rows were.
  * 2. A DB is removed here only when it is a reclaimable deleted DB (as
- *    Swift: deleted before now - reclaim_age, no objects),
- *    or a handoff copy that every primary took whole in this pass.
+ *    Swift: deleted before now - reclaim_age, no objects) or a handoff
+ *    copy that every primary took whole in this pass, and only when it
+ *    did not change since it was read (destroy_unchanged()).
  * 3. Nothing is held across a request to a peer but the ring reference:
  *    the peer may be this very server (devices of one node replicate to
  *    each other over HTTP like any other).
@@ -398,6 +399,24 @@ static bool reclaimable(const struct db_repl_info *info,
            db_ts_cmp(&info->delete_timestamp, &info->put_timestamp) > 0;
 }
 
+/* Removes the DB unless it changed since 'info' was read: a row, a POST
+ * or a PUT that came meanwhile keeps it for the next pass. Returns 0 when
+ * removed, -EAGAIN when it changed. NEEDSWORK: a write between the check
+ * and dbrepl_destroy() is lost; the check would have to be made under
+ * the DB's lock, inside dbrepl.c. */
+static int destroy_unchanged(const struct db_repl_type *t,
+                             const struct db_repl_db *db,
+                             const struct db_repl_info *info)
+{
+    struct db_repl_info cur = {0};
+    int err = t->read_info(db, &cur);
+
+    if (!err && !json_equal(cur.json, info->json))
+        err = -EAGAIN;
+    db_repl_info_release(&cur);
+    return err ? err : dbrepl_destroy(db->kv, db->prefix);
+}
+
 static void replicate_db(struct db_replicator *r, const struct ring *ring,
                          const struct ring_dev *local, struct kvdb *kv,
                          uint32_t part, const unsigned char hash[16])
@@ -426,7 +445,7 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
         return;
     }
     if (info.deleted && reclaimable(&info, &age)) {
-        if (!dbrepl_destroy(kv, db.prefix))
+        if (!destroy_unchanged(t, &db, &info))
             r->stats.remove++;
         db_repl_info_release(&info);
         return;
@@ -471,11 +490,13 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
     r->stats.failure += (long)failed;
     /* a handoff copy goes once every primary took all of it (invariant 2) */
     if (!here && n && !failed && !stopping(r)) {
-        if (dbrepl_destroy(kv, db.prefix))
-            log_err("cannot remove handoff %s DB %" PRIu32 "/%s on %s", t->name,
-                    part, hex, local->device);
-        else
+        int err = destroy_unchanged(t, &db, &info);
+
+        if (!err)
             r->stats.remove++;
+        else if (err != -EAGAIN)
+            log_err("cannot remove handoff %s DB %" PRIu32 "/%s on %s: %s",
+                    t->name, part, hex, local->device, strerror(-err));
     }
     db_repl_info_release(&info);
 }
