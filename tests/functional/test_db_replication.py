@@ -226,6 +226,37 @@ def test_handoff_db_is_reverted(aio):
     wait_for(reverted, 'the handoff DB to reach its primaries and go')
 
 
+def test_unmounted_peer_replaced_by_handoff(aio):
+    part, prim, hand = aio.nodes('container', 'AUTH_test', 'standin-c')
+    a, b, down = prim
+    # the copy is on one primary only; another primary's device is gone
+    # (507: not mounted) while it replicates
+    path = '/%s/%d/AUTH_test/standin-c'
+    st, _, _ = aio.direct('container', 'PUT', path % (a, part),
+                          {'X-Timestamp': '%.5f' % time.time(),
+                           'X-Container-Meta-Who': 'standin'})
+    assert st == 201
+    dev = os.path.join(aio.dir, 'devices', down)
+    os.rename(dev, dev + '.off')
+    try:
+        def stood_in():
+            return all(aio.direct('container', 'HEAD', path % (d, part))[0]
+                       == 204 for d in (b, hand[0]))
+        wait_for(stood_in, 'a handoff to stand in for the unmounted primary')
+    finally:
+        os.rename(dev + '.off', dev)
+
+    # back: the primary gets its copy, the handoff's goes
+    def reverted():
+        st, h, _ = aio.direct('container', 'HEAD', path % (hand[0], part))
+        return (st == 404 and
+                h['x-backend-put-timestamp'].startswith('0000') and
+                all(aio.direct('container', 'HEAD', path % (d, part))[1]
+                    .get('x-container-meta-who') == 'standin'
+                    for d in prim))
+    wait_for(reverted, 'the handoff copy to reach the primary and go')
+
+
 def test_wiped_device_comes_back(aio):
     c = aio.cluster
     names = ['refill-%d' % i for i in range(6)]
