@@ -156,65 +156,164 @@ static void delete_everywhere(struct expirer *e, const struct place *p,
     }
 }
 
-/* One page of the JSON listing of the quoted '/a[/c]' 'qname' after
- * 'marker', from the first replica of 'p' that has it. Returns the array
- * (empty when no replica has it: 204 or 404 everywhere), or NULL when no
- * replica answered. */
-static json_t *list_page(struct expirer *e, const struct place *p,
-                         const char *qname, const char *marker)
+void expirer_names_release(struct expirer_names *ns)
 {
-    char *qmarker = http_quote(marker), *path = NULL, *body = NULL;
-    bool absent = false;
-    json_t *page = NULL;
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+    *ns = (struct expirer_names){0};
+}
 
-    for (size_t i = 0; qmarker && i < p->n && !page; i++) {
-        const struct ring_dev *d = p->nodes[i];
-        char *base = node_path(d, p->part, qname);
-        struct http_client_call *call = NULL;
-        struct http_header accept = {"Accept", "application/json"};
-        struct http_client_req req = {
-            .host = d->ip,
-            .port = (unsigned int)d->port,
-            .method = "GET",
-            .headers = &accept,
-            .n_headers = 1,
-        };
-        size_t len;
-        int status;
+static int names_add(struct expirer_names *ns, const char *name)
+{
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 256;
+        char **v = realloc(ns->v, cap * sizeof(*v));
 
-        if (!base || asprintf(&path, "%s?format=json&limit=%d&marker=%s", base,
-                              PAGE_LIMIT, qmarker) < 0)
-            path = NULL;
-        free(base);
-        if (!path)
-            break;
-        req.path = path;
-        status = http_client_request(e->client, &req, &call);
-        if (status == 200 &&
-            !http_client_read_all(call, PAGE_MAX_BYTES, &body, &len)) {
-            page = json_loads(body, 0, NULL);
-            if (!json_is_array(page)) {
-                log_warning("GET %s:%d%s: not a JSON listing", d->ip, d->port,
-                            path);
-                json_decref(page);
-                page = NULL;
-            }
-        } else if (status == 204 || status == 404) {
-            absent = true;
-        } else {
-            log_warning("GET %s:%d%s: %s", d->ip, d->port, path,
-                        status < 0 ? strerror(-status) : http_reason(status));
-        }
-        http_client_end(call);
-        free(body);
-        body = NULL;
-        free(path);
-        path = NULL;
+        if (!v)
+            return -ENOMEM;
+        ns->v = v;
+        ns->cap = cap;
     }
+    ns->v[ns->n] = strdup(name);
+    return ns->v[ns->n] ? (ns->n++, 0) : -ENOMEM;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int expirer_merge_pages(json_t *const *pages, size_t n, size_t limit,
+                        struct expirer_names *out, bool *more)
+{
+    const char *bound = NULL;
+    size_t i, k;
+    json_t *v;
+    int err = 0;
+
+    *more = false;
+    *out = (struct expirer_names){0};
+    /* past the smallest last name of a full page, that replica has more
+     * names still to come: the page ends there */
+    for (i = 0; i < n; i++) {
+        size_t len = json_array_size(pages[i]);
+        const char *last = json_string_value(
+            json_object_get(json_array_get(pages[i], len - 1), "name"));
+
+        if (len >= limit && last && (!bound || strcmp(last, bound) < 0))
+            bound = last;
+    }
+    for (i = 0; !err && i < n; i++) {
+        json_array_foreach(pages[i], k, v)
+        {
+            const char *name = json_string_value(json_object_get(v, "name"));
+
+            if (name && (!bound || strcmp(name, bound) <= 0) &&
+                (err = names_add(out, name)))
+                break;
+        }
+    }
+    if (err) {
+        expirer_names_release(out);
+        return err;
+    }
+    if (out->n) {
+        size_t w = 1;
+
+        qsort(out->v, out->n, sizeof(*out->v), cmp_name);
+        for (i = 1; i < out->n; i++) {
+            if (strcmp(out->v[i], out->v[w - 1]))
+                out->v[w++] = out->v[i];
+            else
+                free(out->v[i]);
+        }
+        out->n = w;
+    }
+    *more = bound != NULL;
+    return 0;
+}
+
+/* One replica's JSON listing page of the quoted '/a[/c]' 'qname' after
+ * the quoted 'qmarker' into *out (an empty array for 204 or 404). Returns
+ * 0 or -errno (logged). */
+static int get_page(struct expirer *e, const struct ring_dev *d, uint32_t part,
+                    const char *qname, const char *qmarker, json_t **out)
+{
+    const struct http_header accept = {"Accept", "application/json"};
+    struct http_client_call *call = NULL;
+    char *base = node_path(d, part, qname), *path = NULL, *body = NULL;
+    struct http_client_req req = {
+        .host = d->ip,
+        .port = (unsigned int)d->port,
+        .method = "GET",
+        .headers = &accept,
+        .n_headers = 1,
+    };
+    size_t len;
+    int status, err;
+
+    *out = NULL;
+    if (!base || asprintf(&path, "%s?format=json&limit=%d&marker=%s", base,
+                          PAGE_LIMIT, qmarker) < 0) {
+        free(base);
+        return -ENOMEM;
+    }
+    req.path = path;
+    status = http_client_request(e->client, &req, &call);
+    if (status == 200) {
+        err = http_client_read_all(call, PAGE_MAX_BYTES, &body, &len);
+        if (!err) {
+            *out = json_loads(body, 0, NULL);
+            if (!json_is_array(*out))
+                err = -EPROTO;
+        }
+    } else if (status == 204 || status == 404) {
+        *out = json_array();
+        err = *out ? 0 : -ENOMEM;
+    } else {
+        err = status < 0 ? status : -EIO;
+    }
+    if (err) {
+        log_warning("GET %s:%d%s: %s", d->ip, d->port, path,
+                    status > 0 && status != 200 ? http_reason(status)
+                                                : strerror(-err));
+        json_decref(*out);
+        *out = NULL;
+    }
+    http_client_end(call);
+    free(body);
+    free(path);
+    free(base);
+    return err;
+}
+
+/* One page of the names the replicas of 'p' list under the quoted
+ * '/a[/c]' 'qname' after 'marker': expirer_merge_pages() of the pages of
+ * every replica that answers. Returns 0, -EIO when none answered, or
+ * -ENOMEM. */
+static int list_page(struct expirer *e, const struct place *p,
+                     const char *qname, const char *marker,
+                     struct expirer_names *out, bool *more)
+{
+    char *qmarker = http_quote(marker);
+    json_t *pages[MAX_REPLICAS];
+    size_t n = 0;
+    int err = -EIO;
+
+    *more = false;
+    *out = (struct expirer_names){0};
+    for (size_t i = 0; qmarker && i < p->n; i++)
+        if (!get_page(e, p->nodes[i], p->part, qname, qmarker, &pages[n]))
+            n++;
+    if (!qmarker)
+        err = -ENOMEM;
+    else if (n)
+        err = expirer_merge_pages(pages, n, PAGE_LIMIT, out, more);
+    for (size_t i = 0; i < n; i++)
+        json_decref(pages[i]);
     free(qmarker);
-    if (!page && absent)
-        page = json_array();
-    return page;
+    return err;
 }
 
 /* ---- one row ---- */
@@ -526,22 +625,6 @@ static int64_t name_time(const char *name)
     return v;
 }
 
-/* A full page may have a next one, after its last name: sets *marker to
- * that name and returns true, or returns false (the last page). */
-static bool next_marker(json_t *page, char **marker)
-{
-    size_t n = json_array_size(page);
-    const char *last;
-
-    if (n < PAGE_LIMIT)
-        return false;
-    last =
-        json_string_value(json_object_get(json_array_get(page, n - 1), "name"));
-    free(*marker);
-    *marker = last ? strdup(last) : NULL;
-    return *marker != NULL;
-}
-
 /* Expires the due rows of queue container 'cont'; deletes it when it has
  * no rows at all. */
 static void expire_container(struct expirer *e, const char *cont, int64_t now,
@@ -558,40 +641,36 @@ static void expire_container(struct expirer *e, const char *cont, int64_t now,
         place_of(e, cring, e->account, cont, NULL, &p))
         more = false;
     while (more) {
-        json_t *page = list_page(e, &p, qname, marker), *v;
         struct batch b = {.e = e, .cring = cring, .oring = oring, .cont = cont};
-        const char **rows =
-            page ? calloc(json_array_size(page) + 1, sizeof(*rows)) : NULL;
-        size_t i;
+        struct expirer_names page;
+        const char **rows = NULL;
 
-        if (!rows) {
+        if (list_page(e, &p, qname, marker, &page, &more) ||
+            !(rows = calloc(page.n + 1, sizeof(*rows)))) {
+            expirer_names_release(&page);
             st->errors++;
-            json_decref(page);
             break;
         }
-        if (first && !json_array_size(page))
+        if (first && !page.n)
             delete_queue_container(e, cring, cont);
         first = false;
-        more = next_marker(page, &marker);
-        json_array_foreach(page, i, v)
-        {
-            const char *row = json_string_value(json_object_get(v, "name"));
-
-            if (!row)
-                continue;
-            if (name_time(row) > now) {
+        for (size_t i = 0; i < page.n; i++) {
+            if (name_time(page.v[i]) > now) {
                 more = false; /* rows are in time order: the rest wait */
                 break;
             }
-            if (is_mine(e, cont, row))
-                rows[b.n++] = row;
+            if (is_mine(e, cont, page.v[i]))
+                rows[b.n++] = page.v[i];
         }
         b.rows = rows;
         run_batch(&b, e->c->concurrency);
         st->expired += b.expired;
         st->errors += b.errors;
+        free(marker);
+        marker = more ? strdup(page.v[page.n - 1]) : NULL;
+        more = more && marker;
         free(rows);
-        json_decref(page);
+        expirer_names_release(&page);
     }
     free(marker);
     free(qname);
@@ -623,20 +702,17 @@ void expirer_pass(struct expirer *e, struct expirer_stats *out)
         more = false;
     }
     while (more) {
-        json_t *page = list_page(e, &p, qname, marker), *v;
-        size_t i;
+        struct expirer_names page;
 
-        if (!page) {
+        if (list_page(e, &p, qname, marker, &page, &more)) {
             log_err("cannot list the containers of '%s'", e->account);
             st.errors++;
             break;
         }
-        more = next_marker(page, &marker);
-        json_array_foreach(page, i, v)
-        {
-            const char *cont = json_string_value(json_object_get(v, "name"));
+        for (size_t i = 0; i < page.n; i++) {
+            const char *cont = page.v[i];
 
-            if (!cont || name_time(cont) < 0)
+            if (name_time(cont) < 0)
                 continue; /* not a queue container: not ours to touch */
             if (name_time(cont) > now) {
                 more = false; /* names are times, in order */
@@ -644,7 +720,10 @@ void expirer_pass(struct expirer *e, struct expirer_stats *out)
             }
             expire_container(e, cont, now, &st);
         }
-        json_decref(page);
+        free(marker);
+        marker = more ? strdup(page.v[page.n - 1]) : NULL;
+        more = more && marker;
+        expirer_names_release(&page);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st.elapsed = (double)(t1.tv_sec - t0.tv_sec) +

@@ -7,12 +7,12 @@
  * swift_dir (account, container and object .ring.gz, re-read when they
  * change), as Swift's direct_client does; no proxy is involved. A pass:
  *
- * 1. lists the queue account's containers on the first account replica
- *    that answers (JSON listing, paged), in name order, up to the first
- *    whose name (a time) is still in the future;
- * 2. for each, lists its rows on the first container replica that
- *    answers, up to the first still in the future; an empty container is
- *    deleted from every container replica;
+ * 1. lists the queue account's containers (JSON listings, paged, the
+ *    union of every account replica that answers), in name order, up to
+ *    the first whose name (a time) is still in the future;
+ * 2. for each, lists its rows the same way on the container replicas, up
+ *    to the first still in the future; a container no replica lists a
+ *    row of is deleted from every container replica;
  * 3. for each row due (Swift's <delete_at>-<a>/<c>/<o>), sends
  *    DELETE /<dev>/<part>/<a>/<c>/<o> to every object replica at once with
  *    X-Timestamp and X-If-Delete-At of the row's time,
@@ -47,6 +47,7 @@
 #include "common/log.h"
 #include "ring/hash_path.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,24 @@ void expirer_free(struct expirer *e); /* NULL is fine */
  * it did not answer (expirer.h, step 4). 'now' is Unix time. */
 bool expirer_row_settled(const int *status, size_t n, int64_t delete_at,
                          unsigned int reclaim_age, int64_t now);
+
+/* Names from a listing, sorted, each once; release with
+ * expirer_names_release(). */
+struct expirer_names {
+    char **v;
+    size_t n, cap;
+};
+void expirer_names_release(struct expirer_names *ns);
+
+/* The page of names that the replicas' listing pages 'pages' (JSON
+ * arrays of {"name": ...}, each asked for 'limit' names after the same
+ * marker) give together: their union, so that a replica that missed an
+ * update hides no row, cut at the smallest last name of a full page
+ * (past it, that replica has names still to come). *more says whether a
+ * next page may follow, after the last name of this one. Returns 0 or
+ * -ENOMEM. The pages are borrowed. */
+int expirer_merge_pages(json_t *const *pages, size_t n, size_t limit,
+                        struct expirer_names *out, bool *more);
 
 /* Runs one pass, logs a summary and writes recon; fills 'st' (may be
  * NULL). */
