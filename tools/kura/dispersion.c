@@ -359,82 +359,93 @@ out:
     return rc;
 }
 
-/* "<storage path>/<container>[/<object>]" quoted, malloc()ed. */
+/* "<storage path>[/<container>[/<object>]][?<query>]", quoted,
+ * malloc()ed; NULL when out of memory. */
 static char *proxy_path(const struct dispersion *d, const char *container,
                         const char *obj, const char *query)
 {
-    char *qc = http_quote(container), *qo = obj ? http_quote(obj) : NULL;
-    char *path = NULL;
+    char *qc = container ? http_quote(container) : NULL;
+    char *qo = obj ? http_quote(obj) : NULL, *path = NULL;
 
-    if (qc && (!obj || qo) &&
-        asprintf(&path, "%s/%s%s%s%s%s", d->storage.path, qc, obj ? "/" : "",
-                 obj ? qo : "", query ? "?" : "", query ? query : "") == -1)
+    if ((!container || qc) && (!obj || qo) &&
+        asprintf(&path, "%s%s%s%s%s%s%s", d->storage.path, qc ? "/" : "",
+                 qc ? qc : "", qo ? "/" : "", qo ? qo : "", query ? "?" : "",
+                 query ? query : "") == -1)
         path = NULL;
     free(qc);
     free(qo);
     return path;
 }
 
+/* One page of a listing of the account ('container' NULL) or a container
+ * after 'marker': appends its names to 'names' and sets *last to the last
+ * one (borrowed from 'names'), or NULL for an empty page. Returns 0,
+ * -ENOENT (no such container), -EPROTO (not a listing) or -errno. */
+static int list_page(const struct dispersion *d, const char *container,
+                     const char *prefix, const char *marker, json_t *names,
+                     const char **last)
+{
+    const struct http_header hdrs[] = {{"X-Auth-Token", d->token}};
+    char *qp = http_quote(prefix), *qm = http_quote(marker), *query = NULL;
+    struct fanout_req r = {.host = d->storage.host,
+                           .port = d->storage.port,
+                           .method = "GET",
+                           .headers = hdrs,
+                           .n_headers = 1,
+                           .want_json = true,
+                           .retries = d->c.retries};
+    json_t *row;
+    size_t i;
+    int err = 0;
+
+    *last = NULL;
+    if (qp && qm &&
+        asprintf(&query, "format=json&limit=%d&prefix=%s&marker=%s",
+                 LISTING_LIMIT, qp, qm) != -1)
+        r.path = proxy_path(d, container, NULL, query);
+    free(qp);
+    free(qm);
+    free(query);
+    if (!r.path)
+        return -ENOMEM;
+    fanout_run(d->client, &r, 1, 1);
+    free((char *)r.path);
+    if (r.status == 204)
+        return 0;
+    if (r.status != 200)
+        return r.status == 404 ? -ENOENT : r.status < 0 ? r.status : -EIO;
+    if (!json_is_array(r.json))
+        err = -EPROTO;
+    json_array_foreach(r.json, i, row)
+    {
+        json_t *name = json_object_get(row, "name");
+
+        if (!json_is_string(name)) {
+            err = -EPROTO;
+            break;
+        }
+        if (json_array_append(names, name)) {
+            err = -ENOMEM;
+            break;
+        }
+        *last = json_string_value(name);
+    }
+    json_decref(r.json);
+    return err;
+}
+
 /* Every name in a listing of the account ('container' NULL) or of a
  * container, starting with 'prefix', page after page. Sets *out to a JSON
- * array of names; returns 0, -ENOENT (no such container) or -errno. */
+ * array of names; returns 0 or as list_page(). */
 static int list_names(const struct dispersion *d, const char *container,
                       const char *prefix, json_t **out)
 {
     json_t *names = json_array();
-    char *marker = strdup(""), *qp = http_quote(prefix);
-    int err = names && marker && qp ? 0 : -ENOMEM;
+    const char *last = "";
+    int err = names ? 0 : -ENOMEM;
 
-    while (!err) {
-        const struct http_header hdrs[] = {{"X-Auth-Token", d->token}};
-        char *qm = http_quote(marker), *query = NULL, *path = NULL;
-        struct fanout_req r = {.host = d->storage.host,
-                               .port = d->storage.port,
-                               .method = "GET",
-                               .headers = hdrs,
-                               .n_headers = 1,
-                               .want_json = true,
-                               .retries = d->c.retries};
-        size_t n;
-
-        if (!qm || asprintf(&query, "format=json&limit=%d&prefix=%s&marker=%s",
-                            LISTING_LIMIT, qp, qm) == -1)
-            query = NULL;
-        path = !query      ? NULL
-               : container ? proxy_path(d, container, NULL, query)
-               : asprintf(&path, "%s?%s", d->storage.path, query) == -1 ? NULL
-                                                                        : path;
-        free(qm);
-        free(query);
-        if (!path) {
-            err = -ENOMEM;
-            break;
-        }
-        r.path = path;
-        fanout_run(d->client, &r, 1, 1);
-        free(path);
-        if (r.status == 204 || (r.status == 200 && !json_array_size(r.json))) {
-            json_decref(r.json);
-            break;
-        }
-        if (r.status != 200 || !json_is_array(r.json)) {
-            err = r.status == 404 ? -ENOENT : r.status < 0 ? r.status : -EIO;
-            json_decref(r.json);
-            break;
-        }
-        n = json_array_size(r.json);
-        for (size_t i = 0; i < n; i++)
-            json_array_append(
-                names, json_object_get(json_array_get(r.json, i), "name"));
-        free(marker);
-        marker = strdup(json_string_value(
-            json_object_get(json_array_get(r.json, n - 1), "name")));
-        json_decref(r.json);
-        if (!marker)
-            err = -ENOMEM;
-    }
-    free(marker);
-    free(qp);
+    while (!err && last)
+        err = list_page(d, container, prefix, last, names, &last);
     if (err)
         json_decref(names);
     else
