@@ -809,12 +809,12 @@ static void check_diskusage(struct recon_run *run)
             json_t *m = json_object_get(e, "mounted");
             double size = json_number_value(json_object_get(e, "size"));
             double u = json_number_value(json_object_get(e, "used"));
+            const char *dev = json_string_value(json_object_get(e, "device"));
 
             if (!json_is_boolean(m))
-                printf("-> http://%s:%u/recon/diskusage/%s: Error: %s\n",
-                       reqs[i].host, reqs[i].port,
-                       json_string_value(json_object_get(e, "device")),
-                       json_string_value(m));
+                printf("-> http://%s:%u/recon/diskusage: %s: Error: %s\n",
+                       reqs[i].host, reqs[i].port, dev ? dev : "?",
+                       json_is_string(m) ? json_string_value(m) : "?");
             if (!json_is_true(m) || size <= 0)
                 continue;
             used += u;
