@@ -12,23 +12,22 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"get-nodes", cmd_get_nodes,
-     "show the partition and devices of an account, container or object"},
+    {"get-nodes", cmd_get_nodes, "where an account, container or object lives"},
     {"aio", cmd_aio, "start, stop or show the all-in-one cluster"},
     {"recon", cmd_recon, "ask every storage server for its recon data"},
     {"object-info", cmd_object_info,
      "show an object file's metadata and where the ring puts it"},
     {"dispersion-populate", cmd_dispersion_populate,
-     "put containers and objects covering the rings' partitions"},
+     "put items covering the rings' partitions, to report on"},
     {"dispersion-report", cmd_dispersion_report,
-     "how many of their replicas are in place"},
+     "how many replicas of those items are in place"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: kura <command> [<args>]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-20s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
