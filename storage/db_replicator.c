@@ -427,20 +427,27 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
     struct db_repl_info info = {0};
     struct db_repl_db db;
     double t0 = now();
-    struct db_ts age = {.raw = (uint64_t)((t0 - r->conf->reclaim_age) * 1e5)};
+    struct db_ts age = {0}; /* now - reclaim_age, in 10 us ticks */
     uint32_t bpart = ring_get_part(ring, hash);
     size_t np, n = 0, ok = 0, failed = 0, first = 0;
     bool here = false;
     char hex[33];
+    int err;
 
     hash_path_hex(hash, hex);
     r->stats.attempted++;
     db_repl_db_init(&db, kv, part, hash);
-    if (t0 < r->conf->reclaim_age)
-        age.raw = 0;
-    if (t->reclaim(&db, &age, NULL) || t->read_info(&db, &info)) {
-        log_err("cannot read %s DB %" PRIu32 "/%s on %s", t->name, part, hex,
-                local->device);
+    if (t0 > r->conf->reclaim_age)
+        age.raw = (uint64_t)((t0 - r->conf->reclaim_age) * 1e5);
+    /* a DB that cannot be reclaimed (a damaged row) is still replicated */
+    err = t->reclaim(&db, &age, NULL);
+    if (err)
+        log_err("cannot reclaim %s DB %" PRIu32 "/%s on %s: %s", t->name, part,
+                hex, local->device, strerror(-err));
+    err = t->read_info(&db, &info);
+    if (err) {
+        log_err("cannot read %s DB %" PRIu32 "/%s on %s: %s", t->name, part,
+                hex, local->device, strerror(-err));
         r->stats.failure++;
         return;
     }
@@ -490,8 +497,7 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
     r->stats.failure += (long)failed;
     /* a handoff copy goes once every primary took all of it (invariant 2) */
     if (!here && n && !failed && !stopping(r)) {
-        int err = destroy_unchanged(t, &db, &info);
-
+        err = destroy_unchanged(t, &db, &info);
         if (!err)
             r->stats.remove++;
         else if (err != -EAGAIN)
