@@ -349,3 +349,20 @@ def test_unreachable_queue_replica_leaves_an_async_pending(srv):
     assert doc['obj'] == row
     assert doc['hosts'] == '127.0.0.1:%d' % port
     assert doc['headers']['X-Etag'] == EMPTY_ETAG
+
+
+def test_bad_queue_headers_never_fail_the_write(srv, cont):
+    at = int(time.time()) + 3600
+    for bad in ({'X-Delete-At-Host': 'garbage'},
+                {'X-Delete-At-Host': '127.0.0.1:%d,127.0.0.1:1' % cont.port},
+                {'X-Delete-At-Partition': ''},
+                {'X-Delete-At-Container': 'not-a-time'},
+                {'X-Delete-At-Device': '../..'}):
+        h = queue_headers(cont.port, at)
+        h.update(bad)
+        obj_put(srv, '/sda/1/AUTH_a/c/bad', h)
+        at += 1
+    assert srv.request('GET', '/sda/1/AUTH_a/c/bad')[0] == 200
+    # a container guessed for the one that is not a time, as Swift does
+    assert any('/.expiring_objects/' in path and '/sdq/7/' in path
+               for _, path, _ in cont.seen)
