@@ -80,6 +80,31 @@ static json_t *get_cache(const struct recon_server *r,
     return out;
 }
 
+/* replication/object: Swift's object replicator writes each figure twice,
+ * replication_time/_last and object_replication_time/_last, and
+ * swift-recon reads the first spelling; kura-replicator writes only the
+ * second, so it is served under both. */
+static json_t *get_obj_replication(const struct recon_server *r,
+                                   const struct recon_route *rt)
+{
+    static const char *const alias[][2] = {
+        {"replication_time", "object_replication_time"},
+        {"replication_last", "object_replication_last"},
+    };
+    json_t *out = get_cache(r, rt);
+
+    for (size_t i = 0; out && i < sizeof(alias) / sizeof(alias[0]); i++) {
+        json_t *v = json_object_get(out, alias[i][1]);
+
+        if (json_is_null(json_object_get(out, alias[i][0])) && v &&
+            json_object_set(out, alias[i][0], v)) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
 /* ---- the devices ---- */
 
 typedef int (*device_fn)(const struct recon_server *r, const char *dev,
@@ -597,8 +622,18 @@ static const struct recon_route routes[] = {
      {"async_pending", "async_pending_last"}},
     {"replication", TYPE_EQ, "account", get_cache, "account", {REPL_KEYS}},
     {"replication", TYPE_EQ, "container", get_cache, "container", {REPL_KEYS}},
-    {"replication", TYPE_EQ, "object", get_cache, "object", {OBJ_REPL_KEYS}},
-    {"replication", TYPE_NONE, NULL, get_cache, "object", {OBJ_REPL_KEYS}},
+    {"replication",
+     TYPE_EQ,
+     "object",
+     get_obj_replication,
+     "object",
+     {OBJ_REPL_KEYS}},
+    {"replication",
+     TYPE_NONE,
+     NULL,
+     get_obj_replication,
+     "object",
+     {OBJ_REPL_KEYS}},
     {"devices", TYPE_ANY, NULL, get_devices, NULL, {NULL}},
     {"updater",
      TYPE_EQ,

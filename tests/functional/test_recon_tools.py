@@ -281,6 +281,41 @@ def test_kura_recon_all(aio):
     assert r.returncode == 2 and 'invalid server type' in r.stderr
 
 
+def test_swift_recon_reads_kura(aio):
+    """Swift 2.30's own swift-recon (in a child process) over the answers:
+    the shapes are Swift's. (Not --md5: its swift.conf check looks up the
+    key /etc/swift/swift.conf whatever --swiftdir says.)"""
+    if not os.path.exists('/usr/bin/swift-recon'):
+        pytest.skip('no swift-recon (python3-swift)')
+
+    def check():
+        write_cache(aio, 'object', {
+            'object_replication_time': 2.5,
+            'object_replication_last': time.time() - 30,
+            'replication_stats': {'attempted': 4, 'success': 4,
+                                  'failure': 0},
+            'object_auditor_stats_ALL': {'audit_time': 3, 'passes': 9,
+                                         'errors': 0, 'quarantined': 0,
+                                         'bytes_processed': 900}})
+        r = subprocess.run(
+            ['/usr/bin/swift-recon', '--swiftdir', aio.etc, '-r', '-a',
+             '-q', '-d', '-u', '-l', '-T', '--auditor', '--updater',
+             '--expirer', '--swift-versions', 'object'],
+            capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and 'Traceback' not in r.stderr, \
+            r.stdout + r.stderr
+        out = r.stdout
+        assert 'Starting reconnaissance on 1 hosts (object)' in out
+        assert '[replication_time] low: 2, high: 2, avg: 2.5' in out
+        assert '[async_pending] low: 0' in out
+        assert '[ALL_passes_last_path] low: 9' in out
+        assert '[quarantined_objects] low: 0' in out
+        assert 'Disk usage: lowest:' in out
+        assert '1/1 hosts matched, 0 error[s]' in out  # time
+        assert 'Versions matched (2.30.0)' in out
+    eventually(check)
+
+
 # -- kura object-info ------------------------------------------------------
 
 def test_object_info(aio):

@@ -134,6 +134,10 @@ static void test_cache_keys(void **state)
         json_integer_value(json_object_get(
             json_object_get(j, "replication_progress"), "parts_done")),
         3);
+    /* Swift's spelling too, for swift-recon */
+    assert_true(json_real_value(json_object_get(j, "replication_last")) ==
+                1700000000.5);
+    assert_true(json_is_null(json_object_get(j, "replication_time")));
     assert_null(json_object_get(j, "other"));
     json_decref(j);
     j = get_ok(fx, "/recon/replication/container");
