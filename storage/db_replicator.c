@@ -108,11 +108,11 @@ static int call(struct db_replicator *r, const struct peer *p, json_t *args,
         p->dev->replication_ip ? p->dev->replication_ip : p->dev->ip;
     int port =
         p->dev->replication_port ? p->dev->replication_port : p->dev->port;
+    char agent[64], txn[TXN_ID_LEN + 1];
     const struct http_header hdrs[] = {
         {"Content-Type", "application/json"},
-        {"User-Agent", r->env.type == &db_repl_container
-                           ? "container-replicator"
-                           : "account-replicator"},
+        {"User-Agent", agent},
+        {"X-Trans-Id", txn},
     };
     struct http_client_call *c = NULL;
     char *body = json_dumps(args, JSON_COMPACT), *rbody = NULL;
@@ -123,6 +123,8 @@ static int call(struct db_replicator *r, const struct peer *p, json_t *args,
         *resp = NULL;
     if (!body)
         return -ENOMEM;
+    snprintf(agent, sizeof(agent), "%s-replicator", r->env.type->name);
+    txn_id_new(txn);
     struct http_client_req req = {
         .host = ip,
         .port = (unsigned int)port,
