@@ -39,6 +39,8 @@
 /* A listing page's body: 1000 rows of at most ~1.3 KiB of JSON each. */
 #define PAGE_MAX_BYTES (4u << 20)
 #define MAX_REPLICAS 16
+/* Threads deleting rows at once, at most (the concurrency option). */
+#define MAX_CONCURRENCY 64
 
 const struct conf_option expirer_options[] = {
     LOG_CONF_OPTIONS(struct expirer_conf, log, "object-expirer"),
@@ -46,7 +48,8 @@ const struct conf_option expirer_options[] = {
     CONF_DOUBLE("interval", struct expirer_conf, interval, 300, 0, 86400 * 7),
     CONF_STR("expiring_objects_account_name", struct expirer_conf,
              expiring_objects_account_name, "expiring_objects"),
-    CONF_UINT("concurrency", struct expirer_conf, concurrency, 1, 1, 1024),
+    CONF_UINT("concurrency", struct expirer_conf, concurrency, 1, 1,
+              MAX_CONCURRENCY),
     CONF_UINT("processes", struct expirer_conf, processes, 0, 0, UINT_MAX),
     CONF_UINT("process", struct expirer_conf, process, 0, 0, UINT_MAX),
     CONF_DOUBLE("conn_timeout", struct expirer_conf, conn_timeout, 0.5, 0.001,
@@ -540,11 +543,9 @@ static void *batch_worker(void *arg)
 
 static void run_batch(struct batch *b, unsigned int concurrency)
 {
-    pthread_t th[64];
+    pthread_t th[MAX_CONCURRENCY];
     size_t n_th = 0;
 
-    if (concurrency > 64)
-        concurrency = 64;
     while (n_th + 1 < concurrency && n_th + 1 < b->n &&
            !pthread_create(&th[n_th], NULL, batch_worker, b))
         n_th++;
