@@ -195,6 +195,15 @@ def test_expired_object_is_deleted_by_the_expirer(aio):
     assert 'object_expiration_pass' in recon
     assert 'expired_last_pass' in recon
 
+    # its queue container is empty now: a later pass deletes it, and the
+    # account stops listing it (only this test's row was queued so far)
+    conts = aio.listing('account', QUEUE)
+
+    def emptied():
+        aio.expire()
+        return not conts & aio.listing('account', QUEUE)
+    wait_for('the empty queue container to go', emptied)
+
 
 def test_post_moves_the_queue_row(aio):
     assert aio.c.http('PUT', 'exp2')[0] in (201, 202)
