@@ -165,6 +165,13 @@ def account_copy(aio, dev, part):
     return summary(st, h, ACCOUNT_KEYS)
 
 
+def account_rows(aio, dev, part):
+    st, _, body = aio.direct('account', 'GET', '/%s/%d/AUTH_test'
+                             '?format=json&prefix=refill-' % (dev, part))
+    return [(c['name'], c['count']) for c in json.loads(body)] \
+        if st == 200 else None
+
+
 def test_replicate_refuses_bad_input(aio):
     part, prim, _ = aio.nodes('container', 'AUTH_test', 'nosuch')
     path = '/%s/%d/%s' % (prim[0], part, '0' * 32)
@@ -271,6 +278,9 @@ def test_wiped_device_comes_back(aio):
     assert c.http('POST', '', {'X-Account-Meta-Refill': 'yes'})[0] == 204
     names.append('refill-gone')
 
+    # the account's rows of them, as the container updater reports them
+    expected_rows = [('refill-%d' % i, i + 1) for i in range(6)]
+
     # the device to wipe: a primary of the first container
     apart, aprim, _ = aio.nodes('account', 'AUTH_test')
     nodes = {n: aio.nodes('container', 'AUTH_test', n) for n in names}
@@ -287,7 +297,8 @@ def test_wiped_device_comes_back(aio):
             want[n] = copies[0]
         accounts = [account_copy(aio, d, apart) for d in aprim]
         if any(x != accounts[0] for x in accounts) or \
-                accounts[0][1]['x-account-container-count'] != '6':
+                any(account_rows(aio, d, apart) != expected_rows
+                    for d in aprim):
             return None
         return want, accounts[0]
     want, want_account = wait_for(settled, 'the copies to agree')
@@ -306,7 +317,9 @@ def test_wiped_device_comes_back(aio):
             if wiped in prim and \
                     container_copy(aio, wiped, part, n) != want[n]:
                 return False
-        if wiped in aprim and account_copy(aio, wiped, apart) != want_account:
+        if wiped in aprim and (
+                account_copy(aio, wiped, apart) != want_account or
+                account_rows(aio, wiped, apart) != expected_rows):
             return False
         return True
     wait_for(refilled, 'the wiped device to be refilled')
