@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Rows (containers) asked for per listing request. */
 #define PAGE_LIMIT 1000
