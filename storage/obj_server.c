@@ -959,7 +959,9 @@ static int put_end(struct request *req, struct obj_req *o)
         if (err != -EBADMSG && err != -ENOSPC)
             req_log(req, LOG_ERR, "cannot commit '%s': %s", req_raw_path(req),
                     strerror(-err));
-        return respond_err(req, err);
+        /* a directory gone under the commit is our failure, not a 404
+         * the proxy would pass on to the client */
+        return respond_err(req, err == -ENOENT ? -EIO : err);
     }
     snprintf(size, sizeof(size), "%" PRIu64, got);
     obj_update_set_header(&uc.u, "X-Size", size);
