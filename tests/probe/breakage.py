@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import time
 import urllib.parse
 
 
@@ -45,8 +46,10 @@ def pid_of(cluster, name):
         return None
 
 
-def kill9(cluster, name):
-    """SIGKILL to one daemon; True if it ran."""
+def kill9(cluster, name, timeout=30):
+    """SIGKILL to one daemon; True if it ran. Returns once the process has
+    exited, so its ports are free: a dying process no longer counts as
+    running for `kura aio` but may still hold its sockets."""
     pid = pid_of(cluster, name)
     if pid is None:
         return False
@@ -54,7 +57,20 @@ def kill9(cluster, name):
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
     return True
+
+
+def _alive(pid):
+    """True until the process has exited: gone, or a zombie (this
+    machine's init may leave daemons' zombies unreaped)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
 
 
 def container_listing(dev, part, account, container):
