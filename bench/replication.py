@@ -215,6 +215,7 @@ def main():
     table = []
     tmp = tempfile.mkdtemp(prefix='kura-bench-repl-')
     try:
+        result('loadavg_1m', '%.2f' % os.getloadavg()[0])
         disk = disk_write_mb_s(tmp)
         result('disk_seq_write_MB_s', '%.1f' % disk)
         table.append(('disk sequential write (dd conv=fsync)',

@@ -350,10 +350,14 @@ static int remove_partition(const char *part_dir)
             goto out;
         }
     snprintf(path, sizeof(path), "%s/" SUFFIX_HASH_INVALID, part_dir);
-    if (stat(path, &st) == 0 && st.st_size > 0)
+    if (stat(path, &st) == 0 && st.st_size > 0) {
         err = -EAGAIN;
-    else if (nftw(part_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        err = errno ? -errno : -EIO;
+    } else {
+        /* rm_entry()'s -errno, or nftw's own -1 with errno */
+        err = nftw(part_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (err == -1)
+            err = -errno;
+    }
 out:
     close(fd); /* the lock goes with it */
     return err;
