@@ -707,3 +707,11 @@ struct db_server *cont_server_db(struct cont_server *s)
 {
     return s->db;
 }
+
+void cont_server_note_stale(struct cont_server *s, const char *dev,
+                            uint32_t part, const char *account,
+                            const char *container)
+{
+    if (account && container)
+        cont_updater_note(s->updater, dev, part, account, container);
+}

@@ -21,6 +21,7 @@
 #define STORAGE_CONT_SERVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/conf.h"
 #include "common/http_server.h"
@@ -78,5 +79,11 @@ void cont_server_handler(struct cont_server *s, struct http_handler *out);
 
 /* The server's DBs, which its replicator thread shares (db_replicator.h). */
 struct db_server *cont_server_db(struct cont_server *s);
+
+/* The account servers lack container a/c's current stats (the
+ * replicator's sweep): its updater sends them on its next round. */
+void cont_server_note_stale(struct cont_server *s, const char *dev,
+                            uint32_t part, const char *account,
+                            const char *container);
 
 #endif /* STORAGE_CONT_SERVER_H */

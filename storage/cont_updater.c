@@ -166,7 +166,7 @@ static void update_one(struct cont_updater *u, const struct pending *p)
     struct kvdb *kv;
     struct ring *ring;
     char part[16], host[300], txn[TXN_ID_LEN + 1];
-    size_t n;
+    size_t n, acked = 0;
     uint32_t apart;
 
     if (db_server_kvdb(u->db, p->dev, &kv) ||
@@ -198,7 +198,14 @@ static void update_one(struct cont_updater *u, const struct pending *p)
             log_txn(LOG_WARNING, txn, "container updater: %s/%s to %s/%s: %s "
                     "%d", p->account, p->container, host, nodes[i]->device,
                     st < 0 ? strerror(-st) : "status", st < 0 ? 0 : st);
+        else
+            acked++;
     }
+    /* Swift's reported(): what every account server took, so that the
+     * replicator's sweep sends only what they lack (db_replicator.h) */
+    if (n && acked == n)
+        contdb_set_reported(&db, &info.put_timestamp, &info.delete_timestamp,
+                            info.object_count, info.bytes_used);
     ring_free(ring);
     contdb_info_release(&info);
 }

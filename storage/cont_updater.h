@@ -8,8 +8,10 @@
  * is right a moment after an upload.
  *
  * The set of changed containers lives in memory: a container whose update
- * was lost to a crash is sent again the next time it changes (and the
- * replicator's sweep, issue "replication and repair", sends every one).
+ * was lost to a crash is sent again the next time it changes, or when the
+ * replicator's pass finds that the account servers lack its current
+ * stats: once every account server took an update it is recorded with
+ * contdb_set_reported(), as Swift's reported().
  *
  * Thread-safe: cont_updater_note() takes a mutex for an insert.
  */

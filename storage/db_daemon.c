@@ -32,6 +32,8 @@ static int start_replicator(const struct db_daemon *d, const struct conf *conf,
         .swift_dir = *d->swift_dir,
         .bind_ip = d->http->bind_ip,
         .bind_port = d->http->bind_port,
+        .stale = d->stale,
+        .stale_arg = server,
     };
     char section[64], err[CONF_ERR_LEN];
 

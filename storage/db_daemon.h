@@ -37,6 +37,9 @@ struct db_daemon {
      * server's DBs, which it shares. */
     const struct db_repl_type *repl;
     struct db_server *(*db)(void *server);
+    /* db_replicator_env.stale with the server as its arg; may be NULL */
+    void (*stale)(void *server, const char *dev, uint32_t part,
+                  const char *account, const char *container);
 };
 
 /* Runs the daemon; returns main()'s exit status (2: usage). */

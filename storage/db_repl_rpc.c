@@ -246,6 +246,11 @@ static int cont_read_info(const struct db_repl_db *db, struct db_repl_info *out)
         out->delete_timestamp = ci.delete_timestamp;
         out->count = ci.object_count;
         out->deleted = contdb_info_is_deleted(&ci);
+        out->reported =
+            !db_ts_cmp(&ci.reported_put_timestamp, &ci.put_timestamp) &&
+            !db_ts_cmp(&ci.reported_delete_timestamp, &ci.delete_timestamp) &&
+            ci.reported_object_count == ci.object_count &&
+            ci.reported_bytes_used == ci.bytes_used;
     } else {
         db_repl_info_release(out);
     }
@@ -495,6 +500,7 @@ static int acct_read_info(const struct db_repl_db *db, struct db_repl_info *out)
         out->delete_timestamp = ai.delete_timestamp;
         out->count = ai.container_count;
         out->deleted = acctdb_info_is_deleted(&ai);
+        out->reported = true;
     } else {
         db_repl_info_release(out);
     }

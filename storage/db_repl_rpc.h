@@ -51,6 +51,8 @@ struct db_repl_info {
     struct db_ts put_timestamp, delete_timestamp;
     int64_t count; /* objects of a container, containers of an account */
     bool deleted;  /* Swift's is_deleted() */
+    bool reported; /* the account servers have the container's current
+                    * stats (Swift's report_up_to_date); accounts: true */
     json_t *json;
 };
 

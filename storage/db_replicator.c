@@ -11,7 +11,8 @@
  *    merge_syncs succeeded, and never past the max_row read before the
  *    rows were.
  * 2. A DB is removed here only when it is a reclaimable deleted DB (as
- *    Swift: deleted before now - reclaim_age, no objects) or a handoff
+ *    Swift: deleted before now - reclaim_age, no objects, the account
+ *    servers told) or a handoff
  *    copy that every primary took whole in this pass, and only when it
  *    did not change since it was read (destroy_unchanged()).
  * 3. Nothing is held across a request to a peer but the ring reference:
@@ -390,14 +391,13 @@ static char *db_path(const struct ring_dev *dev, uint32_t part,
     return path;
 }
 
-/* Swift's is_reclaimable(). NEEDSWORK: Swift also waits for the
- * container's report_up_to_date(); the container server never records
- * what the account servers acknowledged (contdb_set_reported() has no
- * caller), so that would keep every deleted container forever. */
+/* Swift's is_reclaimable() and report_up_to_date(): the account servers
+ * know the container is gone before its last copy is. */
 static bool reclaimable(const struct db_repl_info *info,
                         const struct db_ts *age)
 {
-    return info->count == 0 && db_ts_cmp(age, &info->delete_timestamp) > 0 &&
+    return info->count == 0 && info->reported &&
+           db_ts_cmp(age, &info->delete_timestamp) > 0 &&
            db_ts_cmp(&info->delete_timestamp, &info->put_timestamp) > 0;
 }
 
@@ -464,6 +464,11 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
     np = ring_get_part_nodes(ring, bpart, prim, MAX_NODES);
     for (size_t i = 0; i < np; i++)
         here = here || (bpart == part && same_dev(prim[i], local));
+    if (here && !info.reported && r->env.stale)
+        r->env.stale(
+            r->env.stale_arg, local->device, part,
+            json_string_value(json_object_get(info.json, "account")),
+            json_string_value(json_object_get(info.json, "container")));
     /* each primary first contacts the next one (Swift's footnote [1]) */
     for (size_t i = 0; i < np; i++)
         if (same_dev(prim[i], local))

@@ -61,6 +61,13 @@ struct db_replicator_env {
     const char *swift_dir; /* <swift_dir>/<type>.ring.gz */
     const char *bind_ip;
     unsigned int bind_port;
+    /* Called for each container on a primary device whose account
+     * servers lack its current stats (NULL: not called): the container
+     * server's updater sends them again, as Swift's container updater's
+     * sweep. */
+    void (*stale)(void *arg, const char *dev, uint32_t part,
+                  const char *account, const char *container);
+    void *stale_arg;
 };
 
 struct db_replicator; /* opaque */

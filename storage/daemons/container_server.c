@@ -33,6 +33,12 @@ static struct db_server *db(void *server)
     return cont_server_db(server);
 }
 
+static void stale(void *server, const char *dev, uint32_t part,
+                  const char *account, const char *container)
+{
+    cont_server_note_stale(server, dev, part, account, container);
+}
+
 int main(int argc, char **argv)
 {
     struct cont_server_conf c = {0};
@@ -47,6 +53,7 @@ int main(int argc, char **argv)
         .stop = stop,
         .repl = &db_repl_container,
         .db = db,
+        .stale = stale,
     };
 
     return db_daemon_main(argc, argv, &d);

@@ -264,6 +264,36 @@ def test_unmounted_peer_replaced_by_handoff(aio):
     wait_for(reverted, 'the handoff copy to reach the primary and go')
 
 
+def test_sweep_reports_stale_stats(aio):
+    # a container whose account did not exist when its rows came: every
+    # account update was refused (404)
+    part, prim, _ = aio.nodes('container', 'AUTH_sweep', 'c')
+    for d in prim:
+        path = '/%s/%d/AUTH_sweep/c' % (d, part)
+        assert aio.direct('container', 'PUT', path,
+                          {'X-Timestamp': '%.5f' % time.time()})[0] == 201
+        assert aio.direct('container', 'PUT', path + '/o',
+                          {'X-Timestamp': '%.5f' % time.time(),
+                           'X-Size': '3', 'X-Content-Type': 'text/plain',
+                           'X-Etag': '0' * 32})[0] == 201
+    time.sleep(2)  # the updater's round (1 s) has come and gone
+    apart, aprim, _ = aio.nodes('account', 'AUTH_sweep')
+    for d in aprim:
+        assert aio.direct('account', 'PUT', '/%s/%d/AUTH_sweep' % (d, apart),
+                          {'X-Timestamp': '%.5f' % time.time()})[0] == 201
+
+    # the replicator's pass finds the stale report, the updater sends it
+    def reported():
+        for d in aprim:
+            st, _, body = aio.direct(
+                'account', 'GET', '/%s/%d/AUTH_sweep?format=json' % (d, apart))
+            if st != 200 or [(c['name'], c['count'])
+                             for c in json.loads(body)] != [('c', 1)]:
+                return False
+        return True
+    wait_for(reported, "the container's stats to reach its account")
+
+
 def test_wiped_device_comes_back(aio):
     c = aio.cluster
     names = ['refill-%d' % i for i in range(6)]
