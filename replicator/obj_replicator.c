@@ -60,7 +60,8 @@ const struct conf_option obj_replicator_options[] = {
     CONF_STR("bind_ip", struct obj_replicator_conf, bind_ip, "0.0.0.0"),
     CONF_UINT("bind_port", struct obj_replicator_conf, bind_port, 6200, 1,
               65535),
-    CONF_UINT("interval", struct obj_replicator_conf, interval, 30, 0,
+    /* at least a second: passes that find nothing must not spin */
+    CONF_UINT("interval", struct obj_replicator_conf, interval, 30, 1,
               UINT32_MAX),
     CONF_UINT("concurrency", struct obj_replicator_conf, concurrency, 1, 1,
               256),

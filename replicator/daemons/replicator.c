@@ -137,8 +137,14 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    log_notice("object-replicator started (devices '%s', %s, concurrency %u)",
-               c.devices, once ? "once" : "every interval", c.concurrency);
+    if (once)
+        log_notice("object-replicator started (devices '%s', once, "
+                   "concurrency %u)",
+                   c.devices, c.concurrency);
+    else
+        log_notice("object-replicator started (devices '%s', every %u s, "
+                   "concurrency %u)",
+                   c.devices, c.interval, c.concurrency);
     rc = once ? obj_replicator_run_once(r, &f) != 0
               : obj_replicator_run_forever(r, &f) != 0;
     log_notice("object-replicator stopping");

@@ -345,3 +345,34 @@ def test_bad_arguments(aio):
                        text=True, timeout=60)
     assert r.returncode == 1
     assert 'concurrency' in r.stderr
+
+
+def test_daemon_runs_passes_until_sigterm(aio, loaded):
+    conf = replicator_conf(aio, interval=1)
+    log_file = os.path.join(aio.tmp, 'object-replicator.log')
+    with open(log_file, 'a'):
+        pass
+    start = os.path.getsize(log_file)
+    proc = subprocess.Popen([REPLICATOR, conf], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # two passes ended: it runs again after its interval
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            with open(log_file) as f:
+                f.seek(start)
+                if f.read().count('object replication complete') >= 2:
+                    break
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        else:
+            raise AssertionError('fewer than two passes in 300 s')
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with open(log_file) as f:
+        f.seek(start)
+        assert 'object-replicator stopping' in f.read()
