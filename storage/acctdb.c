@@ -514,3 +514,54 @@ int acctdb_destroy(struct acctdb *db)
 {
     return dbrepl_destroy(db->kv, db->prefix);
 }
+
+/* ---- audit ---- */
+
+/* Policies stay in the stats once their rows are gone (acctdb.h): the
+ * recount starts from the stored ones at zero. */
+static void audit_start(void *sum, const void *info)
+{
+    const struct acctdb_info *in = info;
+    struct acctdb_info *s = sum;
+
+    s->max_row = in->max_row;
+    s->n_policies = in->n_policies;
+    for (size_t i = 0; i < in->n_policies; i++)
+        s->policies[i] =
+            (struct acctdb_policy_stats){.index = in->policies[i].index};
+}
+
+static int audit_add_row(void *sum, const void *val, size_t vlen, uint64_t *seq)
+{
+    struct acctdb_container c = {0};
+    int err = decode_row(val, vlen, &c);
+
+    *seq = c.seq;
+    return err ? err : count(sum, &c, 1);
+}
+
+static uint64_t audit_max_row(const void *info)
+{
+    return ((const struct acctdb_info *)info)->max_row;
+}
+
+static const struct dbbroker_audit_ops audit_ops = {
+    audit_start,
+    audit_add_row,
+    audit_max_row,
+};
+
+int acctdb_audit(struct acctdb *db, struct acctdb_info *info,
+                 struct dbbroker_audit *out)
+{
+    struct dbbroker b = broker(db);
+
+    return dbbroker_audit(&b, &audit_ops, info, out);
+}
+
+int acctdb_repair_stats(struct acctdb *db)
+{
+    struct dbbroker b = broker(db);
+
+    return dbbroker_repair_stats(&b, &audit_ops);
+}

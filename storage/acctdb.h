@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/dbbroker.h"
 #include "storage/dbenc.h"
 #include "storage/dbmeta.h"
 #include "storage/kvdb.h"
@@ -120,5 +121,16 @@ int acctdb_changes_since(struct acctdb *db, uint64_t since, size_t limit,
 int acctdb_reclaim(struct acctdb *db, const struct db_ts *age,
                    size_t *reclaimed);
 int acctdb_destroy(struct acctdb *db);
+
+/* The auditor's check (dbbroker_audit()): the whole DB read with
+ * LevelDB's checksums verified, every record decoded, and whether
+ * container_count, object_count and bytes_used, in total and per policy, are
+ * the sums over the rows. Returns 0 (see *out), -ENOENT, -EBADMSG (corrupt),
+ * -EIO, -ENOMEM; release 'info' whatever the return. */
+int acctdb_audit(struct acctdb *db, struct acctdb_info *info,
+                 struct dbbroker_audit *out);
+/* Rewrites the stats as the sums over the rows (dbbroker_repair_stats()):
+ * for stats an audit found wrong while every record decoded. */
+int acctdb_repair_stats(struct acctdb *db);
 
 #endif

@@ -600,3 +600,51 @@ int contdb_destroy(struct contdb *db)
 {
     return dbrepl_destroy(db->kv, db->prefix);
 }
+
+/* ---- audit ---- */
+
+static void audit_start(void *sum, const void *info)
+{
+    ((struct contdb_info *)sum)->max_row =
+        ((const struct contdb_info *)info)->max_row;
+}
+
+static int audit_add_row(void *sum, const void *val, size_t vlen, uint64_t *seq)
+{
+    struct contdb_info *s = sum;
+    struct row r;
+    int err = decode_row(val, vlen, &r);
+
+    *seq = r.o.seq;
+    if (!err && !r.o.deleted) { /* invariant 2 of container-format.md §3 */
+        s->object_count++;
+        s->bytes_used += r.o.size;
+    }
+    return err;
+}
+
+static uint64_t audit_max_row(const void *info)
+{
+    return ((const struct contdb_info *)info)->max_row;
+}
+
+static const struct dbbroker_audit_ops audit_ops = {
+    audit_start,
+    audit_add_row,
+    audit_max_row,
+};
+
+int contdb_audit(struct contdb *db, struct contdb_info *info,
+                 struct dbbroker_audit *out)
+{
+    struct dbbroker b = broker(db);
+
+    return dbbroker_audit(&b, &audit_ops, info, out);
+}
+
+int contdb_repair_stats(struct contdb *db)
+{
+    struct dbbroker b = broker(db);
+
+    return dbbroker_repair_stats(&b, &audit_ops);
+}

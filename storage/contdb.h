@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/dbbroker.h"
 #include "storage/dbenc.h"
 #include "storage/dbmeta.h"
 #include "storage/kvdb.h"
@@ -166,5 +167,16 @@ int contdb_reclaim(struct contdb *db, const struct db_ts *age,
 /* Removes every key of the DB (a reclaimed deleted DB, a reverted
  * handoff). */
 int contdb_destroy(struct contdb *db);
+
+/* The auditor's check (dbbroker_audit()): the whole DB read with
+ * LevelDB's checksums verified, every record decoded, and whether
+ * object_count and bytes_used are the sums over the undeleted rows. Returns 0
+ * (see *out), -ENOENT, -EBADMSG (corrupt), -EIO, -ENOMEM; release 'info'
+ * whatever the return. */
+int contdb_audit(struct contdb *db, struct contdb_info *info,
+                 struct dbbroker_audit *out);
+/* Rewrites the stats as the sums over the rows (dbbroker_repair_stats()):
+ * for stats an audit found wrong while every record decoded. */
+int contdb_repair_stats(struct contdb *db);
 
 #endif

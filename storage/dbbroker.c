@@ -466,3 +466,172 @@ int dbbroker_reclaim(const struct dbbroker *b, const struct db_ts *age,
         *reclaimed = r.n;
     return err;
 }
+
+/* ---- audit ---- */
+
+/* One audit's reading of a DB, key by key in key order: info, stats,
+ * sync points, rows, feed entries (doc/container-format.md §1). */
+struct recount {
+    const struct dbbroker *b;
+    const struct dbbroker_audit_ops *ops;
+    void *info, *sum;
+    struct dbbroker_audit *res;
+    uint64_t max_seq; /* of the rows */
+    bool have_info, have_stats;
+};
+
+static int audit_key(struct recount *rc, const unsigned char *k, size_t klen,
+                     const void *v, size_t vlen)
+{
+    const struct dbbroker_type *t = rc->b->type;
+    const size_t head = DB_KEY_PREFIX_LEN + 1;
+    struct dbdec d;
+    uint64_t seq;
+    int err;
+
+    if (klen < head)
+        return -EINVAL;
+    switch (k[DB_KEY_PREFIX_LEN]) {
+    case DB_KEY_INFO:
+        if (klen != head)
+            return -EINVAL;
+        err = t->decode_info(v, vlen, rc->info);
+        rc->have_info = !err;
+        return err;
+    case DB_KEY_STATS:
+        if (klen != head || !rc->have_info) /* invariant: info iff stats */
+            return -EINVAL;
+        err = t->decode_stats(v, vlen, rc->info);
+        if (!err)
+            rc->ops->start(rc->sum, rc->info);
+        rc->have_stats = !err;
+        return err;
+    case DB_KEY_SYNC:
+        if (klen < head + 2 || (k[head] != 'i' && k[head] != 'o'))
+            return -EINVAL;
+        dbdec_init(&d, v, vlen);
+        dbdec_svarint(&d);
+        return d.err ? d.err : d.p == d.end ? 0 : -EINVAL;
+    case DB_KEY_ROW:
+        if (!rc->have_stats)
+            return -EINVAL;
+        err = rc->ops->add_row(rc->sum, v, vlen, &seq);
+        rc->res->rows++;
+        if (seq > rc->max_seq)
+            rc->max_seq = seq;
+        return err;
+    case DB_KEY_SEQ:
+        if (klen != head + 8 || !rc->have_stats)
+            return -EINVAL;
+        dbdec_init(&d, k + head, 8);
+        if (dbdec_be64(&d) > rc->ops->max_row(rc->info))
+            rc->res->feed_ok = false;
+        rc->res->feed++;
+        return 0;
+    default: return -EINVAL;
+    }
+}
+
+/* Reads the DB from one snapshot, checksums verified, into rc. */
+static int recount(struct recount *rc)
+{
+    const struct dbbroker *b = rc->b;
+    struct kvdb_iter *it = kvdb_iter_new_verified(b->kv);
+    struct dbenc s1 = {0}, s2 = {0};
+    int err = 0;
+
+    if (!it)
+        return -ENOMEM;
+    *rc->res = (struct dbbroker_audit){.feed_ok = true};
+    for (kvdb_iter_seek(it, b->prefix, DB_KEY_PREFIX_LEN);
+         !err && kvdb_iter_valid(it); kvdb_iter_next(it)) {
+        size_t klen, vlen;
+        const unsigned char *k = kvdb_iter_key(it, &klen);
+        const void *v = kvdb_iter_value(it, &vlen);
+
+        if (klen < DB_KEY_PREFIX_LEN || memcmp(k, b->prefix, DB_KEY_PREFIX_LEN))
+            break; /* past the DB */
+        err = audit_key(rc, k, klen, v, vlen);
+    }
+    if (!err)
+        err = kvdb_iter_status(it);
+    kvdb_iter_free(it);
+    if (!err && !rc->have_info)
+        return -ENOENT;
+    if (!err && !rc->have_stats)
+        err = -EINVAL;
+    if (err == -EINVAL)
+        return -EBADMSG;
+    if (err)
+        return err;
+    rc->res->feed_ok = rc->res->feed_ok && rc->res->feed == rc->res->rows &&
+                       rc->max_seq <= rc->ops->max_row(rc->info);
+    b->type->encode_stats(rc->info, &s1);
+    b->type->encode_stats(rc->sum, &s2);
+    err = s1.err ? s1.err : s2.err;
+    rc->res->stats_ok = s1.len == s2.len && !memcmp(s1.p, s2.p, s1.len);
+    dbenc_release(&s1);
+    dbenc_release(&s2);
+    return err;
+}
+
+int dbbroker_audit(const struct dbbroker *b,
+                   const struct dbbroker_audit_ops *ops, void *info,
+                   struct dbbroker_audit *out)
+{
+    void *sum = calloc(1, b->type->info_size);
+    struct recount rc = {b, ops, info, sum, out, 0, false, false};
+    int err;
+
+    memset(info, 0, b->type->info_size);
+    if (!sum)
+        return -ENOMEM;
+    err = recount(&rc);
+    b->type->release(sum);
+    free(sum);
+    return err;
+}
+
+int dbbroker_repair_stats(const struct dbbroker *b,
+                          const struct dbbroker_audit_ops *ops)
+{
+    void *info = calloc(1, b->type->info_size);
+    void *sum = calloc(1, b->type->info_size);
+    struct dbbroker_audit res;
+    struct recount rc = {b, ops, info, sum, &res, 0, false, false};
+    struct kvdb_batch *kb = kvdb_batch_new();
+    struct dbenc k = {0}, v = {0};
+    bool written = false;
+    int err = -ENOMEM;
+
+    if (!info || !sum || !kb)
+        goto out;
+    /* every writer of the DB holds this lock (invariant 1): the count
+     * and the stats written from it see the same rows */
+    kvdb_lock(b->kv, b->prefix, DB_KEY_PREFIX_LEN);
+    err = recount(&rc);
+    if (!err && !res.stats_ok) {
+        dbbroker_key(b, &k, DB_KEY_STATS, NULL, 0);
+        b->type->encode_stats(sum, &v);
+        err = k.err ? k.err : v.err;
+        if (!err) {
+            kvdb_batch_put(kb, k.p, k.len, v.p, v.len);
+            err = kvdb_write(b->kv, kb, 0);
+            written = !err;
+        }
+    }
+    kvdb_unlock(b->kv, b->prefix, DB_KEY_PREFIX_LEN);
+    if (written)
+        err = kvdb_sync(b->kv);
+out:
+    if (info)
+        b->type->release(info);
+    if (sum)
+        b->type->release(sum);
+    free(info);
+    free(sum);
+    kvdb_batch_free(kb);
+    dbenc_release(&k);
+    dbenc_release(&v);
+    return err;
+}

@@ -174,4 +174,43 @@ int dbbroker_reclaim(const struct dbbroker *b, const struct db_ts *age,
                      int (*finish)(struct dbbroker_batch *mb, void *arg),
                      void *arg, size_t *reclaimed);
 
+/* ---- audit (Swift's auditors' get_info, made thorough) ---- */
+
+/* The rows' side of an audit: what a row adds to the stats. */
+struct dbbroker_audit_ops {
+    /* Starts the recount in 'sum' (a zeroed info struct) from the stored
+     * 'info': counts zero, max_row and whatever rows cannot show (an
+     * account's policies whose rows are gone) kept. */
+    void (*start)(void *sum, const void *info);
+    /* Adds one row's value to 'sum' and sets *seq to its sequence:
+     * -EINVAL when it does not decode. */
+    int (*add_row)(void *sum, const void *val, size_t vlen, uint64_t *seq);
+    uint64_t (*max_row)(const void *info); /* the stats' last sequence */
+};
+
+struct dbbroker_audit {
+    size_t rows, feed; /* row and feed entries read */
+    bool stats_ok;     /* the stored stats are the sums over the rows */
+    bool feed_ok;      /* one feed entry per row, none past max_row */
+};
+
+/* Reads the whole DB from one snapshot with LevelDB's checksums verified
+ * (kvdb_iter_new_verified()): info and stats into 'info' (release with
+ * type->release() whatever the return), every row through ops->add_row,
+ * every sync point and feed entry. Returns 0 with *out saying whether
+ * stats and feed agree with the rows, -ENOENT (no DB), -EBADMSG (the DB
+ * is corrupt: a checksum, a record that does not decode, info without
+ * stats, a key of no known type), -EIO (a read error, which may pass) or
+ * -ENOMEM. */
+int dbbroker_audit(const struct dbbroker *b,
+                   const struct dbbroker_audit_ops *ops, void *info,
+                   struct dbbroker_audit *out);
+
+/* Rewrites the stats as the sums over the rows, counted again under the
+ * DB's lock (writers wait for the count): what an audit whose stats did
+ * not agree calls. Synced. Returns 0 (also when they agree by now),
+ * dbbroker_audit()'s errors. */
+int dbbroker_repair_stats(const struct dbbroker *b,
+                          const struct dbbroker_audit_ops *ops);
+
 #endif /* STORAGE_DBBROKER_H */

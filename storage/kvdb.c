@@ -30,6 +30,7 @@ struct kvdb {
     leveldb_cache_t *cache; /* own; NULL with a shared one */
     leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
+    leveldb_readoptions_t *ropts_verify; /* kvdb_iter_new_verified() */
     leveldb_writeoptions_t *wopts;
     leveldb_writeoptions_t *wopts_sync;
     leveldb_writebatch_t *empty; /* kvdb_sync()'s batch, never changed */
@@ -46,6 +47,7 @@ struct kvdb_iter {
     leveldb_iterator_t *it;
     struct kvdb *db;
     int status;
+    bool verified; /* corruption is -EBADMSG, not -EIO */
 };
 
 /* Logs and frees a LevelDB error string. No request context here: the
@@ -111,16 +113,21 @@ int kvdb_open(const char *path, const struct kvdb_opts *opts, struct kvdb **out)
             o.cache_bytes ? (size_t)o.cache_bytes : 8u << 20);
     db->filter = leveldb_filterpolicy_create_bloom(10);
     db->ropts = leveldb_readoptions_create();
+    db->ropts_verify = leveldb_readoptions_create();
     db->wopts = leveldb_writeoptions_create();
     db->wopts_sync = leveldb_writeoptions_create();
     db->empty = leveldb_writebatch_create();
-    if (!db->empty || !db->path || !db->options ||
-        (!db->cache && !o.cache) || !db->filter ||
-        !db->ropts || !db->wopts || !db->wopts_sync) {
+    if (!db->empty || !db->path || !db->options || (!db->cache && !o.cache) ||
+        !db->filter || !db->ropts || !db->ropts_verify || !db->wopts ||
+        !db->wopts_sync) {
         kvdb_close(db);
         return -ENOMEM;
     }
     leveldb_writeoptions_set_sync(db->wopts_sync, 1);
+    /* an audit reads every block once: check it, keep it out of the
+     * cache the requests use */
+    leveldb_readoptions_set_verify_checksums(db->ropts_verify, 1);
+    leveldb_readoptions_set_fill_cache(db->ropts_verify, 0);
     leveldb_options_set_create_if_missing(db->options, 1);
     leveldb_options_set_error_if_exists(db->options, o.error_if_exists);
     leveldb_options_set_cache(db->options, o.cache ? o.cache->lru : db->cache);
@@ -156,6 +163,8 @@ void kvdb_close(struct kvdb *db)
         leveldb_filterpolicy_destroy(db->filter);
     if (db->ropts)
         leveldb_readoptions_destroy(db->ropts);
+    if (db->ropts_verify)
+        leveldb_readoptions_destroy(db->ropts_verify);
     if (db->wopts)
         leveldb_writeoptions_destroy(db->wopts);
     if (db->wopts_sync)
@@ -291,19 +300,31 @@ int kvdb_write(struct kvdb *db, struct kvdb_batch *b, unsigned flags)
     return 0;
 }
 
-struct kvdb_iter *kvdb_iter_new(struct kvdb *db)
+static struct kvdb_iter *iter_new(struct kvdb *db, bool verified)
 {
     struct kvdb_iter *it = calloc(1, sizeof(*it));
 
     if (!it)
         return NULL;
     it->db = db;
-    it->it = leveldb_create_iterator(db->db, db->ropts);
+    it->verified = verified;
+    it->it = leveldb_create_iterator(db->db,
+                                     verified ? db->ropts_verify : db->ropts);
     if (!it->it) {
         free(it);
         return NULL;
     }
     return it;
+}
+
+struct kvdb_iter *kvdb_iter_new(struct kvdb *db)
+{
+    return iter_new(db, false);
+}
+
+struct kvdb_iter *kvdb_iter_new_verified(struct kvdb *db)
+{
+    return iter_new(db, true);
 }
 
 void kvdb_iter_free(struct kvdb_iter *it)
@@ -371,8 +392,11 @@ int kvdb_iter_status(struct kvdb_iter *it)
         return it->status;
     leveldb_iter_get_error(it->it, &lerr);
     if (lerr) {
+        /* LevelDB's Status::ToString(): "Corruption: block checksum
+         * mismatch ..." as against "IO error: ..." (which may pass) */
+        it->status =
+            it->verified && !strncmp(lerr, "Corruption", 10) ? -EBADMSG : -EIO;
         log_leveldb("scan", it->db->path, lerr);
-        it->status = -EIO;
     }
     return it->status;
 }

@@ -109,6 +109,12 @@ int kvdb_write(struct kvdb *db, struct kvdb_batch *b, unsigned flags);
  * values returned are borrowed until the next move or kvdb_iter_free(). */
 struct kvdb_iter *kvdb_iter_new(struct kvdb *db); /* NULL: no memory */
 void kvdb_iter_free(struct kvdb_iter *it);        /* NULL is fine */
+/* An iterator for audits: every block it reads from a table file is
+ * checked against its checksum, and kept out of the block cache. A
+ * block already in the cache (read by a request) is not read again.
+ * kvdb_iter_status() tells corruption (a checksum or a block's format
+ * wrong: -EBADMSG) from read errors (-EIO), which may pass. */
+struct kvdb_iter *kvdb_iter_new_verified(struct kvdb *db); /* NULL: no mem */
 void kvdb_iter_seek(struct kvdb_iter *it, const void *key, size_t klen);
 /* Positions at the last key < 'key' (the start of a reverse scan). */
 void kvdb_iter_seek_before(struct kvdb_iter *it, const void *key, size_t klen);
@@ -119,7 +125,8 @@ void kvdb_iter_next(struct kvdb_iter *it);
 void kvdb_iter_prev(struct kvdb_iter *it);
 const void *kvdb_iter_key(const struct kvdb_iter *it, size_t *klen);
 const void *kvdb_iter_value(const struct kvdb_iter *it, size_t *vlen);
-/* 0, or -EIO if the scan stopped on an error (logged once). */
+/* 0, or -EIO (-EBADMSG: see kvdb_iter_new_verified()) if the scan stopped
+ * on an error (logged once). */
 int kvdb_iter_status(struct kvdb_iter *it);
 
 /* Calls 'fn' for each key in [start, end) in order, stopping early when it
