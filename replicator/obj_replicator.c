@@ -142,6 +142,7 @@ struct job_ctx {
     char part_dir[PATH_MAX];
     char txn[TXN_ID_LEN + 1];
     struct suffix_hashes local; /* freshest local hashes */
+    unsigned local_changes;     /* times a rehash changed 'local' */
     struct repl_stats st;
 };
 
@@ -196,6 +197,18 @@ static void stats_add(struct repl_stats *a, const struct repl_stats *b)
 
 /* ---- talking to one peer ---- */
 
+static bool same_hashes(const struct suffix_hashes *a,
+                        const struct suffix_hashes *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].suffix, b->v[i].suffix) ||
+            a->v[i].hash != b->v[i].hash)
+            return false;
+    return true;
+}
+
 static void target_of(const struct job_ctx *jc, const struct ring_dev *node,
                       struct ssync_target *t)
 {
@@ -242,11 +255,13 @@ static enum sync_result send_suffixes(struct job_ctx *jc,
         return SYNC_FAILED;
     }
     status = replicate_client_hashes(r->client, t, suffixes, n, jc->txn, NULL);
-    if (status != 200)
+    if (status < 0)
+        log_txn(LOG_WARNING, jc->txn, "rehash of %s:%d/%s/%" PRIu32 ": %s",
+                t->ip, t->port, t->dev, t->part, strerror(-status));
+    else if (status != 200)
         log_txn(LOG_WARNING, jc->txn,
-                "rehash of %s:%d/%s/%" PRIu32 " after ssync: %s%d", t->ip,
-                t->port, t->dev, t->part, status < 0 ? "error " : "status ",
-                status < 0 ? -status : status);
+                "rehash of %s:%d/%s/%" PRIu32 ": status %d", t->ip, t->port,
+                t->dev, t->part, status);
     return SYNC_OK; /* the objects are there; a stale cache is only slow */
 }
 
@@ -296,6 +311,8 @@ static enum sync_result sync_node(struct job_ctx *jc,
             goto out;
         }
         jc->st.suffix_hash += n;
+        if (!same_hashes(&fresh, &jc->local))
+            jc->local_changes++;
         suffix_hashes_release(&jc->local);
         jc->local = fresh;
         free(diff);
@@ -364,18 +381,6 @@ out:
     return err;
 }
 
-static bool same_hashes(const struct suffix_hashes *a,
-                        const struct suffix_hashes *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i].suffix, b->v[i].suffix) ||
-            a->v[i].hash != b->v[i].hash)
-            return false;
-    return true;
-}
-
 /* The removal of a handoff partition everyone has (invariant 1). */
 static void revert_done(struct job_ctx *jc)
 {
@@ -413,9 +418,16 @@ static void handoff_job(struct job_ctx *jc, const struct ring_dev **nodes,
         revert_done(jc);
         return;
     }
-    for (size_t i = 0; i < n_nodes; i++)
+    for (size_t i = 0; i < n_nodes; i++) {
+        unsigned changes = jc->local_changes;
+
         if (sync_node(jc, nodes[i]) != SYNC_OK)
             all = false;
+        /* a write seen while syncing a later primary may be missing on
+         * the earlier ones: not everyone confirmed it, so keep it */
+        if (i > 0 && jc->local_changes != changes)
+            all = false;
+    }
     if (all)
         revert_done(jc);
 }
