@@ -671,6 +671,11 @@ static int sync_entry(const void *key, size_t klen, const void *val,
     struct dbdec d;
     int64_t point;
 
+    /* what a receiver takes; the points only spare rows, any subset is
+     * right (NEEDSWORK: points of ids gone for good are never dropped) */
+    if (json_array_size(syncs) == DB_REPL_MAX_SYNCS)
+        return 1;
+
     if (klen <= SYNC_KEY_LEN || klen - SYNC_KEY_LEN >= DB_ID_LEN)
         return 0; /* not an id of ours: nothing a peer could use */
     dbdec_init(&d, val, vlen);
@@ -699,7 +704,7 @@ json_t *db_repl_incoming_syncs(const struct db_repl_db *db)
     memcpy(end, start, sizeof(end));
     end[DB_KEY_PREFIX_LEN + 1]++;
     if (kvdb_scan(db->kv, start, sizeof(start), end, sizeof(end), sync_entry,
-                  syncs)) {
+                  syncs) < 0) {
         json_decref(syncs);
         return NULL;
     }

@@ -107,8 +107,8 @@ json_t *db_repl_meta_json(const struct db_meta *m);
 int db_repl_meta_parse(json_t *j, struct db_meta *out);
 
 /* The DB's incoming sync points as merge_syncs sends them:
- * [{"remote_id": id, "sync_point": n}, ...]. NULL when out of memory or
- * on a read error. */
+ * [{"remote_id": id, "sync_point": n}, ...], at most DB_REPL_MAX_SYNCS.
+ * NULL when out of memory or on a read error. */
 json_t *db_repl_incoming_syncs(const struct db_repl_db *db);
 
 /* Runs one REPLICATE request's operation on the DB, the parsed body in
