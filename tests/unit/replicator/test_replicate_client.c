@@ -78,6 +78,35 @@ static void test_parse_rejects_bad_answers(void **state)
     }
 }
 
+/* Every byte of a valid answer changed to every value, and cut at every
+ * length: parsed or -EPROTO, never a crash; what parses is valid. */
+static void test_parse_mutations(void **state)
+{
+    static const char good[] =
+        "{\"00a\": \"0123456789abcdef\", \"fff\": \"FFFFFFFFFFFFFFFF\"}";
+    char buf[sizeof(good)];
+    struct suffix_hashes sh;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) - 1; i++) {
+        for (int c = 0; c < 256; c++) {
+            int err;
+
+            memcpy(buf, good, sizeof(good));
+            buf[i] = (char)c;
+            err = replicate_parse_hashes(buf, sizeof(good) - 1, &sh);
+            assert_true(err == 0 || err == -EPROTO);
+            for (size_t k = 0; !err && k < sh.n; k++) {
+                assert_true(suffix_hash_valid_suffix(sh.v[k].suffix));
+                assert_true(k == 0 ||
+                            strcmp(sh.v[k - 1].suffix, sh.v[k].suffix) < 0);
+            }
+            suffix_hashes_release(&sh);
+        }
+        assert_int_equal(replicate_parse_hashes(good, i, &sh), -EPROTO);
+    }
+}
+
 static void test_diff(void **state)
 {
     struct suffix_hashes local, remote;
@@ -274,6 +303,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_sorted),
         cmocka_unit_test(test_parse_rejects_bad_answers),
+        cmocka_unit_test(test_parse_mutations),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_request_and_answer),
         cmocka_unit_test(test_statuses_and_bad_bodies),
