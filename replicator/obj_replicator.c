@@ -879,6 +879,12 @@ int obj_replicator_run_once(struct obj_replicator *r,
         log_err("cannot run a replication pass: %s", strerror(-err));
     } else {
         log_stats(&p);
+        if (p.done < p.n_jobs) {
+            log_notice("pass ended early: %zu of %zu partitions", p.done,
+                       p.n_jobs);
+            /* no pass runs now: recon must not show one in progress */
+            p.n_jobs = p.done;
+        }
         if (record)
             recon_final(&p);
         log_info("object replication complete (%.2f minutes)",

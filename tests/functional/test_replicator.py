@@ -376,3 +376,6 @@ def test_daemon_runs_passes_until_sigterm(aio, loaded):
     with open(log_file) as f:
         f.seek(start)
         assert 'object-replicator stopping' in f.read()
+    # whether the signal cut a pass short or not, none shows as running
+    prog = recon(aio)['replication_progress']
+    assert prog['parts_done'] == prog['parts_total']
