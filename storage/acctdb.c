@@ -265,9 +265,13 @@ int acctdb_get_container(struct acctdb *db, const char *name, size_t name_len,
     free(v);
     if (err)
         return err;
-    *buf = strndup(name, name_len);
+    /* not strndup(): a name is counted bytes and may hold a NUL, and
+     * readers go by name_len */
+    *buf = malloc(name_len + 1);
     if (!*buf)
         return -ENOMEM;
+    memcpy(*buf, name, name_len);
+    (*buf)[name_len] = '\0';
     out->name = *buf;
     out->name_len = name_len;
     return 0;
