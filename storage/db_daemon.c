@@ -10,14 +10,54 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/memory.h"
+#include "storage/db_auditor.h"
 #include "storage/db_replicator.h"
 
 static const struct conf_option replicator_options[] = {
     DB_REPLICATOR_CONF_OPTIONS(struct db_replicator_conf),
     CONF_END,
 };
+
+/* Swift names the auditors' rate after what they audit. */
+static const struct conf_option container_auditor_options[] = {
+    DB_AUDITOR_CONF_OPTIONS(struct db_auditor_conf, "containers_per_second"),
+    CONF_END,
+};
+static const struct conf_option account_auditor_options[] = {
+    DB_AUDITOR_CONF_OPTIONS(struct db_auditor_conf, "accounts_per_second"),
+    CONF_END,
+};
+
+static const struct conf_option *auditor_options(const struct db_daemon *d)
+{
+    return strcmp(d->repl->name, "account") ? container_auditor_options
+                                            : account_auditor_options;
+}
+
+/* Starts the auditor when the config has its section, as Swift runs
+ * swift-container-auditor from [container-auditor]. *out stays NULL
+ * without one. */
+static int start_auditor(const struct db_daemon *d, const struct conf *conf,
+                         void *server, struct db_auditor_conf *ac,
+                         struct db_auditor **out)
+{
+    char section[64], err[CONF_ERR_LEN];
+
+    *out = NULL;
+    snprintf(section, sizeof(section), "%s-auditor", d->repl->name);
+    if (!conf_has_section(conf, section)) {
+        log_warning("no [%s] in '%s': not auditing", section, conf_path(conf));
+        return 0;
+    }
+    if (conf_apply(conf, section, auditor_options(d), ac, err)) {
+        log_err("%s", err);
+        return -EINVAL;
+    }
+    return db_auditor_new(ac, d->repl->name, d->db(server), out);
+}
 
 /* Starts the replicator when the config asks for it, as Swift runs
  * swift-container-replicator from the [container-replicator] section of
@@ -58,6 +98,8 @@ int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
     struct http_handler h;
     struct db_replicator_conf repl_conf = {0};
     struct db_replicator *repl = NULL;
+    struct db_auditor_conf audit_conf = {0};
+    struct db_auditor *auditor = NULL;
     struct conf *conf = NULL;
     char err[CONF_ERR_LEN], herr[HASH_PATH_ERRLEN], section[64];
     char *swift_conf = NULL;
@@ -101,6 +143,8 @@ int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
     log_info("listening on %s:%u", d->http->bind_ip, http_server_port(srv));
     if (d->repl && start_replicator(d, conf, server, &repl_conf, &repl))
         goto out;
+    if (d->repl && start_auditor(d, conf, server, &audit_conf, &auditor))
+        goto out;
     sig = memory_sigwait(&set, &d->http->memory);
     log_info("stopping on signal %d", sig);
     http_server_stop(srv, 5000);
@@ -109,6 +153,9 @@ out:
     /* after the server: a request it finishes may be the replicator's */
     db_replicator_free(repl);
     conf_release(replicator_options, &repl_conf);
+    db_auditor_free(auditor);
+    if (d->repl)
+        conf_release(auditor_options(d), &audit_conf);
     http_server_free(srv);
     d->stop(server);
     hash_path_conf_release(&hc);

@@ -14,13 +14,16 @@
 #include "storage/db_server.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/log.h"
 #include "common/timestamp.h"
 #include "storage/devices.h"
 
@@ -147,6 +150,41 @@ int db_server_kvdb(struct db_server *s, const char *dev, struct kvdb **out)
     *out = find_dev(s, dev);
     err = *out ? 0 : open_dev(s, dev, out);
     pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+int db_server_foreach_kvdb(struct db_server *s,
+                           int (*fn)(const char *dev, const char *path,
+                                     struct kvdb *kv, void *arg),
+                           void *arg)
+{
+    DIR *d = opendir(s->devices);
+    struct dirent *e;
+    int err = 0;
+
+    if (!d)
+        return -errno;
+    while (!err && (e = readdir(d))) {
+        struct kvdb *kv;
+        struct stat st;
+        char path[4096];
+        int rc;
+
+        if (e->d_name[0] == '.' ||
+            (size_t)snprintf(path, sizeof(path), "%s/%s/%s", s->devices,
+                             e->d_name, s->db_name) >= sizeof(path) ||
+            stat(path, &st) || !S_ISDIR(st.st_mode))
+            continue;
+        rc = db_server_kvdb(s, e->d_name, &kv);
+        if (rc) {
+            log_warning("skipping device %s: %s", e->d_name,
+                        rc == -ENODEV ? "not mounted" : strerror(-rc));
+            continue;
+        }
+        path[strlen(path) - strlen(s->db_name) - 1] = '\0';
+        err = fn(e->d_name, path, kv, arg);
+    }
+    closedir(d);
     return err;
 }
 

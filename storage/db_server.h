@@ -42,6 +42,17 @@ const struct hash_path_conf *db_server_hash_conf(const struct db_server *s);
  * unmounted (507), -EIO when LevelDB cannot open it. */
 int db_server_kvdb(struct db_server *s, const char *dev, struct kvdb **out);
 
+/* Calls fn(dev, path, kv) for each device directory ('path') under 'devices'
+ * that passes the mount check and holds this server's LevelDB already (none is
+ * created: a background pass must not make DBs on a disk that has none),
+ * stopping when fn returns non-zero (which is returned). A device whose DB
+ * cannot be opened is logged and skipped. Returns 0, fn's value or opendir()'s
+ * -errno. */
+int db_server_foreach_kvdb(struct db_server *s,
+                           int (*fn)(const char *dev, const char *path,
+                                     struct kvdb *kv, void *arg),
+                           void *arg);
+
 /* A request path split as Swift's split_path(req, min, max,
  * rest_with_last): with it, the last segment keeps its slashes (object
  * names). Pointers into 'buf'. */

@@ -46,6 +46,82 @@ int dbrepl_walk_partition(struct kvdb *kv, uint32_t part,
     return err;
 }
 
+struct hashes {
+    unsigned char (*h)[16];
+    size_t n, cap;
+};
+
+static int collect(const unsigned char hash[16], void *arg)
+{
+    struct hashes *hs = arg;
+
+    if (hs->n == hs->cap) {
+        size_t cap = hs->cap ? hs->cap * 2 : 64;
+        void *p = realloc(hs->h, cap * sizeof(*hs->h));
+
+        if (!p)
+            return -ENOMEM;
+        hs->h = p;
+        hs->cap = cap;
+    }
+    memcpy(hs->h[hs->n++], hash, 16);
+    return 0;
+}
+
+/* The first partition at or after 'part' holding a key: 0 or -ENOENT. */
+static int next_part(struct kvdb *kv, uint32_t part, uint32_t *out)
+{
+    unsigned char start[4] = {part >> 24, part >> 16, part >> 8, part};
+    struct kvdb_iter *it = kvdb_iter_new(kv);
+    int err = -ENOENT;
+
+    if (!it)
+        return -ENOMEM;
+    kvdb_iter_seek(it, start, sizeof(start));
+    if (kvdb_iter_valid(it)) {
+        size_t klen;
+        const unsigned char *k = kvdb_iter_key(it, &klen);
+
+        if (klen >= 4) {
+            *out = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
+                   (uint32_t)k[2] << 8 | k[3];
+            err = 0;
+        }
+    }
+    if (err)
+        err = kvdb_iter_status(it) ? -EIO : err;
+    kvdb_iter_free(it);
+    return err;
+}
+
+int dbrepl_walk_device(struct kvdb *kv,
+                       int (*fn)(uint32_t part, const unsigned char hash[16],
+                                 void *arg),
+                       void *arg)
+{
+    struct hashes hs = {0};
+    uint32_t part = 0;
+    int err;
+
+    for (;;) {
+        err = next_part(kv, part, &part);
+        if (err) {
+            if (err == -ENOENT) /* past the last partition */
+                err = 0;
+            break;
+        }
+        hs.n = 0;
+        err = dbrepl_walk_partition(kv, part, collect, &hs);
+        for (size_t i = 0; !err && i < hs.n; i++)
+            err = fn(part, hs.h[i], arg);
+        if (err || part == UINT32_MAX)
+            break;
+        part++;
+    }
+    free(hs.h);
+    return err;
+}
+
 static void sync_key(struct dbenc *k, const unsigned char *prefix,
                      const char *remote_id, enum dbrepl_dir dir)
 {

@@ -28,6 +28,16 @@ int dbrepl_walk_partition(struct kvdb *kv, uint32_t part,
                           int (*fn)(const unsigned char hash[16], void *arg),
                           void *arg);
 
+/* Calls fn(part, hash) for each DB of the device, partition by
+ * partition: a partition's DBs are listed first (one seek per DB), then
+ * fn runs with no iterator open, so it may write or take long. Stops when
+ * fn returns non-zero (which is returned). Returns 0, fn's value, -EIO or
+ * -ENOMEM. */
+int dbrepl_walk_device(struct kvdb *kv,
+                       int (*fn)(uint32_t part, const unsigned char hash[16],
+                                 void *arg),
+                       void *arg);
+
 /* Swift's get_sync(): sets *point to the sync point with 'remote_id', -1
  * if there is none. Returns 0, -EIO, -EINVAL (malformed) or -ENOMEM. */
 int dbrepl_get_sync(struct kvdb *kv,
