@@ -254,6 +254,7 @@ int acctdb_get_container(struct acctdb *db, const char *name, size_t name_len,
                          struct acctdb_container *out, void **buf)
 {
     struct dbbroker b = broker(db);
+    char *copy;
     void *v = NULL;
     size_t n;
     int err;
@@ -267,12 +268,13 @@ int acctdb_get_container(struct acctdb *db, const char *name, size_t name_len,
         return err;
     /* not strndup(): a name is counted bytes and may hold a NUL, and
      * readers go by name_len */
-    *buf = malloc(name_len + 1);
-    if (!*buf)
+    copy = malloc(name_len + 1);
+    if (!copy)
         return -ENOMEM;
-    memcpy(*buf, name, name_len);
-    (*buf)[name_len] = '\0';
-    out->name = *buf;
+    memcpy(copy, name, name_len);
+    copy[name_len] = '\0';
+    *buf = copy;
+    out->name = copy;
     out->name_len = name_len;
     return 0;
 }
