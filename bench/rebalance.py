@@ -229,6 +229,9 @@ def main():
             # node 4 runs but holds nothing: weight 0 before the load
             change_rings(cluster, ring_cli, rebalance, 'set_weight',
                          cluster.node_ip(NODE), '0')
+            # restarted, so the proxy places the load by that ring at once
+            cluster.aio('stop')
+            cluster.start()
         t0 = time.monotonic()
         etags = load(cluster, args.objects, args.size, args.threads)
         result('load_s', '%.1f' % (time.monotonic() - t0),
@@ -243,6 +246,23 @@ def main():
 
         cluster.wait_replicas(paths, TIMEOUT, etag_ok, 'after the load')
         hashes = {p: cluster.name_hash(*p.split('/', 2)) for p in paths}
+
+        def leftovers(placed, skip=None):
+            """[(path, (node, device))] of copies on devices that are
+            not the path's primaries in 'placed' (node 'skip' aside)."""
+            now = copies_on_disk(cluster)
+            bad = []
+            for p in paths:
+                want = {(cluster.node_of(d), d['device'])
+                        for d in placed[p][1]}
+                bad += [(p, w) for w in now.get(hashes[p], ())
+                        if w not in want and w[0] != skip]
+            return bad
+
+        if args.scenario != 'down':
+            old_placed = cluster.primaries(paths)
+            probe.wait_until(lambda: not leftovers(old_placed), TIMEOUT,
+                             'copies off the primaries after the load')
 
         if args.scenario == 'down':
             # down for long: the handoffs took its copies (a pass that
@@ -296,19 +316,8 @@ def main():
             objects_min, bytes_min, parts_min))
 
         skip = NODE if args.scenario == 'down' else None
-
-        def leftovers():
-            now = copies_on_disk(cluster)
-            bad = []
-            for p in paths:
-                want = {(cluster.node_of(d), d['device'])
-                        for d in placed[p][1]}
-                bad += [(p, w) for w in now.get(hashes[p], ())
-                        if w not in want and w[0] != skip]
-            return bad
-
         cluster.wait_replicas(paths, TIMEOUT, etag_ok, 'on new primaries')
-        probe.wait_until(lambda: not leftovers(), TIMEOUT,
+        probe.wait_until(lambda: not leftovers(placed, skip), TIMEOUT,
                          'copies off the new primaries')
         converge = time.monotonic() - t_change
         log('converged in %.1f s; waiting for one more pass' % converge)
