@@ -18,4 +18,5 @@ scripts/fuzz.sh
 
 echo "== functional and interop tests"
 # Debian's python3 on purpose: it has python3-swift, the placement oracle.
-KURA_BUILD="$PWD/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout 600 tests
+KURA_BUILD="$PWD/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout 600 \
+    --durations=30 tests
