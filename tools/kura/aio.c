@@ -899,8 +899,9 @@ static void print_storage_conf(FILE *f, const struct aio *a,
         print_background_confs(f, a, d);
         return;
     }
-    /* the DB server's replicator thread */
+    /* the DB server's replicator and auditor threads */
     fprintf(f, "\n[%s-replicator]\ninterval = 5\n", kinds[d->kind].ring);
+    fprintf(f, "\n[%s-auditor]\ninterval = 30\n", kinds[d->kind].ring);
 }
 
 static void print_proxy_conf(FILE *f)
