@@ -2,7 +2,7 @@
 """Object replication: kura-replicator on a one-node `kura aio` (4 devices
 d1..d4, directories on the root disk, 3 replicas, part power 10).
 
-    /usr/bin/python3 bench/replication.py                  # ~10-15 min
+    /usr/bin/python3 bench/replication.py                  # 15-40 min
     /usr/bin/python3 bench/replication.py --objects 20000 --big 16   # quick
     /usr/bin/python3 bench/replication.py --build build-rel --figures refill
 
