@@ -65,6 +65,8 @@ const struct conf_option obj_replicator_options[] = {
               UINT32_MAX),
     CONF_UINT("concurrency", struct obj_replicator_conf, concurrency, 1, 1,
               256),
+    CONF_UINT("ssync_concurrency", struct obj_replicator_conf,
+              ssync_concurrency, 4, 1, 64),
     CONF_SIZE("max_bytes_per_sec", struct obj_replicator_conf,
               max_bytes_per_sec, 0, 0, UINT64_MAX),
     CONF_UINT("reclaim_age", struct obj_replicator_conf, reclaim_age, 604800, 0,
@@ -234,6 +236,7 @@ static enum sync_result send_suffixes(struct job_ctx *jc,
         .throttle_arg = &r->bucket,
         .hash_conf = &r->hc,
         .mount_check = r->conf->mount_check,
+        .concurrency = r->conf->ssync_concurrency,
     };
     int rc, status;
 
@@ -245,7 +248,8 @@ static enum sync_result send_suffixes(struct job_ctx *jc,
     if (rc < 0) {
         log_txn(LOG_ERR, jc->txn, "ssync of %s/%" PRIu32 " to %s:%d/%s: %s",
                 jc->dev, jc->job->part, t->ip, t->port, t->dev, strerror(-rc));
-        return SYNC_FAILED;
+        /* -ENODEV: the peer's device answered 507 (unmounted, full) */
+        return rc == -ENODEV ? SYNC_UNAVAILABLE : SYNC_FAILED;
     }
     if (rc > 0) {
         log_txn(LOG_WARNING, jc->txn,
@@ -266,8 +270,8 @@ static enum sync_result send_suffixes(struct job_ctx *jc,
 }
 
 /* Brings 'node' up to date with our partition: Swift's update() for one
- * node. SYNC_UNAVAILABLE when the peer cannot be reached or answers 507,
- * so the caller may try a handoff instead. */
+ * node. SYNC_UNAVAILABLE when the peer cannot be reached or answers 507
+ * (to REPLICATE or during SSYNC), so the caller may try a handoff. */
 static enum sync_result sync_node(struct job_ctx *jc,
                                   const struct ring_dev *node)
 {

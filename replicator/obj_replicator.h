@@ -43,13 +43,14 @@ struct obj_replicator_conf {
     char *swift_dir; /* object.ring.gz */
     char *bind_ip;   /* with bind_port: which ring devices are ours */
     unsigned int bind_port;
-    unsigned int interval;      /* seconds between pass starts */
-    unsigned int concurrency;   /* partition jobs at once */
-    uint64_t max_bytes_per_sec; /* SSYNC bodies, all jobs; 0: no limit */
-    unsigned int reclaim_age;   /* seconds a tombstone is kept */
-    bool handoffs_first;        /* handoff jobs before primary ones */
-    double conn_timeout;        /* seconds */
-    double node_timeout;        /* seconds */
+    unsigned int interval;          /* seconds between pass starts */
+    unsigned int concurrency;       /* partition jobs at once */
+    unsigned int ssync_concurrency; /* objects one SSYNC sends at once */
+    uint64_t max_bytes_per_sec;     /* SSYNC bodies, all jobs; 0: no limit */
+    unsigned int reclaim_age;       /* seconds a tombstone is kept */
+    bool handoffs_first;            /* handoff jobs before primary ones */
+    double conn_timeout;            /* seconds */
+    double node_timeout;            /* seconds */
     unsigned int ring_check_interval;
     char *recon_cache_path;
     unsigned int stats_interval; /* seconds between progress log lines */

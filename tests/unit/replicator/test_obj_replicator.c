@@ -60,6 +60,7 @@ static void test_defaults(void **state)
         0);
     assert_int_equal(c.bind_port, 6210);
     assert_int_equal(c.concurrency, 4);
+    assert_int_equal(c.ssync_concurrency, 4);
     assert_int_equal(c.interval, 30);
     assert_int_equal(c.reclaim_age, 604800);
     assert_true(c.max_bytes_per_sec == 0);
