@@ -189,6 +189,18 @@ def change_rings(cluster, ring_cli, rebalance, *change, kinds=None):
         rebalance(cluster, kind)
 
 
+def set_concurrency(cluster, n):
+    """[object-replicator] concurrency = n in every node's config."""
+    import configparser
+    for i in range(1, cluster.nodes + 1):
+        path = os.path.join(cluster.dir, 'etc', 'object-server-%d.conf' % i)
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read(path)
+        cp['object-replicator']['concurrency'] = str(n)
+        with open(path, 'w') as f:
+            cp.write(f)
+
+
 def passed_since(cluster, nodes, since):
     """True once each node's replicator finished a pass that started after
     'since' (Unix time)."""
@@ -207,6 +219,8 @@ def main():
     ap.add_argument('--threads', type=int, default=16)
     ap.add_argument('--scenario', choices=('drain', 'down', 'add'),
                     default='drain')
+    ap.add_argument('--concurrency', type=int, default=0,
+                    help="the replicators' concurrency (default: the aio's)")
     ap.add_argument('--keep', action='store_true',
                     help='leave the aio (stopped) and its logs')
     args = ap.parse_args()
@@ -229,7 +243,11 @@ def main():
             # node 4 runs but holds nothing: weight 0 before the load
             change_rings(cluster, ring_cli, rebalance, 'set_weight',
                          cluster.node_ip(NODE), '0')
-            # restarted, so the proxy places the load by that ring at once
+        if args.concurrency:
+            set_concurrency(cluster, args.concurrency)
+        if args.scenario == 'add' or args.concurrency:
+            # restarted: the proxy places the load by the new ring at once
+            # (it reloads within 15 s), the replicators take their config
             cluster.aio('stop')
             cluster.start()
         t0 = time.monotonic()
@@ -332,7 +350,8 @@ def main():
             'bytes': nbytes / bytes_min if bytes_min else 0,
             'parts': len(parts) / parts_min if parts_min else 0,
         }
-        result('objects_min', objects_min, scenario=args.scenario)
+        result('objects_min', objects_min, scenario=args.scenario,
+               concurrency=args.concurrency or 'aio')
         result('objects_moved', puts, created=created)
         result('objects_ratio', '%.3f' % ratios['objects'])
         result('bytes_min', bytes_min)
