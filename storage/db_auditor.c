@@ -280,23 +280,12 @@ struct db_auditor {
     struct kvdb *kv;
 };
 
-/* Swift's containers_per_second: the pass's n-th DB not before start +
- * n / rate. Returns true when stopping. */
-static bool throttle(struct db_auditor *a)
-{
-    double rate = a->conf->dbs_per_second;
-
-    a->n++;
-    if (rate <= 0)
-        return db_bg_stopping(&a->bg);
-    return db_bg_sleep_until(&a->bg, a->start + (double)a->n / rate);
-}
-
 static int audit_one(uint32_t part, const unsigned char hash[16], void *arg)
 {
     struct db_auditor *a = arg;
 
-    if (throttle(a))
+    /* Swift's containers_per_second */
+    if (db_bg_pace(&a->bg, a->start, ++a->n, a->conf->dbs_per_second))
         return 1;
     switch (audit_db(a->type, a->dev_path, a->kv, part, hash)) {
     case DB_AUDIT_REPAIRED: a->repaired++; /* fall through */

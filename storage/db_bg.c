@@ -38,6 +38,13 @@ bool db_bg_stopping(struct db_bg *bg)
     return stop;
 }
 
+bool db_bg_pace(struct db_bg *bg, double start, long n, double rate)
+{
+    if (rate <= 0)
+        return db_bg_stopping(bg);
+    return db_bg_sleep_until(bg, start + (double)n / rate);
+}
+
 static void *run(void *arg)
 {
     struct db_bg *bg = arg;

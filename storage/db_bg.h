@@ -41,4 +41,8 @@ bool db_bg_stopping(struct db_bg *bg);
 /* Sleeps until wall time 'until' or a stop. Returns true when stopping. */
 bool db_bg_sleep_until(struct db_bg *bg, double until);
 
+/* Swift's *_per_second: the pass's n-th item not before start + n / rate
+ * (rate 0: no limit). Returns true when stopping. */
+bool db_bg_pace(struct db_bg *bg, double start, long n, double rate);
+
 #endif /* STORAGE_DB_BG_H */

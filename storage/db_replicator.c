@@ -23,17 +23,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/http.h"
 #include "common/http_client.h"
 #include "common/log.h"
 #include "common/recon.h"
 #include "ring/hash_path.h"
+#include "storage/db_bg.h"
 #include "storage/dbrepl.h"
 #include "storage/local_devs.h"
 
@@ -54,43 +53,16 @@ struct db_replicator {
     struct local_ips ips;
     struct stats stats;
     long dbs_this_pass; /* for databases_per_second */
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
+    struct db_bg bg;
+    /* the device being replicated */
+    const struct ring *cur_ring;
+    const struct ring_dev *cur_dev;
+    struct kvdb *cur_kv;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleeps until wall time 'until' or a stop. Returns true when stopping. */
-static bool sleep_until(struct db_replicator *r, double until)
-{
-    struct timespec ts = {.tv_sec = (time_t)until};
-    bool stop;
-
-    ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop && now() < until)
-        pthread_cond_timedwait(&r->wake, &r->lock, &ts);
-    stop = r->stop;
-    pthread_mutex_unlock(&r->lock);
-    return stop;
-}
 
 static bool stopping(struct db_replicator *r)
 {
-    bool stop;
-
-    pthread_mutex_lock(&r->lock);
-    stop = r->stop;
-    pthread_mutex_unlock(&r->lock);
-    return stop;
+    return db_bg_stopping(&r->bg);
 }
 
 /* ---- one request to a peer ---- */
@@ -428,7 +400,7 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
     struct ring_handoff_iter *it = NULL;
     struct db_repl_info info = {0};
     struct db_repl_db db;
-    double t0 = now();
+    double t0 = db_bg_now();
     struct db_ts age = {0}; /* now - reclaim_age, in 10 us ticks */
     uint32_t bpart = ring_get_part(ring, hash);
     size_t np, n = 0, ok = 0, failed = 0, first = 0;
@@ -516,94 +488,37 @@ static void replicate_db(struct db_replicator *r, const struct ring *ring,
 
 /* ---- a pass ---- */
 
-struct hashes {
-    unsigned char (*h)[16];
-    size_t n, cap;
-};
-
-static int collect(const unsigned char hash[16], void *arg)
+static int replicate_one(uint32_t part, const unsigned char hash[16], void *arg)
 {
-    struct hashes *hs = arg;
+    struct db_replicator *r = arg;
 
-    if (hs->n == hs->cap) {
-        size_t cap = hs->cap ? hs->cap * 2 : 64;
-        void *p = realloc(hs->h, cap * sizeof(*hs->h));
-
-        if (!p)
-            return -ENOMEM;
-        hs->h = p;
-        hs->cap = cap;
-    }
-    memcpy(hs->h[hs->n++], hash, 16);
+    /* Swift's databases_per_second */
+    if (db_bg_pace(&r->bg, r->stats.start, ++r->dbs_this_pass,
+                   r->conf->databases_per_second))
+        return 1;
+    replicate_db(r, r->cur_ring, r->cur_dev, r->cur_kv, part, hash);
     return 0;
-}
-
-/* The first partition at or after 'part' holding a key: 0 or -ENOENT. */
-static int next_part(struct kvdb *kv, uint32_t part, uint32_t *out)
-{
-    unsigned char start[4] = {part >> 24, part >> 16, part >> 8, part};
-    struct kvdb_iter *it = kvdb_iter_new(kv);
-    int err = -ENOENT;
-
-    if (!it)
-        return -ENOMEM;
-    kvdb_iter_seek(it, start, sizeof(start));
-    if (kvdb_iter_valid(it)) {
-        size_t klen;
-        const unsigned char *k = kvdb_iter_key(it, &klen);
-
-        if (klen >= 4) {
-            *out = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
-                   (uint32_t)k[2] << 8 | k[3];
-            err = 0;
-        }
-    }
-    kvdb_iter_free(it);
-    return err;
-}
-
-/* Swift's databases_per_second: the pass's n-th DB not before start +
- * n / rate. Returns true when stopping. */
-static bool throttle(struct db_replicator *r)
-{
-    double rate = r->conf->databases_per_second;
-
-    r->dbs_this_pass++;
-    if (rate <= 0)
-        return stopping(r);
-    return sleep_until(r, r->stats.start + (double)r->dbs_this_pass / rate);
 }
 
 static void replicate_device(struct db_replicator *r, const struct ring *ring,
                              const struct ring_dev *dev, struct kvdb *kv)
 {
-    struct hashes hs = {0};
-    uint32_t part = 0;
+    int err;
 
-    while (!next_part(kv, part, &part)) {
-        hs.n = 0;
-        if (dbrepl_walk_partition(kv, part, collect, &hs)) {
-            log_err("cannot list partition %" PRIu32 " on %s", part,
-                    dev->device);
-            r->stats.failure++;
-        }
-        for (size_t i = 0; i < hs.n; i++) {
-            if (throttle(r))
-                goto out;
-            replicate_db(r, ring, dev, kv, part, hs.h[i]);
-        }
-        if (part == UINT32_MAX)
-            break;
-        part++;
+    r->cur_ring = ring;
+    r->cur_dev = dev;
+    r->cur_kv = kv;
+    err = dbrepl_walk_device(kv, replicate_one, r);
+    if (err < 0) {
+        log_err("cannot list the DBs of %s: %s", dev->device, strerror(-err));
+        r->stats.failure++;
     }
-out:
-    free(hs.h);
 }
 
 static void report(struct db_replicator *r)
 {
     const struct stats *s = &r->stats;
-    double end = now();
+    double end = db_bg_now();
     char path[4096];
     json_t *patch;
 
@@ -631,14 +546,15 @@ static void report(struct db_replicator *r)
     json_decref(patch);
 }
 
-static void run_pass(struct db_replicator *r)
+static void run_pass(void *arg)
 {
+    struct db_replicator *r = arg;
     struct ring *ring = live_ring_get(r->ring);
     int *ids = calloc(MAX_LOCAL_DEVS, sizeof(*ids));
     size_t n = 0;
 
     memset(&r->stats, 0, sizeof(r->stats));
-    r->stats.start = now();
+    r->stats.start = db_bg_now();
     r->dbs_this_pass = 0;
     if (ids)
         n = local_devs_find(ring, &r->ips, (int)r->env.bind_port, ids,
@@ -666,24 +582,6 @@ static void run_pass(struct db_replicator *r)
     ring_free(ring);
 }
 
-static void *run(void *arg)
-{
-    struct db_replicator *r = arg;
-    double start;
-
-    /* servers started together do not all replicate at once (Swift) */
-    start = now();
-    if (sleep_until(r, start + r->conf->interval *
-                                   (double)((long long)(start * 1e3) % 1000) /
-                                   1e3))
-        return NULL;
-    do {
-        start = now();
-        run_pass(r);
-    } while (!sleep_until(r, start + r->conf->interval));
-    return NULL;
-}
-
 int db_replicator_new(const struct db_replicator_conf *conf,
                       const struct db_replicator_env *env,
                       struct db_replicator **out)
@@ -702,8 +600,6 @@ int db_replicator_new(const struct db_replicator_conf *conf,
         return -ENOMEM;
     r->conf = conf;
     r->env = *env;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
     snprintf(path, sizeof(path), "%s/%s.ring.gz", env->swift_dir,
              env->type->name);
     rc = live_ring_new(path, conf->ring_check_interval, &r->ring, err);
@@ -716,7 +612,7 @@ int db_replicator_new(const struct db_replicator_conf *conf,
     if (!rc)
         rc = http_client_new(&cc, &r->client);
     if (!rc)
-        rc = -pthread_create(&r->thread, NULL, run, r);
+        rc = db_bg_start(&r->bg, conf->interval, run_pass, r);
     if (rc)
         goto fail;
     *out = r;
@@ -725,8 +621,6 @@ fail:
     http_client_free(r->client);
     local_ips_release(&r->ips);
     live_ring_free(r->ring);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
     free(r);
     return rc;
 }
@@ -735,15 +629,9 @@ void db_replicator_free(struct db_replicator *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_broadcast(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
+    db_bg_stop(&r->bg);
     http_client_free(r->client);
     local_ips_release(&r->ips);
     live_ring_free(r->ring);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
