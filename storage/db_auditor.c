@@ -246,6 +246,8 @@ static enum db_audit_result audit_db(const struct audit_type *t,
     if (res.stats_ok)
         return res.feed_ok ? DB_AUDIT_PASSED : DB_AUDIT_FAILED;
     err = t->repair(kv, part, hash);
+    if (err == -ENOENT)
+        return DB_AUDIT_GONE;
     if (err) {
         log_err("cannot repair the stats of %s DB %s: %s", t->name, what,
                 strerror(-err));
