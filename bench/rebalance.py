@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Rebalance: the data a ring change moves, against the minimum it must.
 
-    /usr/bin/python3 bench/rebalance.py --build build-rel      # ~3-6 min
+    /usr/bin/python3 bench/rebalance.py --build build-rel      # ~2 min
     /usr/bin/python3 bench/rebalance.py --scenario down --objects 500
+    /usr/bin/python3 bench/rebalance.py --scenario add --concurrency 4
 
 Issue 5, acceptance 8: "partitions and bytes moved by a rebalance against
 the minimum (target <= 1.05x)". On a `kura aio` of 4 nodes x 2 devices
@@ -49,14 +50,17 @@ Prints `RESULT bench=rebalance figure=<f> value=<v> ...` (bench/
 replication.py's format) per figure, the ratios moved / minimum
 (`objects_ratio`, `bytes_ratio`, `parts_ratio`; target <= 1.05) and
 `converge_s` (ring written to every copy in place), then a table.
+--concurrency sets every node's replicator concurrency (the aio's is 1):
+the race of two senders filling one new copy at once widens with it.
+Figures: doc/benchmarks.md, "Rebalance: data moved".
 """
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import re
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -162,7 +166,6 @@ def replication_writes(offsets):
 def load(cluster, n, size, threads):
     """n objects of 'size' bytes in container 'rebal', through the proxy;
     returns {name: etag}."""
-    import hashlib
     base = os.urandom(size)
     local = threading.local()
     cluster.swift().put_container('rebal')
