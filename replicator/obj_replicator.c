@@ -270,8 +270,9 @@ static enum sync_result send_suffixes(struct job_ctx *jc,
 }
 
 /* Brings 'node' up to date with our partition: Swift's update() for one
- * node. SYNC_UNAVAILABLE when the peer cannot be reached or answers 507
- * (to REPLICATE or during SSYNC), so the caller may try a handoff. */
+ * node. SYNC_UNAVAILABLE when the peer refuses connections, has no route
+ * or answers 507 (to REPLICATE or during SSYNC), so the caller may try a
+ * handoff. */
 static enum sync_result sync_node(struct job_ctx *jc,
                                   const struct ring_dev *node)
 {
@@ -286,8 +287,11 @@ static enum sync_result sync_node(struct job_ctx *jc,
     target_of(jc, node, &t);
     status = replicate_client_hashes(r->client, &t, NULL, 0, jc->txn, &remote);
     if (status != 200) {
-        bool gone = status == 507 ||
-                    (status < 0 && status != -EPROTO && status != -ENOMEM);
+        /* down for sure: unmounted, or nothing listening or routed. A
+         * timeout is not: under load it sent primaries' copies to
+         * handoffs and back; it is retried next pass instead. */
+        bool gone = status == 507 || status == -ECONNREFUSED ||
+                    status == -EHOSTUNREACH || status == -ENETUNREACH;
 
         if (status < 0)
             log_txn(gone ? LOG_WARNING : LOG_ERR, jc->txn,

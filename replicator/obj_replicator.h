@@ -9,7 +9,8 @@
  * - primary (the device is one of the part's primaries): compare our
  *   suffix hashes with each other primary's (REPLICATE), SSYNC the
  *   suffixes that differ, then make the peer rehash them. A primary that
- *   is unreachable or unmounted (507) is replaced by the next handoff.
+ *   is down (connection refused, no route) or unmounted (507) is
+ *   replaced by the next handoff.
  * - handoff (it is not): sync every suffix to every primary; once all of
  *   them confirmed, and our hashes did not change meanwhile, remove the
  *   partition directory. An empty one is removed at once.
