@@ -43,6 +43,8 @@ const struct conf_option auditor_options[] = {
               UINT_MAX),
     CONF_SIZE("bytes_per_second", struct auditor_conf, bytes_per_second,
               10000000, 0, UINT64_MAX),
+    CONF_UINT("reclaim_age", struct auditor_conf, reclaim_age, 604800, 0,
+              UINT_MAX),
     CONF_STR("recon_cache_path", struct auditor_conf, recon_cache_path,
              RECON_DEFAULT_CACHE_PATH),
     CONF_END,
@@ -162,6 +164,33 @@ static int read_whole(struct auditor *a, struct diskfile *df)
     return (int)n;
 }
 
+/* A tombstone older than reclaim_age is removed by the rehash of its
+ * suffix, but nothing rehashes a suffix no write touches: mark it, so the
+ * replicator's next REPLICATE of the partition reclaims it (Swift's
+ * auditor does the same). 'hash_dir' is <part dir>/<suffix>/<hash>. */
+static void mark_reclaimable(struct auditor *a, const struct diskfile *df,
+                             const char *hash_dir)
+{
+    const char *ts = diskfile_tombstone(df);
+    char part_dir[PATH_MAX], *slash;
+    int err;
+
+    if (!ts || !a->c->reclaim_age ||
+        strtod(ts, NULL) >= (double)time(NULL) - a->c->reclaim_age)
+        return;
+    snprintf(part_dir, sizeof(part_dir), "%s", hash_dir);
+    for (int i = 0; i < 2; i++) {
+        slash = strrchr(part_dir, '/');
+        if (!slash)
+            return;
+        *slash = '\0';
+    }
+    err = suffix_hash_invalidate(part_dir, slash + 1);
+    if (err)
+        log_warning("cannot mark '%s' for reclaiming: %s", hash_dir,
+                    strerror(-err));
+}
+
 static void audit_object(struct auditor *a, const char *dev, uint32_t part,
                          const char *hash_dir, const char *hash)
 {
@@ -174,7 +203,9 @@ static void audit_object(struct auditor *a, const char *dev, uint32_t part,
         err = read_whole(a, df);
     switch (err) {
     case 0: a->st.passes++; break;
-    case -ENOENT: break; /* a tombstone, or gone since listed */
+    case -ENOENT: /* a tombstone, or gone since listed */
+        mark_reclaimable(a, df, hash_dir);
+        break;
     case -ENODEV:
         a->dev_gone = true;
         log_warning("device '%s' went away during the audit: skipping the "

@@ -37,6 +37,7 @@ struct auditor_conf {
     double interval;               /* seconds from pass start to pass start */
     unsigned int files_per_second; /* 0: no limit */
     uint64_t bytes_per_second;     /* 0: no limit */
+    unsigned int reclaim_age;      /* seconds; 0: tombstones kept forever */
     char *recon_cache_path;
     struct log_conf log;
 };

@@ -173,3 +173,28 @@ def test_bad_config_stops_startup(srv):
     r = subprocess.run([AUDITOR, "--bogus", srv.conf], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=60)
     assert r.returncode == 2 and b"usage" in r.stdout
+
+
+def test_reclaimable_tombstone_gets_its_suffix_rehashed(srv):
+    """A tombstone older than reclaim_age in a suffix no write touches:
+    the auditor marks the suffix in hashes.invalid, so the replicator's
+    next REPLICATE rehashes it and reclaims the tombstone (Swift's auditor
+    does the same). A young tombstone is left alone."""
+    old = "%.5f" % (time.time() - 3600)
+    young = "%.5f" % time.time()
+    assert srv.request("DELETE", "/sda/5/a/c/old",
+                       headers={"X-Timestamp": old})[0] == 404
+    assert srv.request("DELETE", "/sda/6/a/c/young",
+                       headers={"X-Timestamp": young})[0] == 404
+    # what the writes marked is consumed, as a replicator's rehash would
+    for part in (5, 6):
+        assert srv.request("REPLICATE", "/sda/%d" % part)[0] == 200
+        assert os.path.getsize(srv.files("objects/%d/hashes.invalid" %
+                                         part)[0]) == 0
+    add_auditor_section(srv, reclaim_age=600)
+    run_auditor(srv)
+    ts_old, = srv.files("objects/5/*/*/*.ts")
+    suffix = ts_old.split("/")[-3]
+    with open(srv.files("objects/5/hashes.invalid")[0]) as f:
+        assert f.read().split() == [suffix]
+    assert os.path.getsize(srv.files("objects/6/hashes.invalid")[0]) == 0
