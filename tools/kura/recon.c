@@ -545,17 +545,27 @@ static void print_progress(struct recon_run *run, const struct fanout_req *reqs)
 
 /* ---- the checks ---- */
 
-static void check_async(struct recon_run *run)
+/* A check that prints keys of one recon answer: its header, the answers
+ * asked of every host, each key's summary (under 'names' when given). */
+static void check_keys(struct recon_run *run, const char *title,
+                       const char *check, const char *const *keys,
+                       const char *const *names)
 {
-    static const char *const keys[] = {"async_pending", NULL};
     struct fanout_req *reqs;
 
     if (!run->o->json)
-        header("Checking async pendings");
-    reqs = scout(run, "async");
+        header(title);
+    reqs = scout(run, check);
     if (reqs && !run->o->json)
-        print_keys(run, reqs, keys, NULL);
+        print_keys(run, reqs, keys, names);
     done(run, reqs);
+}
+
+static void check_async(struct recon_run *run)
+{
+    static const char *const keys[] = {"async_pending", NULL};
+
+    check_keys(run, "Checking async pendings", "async", keys, NULL);
 }
 
 static void check_replication(struct recon_run *run)
@@ -684,8 +694,9 @@ static void check_auditor(struct recon_run *run)
 
 static void check_updater(struct recon_run *run)
 {
+    static const char *const names[] = {"updater_last_sweep"};
     char check[64], key[64];
-    struct fanout_req *reqs;
+    const char *keys[] = {key, NULL};
 
     if (!strcmp(run->type, "account")) {
         if (!run->o->json)
@@ -695,22 +706,13 @@ static void check_updater(struct recon_run *run)
     }
     snprintf(check, sizeof(check), "updater/%s", run->type);
     snprintf(key, sizeof(key), "%s_updater_sweep", run->type);
-    if (!run->o->json)
-        header("Checking updater times");
-    reqs = scout(run, check);
-    if (reqs && !run->o->json) {
-        const char *keys[] = {key, NULL}, *names[] = {"updater_last_sweep"};
-
-        print_keys(run, reqs, keys, names);
-    }
-    done(run, reqs);
+    check_keys(run, "Checking updater times", check, keys, names);
 }
 
 static void check_expirer(struct recon_run *run)
 {
     static const char *const keys[] = {"object_expiration_pass",
                                        "expired_last_pass", NULL};
-    struct fanout_req *reqs;
 
     if (strcmp(run->type, "object")) {
         if (!run->o->json)
@@ -718,12 +720,7 @@ static void check_expirer(struct recon_run *run)
                    RECON_RULE);
         return;
     }
-    if (!run->o->json)
-        header("Checking on expirers");
-    reqs = scout(run, "expirer/object");
-    if (reqs && !run->o->json)
-        print_keys(run, reqs, keys, NULL);
-    done(run, reqs);
+    check_keys(run, "Checking on expirers", "expirer/object", keys, NULL);
 }
 
 static void check_unmounted(struct recon_run *run)
@@ -761,14 +758,8 @@ static void check_load(struct recon_run *run)
     static const char *const keys[] = {"1m", "5m", "15m", NULL};
     static const char *const names[] = {"1m_load_avg", "5m_load_avg",
                                         "15m_load_avg"};
-    struct fanout_req *reqs;
 
-    if (!run->o->json)
-        header("Checking load averages");
-    reqs = scout(run, "load");
-    if (reqs && !run->o->json)
-        print_keys(run, reqs, keys, names);
-    done(run, reqs);
+    check_keys(run, "Checking load averages", "load", keys, names);
 }
 
 static void check_quarantined(struct recon_run *run)
@@ -778,14 +769,8 @@ static void check_quarantined(struct recon_run *run)
     static const char *const names[] = {"quarantined_objects",
                                         "quarantined_containers",
                                         "quarantined_accounts"};
-    struct fanout_req *reqs;
 
-    if (!run->o->json)
-        header("Checking quarantine");
-    reqs = scout(run, "quarantined");
-    if (reqs && !run->o->json)
-        print_keys(run, reqs, keys, names);
-    done(run, reqs);
+    check_keys(run, "Checking quarantine", "quarantined", keys, names);
 }
 
 static void check_diskusage(struct recon_run *run)
