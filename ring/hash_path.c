@@ -170,3 +170,28 @@ void hash_path_hex(const unsigned char digest[16], char hex[33])
     }
     hex[32] = '\0';
 }
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hash_path_from_hex(const char *hex, unsigned char digest[16])
+{
+    if (strlen(hex) != 32)
+        return -EINVAL;
+    for (int i = 0; i < 16; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        digest[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}

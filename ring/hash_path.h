@@ -52,4 +52,8 @@ int hash_path(const struct hash_path_conf *hc, const char *account,
 /* Writes the 32 lowercase hex digits of 'digest' and a NUL into 'hex'. */
 void hash_path_hex(const unsigned char digest[16], char hex[33]);
 
+/* The inverse: 'hex' must be exactly 32 hex digits (either case). Returns
+ * 0 with 'digest' filled, or -EINVAL. */
+int hash_path_from_hex(const char *hex, unsigned char digest[16]);
+
 #endif /* RING_HASH_PATH_H */

@@ -10,6 +10,8 @@
  */
 #include "storage/db_repl_server.h"
 
+#include "ring/hash_path.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,32 +72,6 @@ void db_repl_server_on_done(struct request *req, bool ok, void *arg)
     req_set_ctx(req, NULL);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* A DB's name in the path: hash_path_hex() of its path. */
-static int parse_hash(const char *s, unsigned char hash[16])
-{
-    if (strlen(s) != 32)
-        return -EINVAL;
-    for (int i = 0; i < 16; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return -EINVAL;
-        hash[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 static int respond_json(struct request *req, int status, json_t *body)
 {
     char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -124,7 +100,7 @@ int db_repl_server_replicate(struct db_server *s, struct request *req,
     const char *why;
     int status;
 
-    if (parse_hash(path->account, hash))
+    if (hash_path_from_hex(path->account, hash))
         return db_server_respond_text(req, 400, "Invalid hash");
     status = db_server_kvdb(s, path->dev, &kv);
     if (status)

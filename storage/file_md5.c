@@ -3,6 +3,8 @@
  */
 #include "storage/file_md5.h"
 
+#include "ring/hash_path.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -44,11 +46,7 @@ int file_md5_fd(int fd, uint64_t len, char hex[33], uint64_t *n_read)
         err = -ENOMEM;
         goto out;
     }
-    for (unsigned int i = 0; i < mdlen && i < 16; i++) {
-        hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
-    }
-    hex[32] = '\0';
+    hash_path_hex(md, hex);
     if (n_read)
         *n_read = pos;
 out:

@@ -67,6 +67,27 @@ static void assert_hash(const struct hash_path_conf *hc, const char *a,
     assert_string_equal(hex, want);
 }
 
+static void test_from_hex_inverts_hex(void **state)
+{
+    unsigned char digest[16], back[16];
+    char hex[33];
+
+    (void)state;
+    for (int i = 0; i < 16; i++)
+        digest[i] = (unsigned char)(i * 17 + 3);
+    hash_path_hex(digest, hex);
+    assert_int_equal(hash_path_from_hex(hex, back), 0);
+    assert_memory_equal(back, digest, 16);
+    assert_int_equal(
+        hash_path_from_hex("00112233445566778899AABBCCDDEEFF", back), 0);
+    assert_int_equal(back[15], 0xff);
+    assert_int_equal(hash_path_from_hex("0011223344556677", back), -EINVAL);
+    assert_int_equal(
+        hash_path_from_hex("00112233445566778899aabbccddeefg", back), -EINVAL);
+    assert_int_equal(
+        hash_path_from_hex("00112233445566778899aabbccddeeff0", back), -EINVAL);
+}
+
 static void test_known_values(void **state)
 {
     struct hash_path_conf hc;
@@ -136,6 +157,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_values),
+        cmocka_unit_test(test_from_hex_inverts_hex),
         cmocka_unit_test(test_object_needs_container),
         cmocka_unit_test_setup_teardown(test_conf_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conf_refuses_no_secrets, setup,
