@@ -335,17 +335,23 @@ static int usage_dev(const struct recon_server *r, const char *dev,
     return entry && !json_array_append_new(arg, entry) ? 0 : -ENOMEM;
 }
 
-static json_t *get_diskusage(const struct recon_server *r,
-                             const struct recon_route *rt)
+/* The array of what fn appends for each device; NULL on failure. */
+static json_t *device_array(const struct recon_server *r, device_fn fn)
 {
     json_t *out = json_array();
 
-    (void)rt;
-    if (out && foreach_device(r, usage_dev, out)) {
+    if (out && foreach_device(r, fn, out)) {
         json_decref(out);
         return NULL;
     }
     return out;
+}
+
+static json_t *get_diskusage(const struct recon_server *r,
+                             const struct recon_route *rt)
+{
+    (void)rt;
+    return device_array(r, usage_dev);
 }
 
 static int unmounted_dev(const struct recon_server *r, const char *dev,
@@ -368,14 +374,8 @@ static int unmounted_dev(const struct recon_server *r, const char *dev,
 static json_t *get_unmounted(const struct recon_server *r,
                              const struct recon_route *rt)
 {
-    json_t *out = json_array();
-
     (void)rt;
-    if (out && foreach_device(r, unmounted_dev, out)) {
-        json_decref(out);
-        return NULL;
-    }
-    return out;
+    return device_array(r, unmounted_dev);
 }
 
 static json_t *get_devices(const struct recon_server *r,
