@@ -12,10 +12,13 @@
  * Only what X-Delete-At can carry is taken: Expiration by Days or Date
  * with a Prefix filter. Transitions, noncurrent-version and
  * delete-marker actions, tag filters and AbortIncompleteMultipartUpload
- * are NotImplemented, never stored and ignored. Rules apply to objects
- * written after them, not to those already in the bucket.
+ * are NotImplemented, never stored and ignored. Objects already in the
+ * bucket when a rule is put get no X-Delete-At: the container servers'
+ * lifecycle pass (storage/cont_lifecycle.c) expires them, by the same
+ * arithmetic (common/lifecycle_rules.c).
  */
 #include "proxy/s3_lifecycle.h"
+#include "common/lifecycle_rules.h"
 #include "proxy/s3req.h"
 
 #include <errno.h>
@@ -79,18 +82,28 @@ int s3_lifecycle_put(struct preq *pr)
     return rc < 0 ? rc : 0;
 }
 
-/* The bucket's rules (a JSON array), or NULL. */
-static json_t *bucket_rules(struct preq *pr)
+/* The bucket's stored rules (malloc()ed), or NULL. */
+static char *bucket_rules_stored(struct preq *pr)
 {
     struct info ci;
     const char *v;
-    json_t *rules = NULL;
+    char *stored = NULL;
 
     info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
     v = ci.status / 100 == 2 ? hlist_get(&ci.headers, LIFECYCLE_SYSMETA) : NULL;
     if (v && *v)
-        rules = json_loads(v, 0, NULL);
+        stored = strdup(v);
     info_release(&ci);
+    return stored;
+}
+
+/* The bucket's rules (a JSON array), or NULL. */
+static json_t *bucket_rules(struct preq *pr)
+{
+    char *stored = bucket_rules_stored(pr);
+    json_t *rules = stored ? json_loads(stored, 0, NULL) : NULL;
+
+    free(stored);
     if (rules && !json_is_array(rules)) {
         json_decref(rules);
         rules = NULL;
@@ -169,43 +182,22 @@ int s3_lifecycle_op(struct preq *pr, const char *m)
     return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
 }
 
-/* The Unix time a rule expires an object created 'now' at. */
-static long long expiry(const json_t *rule, time_t now)
-{
-    json_int_t days = json_integer_value(json_object_get(rule, "days"));
-    const char *date = json_string_value(json_object_get(rule, "date"));
-    struct tm tm = {0};
-
-    if (days > 0) /* S3: creation + days, to the next midnight UTC */
-        return ((long long)now / 86400 + days + 1) * 86400;
-    if (date && strptime(date, "%Y-%m-%dT%H:%M:%S", &tm))
-        return (long long)timegm(&tm);
-    return 0;
-}
-
 int s3_lifecycle_apply(struct preq *pr, const char *key, struct hlist *h)
 {
-    json_t *rules = bucket_rules(pr), *j;
+    struct lifecycle_rules rs;
+    char *stored = bucket_rules_stored(pr);
     long long at = 0;
-    size_t i;
     int rc = 0;
 
-    if (!rules)
+    if (!stored)
         return 0;
-    /* the earliest expiry among the enabled rules that match, as S3 */
-    json_array_foreach(rules, i, j)
-    {
-        const char *prefix = json_string_value(json_object_get(j, "prefix"));
-        long long t;
-
-        if (!json_is_true(json_object_get(j, "enabled")) ||
-            strncmp(key, prefix ? prefix : "", strlen(prefix ? prefix : "")))
-            continue;
-        t = expiry(j, (time_t)pr->now);
-        if (t > 0 && (!at || t < at))
-            at = t;
-    }
-    json_decref(rules);
+    /* the earliest expiry among the enabled rules that match, as S3;
+     * the container servers' lifecycle pass reckons the same
+     * (lifecycle_rules.h) */
+    if (!lifecycle_rules_parse(stored, &rs))
+        at = lifecycle_rules_due(&rs, key, (long long)(time_t)pr->now);
+    lifecycle_rules_release(&rs);
+    free(stored);
     if (at > 0) {
         char v[32];
 
