@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/memory.h"
+#include "storage/cont_lifecycle.h"
 #include "storage/db_auditor.h"
 #include "storage/db_replicator.h"
 
@@ -28,6 +29,11 @@ static const struct conf_option container_auditor_options[] = {
 };
 static const struct conf_option account_auditor_options[] = {
     DB_AUDITOR_CONF_OPTIONS(struct db_auditor_conf, "accounts_per_second"),
+    CONF_END,
+};
+
+static const struct conf_option lifecycle_options[] = {
+    CONT_LIFECYCLE_CONF_OPTIONS(struct cont_lifecycle_conf),
     CONF_END,
 };
 
@@ -57,6 +63,36 @@ static int start_auditor(const struct db_daemon *d, const struct conf *conf,
         return -EINVAL;
     }
     return db_auditor_new(ac, d->repl->name, d->db(server), out);
+}
+
+/* Starts the S3 lifecycle pass of a container server when the config
+ * has [container-lifecycle]. *out stays NULL without one. */
+static int start_lifecycle(const struct db_daemon *d, const struct conf *conf,
+                           void *server, struct cont_lifecycle_conf *lc,
+                           struct cont_lifecycle **out)
+{
+    const struct cont_lifecycle_env env = {
+        .db = d->db(server),
+        .swift_dir = *d->swift_dir,
+        .bind_ip = d->http->bind_ip,
+        .bind_port = d->http->bind_port,
+    };
+    char err[CONF_ERR_LEN];
+
+    *out = NULL;
+    if (strcmp(d->repl->name, "container"))
+        return 0;
+    if (!conf_has_section(conf, "container-lifecycle")) {
+        log_warning("no [container-lifecycle] in '%s': S3 lifecycle rules "
+                    "expire only objects written after them",
+                    conf_path(conf));
+        return 0;
+    }
+    if (conf_apply(conf, "container-lifecycle", lifecycle_options, lc, err)) {
+        log_err("%s", err);
+        return -EINVAL;
+    }
+    return cont_lifecycle_new(lc, &env, out);
 }
 
 /* Starts the replicator when the config asks for it, as Swift runs
@@ -100,6 +136,8 @@ int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
     struct db_replicator *repl = NULL;
     struct db_auditor_conf audit_conf = {0};
     struct db_auditor *auditor = NULL;
+    struct cont_lifecycle_conf lifecycle_conf = {0};
+    struct cont_lifecycle *lifecycle = NULL;
     struct conf *conf = NULL;
     char err[CONF_ERR_LEN], herr[HASH_PATH_ERRLEN], section[64];
     char *swift_conf = NULL;
@@ -145,6 +183,9 @@ int db_daemon_main(int argc, char **argv, const struct db_daemon *d)
         goto out;
     if (d->repl && start_auditor(d, conf, server, &audit_conf, &auditor))
         goto out;
+    if (d->repl &&
+        start_lifecycle(d, conf, server, &lifecycle_conf, &lifecycle))
+        goto out;
     sig = memory_sigwait(&set, &d->http->memory);
     log_info("stopping on signal %d", sig);
     http_server_stop(srv, 5000);
@@ -154,6 +195,8 @@ out:
     db_replicator_free(repl);
     conf_release(replicator_options, &repl_conf);
     db_auditor_free(auditor);
+    cont_lifecycle_free(lifecycle);
+    conf_release(lifecycle_options, &lifecycle_conf);
     if (d->repl)
         conf_release(auditor_options(d), &audit_conf);
     http_server_free(srv);

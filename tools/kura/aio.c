@@ -899,9 +899,12 @@ static void print_storage_conf(FILE *f, const struct aio *a,
         print_background_confs(f, a, d);
         return;
     }
-    /* the DB server's replicator and auditor threads */
+    /* the DB server's replicator and auditor threads, and the container
+     * server's S3 lifecycle pass */
     fprintf(f, "\n[%s-replicator]\ninterval = 5\n", kinds[d->kind].ring);
     fprintf(f, "\n[%s-auditor]\ninterval = 30\n", kinds[d->kind].ring);
+    if (d->kind == AIO_CONTAINER)
+        fprintf(f, "\n[container-lifecycle]\ninterval = 5\n");
 }
 
 static void print_proxy_conf(FILE *f)
