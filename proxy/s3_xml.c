@@ -333,6 +333,9 @@ static const struct err_row err_table[S3_ERR_COUNT] = {
     [S3_OK] = {"InternalError", 500,
                "We encountered an internal error. Please try again."},
     [S3_ERR_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied."},
+    [S3_ERR_ACCESS_FORBIDDEN] = {"AccessForbidden", 403,
+                                 "CORSResponse: This CORS request is not "
+                                 "allowed."},
     [S3_ERR_ACCOUNT_PROBLEM] =
         {"AccountProblem", 403,
          "There is a problem with your AWS account that prevents the "

@@ -110,6 +110,7 @@ bool s3_xml_utf8_valid(const char *s);
 enum s3_err {
     S3_OK = 0,
     S3_ERR_ACCESS_DENIED,
+    S3_ERR_ACCESS_FORBIDDEN, /* a CORS preflight refused */
     S3_ERR_ACCOUNT_PROBLEM,
     S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
     S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR,

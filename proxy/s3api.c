@@ -106,6 +106,8 @@ int s3api_new(const struct conf *conf, struct tempauth *auth,
     if (!rc)
         rc = conf_uint(conf, "max_multi_delete_objects", 1000,
                        &s3->max_multi_delete_objects, err);
+    if (!rc)
+        rc = s3_cors_conf(s3, conf, err);
     s3->clock_skew = skew;
     if (rc) {
         s3api_free(s3);
@@ -121,6 +123,7 @@ void s3api_free(struct s3api *s3)
         return;
     free(s3->location);
     free(s3->storage_domain);
+    free(s3->cors_allow_origin);
     free(s3);
 }
 
@@ -177,6 +180,8 @@ int s3_add_ids(struct preq *pr)
         rc = req_add_header(pr->req, "X-Trans-Id", txn);
     if (!rc)
         rc = req_add_header(pr->req, "X-Openstack-Request-Id", txn);
+    if (!rc)
+        rc = s3_cors_actual(pr);
     return rc;
 }
 
@@ -918,9 +923,7 @@ static int delete_one(struct preq *pr, const struct s3_xml_delete_key *k,
     return rc ? rc : s3_xml_close(x);
 }
 
-/* Whether the buffered body matches its Content-MD5: 0 yes (or no
- * header and not required), else answered. */
-static int check_body_md5(struct preq *pr, bool required, bool *answered)
+int s3_check_body_md5(struct preq *pr, bool required, bool *answered)
 {
     struct s3req *r = pr->s3;
     char want[33], got[33];
@@ -964,7 +967,7 @@ static int op_multi_delete(struct preq *pr)
     bool answered;
     int rc, ex;
 
-    rc = check_body_md5(pr, true, &answered);
+    rc = s3_check_body_md5(pr, true, &answered);
     if (rc || answered)
         return rc;
     if (r->xml_over)
@@ -1479,6 +1482,8 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             return s3_bucket_tagging_op(pr, m);
         if (!strcmp(sub, "lifecycle"))
             return s3_lifecycle_op(pr, m);
+        if (!strcmp(sub, "cors"))
+            return s3_cors_op(pr, m);
         if (!strcmp(sub, "delete") && !strcmp(m, "POST")) {
             r->op = OP_MULTI_DELETE;
             return buffer_body(pr, MAX_MULTI_DELETE_BODY_SIZE);
@@ -1487,9 +1492,7 @@ static int bucket_op(struct preq *pr, const char *m, const char *sub)
             enum s3_err e = S3_ERR_NOT_IMPLEMENTED;
             int ex;
 
-            if (!strcmp(sub, "cors"))
-                e = S3_ERR_NO_SUCH_CORS_CONFIGURATION;
-            else if (!strcmp(sub, "lifecycle"))
+            if (!strcmp(sub, "lifecycle"))
                 e = S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION;
             else if (!strcmp(sub, "policy"))
                 e = S3_ERR_NO_SUCH_BUCKET_POLICY;
@@ -1635,9 +1638,14 @@ int s3api_on_headers(struct preq *pr)
     sr.foreach_header = sig_foreach;
     sr.arg = pr->req;
     sr.now = (int64_t)pr->now;
+    /* a preflight is unsigned: browsers send no credentials with it */
+    if (!strcmp(m, "OPTIONS") && (rc = s3_cors_preflight_global(pr)))
+        return rc > 0 ? 0 : rc;
     rc = find_target(pr);
     if (rc)
         return rc > 0 ? 0 : rc;
+    if (!strcmp(m, "OPTIONS"))
+        return s3_cors_preflight(pr);
     if (r->bucket && r->api->storage_domain[0]) {
         const char *host = req_header(pr->req, "Host");
 
@@ -1778,6 +1786,8 @@ int s3api_on_end(struct preq *pr)
         return s3_bucket_tagging_put(pr);
     if (r->op == OP_PUT_LIFECYCLE)
         return s3_lifecycle_put(pr);
+    if (r->op == OP_PUT_BUCKET_CORS)
+        return s3_cors_put(pr);
     if (r->chunked) {
         rc = s3_chunked_finish(r->chunked, &err);
         if (rc == -EINVAL)
@@ -1931,6 +1941,8 @@ static int convert_success(struct preq *pr, struct req_response *rs)
         rc = s3_add_ids(pr);
         return rc ? rc : req_respond(pr->req, 200, "", 0);
     case OP_BUCKET_DELETE:
+        rc = s3_cors_forget(pr); /* its registration goes with it */
+        return rc ? rc : s3_respond_empty(pr, 204);
     case OP_OBJECT_DELETE: return s3_respond_empty(pr, 204);
     case OP_OBJECT_COPY: return copy_result(pr, rs, "CopyObjectResult");
     case OP_UPLOAD_PART_COPY: return copy_result(pr, rs, "CopyPartResult");

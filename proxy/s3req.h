@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/conf.h"
 #include "proxy/preq.h"
 #include "proxy/s3_chunked.h"
 #include "proxy/s3_sig.h"
@@ -32,6 +33,7 @@ struct s3api {
     unsigned int max_bucket_listing;
     unsigned int max_multi_delete_objects;
     bool dns_compliant_bucket_names;
+    char *cors_allow_origin; /* cors_preflight_allow_origin, "a,b"; NULL */
 };
 
 enum s3_op {
@@ -53,6 +55,7 @@ enum s3_op {
     OP_PUT_BUCKET_ACL,
     OP_PUT_BUCKET_TAGGING,
     OP_PUT_LIFECYCLE,
+    OP_PUT_BUCKET_CORS,
 };
 
 struct s3req {
@@ -98,6 +101,9 @@ char *s3_swift_quoted(const struct s3req *r, const char *key);
 int s3_post_bucket(struct preq *pr, const struct http_header *h, size_t n);
 /* Appends "&name=<quoted value>" to a query being built. */
 void s3_query_add(FILE *f, const char *name, const char *value);
+/* Whether the buffered body matches its Content-MD5: 0 yes (or no
+ * header and not 'required'), else answered (*answered set). */
+int s3_check_body_md5(struct preq *pr, bool required, bool *answered);
 
 /* PutObject and CopyObject of the request's bucket and key (s3api.c), for
  * UploadPart and UploadPartCopy too. */
@@ -140,5 +146,26 @@ int s3_lifecycle_put(struct preq *pr);
  * set in 'h', or on the request's headers when 'h' is NULL; nothing when
  * no enabled rule matches. 0 or -ENOMEM. */
 int s3_lifecycle_apply(struct preq *pr, const char *key, struct hlist *h);
+
+/* ---- bucket CORS (s3_cors.c) ----
+ * Reads cors_preflight_allow_origin of [filter:s3api]: 0 or -errno with
+ * a line in 'err'. */
+int s3_cors_conf(struct s3api *api, const struct conf *conf,
+                 char err[CONF_ERR_LEN]);
+/* Get/Put/DeleteBucketCors; a PUT is done in s3_cors_put() once its
+ * body is in. */
+int s3_cors_op(struct preq *pr, const char *method);
+int s3_cors_put(struct preq *pr);
+/* An OPTIONS answered from cors_preflight_allow_origin when it is set
+ * and the request looks like S3's, as s3api: 1 answered, 0 not, -errno. */
+int s3_cors_preflight_global(struct preq *pr);
+/* A browser's preflight (OPTIONS) of the request's bucket and key. */
+int s3_cors_preflight(struct preq *pr);
+/* The Access-Control-* headers of an actual request whose Origin a rule
+ * of the bucket allows for its method; nothing otherwise. 0 or -ENOMEM. */
+int s3_cors_actual(struct preq *pr);
+/* After DeleteBucket: the bucket's registration, if the account's, goes.
+ * 0 or -ENOMEM. */
+int s3_cors_forget(struct preq *pr);
 
 #endif /* PROXY_S3REQ_H */
