@@ -276,9 +276,13 @@ static json_t *get_manifest(struct cont_lifecycle *l, const struct ring *oring,
     free(name);
     snprintf(spolicy, sizeof(spolicy), "%" PRIu32, policy);
     for (size_t i = 0; qname && !doc && i < op.n; i++) {
+        /* X-Backend-Replication: a manifest past its X-Delete-At (an
+         * upload completed under a rule, not yet reaped by the expirer)
+         * is read too, as Swift's open_expired */
         const struct http_header h[] = {
             {"X-Trans-Id", txn},
             {"X-Backend-Storage-Policy-Index", spolicy},
+            {"X-Backend-Replication", "true"},
         };
         struct http_client_req req = {
             .host = op.nodes[i]->ip,
@@ -286,7 +290,7 @@ static json_t *get_manifest(struct cont_lifecycle *l, const struct ring *oring,
             .method = "GET",
             .path = node_path(op.nodes[i], op.part, qname),
             .headers = h,
-            .n_headers = 2,
+            .n_headers = 3,
         };
         struct http_client_call *call = NULL;
         char *body = NULL;

@@ -240,3 +240,42 @@ def test_rule_expires_objects_already_in_the_bucket(cluster, s3):
         'pass_completed')}, r
     assert r['container_lifecycle_containers'] >= 1
     assert r['container_lifecycle_errors'] == 0
+
+
+def test_days_rule_expires_objects_old_enough(cluster, s3):
+    """A Days rule: an object created three days ago (its replicas and its
+    listing row written with that X-Timestamp, straight to the object
+    servers, which update the container as for a proxy's PUT) is due, one
+    created now is not (due at the second midnight from now)."""
+    bucket = 'lcdays'
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key='logs/new', Body=b'new')
+    old = swift_ts(time.time() - 3 * 86400)
+    part, devs = nodes(cluster, bucket, 'logs/old')
+    cpart, cdevs = nodes(cluster, bucket, ring='container')
+    for i, node in enumerate(devs):
+        ip, port, dev = cdevs[i % len(cdevs)]
+        st, _, _ = direct('PUT', node, part, cluster, bucket, 'logs/old',
+                          {'X-Timestamp': old, 'Content-Type': 'text/plain',
+                           'X-Backend-Storage-Policy-Index': '0',
+                           'X-Container-Host': '%s:%s' % (ip, port),
+                           'X-Container-Device': dev,
+                           'X-Container-Partition': cpart},
+                          b'old')
+        assert st == 201
+    wait_for('logs/old in the listing',
+             lambda: listed(s3, bucket) == ['logs/new', 'logs/old'])
+    before = time.time()
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={'Rules': [
+            {'ID': 'days', 'Filter': {'Prefix': 'logs/'},
+             'Status': 'Enabled', 'Expiration': {'Days': 1}}]})
+    wait_for('logs/old to leave the listing',
+             lambda: listed(s3, bucket) == ['logs/new'])
+    for st, ts, _ in replica_states(cluster, bucket, 'logs/old'):
+        assert st == 404, (st, ts)
+    wait_for('a full lifecycle pass', lambda: recon(cluster).get(
+        'container_lifecycle_since', 0) > before)
+    assert listed(s3, bucket) == ['logs/new']
+    assert s3.get_object(Bucket=bucket, Key='logs/new')['Body'].read() == \
+        b'new'
