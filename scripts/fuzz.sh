@@ -123,3 +123,15 @@ echo "== fuzzing fuzz_s3_lifecycle for ${seconds}s"
 (cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_lifecycle \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 \
     -print_final_stats=1 "$seeds/s3lifecycle" 2>&1 | tail -4)
+
+# fuzz_s3_cors: a CORSConfiguration body (its last 64 bytes also serve as
+# the origin and header list matched against what it accepts)
+mkdir -p "$seeds/s3cors"
+printf '<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><ID>app</ID><AllowedOrigin>https://*.app.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule></CORSConfiguration>' \
+    >"$seeds/s3cors/rules"
+printf '<CORSConfiguration><CORSRule><AllowedOrigin>*.a.*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>' \
+    >"$seeds/s3cors/invalid"
+echo "== fuzzing fuzz_s3_cors for ${seconds}s"
+(cd build-fuzz && ../build-fuzz/tests/fuzz/fuzz_s3_cors \
+    -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+    -print_final_stats=1 "$seeds/s3cors" 2>&1 | tail -4)
