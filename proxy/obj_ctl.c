@@ -9,8 +9,10 @@
 #include "common/http.h"
 #include "common/timestamp.h"
 #include "proxy/acl.h"
+#include "proxy/slo.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,7 +407,7 @@ static void stream_free(void *arg)
  * 'call', and the nodes, headers and tail for resuming (zeroed here). */
 static int relay_stream(struct preq *pr, struct http_client_call *call,
                         int status, struct nodes *n, struct hlist *h,
-                        char **tail)
+                        char **tail, const char *ctype)
 {
     struct stream *s;
     const char *cl = http_client_header(call, "Content-Length");
@@ -449,6 +451,9 @@ static int relay_stream(struct preq *pr, struct http_client_call *call,
                      (int)strcspn(hd.value + 1, "\""), hd.value + 1);
             rc =
                 req_add_header(pr->req, hd.name, bare) == -ENOMEM ? -ENOMEM : 0;
+        } else if (ctype && !strcasecmp(hd.name, "Content-Type")) {
+            rc = req_add_header(pr->req, hd.name, ctype) == -ENOMEM ? -ENOMEM
+                                                                    : 0;
         } else if (req_add_header(pr->req, hd.name,
                                   *hd.value ? hd.value : " ") == -ENOMEM) {
             rc = -ENOMEM;
@@ -548,6 +553,69 @@ static bool slo_wanted(struct preq *pr, struct http_client_call *call)
            !(mm && !strcmp(mm, "get"));
 }
 
+/* ?multipart-manifest=get of an SLO: the stored manifest. */
+static bool slo_manifest_wanted(struct preq *pr, struct http_client_call *call)
+{
+    const char *mm = req_param(pr->req, "multipart-manifest");
+
+    return header_true(http_client_header(call, "X-Static-Large-Object")) &&
+           mm && !strcmp(mm, "get");
+}
+
+/* ?multipart-manifest=get&format=raw: the manifest in the form a PUT
+ * takes (path, etag, size_bytes[, range]), with its own length and MD5
+ * as Swift's SLO middleware answers. Takes 'call'. */
+static int slo_raw_respond(struct preq *pr, struct http_client_call *call,
+                           int status)
+{
+    size_t count = http_client_header_count(call), len = 0, rlen = 0;
+    char *body = NULL, *raw = NULL, md5[33];
+    int rc = http_client_read_all(call, BACKEND_BODY_MAX, &body, &len);
+
+    if (!rc)
+        rc = slo_raw_manifest(body ? body : "", len, &raw, &rlen);
+    if (!rc) {
+        unsigned char md[16];
+        unsigned int mdlen = 0;
+
+        EVP_Digest(raw, rlen, md, &mdlen, EVP_md5(), NULL);
+        hash_path_hex(md, md5);
+        rc = preq_add_txn_headers(pr);
+    }
+    for (size_t i = 0; !rc && i < count; i++) {
+        struct http_header hd = http_client_header_at(call, i);
+        const char *v = hd.value;
+        char ct[512];
+
+        if (!response_header_allowed(pr, hd.name))
+            continue;
+        if (!strcasecmp(hd.name, "Etag")) {
+            v = md5;
+        } else if (!strcasecmp(hd.name, "Content-Type")) {
+            /* the proxy's clean_content_type(): no swift_bytes */
+            const char *sb = strstr(v, ";swift_bytes=");
+
+            snprintf(ct, sizeof(ct), "%.*s",
+                     (int)(sb ? (size_t)(sb - v) : strlen(v)), v);
+            v = ct;
+        }
+        rc = req_add_header(pr->req, hd.name, *v ? v : " ") == -ENOMEM ? -ENOMEM
+                                                                       : 0;
+    }
+    if (!rc && !http_client_header(call, "Accept-Ranges"))
+        rc = req_add_header(pr->req, "Accept-Ranges", "bytes");
+    http_client_end(call);
+    free(body);
+    if (rc == -EIO || rc == -EPROTO || rc == -EINVAL) {
+        free(raw);
+        return preq_error(pr, 503);
+    }
+    if (!rc)
+        rc = req_respond(pr->req, (unsigned int)status, raw, rlen);
+    free(raw);
+    return rc;
+}
+
 static int get_or_head(struct preq *pr)
 {
     const char *method = req_method(pr->req);
@@ -559,6 +627,7 @@ static int get_or_head(struct preq *pr)
     struct bresp last = {.status = -EHOSTUNREACH};
     struct http_client_call *best = NULL;
     struct timestamp best_ts = {0};
+    const char *fmt;
     int best_st = 0, rc = 0;
 
     if (!tail || backend_base_headers(pr, NULL, &h) ||
@@ -631,12 +700,21 @@ static int get_or_head(struct preq *pr)
     } else if (best && slo_wanted(pr, best)) {
         http_client_end(best);
         rc = slo_respond(pr);
+    } else if (best && best_st == 200 && !strcmp(method, "GET") &&
+               slo_manifest_wanted(pr, best) &&
+               (fmt = req_param(pr->req, "format")) && !strcmp(fmt, "raw")) {
+        rc = slo_raw_respond(pr, best, best_st);
+    } else if (best && slo_manifest_wanted(pr, best) &&
+               !req_param(pr->req, "format") && !req_origin(pr->req)) {
+        /* (the proxy's own reads of a manifest, slo.c's, want its type) */
+        rc = relay_stream(pr, best, best_st, &n, &h, &tail,
+                          "application/json; charset=utf-8");
     } else if (best && pr->part_number > 1) {
         /* an object of one part has no part 2 */
         http_client_end(best);
         rc = preq_error(pr, 416);
     } else if (best) {
-        rc = relay_stream(pr, best, best_st, &n, &h, &tail);
+        rc = relay_stream(pr, best, best_st, &n, &h, &tail, NULL);
     } else if (last.status > 0) {
         rc = preq_error(pr, (unsigned int)last.status); /* Swift's page */
     } else {
@@ -797,6 +875,7 @@ int obj_collect_headers(struct preq *pr, struct constraints_header **out,
 int object_request(struct preq *pr)
 {
     const char *m = req_method(pr->req);
+    const char *mm = req_param(pr->req, "multipart-manifest");
     bool read = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     struct info ci;
     int rc;
@@ -808,6 +887,17 @@ int object_request(struct preq *pr)
                        "HEAD, GET, PUT, POST, DELETE, OPTIONS");
         return req_respond_error(pr->req, 405);
     }
+    if (!read && !req_origin(pr->req) && !pr->s3 &&
+        req_header(pr->req, "X-Static-Large-Object") &&
+        !(!strcmp(m, "PUT") && mm && !strcmp(mm, "put")))
+        return preq_html(pr, 400,
+                         "X-Static-Large-Object is a reserved header. To "
+                         "create a static large object add query param "
+                         "multipart-manifest=put.");
+    /* as Swift's SLO middleware, before any check of the proxy's: each
+     * subrequest it makes is authorized on its own */
+    if (!strcmp(m, "DELETE") && mm && !strcmp(mm, "delete"))
+        return slo_delete(pr);
     if (!strcmp(m, "OPTIONS")) {
         info_get(pr, pr->account, pr->container, &ci);
         rc = cors_preflight(pr, ci.status / 100 == 2 ? &ci : NULL);

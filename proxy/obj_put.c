@@ -29,6 +29,7 @@
 #include "common/http.h"
 #include "common/timestamp.h"
 #include "proxy/mimetypes.h"
+#include "proxy/slo.h"
 #include "ring/hash_path.h"
 
 #include <ctype.h>
@@ -60,6 +61,11 @@ struct obj_put {
     bool doc_started;  /* the data part's head went out */
     bool ended;        /* the footer and the body's end went out */
     char etag[33];     /* the body's MD5, once it is all here */
+    /* ?multipart-manifest=put: the body is the manifest, kept here whole
+     * (up to SLO_MAX_MANIFEST_SIZE, as Swift reads it) for slo_put() */
+    bool manifest;
+    char *body;
+    size_t body_len;
 };
 
 void object_put_free(struct obj_put *put)
@@ -74,6 +80,7 @@ void object_put_free(struct obj_put *put)
     hlist_release(&put->reply);
     EVP_MD_CTX_free(put->md5);
     free(put->tail);
+    free(put->body);
     free(put);
 }
 
@@ -385,12 +392,33 @@ static int finish_body(struct preq *pr, struct obj_put *put, const char *data,
     return send_doc(pr, put, data, len, true);
 }
 
+/* A piece of a manifest's body; what passes the limit is dropped. */
+static int keep_manifest(struct obj_put *put, const char *data, size_t len)
+{
+    char *grown;
+
+    if (put->body_len + len > SLO_MAX_MANIFEST_SIZE)
+        len = SLO_MAX_MANIFEST_SIZE - put->body_len;
+    if (!len)
+        return 0;
+    grown = realloc(put->body, put->body_len + len + 1);
+    if (!grown)
+        return -ENOMEM;
+    memcpy(grown + put->body_len, data, len);
+    put->body = grown;
+    put->body_len += len;
+    put->body[put->body_len] = '\0';
+    return 0;
+}
+
 int object_put_body(struct preq *pr, const char *data, size_t len)
 {
     struct obj_put *put = pr->put;
 
     if (req_status(pr->req) || !len)
         return 0; /* answered already: the rest is dropped */
+    if (put->manifest)
+        return keep_manifest(put, data, len);
     put->sent += len;
     EVP_DigestUpdate(put->md5, data, len);
     if (!put->chunked && put->sent == put->length)
@@ -444,6 +472,9 @@ int object_put_end(struct preq *pr)
 
     if (req_status(pr->req))
         return 0;
+    if (put->manifest)
+        return slo_put(pr, put->body ? put->body : "", put->body_len, NULL,
+                       NULL);
     /* chunked or empty bodies end here; a Content-Length one ended with
      * its last piece */
     rc = put->ended ? 0 : finish_body(pr, put, NULL, 0);
@@ -792,6 +823,91 @@ static int flatten_headers(struct obj_put *put)
     return 0;
 }
 
+/* X-Copied-From, -Account and -Last-Modified of a copy's answer. */
+static int copied_from(struct hlist *reply, const char *a, const char *c,
+                       const char *o, struct http_client_call *src)
+{
+    const char *lm = http_client_header(src, "Last-Modified");
+    char *joined = NULL, *qsrc = NULL, *qa = http_quote(a);
+    int rc = qa ? 0 : -ENOMEM;
+
+    if (!rc && asprintf(&joined, "%s/%s", c, o) < 0)
+        rc = -ENOMEM;
+    if (!rc && !(qsrc = http_quote(joined)))
+        rc = -ENOMEM;
+    if (!rc)
+        rc = hlist_add(reply, "X-Copied-From", qsrc);
+    if (!rc)
+        rc = hlist_add(reply, "X-Copied-From-Account", qa);
+    if (!rc && lm)
+        rc = hlist_add(reply, "X-Copied-From-Last-Modified", lm);
+    free(joined);
+    free(qsrc);
+    free(qa);
+    return rc;
+}
+
+static int add_header(const char *name, const char *value, void *arg)
+{
+    return hlist_add(arg, name, value);
+}
+
+/* A copy of an SLO's manifest (?multipart-manifest=get), as Swift's copy
+ * middleware makes it: the source's manifest in the form a PUT takes,
+ * PUT again with ?multipart-manifest=put, so the copy is an SLO of the
+ * same segments, checked as any new manifest. Takes src->call. */
+static int copy_manifest(struct preq *pr, struct source *src, const char *a,
+                         const char *c, const char *o)
+{
+    bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
+    struct hlist meta = {0}, reply = {0};
+    size_t len = 0, n = http_client_header_count(src->call), rlen = 0;
+    char *body = NULL, *raw = NULL;
+    int rc = http_client_read_all(src->call, BACKEND_BODY_MAX, &body, &len);
+
+    if (!rc)
+        rc = slo_raw_manifest(body ? body : "", len, &raw, &rlen);
+    /* the request's headers win over the source's */
+    if (!rc)
+        rc = req_foreach_header(pr->req, add_header, &meta);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct http_header h = http_client_header_at(src->call, i);
+        bool keep = !fresh && (is_user_meta(h.name) ||
+                               !strcasecmp(h.name, "content-encoding") ||
+                               !strcasecmp(h.name, "content-disposition") ||
+                               !strcasecmp(h.name, "content-language") ||
+                               !strcasecmp(h.name, "x-delete-at"));
+
+        if (!strcasecmp(h.name, "content-type")) {
+            const char *sb = strstr(h.value, ";swift_bytes=");
+            char *plain =
+                strndup(h.value, sb ? (size_t)(sb - h.value) : strlen(h.value));
+
+            if (!plain)
+                rc = -ENOMEM;
+            else if (!hlist_get(&meta, "Content-Type"))
+                rc = hlist_add(&meta, "Content-Type", plain);
+            free(plain);
+            continue;
+        }
+        if (keep && !hlist_get(&meta, h.name))
+            rc = hlist_add(&meta, h.name, h.value);
+    }
+    if (!rc)
+        rc = copied_from(&reply, a, c, o, src->call);
+    http_client_end(src->call);
+    src->call = NULL;
+    free(body);
+    if (!rc)
+        rc = slo_put(pr, raw, rlen, &meta, &reply);
+    else if (rc == -EIO || rc == -EPROTO || rc == -EINVAL)
+        rc = preq_error(pr, 503);
+    free(raw);
+    hlist_release(&meta);
+    hlist_release(&reply);
+    return rc;
+}
+
 /* A copy: the destination is pr's object; the source is given. */
 static int copy_object(struct preq *pr, struct obj_put *put,
                        const char *src_account, const char *src_container,
@@ -800,7 +916,7 @@ static int copy_object(struct preq *pr, struct obj_put *put,
     struct source src;
     struct slo_stream *slo = NULL;
     const char *cl, *mm = req_param(pr->req, "multipart-manifest");
-    char *end, *qsrc = NULL, *joined = NULL, *buf = NULL;
+    char *end, *buf = NULL;
     unsigned long long length;
     int rc;
 
@@ -814,7 +930,9 @@ static int copy_object(struct preq *pr, struct obj_put *put,
         return rc;
     }
     if (header_true(http_client_header(src.call, "X-Static-Large-Object")) &&
-        !(mm && !strcmp(mm, "get"))) {
+        mm && !strcmp(mm, "get"))
+        return copy_manifest(pr, &src, src_account, src_container, src_object);
+    if (header_true(http_client_header(src.call, "X-Static-Large-Object"))) {
         /* a static large object is copied whole, as one object */
         uint64_t size = 0;
 
@@ -845,26 +963,9 @@ static int copy_object(struct preq *pr, struct obj_put *put,
     if (!rc && !hlist_get(&put->headers, "Content-Type"))
         rc = hlist_add(&put->headers, "Content-Type",
                        "application/octet-stream");
-    if (!rc && asprintf(&joined, "%s/%s", src_container, src_object) < 0)
-        rc = -ENOMEM;
-    if (!rc && !(qsrc = http_quote(joined)))
-        rc = -ENOMEM;
     if (!rc)
-        rc = hlist_add(&put->reply, "X-Copied-From", qsrc);
-    if (!rc) {
-        char *qa = http_quote(src_account);
-
-        rc = qa ? hlist_add(&put->reply, "X-Copied-From-Account", qa) : -ENOMEM;
-        free(qa);
-    }
-    {
-        const char *lm = http_client_header(src.call, "Last-Modified");
-
-        if (!rc && lm)
-            rc = hlist_add(&put->reply, "X-Copied-From-Last-Modified", lm);
-    }
-    free(joined);
-    free(qsrc);
+        rc = copied_from(&put->reply, src_account, src_container, src_object,
+                         src.call);
     if (!rc)
         rc = open_replicas(pr, put);
     if (!rc && slo && !(buf = malloc(SLO_COPY_PIECE)))
@@ -1014,6 +1115,16 @@ int object_put_start(struct preq *pr, const struct info *ci)
     pr->put = put;
     if (!strcmp(req_method(pr->req), "COPY"))
         return copy_to_destination(pr, put, ci);
+    {
+        const char *mm = req_param(pr->req, "multipart-manifest");
+
+        if (mm && !strcmp(mm, "put")) {
+            /* the manifest is read whole, then slo_put() */
+            rc = slo_put_check(pr);
+            put->manifest = true;
+            return rc < 0 ? rc : 0;
+        }
+    }
     if (req_header(pr->req, "X-Copy-From"))
         return put_from_copy_header(pr, put);
     length = pr->body_chunked ? -1 : pr->body_length;

@@ -21,6 +21,7 @@
 
 #include "common/http.h"
 #include "common/log.h"
+#include "proxy/slo.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,9 +33,11 @@
 #include <strings.h>
 
 struct slo_seg {
-    char *container, *object; /* decoded */
+    char *container, *object; /* decoded; NULL for inline data */
     uint64_t start, len;      /* the bytes of the segment object used */
     char hash[33];
+    bool sub_slo;        /* the segment is an SLO itself */
+    unsigned char *data; /* inline data (base64 in the manifest), whole */
 };
 
 struct slo_stream {
@@ -58,6 +61,7 @@ static void segs_free(struct slo_seg *segs, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(segs[i].container);
         free(segs[i].object);
+        free(segs[i].data);
     }
     free(segs);
 }
@@ -83,6 +87,42 @@ static int parse_name(const char *name, struct slo_seg *seg)
     seg->container = strndup(name + 1, (size_t)(slash - name - 1));
     seg->object = strdup(slash + 1);
     return seg->container && seg->object ? 0 : -ENOMEM;
+}
+
+/* An inline data segment: its bytes, and their MD5 in the SLO etag. */
+static int data_segment(const json_t *v, struct slo_seg *seg, EVP_MD_CTX *md5)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t len;
+
+    if (!json_is_string(v) ||
+        slo_b64decode(json_string_value(v), &seg->data, &len) || !len)
+        return -EINVAL;
+    seg->start = 0;
+    seg->len = len;
+    EVP_Digest(seg->data, len, md, &mdlen, EVP_md5(), NULL);
+    for (unsigned int k = 0; k < 16; k++)
+        snprintf(seg->hash + 2 * k, 3, "%02x", md[k]);
+    EVP_DigestUpdate(md5, seg->hash, 32);
+    return 0;
+}
+
+/* A sub-SLO row of an older manifest may carry its size in its content
+ * type's swift_bytes (Swift's override_bytes_from_content_type()). */
+static void sub_slo_bytes(json_t *row, json_t **bytes)
+{
+    const char *ct = json_string_value(json_object_get(row, "content_type"));
+    const char *sb = ct ? strstr(ct, ";swift_bytes=") : NULL;
+    char *end;
+    long long v;
+
+    if (!sb)
+        return;
+    v = strtoll(sb + 13, &end, 10);
+    if (end != sb + 13 && v >= 0 &&
+        !json_object_set_new(row, "bytes", json_integer(v)))
+        *bytes = json_object_get(row, "bytes");
 }
 
 /* Swift's stored manifest into segments; the total size and the SLO etag
@@ -119,6 +159,16 @@ static int parse_manifest(const char *body, size_t len, struct slo_seg **out,
 
         if (rc)
             break;
+        if (json_object_get(row, "data")) {
+            rc = data_segment(json_object_get(row, "data"), seg, md5);
+            n++;
+            if (rc)
+                break;
+            *total += seg->len;
+            continue;
+        }
+        if (json_is_true(json_object_get(row, "sub_slo")))
+            sub_slo_bytes(row, &bytes);
         if (!json_is_string(name) || !json_is_integer(bytes) ||
             !json_is_string(hash) || (b = json_integer_value(bytes)) < 0 ||
             strlen(json_string_value(hash)) != 32) {
@@ -130,6 +180,7 @@ static int parse_manifest(const char *body, size_t len, struct slo_seg **out,
         if (rc)
             break;
         snprintf(seg->hash, sizeof(seg->hash), "%s", json_string_value(hash));
+        seg->sub_slo = json_is_true(json_object_get(row, "sub_slo"));
         seg->start = 0;
         seg->len = (uint64_t)b;
         EVP_DigestUpdate(md5, seg->hash, 32);
@@ -254,6 +305,13 @@ static ssize_t stream_read(void *arg, uint64_t pos, char *buf, size_t max)
 
             if (want > s->left)
                 want = s->left;
+            if (seg->data) { /* inline: all of it at once */
+                s->data = (const char *)seg->data + seg->start + s->off;
+                s->data_left = want;
+                s->cur++;
+                s->off = 0;
+                break;
+            }
             rc = open_segment(s, seg, s->off, want);
             if (rc)
                 return rc;
@@ -366,8 +424,11 @@ static int authorize_segments(struct preq *pr, const struct slo_seg *segs,
         struct info ci;
         bool seen = false;
 
+        if (!segs[i].container) /* inline data */
+            continue;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = !strcmp(segs[k].container, segs[i].container);
+            seen = segs[k].container &&
+                   !strcmp(segs[k].container, segs[i].container);
         if (seen || !strcmp(segs[i].container, own))
             continue;
         pr->container = segs[i].container;
@@ -394,12 +455,12 @@ static bool header_kept(const char *name)
 }
 
 /* The manifest of a/c/o, fetched whole (?multipart-manifest=get, as the
- * request's user), parsed, and its segment containers authorized. 0 with
+ * request's user), parsed (with 'flat', its sub-SLOs replaced by their
+ * segments), and its segment containers authorized. 0 with
  * *sr (the manifest's answer, to release), the segments, the total and
  * the SLO etag; 1 when answered; -errno. */
-static int load(struct preq *pr, const char *a, const char *c, const char *o,
-                struct subreq_resp *sr, struct slo_seg **segs, size_t *n,
-                uint64_t *total, char etag[33])
+static int fetch(struct preq *pr, const char *a, const char *c, const char *o,
+                 struct subreq_resp *sr)
 {
     char *tail = backend_tail(a, c, o), *path = NULL;
     int rc;
@@ -412,6 +473,100 @@ static int load(struct preq *pr, const char *a, const char *c, const char *o,
     rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0, NULL, 0,
                     sr);
     free(path);
+    return rc;
+}
+
+static int append_seg(struct slo_seg **v, size_t *n, size_t *cap,
+                      struct slo_seg *seg)
+{
+    if (*n == *cap) {
+        size_t grown = *cap ? *cap * 2 : 16;
+        struct slo_seg *g = realloc(*v, grown * sizeof(*g));
+
+        if (!g)
+            return -ENOMEM;
+        *v = g;
+        *cap = grown;
+    }
+    (*v)[(*n)++] = *seg;
+    memset(seg, 0, sizeof(*seg)); /* the list owns it now */
+    return 0;
+}
+
+static int flatten(struct preq *pr, const char *a, struct slo_seg *segs,
+                   size_t n, int depth, struct slo_seg **out, size_t *n_out);
+
+/* The segments of sub-SLO 'seg' (its manifest read as the user), cut to
+ * the bytes of it 'seg' uses, appended to the list. */
+static int expand_sub(struct preq *pr, const char *a, const struct slo_seg *seg,
+                      int depth, struct slo_seg **v, size_t *n, size_t *cap)
+{
+    struct subreq_resp sr;
+    struct slo_seg *sub = NULL, *flat = NULL;
+    size_t n_sub = 0, n_flat = 0;
+    uint64_t total, pos = 0, from = seg->start, to = seg->start + seg->len;
+    char etag[33];
+    int rc;
+
+    if (depth >= SLO_MAX_RECURSION_DEPTH)
+        return -ELOOP;
+    rc = fetch(pr, a, seg->container, seg->object, &sr);
+    if (rc)
+        return rc;
+    if (sr.status != 200 || !hlist_get(&sr.headers, "X-Static-Large-Object"))
+        rc = -EIO;
+    else
+        rc = parse_manifest(sr.body ? sr.body : "", sr.body_len, &sub, &n_sub,
+                            &total, etag);
+    subreq_resp_release(&sr);
+    if (!rc)
+        rc = flatten(pr, a, sub, n_sub, depth + 1, &flat, &n_flat);
+    for (size_t i = 0; !rc && i < n_flat; i++) {
+        struct slo_seg *f = &flat[i];
+        uint64_t end = pos + f->len;
+
+        if (end > from && pos < to) {
+            uint64_t cut = from > pos ? from - pos : 0;
+
+            f->start += cut;
+            f->len = (to < end ? to : end) - pos - cut;
+            rc = append_seg(v, n, cap, f);
+        }
+        pos = end;
+    }
+    segs_free(flat, n_flat);
+    return rc;
+}
+
+/* 'segs' (taken) with every sub-SLO replaced by its segments: the list a
+ * GET streams. */
+static int flatten(struct preq *pr, const char *a, struct slo_seg *segs,
+                   size_t n, int depth, struct slo_seg **out, size_t *n_out)
+{
+    struct slo_seg *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = segs[i].sub_slo ? expand_sub(pr, a, &segs[i], depth, &v, &nv, &cap)
+                             : append_seg(&v, &nv, &cap, &segs[i]);
+    segs_free(segs, n);
+    if (rc) {
+        segs_free(v, nv);
+        v = NULL;
+        nv = 0;
+    }
+    *out = v;
+    *n_out = nv;
+    return rc;
+}
+
+static int load(struct preq *pr, const char *a, const char *c, const char *o,
+                bool flat, struct subreq_resp *sr, struct slo_seg **segs,
+                size_t *n, uint64_t *total, char etag[33])
+{
+    int rc = fetch(pr, a, c, o, sr);
+
     if (rc)
         return rc;
     if (sr->status != 200) {
@@ -427,6 +582,17 @@ static int load(struct preq *pr, const char *a, const char *c, const char *o,
                 o);
         subreq_resp_release(sr);
         return preq_error(pr, 500) < 0 ? -ENOMEM : 1;
+    }
+    if (!rc && flat) {
+        rc = flatten(pr, a, *segs, *n, 0, segs, n);
+        if (rc && rc != -ENOMEM) {
+            /* Swift's answer when the first segment cannot be had */
+            req_log(pr->req, LOG_ERR,
+                    "SLO /%s/%s/%s: a sub-SLO cannot be read: %s", a, c, o,
+                    strerror(-rc));
+            subreq_resp_release(sr);
+            return preq_error(pr, 409) < 0 ? -ENOMEM : 1;
+        }
     }
     if (!rc) {
         char *own = pr->container;
@@ -477,7 +643,7 @@ int slo_open(struct preq *pr, const char *a, const char *c, const char *o,
     char etag[33];
     size_t n = 0;
     uint64_t total = 0, from = 0;
-    int rc = load(pr, a, c, o, &sr, &segs, &n, &total, etag), range;
+    int rc = load(pr, a, c, o, true, &sr, &segs, &n, &total, etag), range;
 
     *out = NULL;
     if (rc)
@@ -520,8 +686,9 @@ int slo_respond(struct preq *pr)
     const char *im, *inm;
     int rc, range;
 
-    rc = load(pr, pr->account, pr->container, pr->object, &sr, &segs, &n,
-              &total, etag);
+    rc =
+        load(pr, pr->account, pr->container, pr->object,
+             !strcmp(req_method(pr->req), "GET"), &sr, &segs, &n, &total, etag);
     if (rc)
         return rc < 0 ? rc : 0;
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
