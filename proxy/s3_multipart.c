@@ -282,6 +282,9 @@ static int initiate(struct preq *pr)
     if (ex <= 0)
         return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
                   : s3_no_such_bucket(pr);
+    rc = s3_object_acl_header(pr);
+    if (rc)
+        return rc < 0 ? rc : 0;
     rc = upload_id_new(uid);
     if (rc)
         return rc;

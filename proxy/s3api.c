@@ -43,8 +43,6 @@
 
 static bool valid_bucket(const struct s3api *s3, const char *b);
 static int save_overrides(struct preq *pr);
-static int acl_from_request(struct preq *pr, const char *body, size_t len,
-                            char **read_acl, char **write_acl);
 
 /* ---- configuration ---- */
 
@@ -837,7 +835,7 @@ static int op_put_bucket_acl(struct preq *pr)
         return s3_error(pr, S3_ERR_MALFORMED_ACL, NULL, NULL, 0);
     if (!need_bucket(pr, &rc))
         return rc;
-    rc = acl_from_request(pr, r->xml, r->xml_len, &rd, &wr);
+    rc = s3_acl_from_request(pr, r->xml, r->xml_len, &rd, &wr);
     if (rc)
         return rc > 0 ? 0 : rc;
     if (rd)
@@ -999,13 +997,9 @@ static int op_multi_delete(struct preq *pr)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
-/* The request's canned ACL (x-amz-acl), grants (x-amz-grant-*) or
- * AccessControlPolicy 'body' as Swift container ACLs (s3_acl.c): 0 with
- * *read_acl and *write_acl (malloc'ed, NULL for none), 1 when answered
- * (NotImplemented for what Swift ACLs cannot say, MalformedACLError,
- * InvalidRequest for canned and grants together), -errno. */
-static int acl_from_request(struct preq *pr, const char *body, size_t len,
-                            char **read_acl, char **write_acl)
+/* The ACL a request asks for, as Swift's (s3req.h). */
+int s3_acl_from_request(struct preq *pr, const char *body, size_t len,
+                        char **read_acl, char **write_acl)
 {
     static const char *const grants[][2] = {
         {"x-amz-grant-read", "READ"},
@@ -1081,7 +1075,7 @@ static int create_acls(struct preq *pr)
         !req_header(pr->req, "x-amz-grant-read-acp") &&
         !req_header(pr->req, "x-amz-grant-write-acp"))
         return 0;
-    rc = acl_from_request(pr, NULL, 0, &rd, &wr);
+    rc = s3_acl_from_request(pr, NULL, 0, &rd, &wr);
     if (!rc && rd)
         rc = req_set_header(pr->req, "X-Container-Read", rd);
     if (!rc && wr)
@@ -1139,10 +1133,10 @@ static int object_put_headers(struct preq *pr, bool copy)
         return s3_error(pr, S3_ERR_INVALID_STORAGE_CLASS, NULL, NULL, 0), 1;
     if (!rc && req_header(pr->req, "x-amz-server-side-encryption"))
         return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0), 1;
-    v = req_header(pr->req, "x-amz-acl");
-    if (!rc && v && strcmp(v, "private") &&
-        strcmp(v, "bucket-owner-full-control"))
-        return s3_error(pr, S3_ERR_NOT_IMPLEMENTED, NULL, NULL, 0), 1;
+    if (!rc)
+        rc = s3_object_acl_header(pr);
+    if (rc)
+        return rc;
     /* nothing of Swift's own the client may slip in */
     if (!rc)
         rc = drop_headers_with(pr, "X-Object-Meta-");
@@ -1568,6 +1562,10 @@ static int object_op(struct preq *pr, const char *m, const char *sub)
     }
     if (sub && !strcmp(sub, "acl") && !strcmp(m, "GET"))
         return op_get_acl(pr, true);
+    if (sub && !strcmp(sub, "acl") && !strcmp(m, "PUT")) {
+        r->op = OP_PUT_OBJECT_ACL;
+        return buffer_body(pr, MAX_ACL_BODY_SIZE);
+    }
     if (sub && !strcmp(sub, "tagging"))
         return s3_tagging_op(pr, m);
     if (sub)
@@ -1782,6 +1780,8 @@ int s3api_on_end(struct preq *pr)
         return s3_tagging_put(pr);
     if (r->op == OP_PUT_BUCKET_ACL)
         return op_put_bucket_acl(pr);
+    if (r->op == OP_PUT_OBJECT_ACL)
+        return s3_object_acl_put(pr);
     if (r->op == OP_PUT_BUCKET_TAGGING)
         return s3_bucket_tagging_put(pr);
     if (r->op == OP_PUT_LIFECYCLE)

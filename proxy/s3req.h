@@ -53,6 +53,7 @@ enum s3_op {
     OP_COMPLETE_UPLOAD,
     OP_PUT_TAGGING,
     OP_PUT_BUCKET_ACL,
+    OP_PUT_OBJECT_ACL,
     OP_PUT_BUCKET_TAGGING,
     OP_PUT_LIFECYCLE,
     OP_PUT_BUCKET_CORS,
@@ -104,6 +105,22 @@ void s3_query_add(FILE *f, const char *name, const char *value);
 /* Whether the buffered body matches its Content-MD5: 0 yes (or no
  * header and not 'required'), else answered (*answered set). */
 int s3_check_body_md5(struct preq *pr, bool required, bool *answered);
+
+/* The request's canned ACL (x-amz-acl), grants (x-amz-grant-*) or
+ * AccessControlPolicy 'body' as Swift container ACLs (s3_acl.c): 0 with
+ * *read_acl and *write_acl (malloc'ed, NULL for none), 1 when answered
+ * (NotImplemented for what Swift ACLs cannot say, MalformedACLError,
+ * InvalidRequest for canned and grants together), -errno (s3api.c). */
+int s3_acl_from_request(struct preq *pr, const char *body, size_t len,
+                        char **read_acl, char **write_acl);
+
+/* ---- object ACLs (s3_object_acl.c): taken when they grant reading to
+ * the bucket's readers, NotImplemented otherwise ----
+ * A PutObject's, CopyObject's or CreateMultipartUpload's ACL headers: 0
+ * (none, or the bucket's), 1 when answered, -errno. */
+int s3_object_acl_header(struct preq *pr);
+/* PutObjectAcl once its body is in. */
+int s3_object_acl_put(struct preq *pr);
 
 /* PutObject and CopyObject of the request's bucket and key (s3api.c), for
  * UploadPart and UploadPartCopy too. */

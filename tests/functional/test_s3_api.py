@@ -854,6 +854,61 @@ def test_bucket_canned_acls(cluster, s3):
     assert error_code(e) == 'NoSuchKey'
 
 
+def test_object_acls_where_swift_can_say_them(cluster, s3):
+    """An object's readers are its bucket's: an object ACL that grants the
+    same readers is taken, any other is NotImplemented before anything is
+    written, never silently dropped."""
+    s3.create_bucket(Bucket='objacl')
+    s3.put_object(Bucket='objacl', Key='o', Body=b'x')
+    # private bucket: private and the owner's canned ACLs are what it has
+    for acl in ('private', 'bucket-owner-full-control', 'bucket-owner-read'):
+        s3.put_object_acl(Bucket='objacl', Key='o', ACL=acl)
+        s3.put_object(Bucket='objacl', Key='o2', Body=b'y', ACL=acl)
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket='objacl', Key='o', ACL='public-read')
+    assert error_code(e) == 'NotImplemented' and status_of(e) == 501
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket='objacl', Key='new', Body=b'z',
+                      ACL='public-read')
+    assert error_code(e) == 'NotImplemented'
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket='objacl', Key='copy', ACL='public-read',
+                       CopySource={'Bucket': 'objacl', 'Key': 'o'})
+    assert error_code(e) == 'NotImplemented'
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket='objacl', Key='mpu',
+                                   GrantRead='id="test2:tester2"')
+    assert error_code(e) == 'NotImplemented'
+    for key in ('new', 'copy'):
+        with pytest.raises(ClientError) as e:
+            s3.head_object(Bucket='objacl', Key=key)
+        assert status_of(e) == 404
+    assert s3.list_multipart_uploads(Bucket='objacl').get('Uploads') is None
+    # still private to anonymous readers
+    st, _, _ = cluster.http('GET', cluster.path('objacl', 'o'), auth=False)
+    assert st == 401
+    # a public-read bucket: public-read objects are what it gives, as a
+    # policy body too; private is not
+    s3.put_bucket_acl(Bucket='objacl', ACL='public-read')
+    s3.put_object_acl(Bucket='objacl', Key='o', ACL='public-read')
+    s3.put_object(Bucket='objacl', Key='pub', Body=b'p', ACL='public-read')
+    policy = s3.get_object_acl(Bucket='objacl', Key='o')
+    del policy['ResponseMetadata']
+    s3.put_object_acl(Bucket='objacl', Key='o', AccessControlPolicy=policy)
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket='objacl', Key='o', ACL='private')
+    assert error_code(e) == 'NotImplemented'
+    st, _, body = cluster.http('GET', cluster.path('objacl', 'pub'),
+                               auth=False)
+    assert st == 200 and body == b'p'
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket='objacl', Key='missing', ACL='public-read')
+    assert error_code(e) == 'NoSuchKey'
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket='objacl', Key='o', ACL='authenticated-read')
+    assert error_code(e) == 'NotImplemented'
+
+
 def test_object_tagging(cluster, s3):
     s3.create_bucket(Bucket='tags')
     s3.put_object(Bucket='tags', Key='t', Body=b'tagged',
