@@ -13,9 +13,13 @@
  *     changed under the manifest ends the body short instead of sending
  *     other bytes. Segments are read with the reader's rights: the read
  *     ACL of every segment container is checked before the first byte.
+ *   - A segment that is an SLO itself ("sub_slo") is replaced by its own
+ *     segments, its manifest read as the reader; inline "data" segments
+ *     are served from the manifest.
  * ?multipart-manifest=get returns the manifest itself (obj_ctl.c).
- * Manifests are written by the S3 API's CompleteMultipartUpload
- * (s3api.c); the Swift API's ?multipart-manifest=put is not served yet.
+ * Manifests are written by the Swift API's ?multipart-manifest=put
+ * (slo_put.c) and the S3 API's CompleteMultipartUpload (s3_multipart.c);
+ * ?multipart-manifest=delete is slo_delete.c's.
  */
 #include "proxy/obj_ctl.h"
 
