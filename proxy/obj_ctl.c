@@ -705,7 +705,8 @@ static int get_or_head(struct preq *pr)
                (fmt = req_param(pr->req, "format")) && !strcmp(fmt, "raw")) {
         rc = slo_raw_respond(pr, best, best_st);
     } else if (best && slo_manifest_wanted(pr, best) &&
-               !req_param(pr->req, "format") && !req_origin(pr->req)) {
+               !((fmt = req_param(pr->req, "format")) && !strcmp(fmt, "raw")) &&
+               !req_origin(pr->req)) {
         /* (the proxy's own reads of a manifest, slo.c's, want its type) */
         rc = relay_stream(pr, best, best_st, &n, &h, &tail,
                           "application/json; charset=utf-8");
