@@ -448,10 +448,9 @@ int s3_cors_op(struct preq *pr, const char *m)
 
 /* ---- the answer's headers ---- */
 
-/* "a, b, c" of a rule's string list; NULL when empty or out of memory. */
-static char *joined(const json_t *rule, const char *key)
+/* "a, b, c" of a list of strings; NULL when empty or out of memory. */
+static char *joined(const json_t *a)
 {
-    const json_t *a = json_object_get(rule, key);
     char *out = NULL;
     size_t len = 0, i;
     json_t *v;
@@ -495,7 +494,8 @@ static int add_rule_headers(struct preq *pr, const json_t *rule,
                             const char *origin, const char *req_headers)
 {
     const char *ao = allow_origin(rule, origin);
-    char *methods = joined(rule, "methods"), *expose = joined(rule, "expose");
+    char *methods = joined(json_object_get(rule, "methods"));
+    char *expose = joined(json_object_get(rule, "expose"));
     json_t *age = json_object_get(rule, "max_age");
     int rc = req_add_header(pr->req, "Access-Control-Allow-Origin", ao);
 
@@ -575,14 +575,11 @@ static bool looks_s3(struct preq *pr)
  * "a, b" form (s3api answers the set of them). NULL: out of memory. */
 static char *lowered_names(const char *list)
 {
-    json_t *seen = json_array(), *rule = json_object();
+    json_t *seen = json_array();
     char *out = NULL;
 
-    if (!seen || !rule || json_object_set(rule, "expose", seen)) {
-        json_decref(seen);
-        json_decref(rule);
+    if (!seen)
         return NULL;
-    }
     while (*list) {
         size_t n = strcspn(list, ","), s = 0;
         char name[256];
@@ -608,9 +605,8 @@ static char *lowered_names(const char *list)
         list += strcspn(list, ",");
         list += *list == ',';
     }
-    out = json_array_size(seen) ? joined(rule, "expose") : strdup("");
+    out = json_array_size(seen) ? joined(seen) : strdup("");
     json_decref(seen);
-    json_decref(rule);
     return out;
 }
 
@@ -638,8 +634,10 @@ int s3_cors_preflight_global(struct preq *pr)
             listed = len == n && !strncmp(p, origin, n);
             p += len + (p[len] == ',');
         }
-        if (!listed)
-            return rc ? rc : req_respond(pr->req, 401, "", 0), 1;
+        if (!listed) {
+            rc = req_respond(pr->req, 401, "", 0);
+            return rc ? rc : 1;
+        }
     }
     if (!rc)
         rc = req_add_header(pr->req, "Access-Control-Allow-Origin", origin);
