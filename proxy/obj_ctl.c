@@ -896,9 +896,12 @@ int object_request(struct preq *pr)
                          "create a static large object add query param "
                          "multipart-manifest=put.");
     /* as Swift's SLO middleware, before any check of the proxy's: each
-     * subrequest it makes is authorized on its own */
+     * subrequest it makes (the segments' HEADs and DELETEs, the
+     * manifest's PUT) is authorized on its own */
     if (!strcmp(m, "DELETE") && mm && !strcmp(mm, "delete"))
         return slo_delete(pr);
+    if (!strcmp(m, "PUT") && mm && !strcmp(mm, "put"))
+        return object_put_start(pr, NULL);
     if (!strcmp(m, "OPTIONS")) {
         info_get(pr, pr->account, pr->container, &ci);
         rc = cors_preflight(pr, ci.status / 100 == 2 ? &ci : NULL);

@@ -37,7 +37,9 @@ int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
                        size_t n_obj, struct hlist *h);
 
 /* PUT (streamed from the client) or COPY / X-Copy-From (from the source
- * object); obj_put.c. */
+ * object); obj_put.c. 'ci', the container's info, is what a COPY's read
+ * is authorized with; NULL for a PUT ?multipart-manifest=put, which
+ * slo_put() writes through a subrequest authorized on its own. */
 int object_put_start(struct preq *pr, const struct info *ci);
 
 /* OPTIONS: Swift's CORS preflight against the container's

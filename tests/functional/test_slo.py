@@ -388,3 +388,26 @@ def test_delete_errors(cluster, segs):
     st, h, b = req(c, 'DELETE', ('man', 'half'),
                    query='?multipart-manifest=delete')
     assert b.startswith(b'Number Deleted: 2\nNumber Not Found: 1\n'), b
+
+
+def test_rights_are_the_clients(cluster, segs):
+    """Each segment is HEADed and deleted with the client's rights: a user
+    without access to the segments' container gets their 403s."""
+    c = cluster
+    token, _ = c.user_session('test:tester3')  # no .admin, no ACL
+    st, h, b = c.http('PUT', c.path('man', 'noaccess') +
+                      '?multipart-manifest=put', None,
+                      json.dumps([entry(segs[1])]).encode(), auth=token)
+    assert st == 400, (st, b)
+    assert b == b'Errors:\n/segs/s1, 403 Forbidden\n'
+    st, h, b = put_manifest(c, 'man', 'theirs', [entry(segs[1])])
+    assert st == 201, b
+    st, h, b = c.http('DELETE', c.path('man', 'theirs') +
+                      '?multipart-manifest=delete', auth=token)
+    assert st == 200
+    assert b == (b'Number Deleted: 0\nNumber Not Found: 0\n'
+                 b'Response Body: \nResponse Status: 400 Bad Request\n'
+                 b'Errors:\n/man/theirs, Unable to load SLO manifest or '
+                 b'segment.\n')
+    assert req(c, 'HEAD', ('man', 'theirs'))[0] == 200
+    assert req(c, 'HEAD', ('segs', 's1'))[0] == 200
