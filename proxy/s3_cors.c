@@ -356,6 +356,46 @@ static int post_rules(struct preq *pr, const char *stored)
     return s3_post_bucket(pr, &h, 1);
 }
 
+/* 409: the bucket's name is another account's among CORS buckets. */
+static int name_taken(struct preq *pr)
+{
+    struct s3_xml_field f = {"BucketName", pr->s3->bucket};
+
+    return s3_error(pr, S3_ERR_BUCKET_ALREADY_EXISTS,
+                    "Another account has CORS on a bucket of this name: the "
+                    "names of buckets with CORS are unique across the "
+                    "cluster.",
+                    &f, 1);
+}
+
+/* Records the request's bucket as its account's: 0, 1 when answered
+ * (503; 409 when another account registered the name at the same time
+ * and its write came later: the rules just stored go again), -ENOMEM. */
+static int register_bucket(struct preq *pr)
+{
+    struct s3req *r = pr->s3;
+    char *owner = NULL;
+    int rc = registry_write(pr, r->bucket, r->user.account_id);
+
+    if (rc < 0)
+        return rc;
+    if (rc / 100 != 2) {
+        rc = s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0);
+        return rc ? rc : 1;
+    }
+    /* of two registrations at once, the later write stands */
+    rc = registry_owner(pr, r->bucket, true, &owner);
+    if (rc == 1 && strcmp(owner, r->user.account_id)) {
+        free(owner);
+        rc = post_rules(pr, NULL);
+        if (!rc)
+            rc = name_taken(pr);
+        return rc < 0 ? rc : 1;
+    }
+    free(owner);
+    return rc == -ENOMEM ? rc : 0;
+}
+
 int s3_cors_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
@@ -385,15 +425,9 @@ int s3_cors_put(struct preq *pr)
     rc = registry_owner(pr, r->bucket, true, &owner);
     if (rc == 1 && strcmp(owner, r->user.account_id) &&
         registration_live(pr, owner, r->bucket)) {
-        struct s3_xml_field f = {"BucketName", r->bucket};
-
         free(owner);
         free(stored);
-        return s3_error(pr, S3_ERR_BUCKET_ALREADY_EXISTS,
-                        "Another account has CORS on a bucket of this name: "
-                        "the names of buckets with CORS are unique across "
-                        "the cluster.",
-                        &f, 1);
+        return name_taken(pr);
     }
     if (rc < 0) {
         free(stored);
@@ -405,13 +439,8 @@ int s3_cors_put(struct preq *pr)
      * bucket */
     rc = post_rules(pr, stored);
     free(stored);
-    if (!rc && (!owner || strcmp(owner, r->user.account_id))) {
-        rc = registry_write(pr, r->bucket, r->user.account_id);
-        if (rc >= 0)
-            rc = rc / 100 == 2 ? 0
-                               : s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE,
-                                          NULL, NULL, 0);
-    }
+    if (!rc && (!owner || strcmp(owner, r->user.account_id)))
+        rc = register_bucket(pr);
     free(owner);
     if (!rc)
         rc = s3_respond_empty(pr, 200);
