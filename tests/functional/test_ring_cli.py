@@ -72,6 +72,30 @@ def ring_cli_builder(tmp_path):
     return d
 
 
+@pytest.fixture(scope='module')
+def base_builders(tmp_path_factory):
+    """object.builder with DEVICES added, not rebalanced, made once per
+    module by each tool: every swift-ring-builder run costs seconds of
+    Python start-up, so the tests below copy these instead of running
+    create and add again."""
+    dirs = []
+    for name, fn in (('kura', run), ('swift', swift)):
+        d = str(tmp_path_factory.mktemp('base-' + name))
+        if fn is run or SWIFT_RING_BUILDER:
+            assert fn(['object.builder', 'create', '8', '3', '1'], d)[0] == 0
+            assert fn(['object.builder', 'add'] + DEVICES, d)[0] == 0
+        dirs.append(d)
+    return dirs
+
+
+@pytest.fixture
+def ring_cli_added(ring_cli_dirs, base_builders):
+    """ring_cli_dirs holding a copy of each tool's base builder."""
+    for src, dst in zip(base_builders, ring_cli_dirs):
+        shutil.copy(os.path.join(src, 'object.builder'), dst)
+    return ring_cli_dirs
+
+
 def both(dirs, args):
     k, s = dirs
     return run(args, k), swift(args, s)
@@ -123,11 +147,8 @@ def test_add_messages_and_summary_match_swift(ring_cli_dirs):
     '[::1]', 'z4-[::1]:6201', 'd0r1z1-127.0.0.1:6200/sdb',
     'r1z3-127.0.0.3:6200R10.0.0.3:6300/sdc_"fast',
 ])
-def test_search_matches_swift(ring_cli_dirs, value):
-    for d, fn in zip(ring_cli_dirs, (run, swift)):
-        fn(['object.builder', 'create', '8', '3', '1'], d)
-        fn(['object.builder', 'add'] + DEVICES, d)
-    k, s = both(ring_cli_dirs, ['object.builder', 'search', value])
+def test_search_matches_swift(ring_cli_added, value):
+    k, s = both(ring_cli_added, ['object.builder', 'search', value])
     assert k[0] == s[0] == 0
     assert k[1] == s[1]
 
@@ -162,32 +183,26 @@ def unversion(result):
     ['set_replicas', '2.5'],
     ['set_min_part_hours', '24'],
 ])
-def test_changes_match_swift(ring_cli_dirs, args):
-    for d, fn in zip(ring_cli_dirs, (run, swift)):
-        fn(['object.builder', 'create', '8', '3', '1'], d)
-        fn(['object.builder', 'add'] + DEVICES, d)
-    k, s = both(ring_cli_dirs, ['object.builder'] + args)
+def test_changes_match_swift(ring_cli_added, args):
+    k, s = both(ring_cli_added, ['object.builder'] + args)
     assert k[0] == s[0]
     assert k[1] == s[1]
-    k, s = both(ring_cli_dirs, ['object.builder'])
+    k, s = both(ring_cli_added, ['object.builder'])
     if args[0] in BUMPS_VERSION:
         k, s = unversion(k), unversion(s)
     assert unid(k[1]) == unid(s[1])
 
 
 @needs_swift
-def test_rebalance_shape_matches_swift(ring_cli_dirs):
-    for d, fn in zip(ring_cli_dirs, (run, swift)):
-        fn(['object.builder', 'create', '8', '3', '1'], d)
-        fn(['object.builder', 'add'] + DEVICES, d)
-    k, s = both(ring_cli_dirs, ['object.builder', 'rebalance'])
+def test_rebalance_shape_matches_swift(ring_cli_added):
+    k, s = both(ring_cli_added, ['object.builder', 'rebalance'])
     reassigned = re.compile(r'^Reassigned (\d+) \((\d+\.\d\d)%\) partitions\. '
                             r'Balance is now (\d+\.\d\d)\.  '
                             r'Dispersion is now (\d+\.\d\d)$', re.M)
     assert reassigned.search(k[1]) and reassigned.search(s[1])
     assert reassigned.search(k[1]).group(1) == '768'
     # again at once: min_part_hours has not passed
-    k, s = both(ring_cli_dirs, ['object.builder', 'rebalance'])
+    k, s = both(ring_cli_added, ['object.builder', 'rebalance'])
     assert k[0] == s[0] == 1
     assert k[1].splitlines()[0] == s[1].splitlines()[0] == \
         'No partitions could be reassigned.'
