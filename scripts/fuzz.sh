@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan/UBSan) in build-fuzz/ and runs
-# each for FUZZ_SECONDS (default 15) from a seed corpus (ring and builder
+# each for FUZZ_SECONDS (default 10) from a seed corpus (ring and builder
 # files made by kura-ring, HTTP requests). A crash, leak, sanitizer report
 # or an input that takes over 10 s (a hang) fails the run; the input that
 # caused it is left in build-fuzz/ (crash-*, leak-*, timeout-*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${FUZZ_SECONDS:-15}
+seconds=${FUZZ_SECONDS:-10}
 
 cmake -S . -B build-fuzz -DKURA_FUZZ=ON -DCMAKE_C_COMPILER=clang \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -16,7 +16,7 @@ from swiftclient.exceptions import ClientException
 
 WRITERS = 4
 NAMES_PER_WRITER = 15
-RUN_SECONDS = 45
+RUN_SECONDS = 30
 TIMEOUT = 240
 
 
