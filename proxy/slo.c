@@ -480,9 +480,18 @@ static int fetch(struct preq *pr, const char *a, const char *c, const char *o,
     return rc;
 }
 
+/* Segments a GET may expand sub-SLOs into, all levels counted: each
+ * sub-manifest is read before the first byte, so a manifest naming one
+ * sub-SLO many times, itself naming one many times, must stop somewhere
+ * (Swift reads them one at a time as it streams). */
+#define SLO_MAX_FLAT_SEGMENTS 100000
+
 static int append_seg(struct slo_seg **v, size_t *n, size_t *cap,
-                      struct slo_seg *seg)
+                      struct slo_seg *seg, size_t *budget)
 {
+    if (!*budget)
+        return -E2BIG;
+    --*budget;
     if (*n == *cap) {
         size_t grown = *cap ? *cap * 2 : 16;
         struct slo_seg *g = realloc(*v, grown * sizeof(*g));
@@ -498,12 +507,14 @@ static int append_seg(struct slo_seg **v, size_t *n, size_t *cap,
 }
 
 static int flatten(struct preq *pr, const char *a, struct slo_seg *segs,
-                   size_t n, int depth, struct slo_seg **out, size_t *n_out);
+                   size_t n, int depth, size_t *budget, struct slo_seg **out,
+                   size_t *n_out);
 
 /* The segments of sub-SLO 'seg' (its manifest read as the user), cut to
  * the bytes of it 'seg' uses, appended to the list. */
 static int expand_sub(struct preq *pr, const char *a, const struct slo_seg *seg,
-                      int depth, struct slo_seg **v, size_t *n, size_t *cap)
+                      int depth, size_t *budget, struct slo_seg **v, size_t *n,
+                      size_t *cap)
 {
     struct subreq_resp sr;
     struct slo_seg *sub = NULL, *flat = NULL;
@@ -524,7 +535,7 @@ static int expand_sub(struct preq *pr, const char *a, const struct slo_seg *seg,
                             &total, etag);
     subreq_resp_release(&sr);
     if (!rc)
-        rc = flatten(pr, a, sub, n_sub, depth + 1, &flat, &n_flat);
+        rc = flatten(pr, a, sub, n_sub, depth + 1, budget, &flat, &n_flat);
     for (size_t i = 0; !rc && i < n_flat; i++) {
         struct slo_seg *f = &flat[i];
         uint64_t end = pos + f->len;
@@ -534,7 +545,7 @@ static int expand_sub(struct preq *pr, const char *a, const struct slo_seg *seg,
 
             f->start += cut;
             f->len = (to < end ? to : end) - pos - cut;
-            rc = append_seg(v, n, cap, f);
+            rc = append_seg(v, n, cap, f, budget);
         }
         pos = end;
     }
@@ -545,15 +556,17 @@ static int expand_sub(struct preq *pr, const char *a, const struct slo_seg *seg,
 /* 'segs' (taken) with every sub-SLO replaced by its segments: the list a
  * GET streams. */
 static int flatten(struct preq *pr, const char *a, struct slo_seg *segs,
-                   size_t n, int depth, struct slo_seg **out, size_t *n_out)
+                   size_t n, int depth, size_t *budget, struct slo_seg **out,
+                   size_t *n_out)
 {
     struct slo_seg *v = NULL;
     size_t nv = 0, cap = 0;
     int rc = 0;
 
     for (size_t i = 0; !rc && i < n; i++)
-        rc = segs[i].sub_slo ? expand_sub(pr, a, &segs[i], depth, &v, &nv, &cap)
-                             : append_seg(&v, &nv, &cap, &segs[i]);
+        rc = segs[i].sub_slo
+                 ? expand_sub(pr, a, &segs[i], depth, budget, &v, &nv, &cap)
+                 : append_seg(&v, &nv, &cap, &segs[i], budget);
     segs_free(segs, n);
     if (rc) {
         segs_free(v, nv);
@@ -588,7 +601,9 @@ static int load(struct preq *pr, const char *a, const char *c, const char *o,
         return preq_error(pr, 500) < 0 ? -ENOMEM : 1;
     }
     if (!rc && flat) {
-        rc = flatten(pr, a, *segs, *n, 0, segs, n);
+        size_t budget = SLO_MAX_FLAT_SEGMENTS;
+
+        rc = flatten(pr, a, *segs, *n, 0, &budget, segs, n);
         if (rc && rc != -ENOMEM) {
             /* Swift's answer when the first segment cannot be had */
             req_log(pr->req, LOG_ERR,

@@ -296,6 +296,17 @@ def test_nested_slo_read_and_deleted(cluster, segs):
     st, h, b = get(c, 'nest', 'top', {'Range': 'bytes=650-1550'})
     assert st == 206 and b == whole[650:1551]
 
+    # a loop of sub-SLOs ends at Swift's depth of 10: 409
+    st, h, b = put_manifest(c, 'nest', 'loop1', [{'path': '/nest/p0'}])
+    assert st == 201, b
+    st, h, b = put_manifest(c, 'nest', 'loop2', [{'path': '/nest/loop1'}])
+    assert st == 201, b
+    st, h, b = put_manifest(c, 'nest', 'loop1', [{'path': '/nest/loop2'}])
+    assert st == 201, b
+    assert get(c, 'nest', 'loop1')[0] == 409
+    for name in ('loop1', 'loop2'):
+        assert req(c, 'DELETE', ('nest', name))[0] == 204
+
     # delete: the sub-SLO's segments, the sub-SLO, p2, then the manifest
     st, h, b = req(c, 'DELETE', ('nest', 'top'),
                    query='?multipart-manifest=delete')
