@@ -660,6 +660,11 @@ static bool meta_kept(const char *name)
         "destination",
         "destination-account",
         "x-fresh-metadata",
+        /* a copy's conditions and range were about its source */
+        "range",
+        "if-match",
+        "if-modified-since",
+        "if-unmodified-since",
         NULL,
     };
 
