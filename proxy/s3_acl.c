@@ -14,6 +14,8 @@
  */
 #include "proxy/s3_acl.h"
 
+#include "proxy/s3_expat.h"
+
 #include <errno.h>
 #include <expat.h>
 #include <stdbool.h>
@@ -129,8 +131,8 @@ static void grant_header(struct s3_acl *a, const char *v, const char *perm)
 /* ---- the AccessControlPolicy body ---- */
 
 struct parse {
+    struct s3_expat x; /* first: the handlers' user data */
     struct s3_acl *a;
-    XML_Parser p;
     int depth;
     bool in_grant, in_grantee, bad;
     char field[32]; /* the text element being read */
@@ -155,7 +157,7 @@ static void on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
     (void)attrs;
     if (++ps->depth > 8) {
         ps->bad = true;
-        XML_StopParser(ps->p, XML_FALSE);
+        XML_StopParser(ps->x.p, XML_FALSE);
         return;
     }
     ps->text_len = 0;
@@ -181,7 +183,7 @@ static void on_text(void *arg, const XML_Char *s, int len)
         return;
     if (ps->text_len + (size_t)len >= sizeof(ps->text)) {
         ps->bad = true;
-        XML_StopParser(ps->p, XML_FALSE);
+        XML_StopParser(ps->x.p, XML_FALSE);
         return;
     }
     memcpy(ps->text + ps->text_len, s, (size_t)len);
@@ -220,35 +222,14 @@ static void on_end(void *arg, const XML_Char *name)
     }
 }
 
-static void on_doctype(void *arg, const XML_Char *name, const XML_Char *sys,
-                       const XML_Char *pub, int internal)
-{
-    struct parse *ps = arg;
-
-    (void)name;
-    (void)sys;
-    (void)pub;
-    (void)internal;
-    ps->bad = true; /* no DTDs: no entity tricks */
-    XML_StopParser(ps->p, XML_FALSE);
-}
-
 int s3_acl_policy(struct s3_acl *a, const char *body, size_t len)
 {
     struct parse ps = {.a = a};
     int ok;
 
-    ps.p = XML_ParserCreate(NULL);
-    if (!ps.p) {
-        a->err = -ENOMEM;
-        return 0;
-    }
-    XML_SetUserData(ps.p, &ps);
-    XML_SetElementHandler(ps.p, on_start, on_end);
-    XML_SetCharacterDataHandler(ps.p, on_text);
-    XML_SetStartDoctypeDeclHandler(ps.p, on_doctype);
-    ok = XML_Parse(ps.p, body, (int)len, XML_TRUE) == XML_STATUS_OK;
-    XML_ParserFree(ps.p);
+    ok = s3_expat_parse(&ps.x, body, len, on_start, on_end, on_text);
+    if (ok < 0)
+        a->err = ok;
     if (a->err)
         return a->err;
     return ok && !ps.bad ? 0 : 1;

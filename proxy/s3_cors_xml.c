@@ -9,6 +9,8 @@
  */
 #include "proxy/s3_cors.h"
 
+#include "proxy/s3_expat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
@@ -22,7 +24,7 @@
 #define MAX_TEXT 4096
 
 struct parse {
-    XML_Parser p;
+    struct s3_expat x; /* first: the handlers' user data */
     json_t *rules;
     json_t *rule; /* the CORSRule being read */
     int depth;
@@ -42,14 +44,14 @@ static const char *local(const char *name)
 static void stop(struct parse *ps)
 {
     ps->bad = true;
-    XML_StopParser(ps->p, XML_FALSE);
+    XML_StopParser(ps->x.p, XML_FALSE);
 }
 
 /* An InvalidRequest: ps->why says what. */
 static void refuse(struct parse *ps)
 {
     ps->invalid = true;
-    XML_StopParser(ps->p, XML_FALSE);
+    XML_StopParser(ps->x.p, XML_FALSE);
 }
 
 /* The leaves of a CORSRule and the key each is kept under. */
@@ -211,16 +213,6 @@ static void on_end(void *arg, const XML_Char *name)
     ps->text_len = 0;
 }
 
-static void on_doctype(void *arg, const XML_Char *name, const XML_Char *sys,
-                       const XML_Char *pub, int internal)
-{
-    (void)name;
-    (void)sys;
-    (void)pub;
-    (void)internal;
-    stop(arg);
-}
-
 int s3_cors_parse(const char *body, size_t len, char **stored,
                   char why[S3_CORS_WHY_LEN])
 {
@@ -232,19 +224,13 @@ int s3_cors_parse(const char *body, size_t len, char **stored,
     if (len > S3_CORS_MAX_BODY)
         return S3_CORS_MALFORMED;
     ps.rules = json_array();
-    ps.p = XML_ParserCreate(NULL);
-    if (!ps.rules || !ps.p) {
-        json_decref(ps.rules);
-        if (ps.p)
-            XML_ParserFree(ps.p);
+    if (!ps.rules)
         return -ENOMEM;
+    ok = s3_expat_parse(&ps.x, body, len, on_start, on_end, on_text);
+    if (ok < 0) {
+        json_decref(ps.rules);
+        return ok;
     }
-    XML_SetUserData(ps.p, &ps);
-    XML_SetElementHandler(ps.p, on_start, on_end);
-    XML_SetCharacterDataHandler(ps.p, on_text);
-    XML_SetStartDoctypeDeclHandler(ps.p, on_doctype);
-    ok = XML_Parse(ps.p, body, (int)len, XML_TRUE) == XML_STATUS_OK;
-    XML_ParserFree(ps.p);
     if (ps.invalid) {
         snprintf(why, S3_CORS_WHY_LEN, "%s", ps.why);
         rc = S3_CORS_INVALID;

@@ -8,6 +8,8 @@
  */
 #include "proxy/s3_lifecycle.h"
 
+#include "proxy/s3_expat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
@@ -28,7 +30,7 @@ struct rule {
 };
 
 struct parse {
-    XML_Parser p;
+    struct s3_expat x; /* first: the handlers' user data */
     json_t *rules;
     struct rule r;
     int depth;
@@ -52,7 +54,7 @@ static void stop(struct parse *ps, bool bad, const char *unsupported)
         ps->bad = true;
     if (unsupported && !ps->unsupported)
         ps->unsupported = unsupported;
-    XML_StopParser(ps->p, XML_FALSE);
+    XML_StopParser(ps->x.p, XML_FALSE);
 }
 
 static void on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
@@ -196,16 +198,6 @@ static void on_end(void *arg, const XML_Char *name)
     }
 }
 
-static void on_doctype(void *arg, const XML_Char *name, const XML_Char *sys,
-                       const XML_Char *pub, int internal)
-{
-    (void)name;
-    (void)sys;
-    (void)pub;
-    (void)internal;
-    stop(arg, true, NULL);
-}
-
 int s3_lifecycle_parse(const char *body, size_t len, char **stored,
                        const char **why)
 {
@@ -215,19 +207,13 @@ int s3_lifecycle_parse(const char *body, size_t len, char **stored,
     *stored = NULL;
     *why = NULL;
     ps.rules = json_array();
-    ps.p = XML_ParserCreate(NULL);
-    if (!ps.rules || !ps.p) {
-        json_decref(ps.rules);
-        if (ps.p)
-            XML_ParserFree(ps.p);
+    if (!ps.rules)
         return -ENOMEM;
+    ok = s3_expat_parse(&ps.x, body, len, on_start, on_end, on_text);
+    if (ok < 0) {
+        json_decref(ps.rules);
+        return ok;
     }
-    XML_SetUserData(ps.p, &ps);
-    XML_SetElementHandler(ps.p, on_start, on_end);
-    XML_SetCharacterDataHandler(ps.p, on_text);
-    XML_SetStartDoctypeDeclHandler(ps.p, on_doctype);
-    ok = XML_Parse(ps.p, body, (int)len, XML_TRUE) == XML_STATUS_OK;
-    XML_ParserFree(ps.p);
     if (ps.unsupported) {
         *why = ps.unsupported;
         rc = S3_LIFECYCLE_UNSUPPORTED;

@@ -396,6 +396,43 @@ def _raw(cluster, method, path, headers, body=b''):
         conn.close()
 
 
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+          b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+
+
+@pytest.mark.parametrize('sub,root,code', [
+    ('acl', b'<AccessControlPolicy><Owner><ID>&lol2;</ID></Owner>'
+     b'</AccessControlPolicy>', 'MalformedACLError'),
+    ('lifecycle', b'<LifecycleConfiguration><Rule><ID>&lol2;</ID>'
+     b'<Filter><Prefix/></Filter><Status>Enabled</Status><Expiration><Days>1'
+     b'</Days></Expiration></Rule></LifecycleConfiguration>', 'MalformedXML'),
+    ('cors', b'<CORSConfiguration><CORSRule><AllowedOrigin>&lol2;'
+     b'</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'
+     b'</CORSConfiguration>', 'MalformedXML'),
+])
+def test_bucket_xml_bodies_refuse_dtds(cluster, s3, sub, root, code):
+    """No DTD is read in a body (no entity expansion): the document is
+    refused as malformed and the bucket keeps what it had."""
+    bucket = 'dtd-' + sub
+    s3.create_bucket(Bucket=bucket)
+    body = LAUGHS + root
+    digest = base64.b64encode(hashlib.md5(body).digest()).decode()
+    headers, *_ = _sign_v4('PUT', '/' + bucket, sub + '=',
+                           {'Host': '%s:%d' % (cluster.host, cluster.port),
+                            'Content-MD5': digest},
+                           hashlib.sha256(body).hexdigest())
+    st, _, out = _raw(cluster, 'PUT', '/%s?%s' % (bucket, sub), headers, body)
+    assert st == 400 and b'<Code>%s</Code>' % code.encode() in out, out
+    grants = s3.get_bucket_acl(Bucket=bucket)['Grants']
+    assert len(grants) == 1
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert status_of(e) == 404
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert status_of(e) == 404
+
+
 def test_payload_sha256_mismatch_stores_nothing(cluster, s3):
     s3.create_bucket(Bucket='rawput')
     body = b'the real body'
