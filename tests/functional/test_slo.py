@@ -124,6 +124,18 @@ def test_swift_upload_use_slo_download_stat_delete(cluster, tmp_path):
         ['name', 'bytes', 'hash', 'content_type', 'last_modified']] * 4
     assert h['etag'] == md5(b)
 
+    # an upload over it: swiftclient reads the old manifest
+    # (?multipart-manifest=get) and deletes the segments it no longer uses
+    data = os.urandom(2 * MiB + 1)
+    src.write_bytes(data)
+    os.utime(src, (1000000000, 1000000000))
+    check_swift(c.swift('upload', '--use-slo', '-S', str(MiB), 'slocli',
+                        'big.bin', cwd=str(tmp_path)))
+    check_swift(c.swift('download', 'slocli', 'big.bin', '-o',
+                        str(out_dir / 'back.bin')))
+    assert (out_dir / 'back.bin').read_bytes() == data
+    assert len(listing(c, 'slocli_segments')) == 3
+
     # swift delete takes the segments along (?multipart-manifest=delete)
     check_swift(c.swift('delete', 'slocli', 'big.bin'))
     assert req(c, 'HEAD', ('slocli', 'big.bin'))[0] == 404
