@@ -6,6 +6,8 @@
  */
 #include "proxy/info.h"
 
+#include "proxy/slo.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,29 @@ int info_new(const struct constraints *c, const struct info_opts *o,
     int err = info ? set(info, "swift", swift_section(c, o)) : -ENOMEM;
 
     *out = NULL;
+    /* the proxy always serves static large objects (slo.c), with
+     * Swift's default limits; heartbeats and async deletes are not */
+    if (!err) {
+        json_t *slo = json_object();
+
+        err = slo ? 0 : -ENOMEM;
+        if (!err)
+            err = set(slo, "max_manifest_segments",
+                      json_integer(SLO_MAX_MANIFEST_SEGMENTS));
+        if (!err)
+            err = set(slo, "max_manifest_size",
+                      json_integer(SLO_MAX_MANIFEST_SIZE));
+        if (!err)
+            err = set(slo, "yield_frequency", json_integer(10));
+        if (!err)
+            err = set(slo, "min_segment_size", json_integer(1));
+        if (!err)
+            err = set(slo, "allow_async_delete", json_false());
+        if (!err)
+            err = set(info, "slo", slo);
+        else
+            json_decref(slo);
+    }
     if (!err && o->tempauth) {
         ta = json_object();
         err = ta ? set(ta, "account_acls", json_true()) : -ENOMEM;

@@ -44,6 +44,9 @@ static void test_default_info(void **state)
            "\"container_listing_limit\":10000,\"account_listing_limit\":"
            "10000,\"max_account_name_length\":256,"
            "\"max_container_name_length\":256,\"extra_header_count\":0},"
+           "\"slo\":{\"max_manifest_segments\":1000,"
+           "\"max_manifest_size\":8388608,\"yield_frequency\":10,"
+           "\"min_segment_size\":1,\"allow_async_delete\":false},"
            "\"tempauth\":{\"account_acls\":true}}");
     free(s);
 }
@@ -71,7 +74,10 @@ static void test_disallowed_sections(void **state)
            "10000,\"max_account_name_length\":256,"
            "\"max_container_name_length\":256,"
            "\"valid_api_versions\":[\"v1\",\"v1.0\"],"
-           "\"extra_header_count\":0,\"auto_create_account_prefix\":\".\"}}");
+           "\"extra_header_count\":0,\"auto_create_account_prefix\":\".\"},"
+           "\"slo\":{\"max_manifest_segments\":1000,"
+           "\"max_manifest_size\":8388608,\"yield_frequency\":10,"
+           "\"min_segment_size\":1,\"allow_async_delete\":false}}");
     free(s);
 }
 
