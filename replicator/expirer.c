@@ -2,11 +2,12 @@
  * expirer.c - kura-expirer's pass over the expirer queue (expirer.h).
  *
  * Owns the walk of the queue (account listing, container listings, paged
- * by marker), the share of rows this expirer takes, the deletes sent to
- * the object replicas, when a row is settled, and the row's removal. The
- * queue's names are obj_expiring's; what a DELETE with X-If-Delete-At does
- * to an object, and the container update it sends, are the object
- * server's.
+ * by marker), the share of rows this expirer takes, what each object's
+ * DELETE carries, when a row is settled, and the row's removal. The
+ * queue's names are obj_expiring's; sending the DELETEs to the object
+ * replicas is direct_delete.c's (shared with the lifecycle pass); what a
+ * DELETE with X-If-Delete-At does to an object, and the container update
+ * it sends, are the object server's.
  *
  * Invariant: a row leaves the queue only after its object is settled (see
  * expirer.h), so an object with a delete-at is deleted or found changed
@@ -19,6 +20,7 @@
 #include "common/recon.h"
 #include "common/timestamp.h"
 #include "ring/live_ring.h"
+#include "storage/direct_delete.h"
 #include "storage/obj_expiring.h"
 
 #include <errno.h>
@@ -37,7 +39,7 @@
 #define PAGE_LIMIT 1000
 /* A listing page's body: 1000 rows of at most ~1.3 KiB of JSON each. */
 #define PAGE_MAX_BYTES (4u << 20)
-#define MAX_REPLICAS 16
+#define MAX_REPLICAS DIRECT_DELETE_MAX_REPLICAS
 /* Threads deleting rows at once, at most (the concurrency option). */
 #define MAX_CONCURRENCY 64
 
@@ -70,37 +72,11 @@ struct expirer {
     char *account; /* ".expiring_objects" */
 };
 
-/* Where a name lives: its partition and primaries in one ring. */
-struct place {
-    uint32_t part;
-    const struct ring_dev *nodes[MAX_REPLICAS];
-    size_t n;
-};
-
 static int place_of(const struct expirer *e, const struct ring *ring,
                     const char *a, const char *c, const char *o,
-                    struct place *p)
+                    struct direct_place *p)
 {
-    unsigned char digest[16];
-    int err = hash_path(e->hc, a, c, o, digest);
-
-    if (err)
-        return err;
-    p->part = ring_get_part(ring, digest);
-    p->n = ring_get_part_nodes(ring, p->part, p->nodes, MAX_REPLICAS);
-    return p->n ? 0 : -ENOENT;
-}
-
-/* "/<dev>/<part>/<quoted name>", malloc()ed. */
-static char *node_path(const struct ring_dev *d, uint32_t part,
-                       const char *qname)
-{
-    char *qdev = http_quote(d->device), *path = NULL;
-
-    if (qdev && asprintf(&path, "/%s/%u%s", qdev, part, qname) < 0)
-        path = NULL;
-    free(qdev);
-    return path;
+    return direct_delete_place(e->hc, ring, a, c, o, p);
 }
 
 /* Sends 'n' requests at once and collects each status (or -errno) into
@@ -125,7 +101,7 @@ static void run_all(struct expirer *e, const struct http_client_req *reqs,
 
 /* Sends DELETE of the quoted '/a/c/o' 'qname' to every node of 'p' with
  * 'hdrs', logging the answers that are neither 2xx nor 404. */
-static void delete_everywhere(struct expirer *e, const struct place *p,
+static void delete_everywhere(struct expirer *e, const struct direct_place *p,
                               const char *qname, const struct http_header *hdrs,
                               size_t n_hdrs)
 {
@@ -135,7 +111,7 @@ static void delete_everywhere(struct expirer *e, const struct place *p,
     size_t n = 0;
 
     for (size_t i = 0; i < p->n; i++) {
-        paths[n] = node_path(p->nodes[i], p->part, qname);
+        paths[n] = direct_delete_node_path(p->nodes[i], p->part, qname);
         if (!paths[n])
             continue;
         reqs[n] = (struct http_client_req){
@@ -244,7 +220,8 @@ static int get_page(struct expirer *e, const struct ring_dev *d, uint32_t part,
 {
     const struct http_header accept = {"Accept", "application/json"};
     struct http_client_call *call = NULL;
-    char *base = node_path(d, part, qname), *path = NULL, *body = NULL;
+    char *base = direct_delete_node_path(d, part, qname), *path = NULL,
+         *body = NULL;
     struct http_client_req req = {
         .host = d->ip,
         .port = (unsigned int)d->port,
@@ -294,7 +271,7 @@ static int get_page(struct expirer *e, const struct ring_dev *d, uint32_t part,
  * '/a[/c]' 'qname' after 'marker': expirer_merge_pages() of the pages of
  * every replica that answers. Returns 0, -EIO when none answered, or
  * -ENOMEM. */
-static int list_page(struct expirer *e, const struct place *p,
+static int list_page(struct expirer *e, const struct direct_place *p,
                      const char *qname, const char *marker,
                      struct expirer_names *out, bool *more)
 {
@@ -347,27 +324,6 @@ static bool is_mine(const struct expirer *e, const char *cont, const char *row)
     return mine;
 }
 
-/* The object's container replicas, shared out as the proxy does: object
- * replica i updates container replicas i, i + n_obj, ... */
-static void container_headers(const struct place *cp, size_t i, size_t n_obj,
-                              char *hosts, char *devs, size_t cap)
-{
-    size_t hl = 0, dl = 0;
-
-    hosts[0] = devs[0] = '\0';
-    for (size_t j = i; j < cp->n; j += n_obj) {
-        const struct ring_dev *d = cp->nodes[j];
-        int a = snprintf(hosts + hl, cap - hl, "%s%s:%d", hl ? "," : "", d->ip,
-                         d->port);
-        int b = snprintf(devs + dl, cap - dl, "%s%s", dl ? "," : "", d->device);
-
-        if (a < 0 || b < 0 || (size_t)a >= cap - hl || (size_t)b >= cap - dl)
-            break;
-        hl += (size_t)a;
-        dl += (size_t)b;
-    }
-}
-
 bool expirer_row_settled(const int *status, size_t n, int64_t delete_at,
                          unsigned int reclaim_age, int64_t now)
 {
@@ -397,69 +353,32 @@ static bool delete_object(struct expirer *e, struct ring *cring,
                           struct ring *oring, const struct obj_expiring_task *t,
                           const char *txn)
 {
-    enum { H_TS, H_IFDA, H_CLEAN, H_TXN, H_POLICY, H_CHOST, H_CDEV, H_CPART };
-    struct http_client_req reqs[MAX_REPLICAS];
-    struct http_header hdrs[MAX_REPLICAS][8];
-    char hosts[MAX_REPLICAS][512], devs[MAX_REPLICAS][512];
-    char *paths[MAX_REPLICAS] = {0};
+    const struct direct_delete dd = {.client = e->client, .hc = e->hc};
+    char at[32];
+    const struct http_header extra[] = {
+        {"X-If-Delete-At", at},
+        /* the row is ours to remove: no async pending to remove it */
+        {"X-Backend-Clean-Expiring-Object-Queue", "no"},
+    };
+    struct direct_place cp;
+    const struct direct_delete_target dt = {
+        .account = t->account,
+        .container = t->container,
+        .object = t->object,
+        .policy = 0,
+        .oring = oring,
+        .cp = &cp,
+        .txn = txn,
+    };
     int status[MAX_REPLICAS];
-    char at[32], cpart[16], *name = NULL, *qname = NULL;
-    struct place op, cp;
-    size_t n = 0;
+    size_t n;
 
-    if (place_of(e, oring, t->account, t->container, t->object, &op) ||
-        place_of(e, cring, t->account, t->container, NULL, &cp) ||
-        asprintf(&name, "/%s/%s/%s", t->account, t->container, t->object) < 0)
-        return false;
-    qname = http_quote(name);
-    free(name);
-    if (!qname)
+    if (place_of(e, cring, t->account, t->container, NULL, &cp))
         return false;
     snprintf(at, sizeof(at), "%010lld.00000", (long long)t->delete_at);
-    snprintf(cpart, sizeof(cpart), "%u", cp.part);
-    for (size_t i = 0; i < op.n; i++) {
-        struct http_header *h = hdrs[n];
-
-        paths[n] = node_path(op.nodes[i], op.part, qname);
-        if (!paths[n])
-            continue;
-        container_headers(&cp, i, op.n, hosts[n], devs[n], sizeof(hosts[n]));
-        h[H_TS] = (struct http_header){"X-Timestamp", at};
-        h[H_IFDA] = (struct http_header){"X-If-Delete-At", at};
-        /* the row is ours to remove: no async pending to remove it */
-        h[H_CLEAN] =
-            (struct http_header){"X-Backend-Clean-Expiring-Object-Queue", "no"};
-        h[H_TXN] = (struct http_header){"X-Trans-Id", txn};
-        h[H_POLICY] =
-            (struct http_header){"X-Backend-Storage-Policy-Index", "0"};
-        h[H_CHOST] = (struct http_header){"X-Container-Host", hosts[n]};
-        h[H_CDEV] = (struct http_header){"X-Container-Device", devs[n]};
-        h[H_CPART] = (struct http_header){"X-Container-Partition", cpart};
-        reqs[n] = (struct http_client_req){
-            .host = op.nodes[i]->ip,
-            .port = (unsigned int)op.nodes[i]->port,
-            .method = "DELETE",
-            .path = paths[n],
-            .headers = h,
-            .n_headers = hosts[n][0] ? 8 : H_CHOST,
-        };
-        n++;
-    }
-    run_all(e, reqs, n, status);
-    for (size_t i = 0; i < n; i++) {
-        int s = status[i];
-
-        if (!((s >= 200 && s < 300) || s == 404 || s == 409 || s == 412))
-            log_txn(LOG_WARNING, txn, "DELETE %s:%u%s: %s", reqs[i].host,
-                    reqs[i].port, paths[i],
-                    s < 0 ? strerror(-s) : http_reason(s));
-        free(paths[i]);
-    }
-    free(qname);
-    /* a replica whose path could not be made counts as not answering */
-    for (size_t i = n; i < op.n; i++)
-        status[i] = -ENOMEM;
-    return expirer_row_settled(status, op.n, t->delete_at, e->c->reclaim_age,
+    if (direct_delete_object(&dd, &dt, at, extra, 2, status, &n))
+        return false;
+    return expirer_row_settled(status, n, t->delete_at, e->c->reclaim_age,
                                (int64_t)time(NULL));
 }
 
@@ -469,7 +388,7 @@ static void pop_row(struct expirer *e, struct ring *cring, const char *cont,
 {
     struct timestamp now;
     char ts[TIMESTAMP_INTERNAL_SIZE], *name = NULL, *qname;
-    struct place p;
+    struct direct_place p;
 
     timestamp_now(&now);
     timestamp_internal(&now, ts);
@@ -568,7 +487,7 @@ static void delete_queue_container(struct expirer *e, struct ring *cring,
     int status[MAX_REPLICAS];
     struct timestamp now;
     char ts[TIMESTAMP_INTERNAL_SIZE];
-    struct place ap, cp;
+    struct direct_place ap, cp;
     size_t n = 0;
 
     timestamp_now(&now);
@@ -583,7 +502,7 @@ static void delete_queue_container(struct expirer *e, struct ring *cring,
         const struct ring_dev *ad = ap.nodes[i % ap.n];
         struct http_header *h = hdrs[n];
 
-        paths[n] = node_path(cp.nodes[i], cp.part, qname);
+        paths[n] = direct_delete_node_path(cp.nodes[i], cp.part, qname);
         if (!paths[n])
             continue;
         snprintf(hosts[n], sizeof(hosts[n]), "%s:%d", ad->ip, ad->port);
@@ -634,7 +553,7 @@ static void expire_container(struct expirer *e, const char *cont, int64_t now,
     struct ring *oring = live_ring_get(e->object_ring);
     char *marker = strdup(""), *name = NULL, *qname = NULL;
     bool first = true, more = true;
-    struct place p;
+    struct direct_place p;
 
     if (!marker || asprintf(&name, "/%s/%s", e->account, cont) < 0 ||
         !(qname = http_quote(name)) ||
@@ -689,7 +608,7 @@ void expirer_pass(struct expirer *e, struct expirer_stats *out)
     char *marker = strdup(""), *qname = NULL, *name = NULL;
     char path[4096];
     bool more = true;
-    struct place p;
+    struct direct_place p;
     json_t *patch;
     int64_t now = (int64_t)time(NULL);
     int err;

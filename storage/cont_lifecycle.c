@@ -1,10 +1,13 @@
 /*
  * cont_lifecycle.c - the container servers' S3 lifecycle pass
  * (cont_lifecycle.h): which DBs a node works on, the walk of their rows
- * under the rules' prefixes, the deletes sent to the object servers and
- * their outcome. When a rule makes an object due is lifecycle_rules.c's;
- * what a DELETE does to an object and to its listing row is the object
- * server's (obj_server.c) and the container server's.
+ * under the rules' prefixes, and which objects are deleted and how (the
+ * DELETE's timestamp, what is done with its outcome). When a rule makes
+ * an object due is lifecycle_rules.c's; the DELETEs to the object
+ * servers, their outcome and a multipart object's manifest and parts are
+ * direct_delete.c's, shared with kura-expirer; what a DELETE does to an
+ * object and to its listing row is the object server's (obj_server.c)
+ * and the container server's.
  *
  * Invariants:
  * 1. Only the version a row lists is deleted: the DELETE's X-Timestamp is
@@ -16,8 +19,8 @@
  *    (contdb_get_object()) just before their delete.
  * 3. A multipart upload's parts are deleted only after its manifest's
  *    DELETE settled with no newer version found, and only parts in the
- *    bucket's own segments container, as DeleteObject does
- *    (proxy/s3_multipart.c).
+ *    bucket's own segments container under its key, as DeleteObject
+ *    does (proxy/s3_multipart.c; direct_delete.h says which manifests).
  */
 #include "storage/cont_lifecycle.h"
 
@@ -29,7 +32,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/http.h"
 #include "common/http_client.h"
 #include "common/lifecycle_rules.h"
 #include "common/log.h"
@@ -39,16 +41,13 @@
 #include "storage/contdb.h"
 #include "storage/db_bg.h"
 #include "storage/dbrepl.h"
+#include "storage/direct_delete.h"
 #include "storage/local_devs.h"
 
 #define LIFECYCLE_SYSMETA "X-Container-Sysmeta-S3api-Lifecycle"
-#define SEGMENTS_SUFFIX "+segments" /* s3api's <bucket>+segments */
 #define MAX_LOCAL_DEVS 1024
-#define MAX_REPLICAS 16
 #define MAX_POLICIES 64
 #define PAGE_LIMIT 1000
-/* a manifest of 10,000 parts at ~200 bytes of JSON each, with room */
-#define MANIFEST_MAX_BYTES (4u << 20)
 
 struct cont_lifecycle {
     const struct cont_lifecycle_conf *conf;
@@ -66,20 +65,6 @@ struct cont_lifecycle {
     struct ring *ring;
     const struct ring_dev *dev;
     struct kvdb *kv;
-};
-
-/* Where a name lives in one ring: its partition and primaries. */
-struct place {
-    uint32_t part;
-    const struct ring_dev *nodes[MAX_REPLICAS];
-    size_t n;
-};
-
-/* What the replicas of one object said to its DELETE. */
-enum outcome {
-    DELETED, /* a quorum deleted it or found it gone */
-    RACED,   /* a replica holds a newer version (409): it stays */
-    FAILED,  /* too few answers: the next pass tries again */
 };
 
 /* ---- rings ---- */
@@ -119,239 +104,6 @@ static struct ring *object_ring(struct cont_lifecycle *l, uint32_t policy)
     return live_ring_get(l->orings[policy]);
 }
 
-static int place_of(const struct cont_lifecycle *l, const struct ring *ring,
-                    const char *a, const char *c, const char *o,
-                    struct place *p)
-{
-    unsigned char digest[16];
-    int err = hash_path(l->hc, a, c, o, digest);
-
-    if (err)
-        return err;
-    p->part = ring_get_part(ring, digest);
-    p->n = ring_get_part_nodes(ring, p->part, p->nodes, MAX_REPLICAS);
-    return p->n ? 0 : -ENOENT;
-}
-
-/* ---- requests to object servers ---- */
-
-/* "/<dev>/<part>/<quoted /a/c/o>", malloc()ed. */
-static char *node_path(const struct ring_dev *d, uint32_t part,
-                       const char *qname)
-{
-    char *qdev = http_quote(d->device), *path = NULL;
-
-    if (qdev && asprintf(&path, "/%s/%" PRIu32 "%s", qdev, part, qname) < 0)
-        path = NULL;
-    free(qdev);
-    return path;
-}
-
-/* The container replicas object replica i tells, shared out as the proxy
- * does: container replicas i, i + n_obj, ... */
-static void container_headers(const struct place *cp, size_t i, size_t n_obj,
-                              char *hosts, char *devs, size_t cap)
-{
-    size_t hl = 0, dl = 0;
-
-    hosts[0] = devs[0] = '\0';
-    for (size_t j = i; j < cp->n; j += n_obj) {
-        const struct ring_dev *d = cp->nodes[j];
-        int a = snprintf(hosts + hl, cap - hl, "%s%s:%d", hl ? "," : "", d->ip,
-                         d->port);
-        int b = snprintf(devs + dl, cap - dl, "%s%s", dl ? "," : "", d->device);
-
-        if (a < 0 || b < 0 || (size_t)a >= cap - hl || (size_t)b >= cap - dl)
-            break;
-        hl += (size_t)a;
-        dl += (size_t)b;
-    }
-}
-
-static enum outcome outcome_of(const int *status, size_t n)
-{
-    size_t done = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (status[i] == 409)
-            return RACED;
-        if ((status[i] >= 200 && status[i] < 300) || status[i] == 404)
-            done++;
-    }
-    return n && done >= n / 2 + 1 ? DELETED : FAILED;
-}
-
-/* DELETE of /a/c/o at X-Timestamp 'ts' on every primary of the object in
- * 'oring', each telling its container replicas (the container's ring
- * partition and primaries, 'cp'). */
-static enum outcome delete_object(struct cont_lifecycle *l,
-                                  const struct ring *oring,
-                                  const struct place *cp, const char *a,
-                                  const char *c, const char *o, const char *ts,
-                                  uint32_t policy, const char *txn)
-{
-    enum { H_TS, H_TXN, H_POLICY, H_CHOST, H_CDEV, H_CPART, N_H };
-    struct http_client_req reqs[MAX_REPLICAS];
-    struct http_header hdrs[MAX_REPLICAS][N_H];
-    struct http_client_call *calls[MAX_REPLICAS];
-    char hosts[MAX_REPLICAS][512], devs[MAX_REPLICAS][512];
-    char *paths[MAX_REPLICAS] = {0};
-    int status[MAX_REPLICAS], errs[MAX_REPLICAS];
-    char cpart[16], spolicy[16], *name = NULL, *qname = NULL;
-    struct place op;
-    size_t n = 0;
-
-    if (place_of(l, oring, a, c, o, &op) ||
-        asprintf(&name, "/%s/%s/%s", a, c, o) < 0)
-        return FAILED;
-    qname = http_quote(name);
-    free(name);
-    if (!qname)
-        return FAILED;
-    snprintf(cpart, sizeof(cpart), "%" PRIu32, cp->part);
-    snprintf(spolicy, sizeof(spolicy), "%" PRIu32, policy);
-    for (size_t i = 0; i < op.n; i++) {
-        struct http_header *h = hdrs[n];
-
-        paths[n] = node_path(op.nodes[i], op.part, qname);
-        if (!paths[n])
-            continue;
-        container_headers(cp, i, op.n, hosts[n], devs[n], sizeof(hosts[n]));
-        h[H_TS] = (struct http_header){"X-Timestamp", ts};
-        h[H_TXN] = (struct http_header){"X-Trans-Id", txn};
-        h[H_POLICY] =
-            (struct http_header){"X-Backend-Storage-Policy-Index", spolicy};
-        h[H_CHOST] = (struct http_header){"X-Container-Host", hosts[n]};
-        h[H_CDEV] = (struct http_header){"X-Container-Device", devs[n]};
-        h[H_CPART] = (struct http_header){"X-Container-Partition", cpart};
-        reqs[n] = (struct http_client_req){
-            .host = op.nodes[i]->ip,
-            .port = (unsigned int)op.nodes[i]->port,
-            .method = "DELETE",
-            .path = paths[n],
-            .headers = h,
-            .n_headers = hosts[n][0] ? N_H : H_CHOST,
-        };
-        n++;
-    }
-    http_client_start_multi(l->client, reqs, n, calls, errs);
-    for (size_t i = 0; i < n; i++) {
-        const void *data;
-        size_t len;
-
-        status[i] = calls[i] ? http_client_response(calls[i]) : errs[i];
-        while (status[i] > 0 && !http_client_read(calls[i], &data, &len) && len)
-            ;
-        http_client_end(calls[i]);
-        if (!((status[i] >= 200 && status[i] < 300) || status[i] == 404 ||
-              status[i] == 409))
-            log_txn(LOG_WARNING, txn, "DELETE %s:%u%s: %s", reqs[i].host,
-                    reqs[i].port, paths[i],
-                    status[i] < 0 ? strerror(-status[i])
-                                  : http_reason(status[i]));
-        free(paths[i]);
-    }
-    /* a replica whose path could not be made counts as not answering */
-    for (size_t i = n; i < op.n; i++)
-        status[i] = -ENOMEM;
-    free(qname);
-    return outcome_of(status, op.n);
-}
-
-/* The manifest of the multipart object /a/c/o (its raw JSON, as the
- * object servers keep it), read from the first primary that has it: a
- * JSON array, or NULL. */
-static json_t *get_manifest(struct cont_lifecycle *l, const struct ring *oring,
-                            const char *a, const char *c, const char *o,
-                            uint32_t policy, const char *txn)
-{
-    char spolicy[16], *name = NULL, *qname = NULL;
-    json_t *doc = NULL;
-    struct place op;
-
-    if (place_of(l, oring, a, c, o, &op) ||
-        asprintf(&name, "/%s/%s/%s", a, c, o) < 0)
-        return NULL;
-    qname = http_quote(name);
-    free(name);
-    snprintf(spolicy, sizeof(spolicy), "%" PRIu32, policy);
-    for (size_t i = 0; qname && !doc && i < op.n; i++) {
-        /* X-Backend-Replication: a manifest past its X-Delete-At (an
-         * upload completed under a rule, not yet reaped by the expirer)
-         * is read too, as Swift's open_expired */
-        const struct http_header h[] = {
-            {"X-Trans-Id", txn},
-            {"X-Backend-Storage-Policy-Index", spolicy},
-            {"X-Backend-Replication", "true"},
-        };
-        struct http_client_req req = {
-            .host = op.nodes[i]->ip,
-            .port = (unsigned int)op.nodes[i]->port,
-            .method = "GET",
-            .path = node_path(op.nodes[i], op.part, qname),
-            .headers = h,
-            .n_headers = 3,
-        };
-        struct http_client_call *call = NULL;
-        char *body = NULL;
-        size_t len;
-
-        if (req.path && http_client_request(l->client, &req, &call) == 200 &&
-            !http_client_read_all(call, MANIFEST_MAX_BYTES, &body, &len))
-            doc = json_loadb(body, len, 0, NULL);
-        if (doc && !json_is_array(doc)) {
-            json_decref(doc);
-            doc = NULL;
-        }
-        http_client_end(call);
-        free(body);
-        free((char *)req.path);
-    }
-    free(qname);
-    return doc;
-}
-
-/* Deletes the parts a multipart object's manifest names in the bucket's
- * segments container, as DeleteObject does. Parts never change once
- * written, so the DELETE is timestamped now. */
-static void delete_parts(struct cont_lifecycle *l, const struct ring *oring,
-                         const char *a, const char *c, json_t *manifest,
-                         uint32_t policy, const char *txn)
-{
-    struct ring *cring = live_ring_get(l->cring);
-    char ts[TIMESTAMP_INTERNAL_SIZE], *segs = NULL, *prefix = NULL;
-    struct timestamp now;
-    struct place cp;
-    size_t i, plen;
-    json_t *row;
-
-    timestamp_now(&now);
-    timestamp_internal(&now, ts);
-    /* a part's name: "/<bucket>+segments/<key>/<upload id>/<N>" */
-    if (asprintf(&segs, "%s%s", c, SEGMENTS_SUFFIX) < 0)
-        segs = NULL;
-    if (!segs || asprintf(&prefix, "/%s/", segs) < 0)
-        prefix = NULL;
-    if (!prefix || place_of(l, cring, a, segs, NULL, &cp))
-        goto out;
-    plen = strlen(prefix);
-    json_array_foreach(manifest, i, row)
-    {
-        const char *name = json_string_value(json_object_get(row, "name"));
-
-        if (!name || strncmp(name, prefix, plen) || !name[plen])
-            continue;
-        if (delete_object(l, oring, &cp, a, segs, name + plen, ts, policy,
-                          txn) == FAILED)
-            log_txn(LOG_WARNING, txn,
-                    "cannot delete part '%s' of an expired upload", name);
-    }
-out:
-    free(prefix);
-    free(segs);
-    ring_free(cring);
-}
-
 /* ---- one DB ---- */
 
 /* The DB being worked on. */
@@ -359,7 +111,7 @@ struct cur {
     struct contdb db;
     const char *account, *container;
     uint32_t policy;
-    struct place cp; /* the container's partition and primaries */
+    struct direct_place cp; /* the container's partition and primaries */
     struct lifecycle_rules rules;
 };
 
@@ -375,44 +127,59 @@ static bool is_manifest(const char *ctype)
 static void expire_row(struct cont_lifecycle *l, struct cur *c,
                        const struct contdb_object *obj)
 {
+    const struct direct_delete dd = {.client = l->client, .hc = l->hc};
     struct ring *oring = object_ring(l, c->policy);
     struct db_ts ts = obj->created_at;
     char sts[DB_TS_LEN], txn[TXN_ID_LEN + 1];
     char *name = strndup(obj->name, obj->name_len);
+    struct direct_delete_target t = {
+        .account = c->account,
+        .container = c->container,
+        .object = name,
+        .policy = c->policy,
+        .oring = oring,
+        .cp = &c->cp,
+        .txn = txn,
+    };
+    int status[DIRECT_DELETE_MAX_REPLICAS], got = -ENOENT;
+    enum direct_delete_outcome out = DIRECT_DELETE_FAILED;
+    bool manifest_row = is_manifest(obj->content_type);
     json_t *manifest = NULL;
-    enum outcome out = FAILED;
+    size_t n;
 
     txn_id_new(txn);
     /* invariant 1: just newer than the version listed */
     ts.offset++;
     db_ts_format(&ts, sts);
     if (oring && name) {
-        if (is_manifest(obj->content_type))
-            manifest = get_manifest(l, oring, c->account, c->container, name,
-                                    c->policy, txn);
-        out = delete_object(l, oring, &c->cp, c->account, c->container, name,
-                            sts, c->policy, txn);
+        if (manifest_row)
+            got = direct_delete_get_manifest(&dd, &t, 0, &manifest);
+        if (!direct_delete_object(&dd, &t, sts, NULL, 0, status, &n))
+            out = direct_delete_outcome(status, n);
     }
     switch (out) {
-    case DELETED:
+    case DIRECT_DELETE_DONE:
         l->expired++;
         log_txn(LOG_INFO, txn, "lifecycle expired '/%s/%s/%s' (%s)", c->account,
                 c->container, name ? name : "", sts);
-        if (manifest) /* invariant 3 */
-            delete_parts(l, oring, c->account, c->container, manifest,
-                         c->policy, txn);
-        else if (is_manifest(obj->content_type))
+        if (manifest) { /* invariant 3 */
+            struct ring *cring = live_ring_get(l->cring);
+
+            direct_delete_parts(&dd, &t, cring, manifest);
+            ring_free(cring);
+        } else if (manifest_row && got) {
             log_txn(LOG_WARNING, txn,
                     "no manifest of '/%s/%s/%s' read: its parts stay",
                     c->account, c->container, name ? name : "");
+        }
         break;
-    case RACED:
+    case DIRECT_DELETE_REFUSED:
         l->raced++;
         log_txn(LOG_INFO, txn,
                 "lifecycle kept '/%s/%s/%s': a newer version exists",
                 c->account, c->container, name ? name : "");
         break;
-    case FAILED:
+    case DIRECT_DELETE_FAILED:
         l->errors++;
         log_txn(LOG_WARNING, txn,
                 "cannot expire '/%s/%s/%s', retried next pass", c->account,
@@ -510,10 +277,12 @@ static const char *stored_rules(const struct contdb_info *info)
 /* Whether this device is the first primary of the DB's partition, and
  * the partition's primaries into 'cp'. */
 static bool is_first_primary(const struct cont_lifecycle *l,
-                             const unsigned char hash[16], struct place *cp)
+                             const unsigned char hash[16],
+                             struct direct_place *cp)
 {
     cp->part = ring_get_part(l->ring, hash);
-    cp->n = ring_get_part_nodes(l->ring, cp->part, cp->nodes, MAX_REPLICAS);
+    cp->n = ring_get_part_nodes(l->ring, cp->part, cp->nodes,
+                                DIRECT_DELETE_MAX_REPLICAS);
     return cp->n && cp->nodes[0]->id == l->dev->id;
 }
 
