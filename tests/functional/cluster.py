@@ -108,6 +108,33 @@ def wait_port(port, proc=None, timeout=30, what='server'):
     raise RuntimeError('%s did not listen on %d' % (what, port))
 
 
+def wait_for(what, cond, timeout=90, interval=0.2):
+    """Polls cond() until it returns something true and returns that;
+    fails naming 'what' after 'timeout' seconds (generous: a busy machine
+    is slow, and a test waits, never times)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError('timed out waiting for ' + what)
+
+
+def ring_nodes(etc, ring, *names):
+    """(partition, [(ip, port, device)]) of the primaries of /names... in
+    etc/<ring>.ring.gz, as `kura get-nodes` prints them."""
+    r = subprocess.run(
+        [os.path.join(BUILD, 'tools', 'kura'), 'get-nodes',
+         os.path.join(etc, ring + '.ring.gz'), *names, '--swift-dir', etc],
+        capture_output=True, text=True, timeout=60, check=True)
+    part = re.search(r'^Partition\s+(\d+)', r.stdout, re.M).group(1)
+    devs = re.findall(r'^Server:Port Device\s+(\S+):(\d+) (\S+)$',
+                      r.stdout, re.M)
+    assert devs, r.stdout
+    return part, devs
+
+
 class Cluster:
     """What a test needs from a running cluster: addresses, credentials, the
     `swift` CLI and raw HTTP."""

@@ -23,7 +23,6 @@ import hashlib
 import http.server
 import json
 import os
-import re
 import subprocess
 import threading
 import time
@@ -32,24 +31,13 @@ import urllib.request
 
 import pytest
 
-from cluster import BUILD, KuraCluster
+from cluster import BUILD, KuraCluster, ring_nodes, wait_for
 from test_object_server import free_port, srv, ts  # noqa: F401
 
-KURA = os.path.join(BUILD, 'tools', 'kura')
 EXPIRER = os.path.join(BUILD, 'replicator', 'kura-expirer')
 QUEUE = '.expiring_objects'
 
 EMPTY_ETAG = 'd41d8cd98f00b204e9800998ecf8427e'
-
-
-def wait_for(what, cond, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 class Aio:
@@ -89,15 +77,7 @@ class Aio:
 
     def nodes(self, ring, *names):
         """(partition, [(ip, port, device)]) of the primaries."""
-        r = subprocess.run(
-            [KURA, 'get-nodes', os.path.join(self.etc, ring + '.ring.gz'),
-             *names, '--swift-dir', self.etc],
-            capture_output=True, text=True, timeout=60, check=True)
-        part = re.search(r'^Partition\s+(\d+)', r.stdout, re.M).group(1)
-        devs = re.findall(r'^Server:Port Device\s+(\S+):(\d+) (\S+)$',
-                          r.stdout, re.M)
-        assert devs, r.stdout
-        return part, devs
+        return ring_nodes(self.etc, ring, *names)
 
     def listing(self, ring, *names):
         """Union of the names the primaries list (JSON, one page)."""

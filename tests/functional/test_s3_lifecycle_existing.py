@@ -22,8 +22,6 @@ Run with: /usr/bin/python3 -m pytest tests/functional/test_s3_lifecycle_existing
 import datetime
 import json
 import os
-import re
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -31,7 +29,8 @@ import urllib.request
 
 import pytest
 
-from cluster import BUILD, TARGET, cluster  # noqa: F401 (fixture)
+from cluster import TARGET, ring_nodes, wait_for
+from cluster import cluster  # noqa: F401 (fixture)
 
 boto3 = pytest.importorskip('boto3')
 from botocore.config import Config  # noqa: E402
@@ -40,19 +39,8 @@ from botocore.exceptions import ClientError  # noqa: E402
 pytestmark = pytest.mark.skipif(
     TARGET != 'kura', reason='the lifecycle pass is kura-container-server\'s')
 
-KURA = os.path.join(BUILD, 'tools', 'kura')
 BUCKET = 'lcold'
 PART = 5 * 1024 * 1024  # S3's smallest part but the last
-
-
-def wait_for(what, cond, timeout=90):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 @pytest.fixture(scope='module')
@@ -72,16 +60,8 @@ def account(cluster):
 
 def nodes(cluster, *names, ring='object'):
     """(partition, [(ip, port, device)]) of the primaries."""
-    etc = os.path.join(cluster.dir, 'etc')
-    r = subprocess.run(
-        [KURA, 'get-nodes', os.path.join(etc, ring + '.ring.gz'),
-         account(cluster), *names, '--swift-dir', etc],
-        capture_output=True, text=True, timeout=60, check=True)
-    part = re.search(r'^Partition\s+(\d+)', r.stdout, re.M).group(1)
-    devs = re.findall(r'^Server:Port Device\s+(\S+):(\d+) (\S+)$',
-                      r.stdout, re.M)
-    assert devs, r.stdout
-    return part, devs
+    return ring_nodes(os.path.join(cluster.dir, 'etc'), ring,
+                      account(cluster), *names)
 
 
 def direct(method, node, part, cluster, container, obj, headers=None,
