@@ -11,7 +11,7 @@
 #include "proxy/error_limit.h"
 #include "proxy/info.h"
 #include "proxy/preq.h"
-#include "proxy/s3_cors.h"
+#include "proxy/s3_registry.h"
 #include "proxy/s3api.h"
 
 #include <errno.h>
@@ -621,7 +621,7 @@ static int on_headers(struct request *req, void *arg)
     if (p->auth && tempauth_is_auth_path(p->auth, path))
         return serve_auth(pr);
     if (p->s3 &&
-        (s3api_claims(p->s3, req) || s3_cors_claims(p->s3, req, path)))
+        (s3api_claims(p->s3, req) || s3_registry_claims(pr, path)))
         return s3api_respond(pr, s3api_on_headers(pr));
     return route(pr, true);
 }

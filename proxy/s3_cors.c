@@ -7,19 +7,14 @@
  * A preflight carries no credentials, and a bucket is a container of the
  * signing user's account: the preflight alone cannot tell which account's
  * bucket it names. So PutBucketCors also records the bucket's account in
- * a registry users cannot reach: a container named for the bucket in the
- * reserved account ".s3api_cors" (a leading '.' is no reseller prefix, so
- * tempauth lets no user at it), its sysmeta naming the account. The proxy
- * writes it straight to the container servers, not through the Swift
- * controllers. A preflight reads it through the info cache (as container
- * info: recheck_container_existence seconds), then the bucket's rules.
- * A bucket name is thereby unique among CORS-enabled buckets: an account
+ * the registry of buckets reachable without credentials (s3_registry.h),
+ * which a preflight reads first, then the bucket's rules. An account
  * whose bucket name another account has registered gets 409
- * BucketAlreadyExists, unless that registration is stale (its bucket gone
- * or without rules), which is taken over. DeleteBucketCors and
- * DeleteBucket remove the account's own registration.
+ * BucketAlreadyExists, unless that registration is stale. DeleteBucketCors
+ * removes the account's registration unless the bucket is public-read.
  */
 #include "proxy/s3_cors.h"
+#include "proxy/s3_registry.h"
 #include "proxy/s3req.h"
 
 #include "common/conf.h"
@@ -31,9 +26,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define CORS_SYSMETA "X-Container-Sysmeta-S3api-Cors"
-#define REGISTRY_ACCOUNT ".s3api_cors"
-#define REGISTRY_SYSMETA "X-Container-Sysmeta-S3api-Cors-Account"
 #define PREFLIGHT_VARY                                                         \
     "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
 #define NOT_ALLOWED                                                            \
@@ -92,32 +84,6 @@ int s3_cors_conf(struct s3api *api, const struct conf *conf,
     return 0;
 }
 
-/* ---- which OPTIONS are S3's ---- */
-
-bool s3_cors_claims(const struct s3api *api, const struct request *req,
-                    const char *path)
-{
-    const char *host = req_header(req, "Host");
-    const char *dom = api->storage_domain;
-    size_t seg;
-
-    if (strcmp(req_method(req), "OPTIONS") || path[0] != '/')
-        return false;
-    if (*dom && host) { /* virtual-hosted style: the Host names a bucket */
-        size_t hl = strcspn(host, ":"), dl = strlen(dom);
-
-        if (hl > dl + 1 && host[hl - dl - 1] == '.' &&
-            !strncasecmp(host + hl - dl, dom, dl))
-            return true;
-    }
-    /* Swift's own paths stay Swift's (cors.c) */
-    seg = strcspn(path + 1, "/");
-    if (!seg || !strcmp(path, "/info"))
-        return false;
-    return !((seg == 2 && !strncmp(path + 1, "v1", 2)) ||
-             (seg == 4 && !strncmp(path + 1, "v1.0", 4)));
-}
-
 /* ---- the stored rules ---- */
 
 /* The rules of 'account'/'bucket' (a JSON array), or NULL: none, or the
@@ -130,7 +96,7 @@ static json_t *bucket_rules(struct preq *pr, const char *account,
     json_t *rules = NULL;
 
     info_get(pr, account, bucket, &ci);
-    v = ci.status / 100 == 2 ? hlist_get(&ci.headers, CORS_SYSMETA) : NULL;
+    v = ci.status / 100 == 2 ? hlist_get(&ci.headers, S3_CORS_SYSMETA) : NULL;
     if (v && *v)
         rules = json_loads(v, 0, NULL);
     info_release(&ci);
@@ -204,202 +170,27 @@ static int get_cors(struct preq *pr)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
-/* ---- the registry of CORS-enabled buckets ---- */
-
-/* The account the registry names for 'bucket': 1 with *owner (malloc'ed),
- * 0 none, -1 the servers failed, -ENOMEM. 'fresh' skips the cache. */
-static int registry_owner(struct preq *pr, const char *bucket, bool fresh,
-                          char **owner)
-{
-    struct info ci;
-    const char *v;
-    int rc;
-
-    *owner = NULL;
-    if (fresh)
-        info_invalidate(pr->p, REGISTRY_ACCOUNT, bucket);
-    info_get(pr, REGISTRY_ACCOUNT, bucket, &ci);
-    v = ci.status / 100 == 2 ? hlist_get(&ci.headers, REGISTRY_SYSMETA) : NULL;
-    if (v && *v)
-        rc = (*owner = strdup(v)) ? 1 : -ENOMEM;
-    else
-        rc = ci.status / 100 == 2 || ci.status == 404 ? 0 : -1;
-    info_release(&ci);
-    return rc;
-}
-
-/* X-Account-Host/-Device/-Partition, as the container controller sends
- * them: container replica i updates account replica i (i + n...). The
- * account server makes a '.' account when its first container comes. */
-struct reg_nodes {
-    struct nodes an, cn;
-};
-
-static int account_update(struct preq *pr, size_t i, struct hlist *h,
-                          void *arg)
-{
-    struct reg_nodes *rn = arg;
-    char hosts[1024] = "", devs[1024] = "", part[16];
-
-    (void)pr;
-    for (size_t j = i; rn->cn.n_prim && j < rn->an.n_prim; j += rn->cn.n_prim) {
-        const struct ring_dev *d = rn->an.prim[j];
-        size_t hl = strlen(hosts), dl = strlen(devs);
-
-        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
-                 d->ip, d->port);
-        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
-                 d->device);
-    }
-    if (!*hosts)
-        return 0;
-    snprintf(part, sizeof(part), "%u", rn->an.part);
-    if (hlist_set(h, "X-Account-Host", hosts) ||
-        hlist_set(h, "X-Account-Device", devs) ||
-        hlist_set(h, "X-Account-Partition", part))
-        return -ENOMEM;
-    return 0;
-}
-
-/* PUTs (with 'account') or DELETEs the registry's container for
- * 'bucket' on the container servers: the status a quorum gave (503 when
- * none), or -ENOMEM. */
-static int registry_write(struct preq *pr, const char *bucket,
-                          const char *account)
-{
-    const char *method = account ? "PUT" : "DELETE";
-    struct bresp rs[PROXY_MAX_REPLICAS];
-    struct reg_nodes rn;
-    struct hlist h = {0};
-    char ts[32], *tail = backend_tail(REGISTRY_ACCOUNT, bucket, NULL);
-    size_t got;
-    int best, st;
-
-    preq_new_timestamp(ts);
-    if (!tail || backend_base_headers(pr, ts, &h) ||
-        (account && hlist_add(&h, REGISTRY_SYSMETA, account))) {
-        free(tail);
-        hlist_release(&h);
-        return -ENOMEM;
-    }
-    if (nodes_init(pr->p, pr->p->account_ring, REGISTRY_ACCOUNT, NULL, NULL,
-                   &rn.an)) {
-        free(tail);
-        hlist_release(&h);
-        return -ENOMEM;
-    }
-    if (nodes_init(pr->p, pr->p->container_ring, REGISTRY_ACCOUNT, bucket,
-                   NULL, &rn.cn)) {
-        nodes_release(&rn.an);
-        free(tail);
-        hlist_release(&h);
-        return -ENOMEM;
-    }
-    got = backend_fanout(pr, &rn.cn, method, tail, NULL, &h, account_update,
-                         &rn, rs);
-    info_invalidate(pr->p, REGISTRY_ACCOUNT, bucket);
-    best = backend_best(rs, got, rn.cn.n_prim);
-    st = best < 0 ? 503 : rs[best].status;
-    for (size_t i = 0; i < got; i++)
-        bresp_release(&rs[i]);
-    nodes_release(&rn.cn);
-    nodes_release(&rn.an);
-    hlist_release(&h);
-    free(tail);
-    if (st / 100 != 2 && !(!account && st == 404))
-        req_log(pr->req, LOG_ERR, "S3 CORS registry %s %s: %d", method, bucket,
-                st);
-    return st;
-}
-
-/* Whether another account's registration of the bucket still stands:
- * its bucket is there with rules. */
-static bool registration_live(struct preq *pr, const char *owner,
-                              const char *bucket)
-{
-    json_t *rules;
-
-    info_invalidate(pr->p, owner, bucket);
-    rules = bucket_rules(pr, owner, bucket);
-    json_decref(rules);
-    return rules != NULL;
-}
-
-/* Removes the request's bucket from the registry if it is this
- * account's. 0 or -ENOMEM; a failure is logged, not answered: the
- * registration is stale and the next PutBucketCors elsewhere takes it. */
-static int registry_forget(struct preq *pr)
-{
-    struct s3req *r = pr->s3;
-    char *owner;
-    int rc = registry_owner(pr, r->bucket, true, &owner);
-
-    if (rc == 1 && !strcmp(owner, r->user.account_id))
-        rc = registry_write(pr, r->bucket, NULL);
-    free(owner);
-    return rc == -ENOMEM ? rc : 0;
-}
-
-int s3_cors_forget(struct preq *pr)
-{
-    return pr->s3 && pr->s3->bucket && pr->s3->user.account_id
-               ? registry_forget(pr)
-               : 0;
-}
-
 /* ---- Put/Get/DeleteBucketCors ---- */
 
 static int post_rules(struct preq *pr, const char *stored)
 {
-    struct http_header h = {CORS_SYSMETA, stored ? stored : ""};
+    struct http_header h = {S3_CORS_SYSMETA, stored ? stored : ""};
 
     return s3_post_bucket(pr, &h, 1);
 }
 
-/* 409: the bucket's name is another account's among CORS buckets. */
-static int name_taken(struct preq *pr)
+/* Takes back the rules just stored (the registry lost to another
+ * account). */
+static int undo_rules(struct preq *pr, void *arg)
 {
-    struct s3_xml_field f = {"BucketName", pr->s3->bucket};
-
-    return s3_error(pr, S3_ERR_BUCKET_ALREADY_EXISTS,
-                    "Another account has CORS on a bucket of this name: the "
-                    "names of buckets with CORS are unique across the "
-                    "cluster.",
-                    &f, 1);
-}
-
-/* Records the request's bucket as its account's: 0, 1 when answered
- * (503; 409 when another account registered the name at the same time
- * and its write came later: the rules just stored go again), -ENOMEM. */
-static int register_bucket(struct preq *pr)
-{
-    struct s3req *r = pr->s3;
-    char *owner = NULL;
-    int rc = registry_write(pr, r->bucket, r->user.account_id);
-
-    if (rc < 0)
-        return rc;
-    if (rc / 100 != 2) {
-        rc = s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0);
-        return rc ? rc : 1;
-    }
-    /* of two registrations at once, the later write stands */
-    rc = registry_owner(pr, r->bucket, true, &owner);
-    if (rc == 1 && strcmp(owner, r->user.account_id)) {
-        free(owner);
-        rc = post_rules(pr, NULL);
-        if (!rc)
-            rc = name_taken(pr);
-        return rc < 0 ? rc : 1;
-    }
-    free(owner);
-    return rc == -ENOMEM ? rc : 0;
+    (void)arg;
+    return post_rules(pr, NULL);
 }
 
 int s3_cors_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
-    char why[S3_CORS_WHY_LEN], *stored = NULL, *owner = NULL;
+    char why[S3_CORS_WHY_LEN], *stored = NULL;
     bool answered;
     int rc;
 
@@ -422,26 +213,17 @@ int s3_cors_put(struct preq *pr)
     default: return rc;
     }
     /* another account's bucket of the same name would get our preflights */
-    rc = registry_owner(pr, r->bucket, true, &owner);
-    if (rc == 1 && strcmp(owner, r->user.account_id) &&
-        registration_live(pr, owner, r->bucket)) {
-        free(owner);
+    rc = s3_registry_before(pr, true);
+    if (rc) {
         free(stored);
-        return name_taken(pr);
-    }
-    if (rc < 0) {
-        free(stored);
-        return rc == -ENOMEM
-                   ? rc
-                   : s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0);
+        return rc > 0 ? 0 : rc;
     }
     /* the rules first: this POST is what checks the user may change the
      * bucket */
     rc = post_rules(pr, stored);
     free(stored);
-    if (!rc && (!owner || strcmp(owner, r->user.account_id)))
-        rc = register_bucket(pr);
-    free(owner);
+    if (!rc)
+        rc = s3_registry_after(pr, true, undo_rules, NULL);
     if (!rc)
         rc = s3_respond_empty(pr, 200);
     return rc < 0 ? rc : 0;
@@ -466,8 +248,8 @@ int s3_cors_op(struct preq *pr, const char *m)
     }
     if (!strcmp(m, "DELETE")) {
         rc = post_rules(pr, NULL);
-        if (!rc)
-            rc = registry_forget(pr);
+        if (!rc) /* the name stays registered while the bucket is public */
+            rc = s3_registry_forget(pr);
         if (!rc)
             rc = s3_respond_empty(pr, 204);
         return rc < 0 ? rc : 0;
@@ -720,7 +502,7 @@ int s3_cors_preflight(struct preq *pr)
                  m ? m : "null");
         return s3_error(pr, S3_ERR_BAD_REQUEST, msg, NULL, 0);
     }
-    rc = r->bucket ? registry_owner(pr, r->bucket, false, &owner) : 0;
+    rc = r->bucket ? s3_registry_owner(pr, r->bucket, false, &owner) : 0;
     if (rc == -ENOMEM)
         return rc;
     if (rc < 0)

@@ -22,6 +22,8 @@
 /* What one sysmeta header can carry: the servers take 8192-byte header
  * lines, name included. */
 #define S3_CORS_MAX_STORED 7168
+/* The bucket's container sysmeta holding them. */
+#define S3_CORS_SYSMETA "X-Container-Sysmeta-S3api-Cors"
 #define S3_CORS_WHY_LEN 320
 
 enum s3_cors_result {
@@ -48,15 +50,5 @@ bool s3_cors_wildcard_match(const char *pattern, const char *s, bool nocase);
  * wildcards). NULL when none does. The rule is borrowed from 'rules'. */
 json_t *s3_cors_match(const json_t *rules, const char *origin,
                       const char *method, const char *headers);
-
-struct request;
-struct s3api;
-
-/* Whether an OPTIONS request is the S3 API's preflight (proxy.c): its
- * Host names a bucket (virtual-hosted style), or its decoded 'path' is
- * "/<bucket>[/<key>]" and not one of Swift's (/v1, /v1.0, /info), which
- * stay with cors.c. */
-bool s3_cors_claims(const struct s3api *api, const struct request *req,
-                    const char *path);
 
 #endif /* PROXY_S3_CORS_H */

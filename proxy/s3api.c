@@ -22,6 +22,7 @@
 #include "proxy/s3_acl.h"
 #include "proxy/s3_chunked.h"
 #include "proxy/s3_list.h"
+#include "proxy/s3_registry.h"
 #include "proxy/s3_sig.h"
 #include "proxy/s3_xml.h"
 #include "proxy/s3req.h"
@@ -820,15 +821,48 @@ static int op_get_acl(struct preq *pr, bool object)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
+/* A bucket's ACLs as they were, put back when its public name was lost
+ * to another account (s3_registry_after()). */
+struct old_acls {
+    char *rd, *wr;
+};
+
+static int keep_acls(struct preq *pr, struct old_acls *old)
+{
+    struct info ci;
+    const char *rd, *wr;
+
+    info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
+    rd = hlist_get(&ci.headers, "X-Container-Read");
+    wr = hlist_get(&ci.headers, "X-Container-Write");
+    old->rd = strdup(rd ? rd : "");
+    old->wr = strdup(wr ? wr : "");
+    info_release(&ci);
+    return old->rd && old->wr ? 0 : -ENOMEM;
+}
+
+static int restore_acls(struct preq *pr, void *arg)
+{
+    struct old_acls *old = arg;
+    struct http_header h[2] = {{"X-Container-Read", old->rd},
+                               {"X-Container-Write", old->wr}};
+
+    return s3_post_bucket(pr, h, 2);
+}
+
 /* PutBucketAcl, once its body (if any) is in: the canned ACL, grant
  * headers or AccessControlPolicy as the container's Swift ACLs
- * (s3_acl.c), set by a POST; what they do not grant is taken away. */
+ * (s3_acl.c), set by a POST; what they do not grant is taken away. A
+ * public-read bucket is registered for anonymous reads, 409 when another
+ * account's public bucket has the name (nothing changed). */
 static int op_put_bucket_acl(struct preq *pr)
 {
     struct s3req *r = pr->s3;
     struct http_header h[2] = {{"X-Container-Read", ""},
                                {"X-Container-Write", ""}};
+    struct old_acls old = {0};
     char *rd = NULL, *wr = NULL;
+    bool pub;
     int rc = 0;
 
     if (r->xml_over)
@@ -842,9 +876,18 @@ static int op_put_bucket_acl(struct preq *pr)
         h[0].value = rd;
     if (wr)
         h[1].value = wr;
-    rc = s3_post_bucket(pr, h, 2);
+    pub = s3_registry_public(rd);
+    rc = s3_registry_before(pr, pub);
+    if (!rc && pub && !r->registry_mine)
+        rc = keep_acls(pr, &old);
+    if (!rc)
+        rc = s3_post_bucket(pr, h, 2);
+    if (!rc)
+        rc = s3_registry_after(pr, pub, restore_acls, &old);
     free(rd);
     free(wr);
+    free(old.rd);
+    free(old.wr);
     if (rc)
         return rc < 0 ? rc : 0;
     return s3_respond_empty(pr, 200);
@@ -1085,6 +1128,38 @@ static int create_acls(struct preq *pr)
     return rc;
 }
 
+/* Whether a CreateBucket makes its bucket public-read. */
+static bool created_public(struct preq *pr)
+{
+    return s3_registry_public(req_header(pr->req, "X-Container-Read"));
+}
+
+/* A public CreateBucket whose name another account registered at the
+ * same moment: a bucket it made goes again (Swift's 201), one that was
+ * there (202) is left private. */
+static int undo_create(struct preq *pr, void *arg)
+{
+    static const struct http_header h[2] = {{"X-Container-Read", ""},
+                                            {"X-Container-Write", ""}};
+    struct subreq_resp sr;
+    char *path;
+    int rc;
+
+    if (*(const unsigned int *)arg != 201)
+        return s3_post_bucket(pr, h, 2);
+    path = s3_swift_quoted(pr->s3, NULL);
+    rc = path ? subreq_run(pr, "DELETE", path, NULL, NULL, 0, NULL, 0, &sr)
+              : -ENOMEM;
+    free(path);
+    if (rc)
+        return rc;
+    if (sr.status / 100 != 2)
+        req_log(pr->req, LOG_ERR, "cannot delete bucket '%s' again: %u",
+                pr->s3->bucket, sr.status);
+    subreq_resp_release(&sr);
+    return 0;
+}
+
 static int op_bucket_put(struct preq *pr)
 {
     struct s3req *r = pr->s3;
@@ -1108,6 +1183,8 @@ static int op_bucket_put(struct preq *pr)
         free(location);
     }
     rc = create_acls(pr);
+    if (!rc) /* public read: the name must be free for anonymous reads */
+        rc = s3_registry_before(pr, created_public(pr));
     if (rc)
         return rc > 0 ? 0 : rc;
     /* the Swift PUT has no body */
@@ -1613,6 +1690,22 @@ static bool bucket_root_v2(const struct preq *pr,
            !sr->bucket_in_host && p[0] == '/' && p[1] && !strchr(p + 1, '/');
 }
 
+/* The operation the method, target and sub-resource name. */
+static int dispatch(struct preq *pr, const char *m, const char *sub)
+{
+    struct s3req *r = pr->s3;
+
+    if (!r->bucket) {
+        if (strcmp(m, "GET") || sub)
+            return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
+        r->op = OP_LIST_BUCKETS;
+        return op_list_buckets(pr);
+    }
+    if (!r->key)
+        return bucket_op(pr, m, sub);
+    return object_op(pr, m, sub);
+}
+
 int s3api_on_headers(struct preq *pr)
 {
     struct s3api *api = pr->p->s3;
@@ -1654,8 +1747,13 @@ int s3api_on_headers(struct preq *pr)
     rc = s3_sig_parse(&sc, &sr, &r->sig, &err);
     if (rc < 0)
         return s3_sig_error_respond(pr, &err);
-    if (rc == 0)
-        return s3_error(pr, S3_ERR_ACCESS_DENIED, NULL, NULL, 0);
+    if (rc == 0) { /* no credentials: reads of public buckets only */
+        sub = subresource(pr->req);
+        rc = s3_registry_anonymous(pr, sub);
+        if (rc)
+            return rc > 0 ? 0 : rc;
+        return dispatch(pr, m, sub);
+    }
     rc = tempauth_s3_user(api->auth, r->sig.access_key, &r->user);
     if (rc == -ENOENT)
         return s3_error(pr, S3_ERR_INVALID_ACCESS_KEY_ID, NULL, NULL, 0);
@@ -1687,16 +1785,7 @@ int s3api_on_headers(struct preq *pr)
     pr->id.authoritative = true;
     pr->id.reseller_request = strstr(r->user.groups, ".reseller_admin");
     pr->reseller = pr->id.reseller_request;
-    sub = subresource(pr->req);
-    if (!r->bucket) {
-        if (strcmp(m, "GET") || sub)
-            return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
-        r->op = OP_LIST_BUCKETS;
-        return op_list_buckets(pr);
-    }
-    if (!r->key)
-        return bucket_op(pr, m, sub);
-    return object_op(pr, m, sub);
+    return dispatch(pr, m, subresource(pr->req));
 }
 
 /* ---- the body ---- */
@@ -1922,6 +2011,11 @@ static int convert_success(struct preq *pr, struct req_response *rs)
 
     switch (r->op) {
     case OP_BUCKET_PUT:
+        if (created_public(pr)) {
+            rc = s3_registry_after(pr, true, undo_create, &status);
+            if (rc)
+                return rc < 0 ? rc : 0;
+        }
         if (status == 202) {
             struct s3_xml_field f = {"BucketName", r->bucket};
 
@@ -1941,7 +2035,7 @@ static int convert_success(struct preq *pr, struct req_response *rs)
         rc = s3_add_ids(pr);
         return rc ? rc : req_respond(pr->req, 200, "", 0);
     case OP_BUCKET_DELETE:
-        rc = s3_cors_forget(pr); /* its registration goes with it */
+        rc = s3_registry_forget(pr); /* its registration goes with it */
         return rc ? rc : s3_respond_empty(pr, 204);
     case OP_OBJECT_DELETE: return s3_respond_empty(pr, 204);
     case OP_OBJECT_COPY: return copy_result(pr, rs, "CopyObjectResult");

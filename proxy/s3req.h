@@ -74,6 +74,8 @@ struct s3req {
     char *xml;                      /* a body this file parses */
     size_t xml_len, xml_max;
     bool xml_over;
+    /* the bucket's name is registered as its account's (s3_registry.h) */
+    bool registry_mine;
 };
 
 /* ---- answering (s3api.c) ---- */
@@ -181,8 +183,5 @@ int s3_cors_preflight(struct preq *pr);
 /* The Access-Control-* headers of an actual request whose Origin a rule
  * of the bucket allows for its method; nothing otherwise. 0 or -ENOMEM. */
 int s3_cors_actual(struct preq *pr);
-/* After DeleteBucket: the bucket's registration, if the account's, goes.
- * 0 or -ENOMEM. */
-int s3_cors_forget(struct preq *pr);
 
 #endif /* PROXY_S3REQ_H */
