@@ -3,15 +3,22 @@
  *
  * Owns the walk of the queue (account listing, container listings, paged
  * by marker), the share of rows this expirer takes, what each object's
- * DELETE carries, when a row is settled, and the row's removal. The
- * queue's names are obj_expiring's; sending the DELETEs to the object
- * replicas is direct_delete.c's (shared with the lifecycle pass); what a
- * DELETE with X-If-Delete-At does to an object, and the container update
- * it sends, are the object server's.
+ * DELETE carries, when a row is settled, when an S3 multipart object's
+ * parts go, and the row's removal. The queue's names are obj_expiring's;
+ * sending the DELETEs, reading a manifest and deleting parts are
+ * direct_delete.c's (shared with the lifecycle pass); what a DELETE with
+ * X-If-Delete-At does to an object, and the container update it sends,
+ * are the object server's.
  *
- * Invariant: a row leaves the queue only after its object is settled (see
- * expirer.h), so an object with a delete-at is deleted or found changed
- * before its row goes; a failure anywhere leaves the row for the next pass.
+ * Invariants:
+ * 1. A row leaves the queue only after its object is settled (see
+ *    expirer.h), so an object with a delete-at is deleted or found
+ *    changed before its row goes; a failure anywhere leaves the row for
+ *    the next pass.
+ * 2. An S3 multipart object's parts are deleted only after its manifest's
+ *    DELETE settled with no replica refusing it (409, 412), and only the
+ *    parts of the manifest version whose X-Delete-At the row names: an
+ *    object overwritten or given another delete-at keeps its parts.
  */
 #include "replicator/expirer.h"
 
@@ -347,8 +354,9 @@ bool expirer_row_settled(const int *status, size_t n, int64_t delete_at,
     return not_404 || delete_at + (int64_t)reclaim_age < now;
 }
 
-/* DELETE with X-If-Delete-At to every replica of the object; returns
- * whether it is settled (expirer.h). */
+/* DELETE with X-If-Delete-At to every replica of the object, and after
+ * it the parts of an S3 multipart object; returns whether the row is
+ * settled (expirer.h). */
 static bool delete_object(struct expirer *e, struct ring *cring,
                           struct ring *oring, const struct obj_expiring_task *t,
                           const char *txn)
@@ -371,15 +379,32 @@ static bool delete_object(struct expirer *e, struct ring *cring,
         .txn = txn,
     };
     int status[MAX_REPLICAS];
+    json_t *manifest = NULL;
+    bool settled;
     size_t n;
 
     if (place_of(e, cring, t->account, t->container, NULL, &cp))
         return false;
     snprintf(at, sizeof(at), "%010lld.00000", (long long)t->delete_at);
-    if (direct_delete_object(&dd, &dt, at, extra, 2, status, &n))
+    /* read before the DELETE: no replica serves the manifest after it.
+     * Only the version that expires now (its X-Delete-At is the row's)
+     * counts; a plain object answers a HEAD and nothing more. */
+    if (direct_delete_get_manifest(&dd, &dt, t->delete_at, &manifest) ==
+            -ENOMEM ||
+        direct_delete_object(&dd, &dt, at, extra, 2, status, &n)) {
+        json_decref(manifest);
         return false;
-    return expirer_row_settled(status, n, t->delete_at, e->c->reclaim_age,
-                               (int64_t)time(NULL));
+    }
+    settled = expirer_row_settled(status, n, t->delete_at, e->c->reclaim_age,
+                                  (int64_t)time(NULL));
+    /* its parts only when no replica refused: a 409 or 412 says the
+     * object was overwritten or its X-Delete-At changed, and the parts
+     * may be the live object's */
+    if (manifest && settled &&
+        direct_delete_outcome(status, n) == DIRECT_DELETE_DONE)
+        direct_delete_parts(&dd, &dt, cring, manifest);
+    json_decref(manifest);
+    return settled;
 }
 
 /* Removes 'row' from every replica of queue container 'cont'. */

@@ -19,7 +19,15 @@
  *    X-Backend-Clean-Expiring-Object-Queue: no and the
  *    X-Container-Host/-Device/-Partition of the object's container
  *    replicas (shared out as the proxy does), so each object server that
- *    deletes takes the object out of its listing;
+ *    deletes takes the object out of its listing. Before it, a HEAD
+ *    (X-Backend-Replication: true) to each replica in turn, until one
+ *    holds the version with the row's X-Delete-At, tells an S3
+ *    multipart object (a manifest CompleteMultipartUpload wrote,
+ *    storage/direct_delete.h); only then is the manifest read, and once
+ *    the DELETE settled with no 409 or 412, each of its parts in
+ *    <bucket>+segments/<key>/ is deleted too (X-Timestamp now), as S3's
+ *    DeleteObject does. A Swift API manifest's segments stay, as with
+ *    Swift's expirer;
  * 4. when the object is settled, removes the row from every replica of
  *    the queue container. Settled: a quorum of the object's replicas
  *    answered 2xx, 404, 409 (a newer write) or 412 (another delete-at),
