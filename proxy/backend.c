@@ -402,6 +402,90 @@ int backend_best(const struct bresp *r, size_t n, size_t n_replicas)
     return -1;
 }
 
+int backend_update_headers(const struct nodes *n, size_t i, size_t stride,
+                           const char *kind, struct hlist *h)
+{
+    char hosts[1024] = "", devs[1024] = "", part[16], name[64];
+
+    for (size_t j = i; stride && j < n->n_prim; j += stride) {
+        const struct ring_dev *d = n->prim[j];
+        size_t hl = strlen(hosts), dl = strlen(devs);
+
+        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
+                 d->ip, d->port);
+        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
+                 d->device);
+    }
+    if (!*hosts)
+        return 0;
+    snprintf(part, sizeof(part), "%u", n->part);
+    snprintf(name, sizeof(name), "X-%s-Host", kind);
+    if (hlist_set(h, name, hosts))
+        return -ENOMEM;
+    snprintf(name, sizeof(name), "X-%s-Device", kind);
+    if (hlist_set(h, name, devs))
+        return -ENOMEM;
+    snprintf(name, sizeof(name), "X-%s-Partition", kind);
+    if (hlist_set(h, name, part))
+        return -ENOMEM;
+    return 0;
+}
+
+/* The account and container nodes of a container write. */
+struct cont_write_nodes {
+    struct nodes an, cn;
+};
+
+/* Container replica i updates account replica i (and i + n, i + 2n...
+ * when there are more account replicas). */
+static int account_update(struct preq *pr, size_t i, struct hlist *h,
+                          void *arg)
+{
+    struct cont_write_nodes *wn = arg;
+
+    (void)pr;
+    return backend_update_headers(&wn->an, i, wn->cn.n_prim, "Account", h);
+}
+
+int backend_container_write(struct preq *pr, const char *a, const char *c,
+                            const char *method, const struct hlist *h,
+                            struct bresp *best)
+{
+    struct cont_write_nodes wn;
+    struct bresp rs[PROXY_MAX_REPLICAS];
+    char *tail = backend_tail(a, c, NULL);
+    size_t got;
+    int b;
+
+    memset(best, 0, sizeof(*best));
+    if (!tail)
+        return -ENOMEM;
+    if (nodes_init(pr->p, pr->p->account_ring, a, NULL, NULL, &wn.an)) {
+        free(tail);
+        return -ENOMEM;
+    }
+    if (nodes_init(pr->p, pr->p->container_ring, a, c, NULL, &wn.cn)) {
+        nodes_release(&wn.an);
+        free(tail);
+        return -ENOMEM;
+    }
+    got = backend_fanout(pr, &wn.cn, method, tail, NULL, h,
+                         strcmp(method, "POST") ? account_update : NULL, &wn,
+                         rs);
+    info_invalidate(pr->p, a, c);
+    b = backend_best(rs, got, wn.cn.n_prim);
+    for (size_t i = 0; i < got; i++) {
+        if ((int)i == b)
+            *best = rs[i]; /* the caller's now */
+        else
+            bresp_release(&rs[i]);
+    }
+    nodes_release(&wn.cn);
+    nodes_release(&wn.an);
+    free(tail);
+    return 0;
+}
+
 /* ---- relaying a response ---- */
 
 static bool has_prefix(const char *s, const char *prefix)

@@ -331,73 +331,17 @@ static int read_container(struct preq *pr)
 
 /* ---- writes ---- */
 
-/* The account and container nodes of a container write. */
-struct write_nodes {
-    struct nodes an, cn;
-};
-
-/* X-Account-Host/-Device/-Partition: container replica i updates account
- * replica i (and i + n, i + 2n... when there are more account replicas). */
-static int per_node_account(struct preq *pr, size_t i, struct hlist *h,
-                            void *arg)
-{
-    struct write_nodes *wn = arg;
-    char hosts[1024] = "", devs[1024] = "", part[16];
-    size_t n_cont = wn->cn.n_prim;
-
-    (void)pr;
-    for (size_t j = i; n_cont && j < wn->an.n_prim; j += n_cont) {
-        const struct ring_dev *d = wn->an.prim[j];
-        size_t hl = strlen(hosts), dl = strlen(devs);
-
-        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
-                 d->ip, d->port);
-        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
-                 d->device);
-    }
-    if (!*hosts)
-        return 0;
-    snprintf(part, sizeof(part), "%u", wn->an.part);
-    if (hlist_set(h, "X-Account-Host", hosts) ||
-        hlist_set(h, "X-Account-Device", devs) ||
-        hlist_set(h, "X-Account-Partition", part))
-        return -ENOMEM;
-    return 0;
-}
-
 static int write_all(struct preq *pr, const char *method, struct hlist *h)
 {
-    struct write_nodes wn;
-    struct bresp rs[PROXY_MAX_REPLICAS];
-    char *tail = backend_tail(pr->account, pr->container, NULL);
-    size_t got;
-    int best, rc;
+    struct bresp best;
+    int rc;
 
-    if (!tail)
+    if (backend_container_write(pr, pr->account, pr->container, method, h,
+                                &best))
         return -ENOMEM;
-    if (nodes_init(pr->p, pr->p->account_ring, pr->account, NULL, NULL,
-                   &wn.an)) {
-        free(tail);
-        return -ENOMEM;
-    }
-    if (nodes_init(pr->p, pr->p->container_ring, pr->account, pr->container,
-                   NULL, &wn.cn)) {
-        nodes_release(&wn.an);
-        free(tail);
-        return -ENOMEM;
-    }
-    got = backend_fanout(pr, &wn.cn, method, tail, NULL, h,
-                         strcmp(method, "POST") ? per_node_account : NULL, &wn,
-                         rs);
-    info_invalidate(pr->p, pr->account, pr->container);
     info_invalidate(pr->p, pr->account, NULL);
-    best = backend_best(rs, got, wn.cn.n_prim);
-    rc = best < 0 ? preq_error(pr, 503) : preq_relay(pr, &rs[best]);
-    for (size_t i = 0; i < got; i++)
-        bresp_release(&rs[i]);
-    nodes_release(&wn.cn);
-    nodes_release(&wn.an);
-    free(tail);
+    rc = best.status > 0 ? preq_relay(pr, &best) : preq_error(pr, 503);
+    bresp_release(&best);
     return rc;
 }
 

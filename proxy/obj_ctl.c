@@ -230,8 +230,6 @@ static int delete_at_headers(struct preq *pr, size_t i, size_t n_cont,
 int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
                        size_t n_obj, struct hlist *h)
 {
-    char hosts[1024] = "", devs[1024] = "", part[16];
-
     if (delete_at_headers(pr, i, cn->n_prim, n_obj, h) ||
         /* an object server that drops an old X-Delete-At takes the object
          * out of the expirer queue only when told to: two of them do, as
@@ -240,23 +238,7 @@ int obj_update_headers(struct preq *pr, const struct nodes *cn, size_t i,
                   i < 2 ? "t" : "f"))
         return -ENOMEM;
     /* container replica j is updated by object replica j % n_obj */
-    for (size_t j = i; j < cn->n_prim; j += n_obj) {
-        const struct ring_dev *d = cn->prim[j];
-        size_t hl = strlen(hosts), dl = strlen(devs);
-
-        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
-                 d->ip, d->port);
-        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
-                 d->device);
-    }
-    if (!*hosts)
-        return 0;
-    snprintf(part, sizeof(part), "%u", cn->part);
-    if (hlist_set(h, "X-Container-Host", hosts) ||
-        hlist_set(h, "X-Container-Device", devs) ||
-        hlist_set(h, "X-Container-Partition", part))
-        return -ENOMEM;
-    return 0;
+    return backend_update_headers(cn, i, n_obj, "Container", h);
 }
 
 struct update_arg {

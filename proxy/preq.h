@@ -177,6 +177,22 @@ size_t backend_fanout(struct preq *pr, struct nodes *n, const char *method,
 int backend_best(const struct bresp *r, size_t n, size_t n_replicas);
 size_t quorum_size(size_t n_replicas);
 
+/* The X-<kind>-Host, -Device and -Partition headers ('kind' "Account"
+ * or "Container") that tell replica 'i' of a write of 'stride' replicas
+ * which primaries of 'n' to update: i, i + stride, i + 2 * stride...
+ * Sets nothing where there are none. 0 or -ENOMEM. */
+int backend_update_headers(const struct nodes *n, size_t i, size_t stride,
+                           const char *kind, struct hlist *h);
+
+/* Sends 'method' with 'h' for container 'a'/'c' to its primaries, a PUT
+ * or DELETE with the account replicas each container replica updates,
+ * and forgets the container's cached info. On success returns 0 and sets
+ * *best to the response a quorum gave (status 0 where none did: a 503),
+ * which the caller frees with bresp_release(). -ENOMEM. */
+int backend_container_write(struct preq *pr, const char *a, const char *c,
+                            const char *method, const struct hlist *h,
+                            struct bresp *best);
+
 /* Passes a backend response to the client: status, the headers a client
  * may see (filter_response_headers()), body. */
 int preq_relay(struct preq *pr, const struct bresp *r);

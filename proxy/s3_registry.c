@@ -127,84 +127,30 @@ int s3_registry_owner(struct preq *pr, const char *bucket, bool fresh,
     return rc;
 }
 
-/* X-Account-Host/-Device/-Partition, as the container controller sends
- * them: container replica i updates account replica i (i + n...). The
- * account server makes a '.' account when its first container comes. */
-struct reg_nodes {
-    struct nodes an, cn;
-};
-
-static int account_update(struct preq *pr, size_t i, struct hlist *h,
-                          void *arg)
-{
-    struct reg_nodes *rn = arg;
-    char hosts[1024] = "", devs[1024] = "", part[16];
-
-    (void)pr;
-    for (size_t j = i; rn->cn.n_prim && j < rn->an.n_prim; j += rn->cn.n_prim) {
-        const struct ring_dev *d = rn->an.prim[j];
-        size_t hl = strlen(hosts), dl = strlen(devs);
-
-        snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%d", hl ? "," : "",
-                 d->ip, d->port);
-        snprintf(devs + dl, sizeof(devs) - dl, "%s%s", dl ? "," : "",
-                 d->device);
-    }
-    if (!*hosts)
-        return 0;
-    snprintf(part, sizeof(part), "%u", rn->an.part);
-    if (hlist_set(h, "X-Account-Host", hosts) ||
-        hlist_set(h, "X-Account-Device", devs) ||
-        hlist_set(h, "X-Account-Partition", part))
-        return -ENOMEM;
-    return 0;
-}
-
 /* PUTs (with 'account') or DELETEs the registry's container for
- * 'bucket' on the container servers: the status a quorum gave (503 when
- * none), or -ENOMEM. */
+ * 'bucket' on the container servers, as the container controller writes
+ * (the account server makes a '.' account when its first container
+ * comes): the status a quorum gave (503 when none), or -ENOMEM. */
 static int registry_write(struct preq *pr, const char *bucket,
                           const char *account)
 {
     const char *method = account ? "PUT" : "DELETE";
-    struct bresp rs[PROXY_MAX_REPLICAS];
-    struct reg_nodes rn;
+    struct bresp best;
     struct hlist h = {0};
-    char ts[32], *tail = backend_tail(REGISTRY_ACCOUNT, bucket, NULL);
-    size_t got;
-    int best, st;
+    char ts[32];
+    int st;
 
     preq_new_timestamp(ts);
-    if (!tail || backend_base_headers(pr, ts, &h) ||
-        (account && hlist_add(&h, REGISTRY_SYSMETA, account))) {
-        free(tail);
+    if (backend_base_headers(pr, ts, &h) ||
+        (account && hlist_add(&h, REGISTRY_SYSMETA, account)) ||
+        backend_container_write(pr, REGISTRY_ACCOUNT, bucket, method, &h,
+                                &best)) {
         hlist_release(&h);
         return -ENOMEM;
     }
-    if (nodes_init(pr->p, pr->p->account_ring, REGISTRY_ACCOUNT, NULL, NULL,
-                   &rn.an)) {
-        free(tail);
-        hlist_release(&h);
-        return -ENOMEM;
-    }
-    if (nodes_init(pr->p, pr->p->container_ring, REGISTRY_ACCOUNT, bucket,
-                   NULL, &rn.cn)) {
-        nodes_release(&rn.an);
-        free(tail);
-        hlist_release(&h);
-        return -ENOMEM;
-    }
-    got = backend_fanout(pr, &rn.cn, method, tail, NULL, &h, account_update,
-                         &rn, rs);
-    info_invalidate(pr->p, REGISTRY_ACCOUNT, bucket);
-    best = backend_best(rs, got, rn.cn.n_prim);
-    st = best < 0 ? 503 : rs[best].status;
-    for (size_t i = 0; i < got; i++)
-        bresp_release(&rs[i]);
-    nodes_release(&rn.cn);
-    nodes_release(&rn.an);
+    st = best.status > 0 ? best.status : 503;
+    bresp_release(&best);
     hlist_release(&h);
-    free(tail);
     if (st / 100 != 2 && !(!account && st == 404))
         req_log(pr->req, LOG_ERR, "S3 bucket registry %s %s: %d", method,
                 bucket, st);
