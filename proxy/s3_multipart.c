@@ -99,6 +99,67 @@ static char *part_name(const struct s3req *r, const char *uid, uint32_t n)
     return s;
 }
 
+/* The bucket's read ACL 'rd' as its segments container's: a multipart
+ * object's GET reads the parts with the reader's rights (slo.c), so its
+ * readers must read them by name; ".rlistings" is left out, since the
+ * listing would show upload ids, and write grants are never copied.
+ * malloc'ed, "" for none. */
+static char *segments_read_acl(const char *rd)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    bool first = true;
+
+    if (!f)
+        return NULL;
+    while (rd && *rd) {
+        size_t n = strcspn(rd, ",");
+        const char *s = rd, *e = rd + n;
+
+        rd = *e ? e + 1 : e;
+        while (s < e && *s == ' ')
+            s++;
+        while (e > s && e[-1] == ' ')
+            e--;
+        if (e == s || ((size_t)(e - s) == 10 && !strncmp(s, ".rlistings", 10)))
+            continue;
+        fprintf(f, "%s%.*s", first ? "" : ",", (int)(e - s), s);
+        first = false;
+    }
+    if (fclose(f)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int s3_multipart_share_read_acl(struct preq *pr, const char *read_acl)
+{
+    struct http_header h = {"X-Container-Read", NULL};
+    struct subreq_resp sr;
+    char *path = segments_path(pr->s3, NULL);
+    char *acl = segments_read_acl(read_acl);
+    int rc = -ENOMEM;
+
+    h.value = acl;
+    if (path && acl)
+        rc = subreq_run(pr, "POST", path, NULL, &h, 1, NULL, 0, &sr);
+    free(path);
+    free(acl);
+    if (rc)
+        return rc;
+    rc = sr.status;
+    subreq_resp_release(&sr);
+    if (rc / 100 == 2 || rc == 404) /* 404: no upload was ever made */
+        return 0;
+    rc = s3_error(pr,
+                  rc == 401 || rc == 403 ? S3_ERR_ACCESS_DENIED
+                                         : S3_ERR_SERVICE_UNAVAILABLE,
+                  NULL, NULL, 0);
+    return rc ? rc : 1;
+}
+
 static int no_such_upload(struct preq *pr, const char *uid)
 {
     struct s3_xml_field f = {"UploadId", uid};
@@ -267,6 +328,26 @@ static int copy_meta(const char *name, const char *value, void *arg)
     return m->rc = hlist_add(m->h, swift, value);
 }
 
+/* PUTs the segments container with the bucket's readers
+ * (segments_read_acl()): 0 with *sr, -errno. */
+static int segments_put(struct preq *pr, struct subreq_resp *sr)
+{
+    struct http_header h = {"X-Container-Read", NULL};
+    struct info ci;
+    char *path = segments_path(pr->s3, NULL), *acl;
+    int rc = -ENOMEM;
+
+    info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
+    acl = segments_read_acl(hlist_get(&ci.headers, "X-Container-Read"));
+    info_release(&ci);
+    h.value = acl;
+    if (path && acl)
+        rc = subreq_run(pr, "PUT", path, NULL, &h, 1, NULL, 0, sr);
+    free(path);
+    free(acl);
+    return rc;
+}
+
 static int initiate(struct preq *pr)
 {
     struct s3req *r = pr->s3;
@@ -288,12 +369,9 @@ static int initiate(struct preq *pr)
     rc = upload_id_new(uid);
     if (rc)
         return rc;
-    /* the segments container, made once per bucket */
-    path = segments_path(r, NULL);
-    if (!path)
-        return -ENOMEM;
-    rc = subreq_run(pr, "PUT", path, NULL, NULL, 0, NULL, 0, &sr);
-    free(path);
+    /* the segments container, made once per bucket, readable by the
+     * bucket's readers as it is now */
+    rc = segments_put(pr, &sr);
     if (rc)
         return rc;
     rc = sr.status;

@@ -884,6 +884,8 @@ static int op_put_bucket_acl(struct preq *pr)
         rc = s3_post_bucket(pr, h, 2);
     if (!rc)
         rc = s3_registry_after(pr, pub, restore_acls, &old);
+    if (!rc) /* multipart objects' parts follow */
+        rc = s3_multipart_share_read_acl(pr, rd);
     free(rd);
     free(wr);
     free(old.rd);
@@ -2013,6 +2015,14 @@ static int convert_success(struct preq *pr, struct req_response *rs)
     case OP_BUCKET_PUT:
         if (created_public(pr)) {
             rc = s3_registry_after(pr, true, undo_create, &status);
+            if (rc)
+                return rc < 0 ? rc : 0;
+        }
+        if (req_header(pr->req, "X-Container-Read")) {
+            /* new grants: the parts of multipart objects follow (a 202
+             * took them too; a 201 may find an older bucket's parts) */
+            rc = s3_multipart_share_read_acl(
+                pr, req_header(pr->req, "X-Container-Read"));
             if (rc)
                 return rc < 0 ? rc : 0;
         }

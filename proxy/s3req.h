@@ -134,6 +134,12 @@ int s3_object_copy(struct preq *pr);
 int s3_multipart_op(struct preq *pr, const char *method);
 /* CompleteMultipartUpload once its body is in. */
 int s3_multipart_complete(struct preq *pr);
+/* After the bucket's read ACL became 'read_acl' (NULL: none), its
+ * segments container, if there is one, takes the same readers without
+ * .rlistings, so they can read a multipart object's parts by name:
+ * 0, 1 when it failed and was answered (AccessDenied,
+ * ServiceUnavailable), -errno. */
+int s3_multipart_share_read_acl(struct preq *pr, const char *read_acl);
 /* Before a DeleteObject: a multipart object's parts are deleted too. */
 int s3_multipart_delete_parts(struct preq *pr);
 /* ListMultipartUploads (GET ?uploads on a bucket). */

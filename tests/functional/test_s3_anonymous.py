@@ -313,3 +313,40 @@ def test_names_unique_across_accounts(s3, s3b, anon, public):
     s3b.delete_bucket(Bucket=public)
     s3.put_bucket_acl(Bucket=public, ACL='public-read')
     assert anon.get_object(Bucket=public, Key='k')['Body'].read() == BODY
+
+
+def multipart_put(s3, bucket, key):
+    """A completed multipart upload (one 5 MiB part and a last byte): its
+    body and upload id."""
+    body = os.urandom(5 * 1024 * 1024) + b'z'
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
+    parts = []
+    for n, data in ((1, body[:-1]), (2, body[-1:])):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
+                           PartNumber=n, Body=data)
+        parts.append({'PartNumber': n, 'ETag': r['ETag']})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                 MultipartUpload={'Parts': parts})
+    return body, uid
+
+
+def test_multipart_objects(cluster, s3, anon):
+    # the parts' container takes the bucket's readers at the upload...
+    s3.create_bucket(Bucket='anonmpu', ACL='public-read')
+    body, uid = multipart_put(s3, 'anonmpu', 'big')
+    assert anon.get_object(Bucket='anonmpu', Key='big')['Body'].read() == body
+    part = cluster.path('anonmpu+segments', 'big/%s/2' % uid)
+    st, _, got = raw(cluster, 'GET', part)
+    assert (st, got) == (200, b'z')
+    # ...without listings: upload ids stay secret
+    st, _, got = raw(cluster, 'GET', cluster.path('anonmpu+segments'))
+    assert st in (401, 403) and uid.encode() not in got
+    # and follows its ACL changes
+    s3.put_bucket_acl(Bucket='anonmpu', ACL='private')
+    denied(anon.get_object, Bucket='anonmpu', Key='big')
+    st, _, got = raw(cluster, 'GET', part)
+    assert st in (401, 403) and got != b'z'
+    s3.put_bucket_acl(Bucket='anonmpu', ACL='public-read')
+    assert anon.get_object(Bucket='anonmpu', Key='big')['Body'].read() == body
+    s3.put_bucket_acl(Bucket='anonmpu', ACL='private')
+    denied(anon.get_object, Bucket='anonmpu', Key='big')

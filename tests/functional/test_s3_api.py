@@ -1061,6 +1061,51 @@ def test_bucket_acl_grants(cluster, s3):
     assert st == 403
 
 
+def mpu_put(s3, bucket, key):
+    """A completed multipart upload (one 5 MiB part and a last byte): its
+    body and upload id."""
+    body = os.urandom(5 * MIB) + b'z'
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
+    parts = []
+    for n, data in ((1, body[:-1]), (2, body[-1:])):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
+                           PartNumber=n, Body=data)
+        parts.append({'PartNumber': n, 'ETag': r['ETag']})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                 MultipartUpload={'Parts': parts})
+    return body, uid
+
+
+def test_bucket_acl_grants_multipart(cluster, s3):
+    """A READ grant reaches a multipart object's parts (the reader's GET
+    reads them with its own rights), never a write grant."""
+    s3.create_bucket(Bucket='grantedmpu', GrantRead='id="test2:tester2"')
+    body, uid = mpu_put(s3, 'grantedmpu', 'big')
+    token2, _ = cluster.user_session('test2:tester2')
+    st, _, got = cluster.http('GET', cluster.path('grantedmpu', 'big'),
+                              auth=token2)
+    assert st == 200 and got == body
+    # a user named in a Swift ACL may list too (S3's READ lets list
+    # uploads), but a WRITE grant is not the parts': they are the owner's
+    s3.put_bucket_acl(Bucket='grantedmpu', GrantRead='id="test2:tester2"',
+                      GrantWrite='id="test2:tester2"')
+    st, _, _ = cluster.http(
+        'PUT', cluster.path('grantedmpu+segments', 'big/%s/2' % uid),
+        auth=token2, body=b'y')
+    assert st == 403
+    st, _, got = cluster.http('GET', cluster.path('grantedmpu', 'big'),
+                              auth=token2)
+    assert st == 200 and got == body
+    s3.put_bucket_acl(Bucket='grantedmpu', ACL='private')
+    st, _, _ = cluster.http('GET', cluster.path('grantedmpu', 'big'),
+                            auth=token2)
+    assert st == 403
+    st, _, _ = cluster.http(
+        'GET', cluster.path('grantedmpu+segments', 'big/%s/1' % uid),
+        auth=token2)
+    assert st == 403
+
+
 def test_bucket_tagging_and_copied_tags(s3):
     s3.create_bucket(Bucket='btags')
     with pytest.raises(ClientError) as e:
