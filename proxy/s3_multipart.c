@@ -840,13 +840,27 @@ int s3_multipart_complete(struct preq *pr)
     return rc ? rc : s3_respond_xml(pr, 200, doc, len);
 }
 
+/* Whether a manifest HEAD's headers are an S3 multipart object's: an
+ * SLO that CompleteMultipartUpload wrote, with S3's sysmeta, as
+ * storage/direct_delete.c asks before the expirer takes parts. A Swift
+ * API SLO has no sysmeta and keeps its segments, wherever they are. */
+static bool is_s3_multipart(const struct subreq_resp *sr)
+{
+    const char *slo = hlist_get(&sr->headers, "X-Static-Large-Object");
+    const char *etag = hlist_get(&sr->headers, "X-Object-Sysmeta-S3api-Etag");
+    bool on = false;
+
+    return sr->status == 200 && slo && !conf_parse_bool(slo, &on) && on &&
+           etag && *etag;
+}
+
 int s3_multipart_delete_parts(struct preq *pr)
 {
     struct s3req *r = pr->s3;
     struct subreq_resp sr;
-    char *path = s3_swift_quoted(r, r->key), seg[300];
+    char *path = s3_swift_quoted(r, r->key), *seg = NULL;
     json_t *rows, *row;
-    size_t i;
+    size_t i, seg_len;
     int rc;
 
     if (!path)
@@ -856,11 +870,10 @@ int s3_multipart_delete_parts(struct preq *pr)
     rc = subreq_run(pr, "HEAD", path, "multipart-manifest=get", NULL, 0, NULL,
                     0, &sr);
     if (!rc) {
-        bool slo =
-            sr.status == 200 && hlist_get(&sr.headers, "X-Static-Large-Object");
+        bool mpu = is_s3_multipart(&sr);
 
         subreq_resp_release(&sr);
-        if (!slo) {
+        if (!mpu) {
             free(path);
             return 0; /* not a multipart object */
         }
@@ -876,15 +889,21 @@ int s3_multipart_delete_parts(struct preq *pr)
     }
     rows = json_loadb(sr.body, sr.body_len, 0, NULL);
     subreq_resp_release(&sr);
-    /* only parts in this bucket's segments container: a manifest made
-     * through the Swift API may name other objects */
-    snprintf(seg, sizeof(seg), "/%s%s/", r->bucket, S3_SEGMENTS_SUFFIX);
+    /* only this key's parts in this bucket's segments container: the
+     * manifest may have been rewritten through the Swift API to name
+     * other objects */
+    if (asprintf(&seg, "/%s%s/%s/", r->bucket, S3_SEGMENTS_SUFFIX, r->key) <
+        0) {
+        json_decref(rows);
+        return -ENOMEM;
+    }
+    seg_len = strlen(seg);
     json_array_foreach(rows, i, row)
     {
         const char *name = json_string_value(json_object_get(row, "name"));
         char *q, *full = NULL;
 
-        if (!name || strncmp(name, seg, strlen(seg)))
+        if (!name || strncmp(name, seg, seg_len))
             continue;
         q = http_quote(name);
         if (q && asprintf(&full, "/v1/%s%s", r->user.account_id, q) >= 0 &&
@@ -893,6 +912,7 @@ int s3_multipart_delete_parts(struct preq *pr)
         free(full);
         free(q);
     }
+    free(seg);
     json_decref(rows);
     return 0;
 }

@@ -725,6 +725,44 @@ def test_multipart_upload_life_cycle(cluster, s3):
     assert json.loads(body or b'[]') == []
 
 
+def test_delete_object_takes_only_multipart_parts(cluster, s3):
+    """DeleteObject takes the parts of a multipart object only: a Swift API
+    SLO keeps its segments, even in <bucket>+segments."""
+    s3.create_bucket(Bucket='mpudel')
+    whole, uid = mpu_put(s3, 'mpudel', 'big')
+    segs = cluster.path('mpudel+segments')
+
+    def parts():
+        st, _, body = cluster.http('GET', segs + '?format=json')
+        return sorted(o['name'] for o in json.loads(body or b'[]'))
+
+    # a Swift SLO sharing the upload's parts, and one of its own segments
+    # under its key there: neither has S3's sysmeta
+    st, _, body = cluster.http('GET', cluster.path('mpudel', 'big') +
+                               '?multipart-manifest=get')
+    assert st == 200
+    shared = [{'path': e['name'], 'etag': e['hash'],
+               'size_bytes': e['bytes']} for e in json.loads(body)]
+    st, _, _ = cluster.http('PUT', segs + '/own/s/1', body=b'own')
+    assert st == 201
+    own = [{'path': '/mpudel+segments/own/s/1',
+            'etag': hashlib.md5(b'own').hexdigest(), 'size_bytes': 3}]
+    for key, manifest in (('copy', shared), ('own', own)):
+        st, _, body = cluster.http(
+            'PUT', cluster.path('mpudel', key) + '?multipart-manifest=put',
+            body=json.dumps(manifest).encode())
+        assert st == 201, (st, body)
+    before = parts()
+    assert before == ['big/%s/1' % uid, 'big/%s/2' % uid, 'own/s/1']
+    for key in ('copy', 'own'):
+        s3.delete_object(Bucket='mpudel', Key=key)
+    assert parts() == before
+    assert s3.get_object(Bucket='mpudel', Key='big')['Body'].read() == whole
+    # the multipart object itself still takes its parts
+    s3.delete_object(Bucket='mpudel', Key='big')
+    assert parts() == ['own/s/1']
+
+
 def test_multipart_errors(s3):
     s3.create_bucket(Bucket='mpuerr')
     uid = s3.create_multipart_upload(Bucket='mpuerr', Key='k')['UploadId']
