@@ -10,6 +10,7 @@
 #include "proxy/s3_cors.h"
 
 #include "proxy/s3_expat.h"
+#include "proxy/s3_sysmeta_doc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -236,15 +237,10 @@ int s3_cors_parse(const char *body, size_t len, char **stored,
         rc = S3_CORS_INVALID;
     } else if (!ok || ps.bad || !ps.root_seen || !json_array_size(ps.rules)) {
         rc = S3_CORS_MALFORMED;
-    } else if (!(*stored = json_dumps(ps.rules, JSON_COMPACT))) {
-        rc = -ENOMEM;
-    } else if (strlen(*stored) > S3_CORS_MAX_STORED ||
-               strpbrk(*stored, "\r\n")) {
-        free(*stored);
-        *stored = NULL;
-        rc = S3_CORS_TOO_LARGE;
     } else {
-        rc = S3_CORS_OK;
+        rc = s3_sysmeta_doc_dump(ps.rules, S3_CORS_MAX_STORED, stored);
+        if (rc >= 0)
+            rc = rc ? S3_CORS_TOO_LARGE : S3_CORS_OK;
     }
     json_decref(ps.rules);
     return rc;

@@ -9,6 +9,7 @@
 #include "proxy/s3_lifecycle.h"
 
 #include "proxy/s3_expat.h"
+#include "proxy/s3_sysmeta_doc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -219,15 +220,10 @@ int s3_lifecycle_parse(const char *body, size_t len, char **stored,
         rc = S3_LIFECYCLE_UNSUPPORTED;
     } else if (!ok || ps.bad || !json_array_size(ps.rules)) {
         rc = S3_LIFECYCLE_MALFORMED;
-    } else if (!(*stored = json_dumps(ps.rules, JSON_COMPACT))) {
-        rc = -ENOMEM;
-    } else if (strlen(*stored) > S3_LIFECYCLE_MAX_STORED ||
-               strpbrk(*stored, "\r\n")) {
-        free(*stored);
-        *stored = NULL;
-        rc = S3_LIFECYCLE_TOO_LARGE;
     } else {
-        rc = S3_LIFECYCLE_OK;
+        rc = s3_sysmeta_doc_dump(ps.rules, S3_LIFECYCLE_MAX_STORED, stored);
+        if (rc >= 0)
+            rc = rc ? S3_LIFECYCLE_TOO_LARGE : S3_LIFECYCLE_OK;
     }
     json_decref(ps.rules);
     return rc;
