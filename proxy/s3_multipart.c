@@ -16,6 +16,7 @@
 #include "proxy/s3req.h"
 
 #include "common/http.h"
+#include "proxy/slo.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -865,27 +866,14 @@ int s3_multipart_delete_parts(struct preq *pr)
 
     if (!path)
         return -ENOMEM;
-    /* a HEAD first: reading a plain object whole to find out would cost
-     * its size */
-    rc = subreq_run(pr, "HEAD", path, "multipart-manifest=get", NULL, 0, NULL,
-                    0, &sr);
-    if (!rc) {
-        bool mpu = is_s3_multipart(&sr);
-
-        subreq_resp_release(&sr);
-        if (!mpu) {
-            free(path);
-            return 0; /* not a multipart object */
-        }
-        rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0,
-                        NULL, 0, &sr);
-    }
+    rc = slo_manifest_get(pr, path, is_s3_multipart, &sr);
     free(path);
     if (rc)
         return rc;
-    if (sr.status != 200) {
+    /* the GET's answer carries the manifest's headers too */
+    if (!is_s3_multipart(&sr)) {
         subreq_resp_release(&sr);
-        return 0;
+        return 0; /* not a multipart object, or gone meanwhile */
     }
     rows = json_loadb(sr.body, sr.body_len, 0, NULL);
     subreq_resp_release(&sr);

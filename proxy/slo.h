@@ -73,4 +73,12 @@ int slo_put(struct preq *pr, const char *body, size_t len,
  * delete's format (200, per-object errors in the body). */
 int slo_delete(struct preq *pr);
 
+/* The manifest at 'path' (quoted), read as the request's user: a HEAD
+ * with ?multipart-manifest=get, then its GET when 'want' says yes to the
+ * HEAD (NULL: any 2xx SLO). 0 with *out (the GET's answer, else the
+ * HEAD's; release it), -errno. */
+int slo_manifest_get(struct preq *pr, const char *path,
+                     bool (*want)(const struct subreq_resp *head),
+                     struct subreq_resp *out);
+
 #endif /* PROXY_SLO_H */

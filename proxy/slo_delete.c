@@ -138,6 +138,28 @@ static bool is_true(const char *v)
                  !strcasecmp(v, "t") || !strcasecmp(v, "y"));
 }
 
+static bool any_manifest(const struct subreq_resp *head)
+{
+    return head->status / 100 == 2 &&
+           is_true(hlist_get(&head->headers, "X-Static-Large-Object"));
+}
+
+int slo_manifest_get(struct preq *pr, const char *path,
+                     bool (*want)(const struct subreq_resp *head),
+                     struct subreq_resp *out)
+{
+    int rc;
+
+    /* a HEAD first: a plain object is not read for nothing */
+    rc = subreq_run(pr, "HEAD", path, "multipart-manifest=get", NULL, 0, NULL,
+                    0, out);
+    if (rc || !(want ? want : any_manifest)(out))
+        return rc;
+    subreq_resp_release(out);
+    return subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0, NULL,
+                      0, out);
+}
+
 /* get_slo_segments(): the manifest 'it' names, its segments queued, or
  * it->err and it->err_msg set as Swift words them. */
 static int expand(struct preq *pr, struct item *it, struct queue *q)
@@ -150,15 +172,7 @@ static int expand(struct preq *pr, struct item *it, struct queue *q)
 
     if (!path)
         return -ENOMEM;
-    /* a HEAD first: a plain object is not read for nothing */
-    rc = subreq_run(pr, "HEAD", path, "multipart-manifest=get", NULL, 0, NULL,
-                    0, &sr);
-    if (!rc && sr.status / 100 == 2 &&
-        is_true(hlist_get(&sr.headers, "X-Static-Large-Object"))) {
-        subreq_resp_release(&sr);
-        rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0,
-                        NULL, 0, &sr);
-    }
+    rc = slo_manifest_get(pr, path, NULL, &sr);
     free(path);
     if (rc)
         return rc;
