@@ -14,6 +14,7 @@
  * removes the account's registration unless the bucket is public-read.
  */
 #include "proxy/s3_cors.h"
+#include "proxy/s3_bucket_doc.h"
 #include "proxy/s3_registry.h"
 #include "proxy/s3req.h"
 
@@ -91,15 +92,10 @@ int s3_cors_conf(struct s3api *api, const struct conf *conf,
 static json_t *bucket_rules(struct preq *pr, const char *account,
                             const char *bucket)
 {
-    struct info ci;
-    const char *v;
-    json_t *rules = NULL;
+    char *stored = s3_bucket_doc_stored(pr, account, bucket, S3_CORS_SYSMETA);
+    json_t *rules = stored ? json_loads(stored, 0, NULL) : NULL;
 
-    info_get(pr, account, bucket, &ci);
-    v = ci.status / 100 == 2 ? hlist_get(&ci.headers, S3_CORS_SYSMETA) : NULL;
-    if (v && *v)
-        rules = json_loads(v, 0, NULL);
-    info_release(&ci);
+    free(stored);
     if (rules && (!json_is_array(rules) || !json_array_size(rules))) {
         json_decref(rules);
         rules = NULL;
@@ -174,9 +170,7 @@ static int get_cors(struct preq *pr)
 
 static int post_rules(struct preq *pr, const char *stored)
 {
-    struct http_header h = {S3_CORS_SYSMETA, stored ? stored : ""};
-
-    return s3_post_bucket(pr, &h, 1);
+    return s3_bucket_doc_post(pr, S3_CORS_SYSMETA, stored);
 }
 
 /* Takes back the rules just stored (the registry lost to another
@@ -231,30 +225,14 @@ int s3_cors_put(struct preq *pr)
 
 int s3_cors_op(struct preq *pr, const char *m)
 {
-    struct s3req *r = pr->s3;
-    int rc, ex = s3_bucket_exists(pr);
+    /* after a DELETE the name stays registered while the bucket is
+     * public */
+    static const struct s3_bucket_doc doc = {
+        S3_CORS_SYSMETA, OP_PUT_BUCKET_CORS, S3_CORS_MAX_BODY, get_cors,
+        s3_registry_forget,
+    };
 
-    if (ex <= 0)
-        return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
-                  : s3_no_such_bucket(pr);
-    if (!strcmp(m, "GET"))
-        return get_cors(pr);
-    if (!strcmp(m, "PUT")) {
-        r->op = OP_PUT_BUCKET_CORS;
-        r->xml_max = S3_CORS_MAX_BODY;
-        if (pr->body_length > S3_CORS_MAX_BODY)
-            return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
-        return 0; /* done when the body is in: s3_cors_put() */
-    }
-    if (!strcmp(m, "DELETE")) {
-        rc = post_rules(pr, NULL);
-        if (!rc) /* the name stays registered while the bucket is public */
-            rc = s3_registry_forget(pr);
-        if (!rc)
-            rc = s3_respond_empty(pr, 204);
-        return rc < 0 ? rc : 0;
-    }
-    return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
+    return s3_bucket_doc_op(pr, m, &doc);
 }
 
 /* ---- the answer's headers ---- */

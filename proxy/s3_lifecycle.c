@@ -19,6 +19,7 @@
  */
 #include "proxy/s3_lifecycle.h"
 #include "common/lifecycle_rules.h"
+#include "proxy/s3_bucket_doc.h"
 #include "proxy/s3req.h"
 
 #include <errno.h>
@@ -60,9 +61,7 @@ static int parse_rules(struct preq *pr, const char *body, size_t len,
 
 static int post_rules(struct preq *pr, const char *stored)
 {
-    struct http_header h = {LIFECYCLE_SYSMETA, stored ? stored : ""};
-
-    return s3_post_bucket(pr, &h, 1);
+    return s3_bucket_doc_post(pr, LIFECYCLE_SYSMETA, stored);
 }
 
 int s3_lifecycle_put(struct preq *pr)
@@ -85,16 +84,8 @@ int s3_lifecycle_put(struct preq *pr)
 /* The bucket's stored rules (malloc()ed), or NULL. */
 static char *bucket_rules_stored(struct preq *pr)
 {
-    struct info ci;
-    const char *v;
-    char *stored = NULL;
-
-    info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
-    v = ci.status / 100 == 2 ? hlist_get(&ci.headers, LIFECYCLE_SYSMETA) : NULL;
-    if (v && *v)
-        stored = strdup(v);
-    info_release(&ci);
-    return stored;
+    return s3_bucket_doc_stored(pr, pr->s3->user.account_id, pr->s3->bucket,
+                                LIFECYCLE_SYSMETA);
 }
 
 /* The bucket's rules (a JSON array), or NULL. */
@@ -158,28 +149,12 @@ static int get_rules(struct preq *pr)
 
 int s3_lifecycle_op(struct preq *pr, const char *m)
 {
-    struct s3req *r = pr->s3;
-    int rc, ex = s3_bucket_exists(pr);
+    static const struct s3_bucket_doc doc = {
+        LIFECYCLE_SYSMETA, OP_PUT_LIFECYCLE, MAX_LIFECYCLE_BODY, get_rules,
+        NULL,
+    };
 
-    if (ex <= 0)
-        return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
-                  : s3_no_such_bucket(pr);
-    if (!strcmp(m, "GET"))
-        return get_rules(pr);
-    if (!strcmp(m, "PUT")) {
-        r->op = OP_PUT_LIFECYCLE;
-        r->xml_max = MAX_LIFECYCLE_BODY;
-        if (pr->body_length > MAX_LIFECYCLE_BODY)
-            return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
-        return 0;
-    }
-    if (!strcmp(m, "DELETE")) {
-        rc = post_rules(pr, NULL);
-        if (!rc)
-            rc = s3_respond_empty(pr, 204);
-        return rc < 0 ? rc : 0;
-    }
-    return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
+    return s3_bucket_doc_op(pr, m, &doc);
 }
 
 int s3_lifecycle_apply(struct preq *pr, const char *key, struct hlist *h)

@@ -9,6 +9,7 @@
  * Limits as AWS: 10 tags, keys up to 128 and values up to 256
  * characters, no key twice.
  */
+#include "proxy/s3_bucket_doc.h"
 #include "proxy/s3req.h"
 
 #include "common/http.h"
@@ -379,9 +380,7 @@ int s3_tagging_copy(struct preq *pr, const char *source)
 
 static int post_bucket_tags(struct preq *pr, const char *stored)
 {
-    struct http_header h = {BUCKET_TAGGING_SYSMETA, stored ? stored : ""};
-
-    return s3_post_bucket(pr, &h, 1);
+    return s3_bucket_doc_post(pr, BUCKET_TAGGING_SYSMETA, stored);
 }
 
 int s3_bucket_tagging_put(struct preq *pr)
@@ -399,41 +398,32 @@ int s3_bucket_tagging_put(struct preq *pr)
     return rc < 0 ? rc : 0;
 }
 
-int s3_bucket_tagging_op(struct preq *pr, const char *m)
+static int get_bucket_tagging(struct preq *pr)
 {
     struct s3req *r = pr->s3;
     struct info ci;
     const char *v;
-    int rc, ex = s3_bucket_exists(pr);
+    int rc;
 
-    if (ex <= 0)
-        return ex ? s3_error(pr, S3_ERR_SERVICE_UNAVAILABLE, NULL, NULL, 0)
-                  : s3_no_such_bucket(pr);
-    if (!strcmp(m, "GET")) {
-        info_get(pr, r->user.account_id, r->bucket, &ci);
-        v = hlist_get(&ci.headers, BUCKET_TAGGING_SYSMETA);
-        if (!v || !*v) {
-            struct s3_xml_field f = {"BucketName", r->bucket};
+    info_get(pr, r->user.account_id, r->bucket, &ci);
+    v = hlist_get(&ci.headers, BUCKET_TAGGING_SYSMETA);
+    if (!v || !*v) {
+        struct s3_xml_field f = {"BucketName", r->bucket};
 
-            info_release(&ci);
-            return s3_error(pr, S3_ERR_NO_SUCH_TAG_SET, NULL, &f, 1);
-        }
-        rc = respond_tags(pr, v, MAX_BUCKET_TAGS);
         info_release(&ci);
-        return rc;
+        return s3_error(pr, S3_ERR_NO_SUCH_TAG_SET, NULL, &f, 1);
     }
-    if (!strcmp(m, "PUT")) {
-        r->op = OP_PUT_BUCKET_TAGGING;
-        r->xml_max = MAX_TAGGING_BODY;
-        if (pr->body_length > MAX_TAGGING_BODY)
-            return s3_error(pr, S3_ERR_MALFORMED_XML, NULL, NULL, 0);
-        return 0;
-    }
-    if (!strcmp(m, "DELETE")) {
-        rc = post_bucket_tags(pr, NULL);
-        if (!rc)
-            rc = s3_respond_empty(pr, 204);
-        return rc < 0 ? rc : 0;
-    }
-    return s3_error(pr, S3_ERR_METHOD_NOT_ALLOWED, NULL, NULL, 0);
+    rc = respond_tags(pr, v, MAX_BUCKET_TAGS);
+    info_release(&ci);
+    return rc;
+}
+
+int s3_bucket_tagging_op(struct preq *pr, const char *m)
+{
+    static const struct s3_bucket_doc doc = {
+        BUCKET_TAGGING_SYSMETA, OP_PUT_BUCKET_TAGGING, MAX_TAGGING_BODY,
+        get_bucket_tagging, NULL,
+    };
+
+    return s3_bucket_doc_op(pr, m, &doc);
 }
