@@ -100,47 +100,16 @@ static char *part_name(const struct s3req *r, const char *uid, uint32_t n)
     return s;
 }
 
-/* The bucket's read ACL 'rd' as its segments container's: a multipart
- * object's GET reads the parts with the reader's rights (slo.c), so its
- * readers must read them by name; ".rlistings" is left out, since the
- * listing would show upload ids, and write grants are never copied.
- * malloc'ed, "" for none. */
-static char *segments_read_acl(const char *rd)
-{
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    bool first = true;
-
-    if (!f)
-        return NULL;
-    while (rd && *rd) {
-        size_t n = strcspn(rd, ",");
-        const char *s = rd, *e = rd + n;
-
-        rd = *e ? e + 1 : e;
-        while (s < e && *s == ' ')
-            s++;
-        while (e > s && e[-1] == ' ')
-            e--;
-        if (e == s || ((size_t)(e - s) == 10 && !strncmp(s, ".rlistings", 10)))
-            continue;
-        fprintf(f, "%s%.*s", first ? "" : ",", (int)(e - s), s);
-        first = false;
-    }
-    if (fclose(f)) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
+/* <bucket>+segments takes the bucket's readers: a multipart object's GET
+ * reads the parts with the reader's rights (slo.c), so they must read
+ * them by name. ".rlistings" is left out, since the listing would show
+ * upload ids, and write grants are never copied. */
 int s3_multipart_share_read_acl(struct preq *pr, const char *read_acl)
 {
     struct http_header h = {"X-Container-Read", NULL};
     struct subreq_resp sr;
     char *path = segments_path(pr->s3, NULL);
-    char *acl = segments_read_acl(read_acl);
+    char *acl = s3_object_acl_readers(read_acl);
     int rc = -ENOMEM;
 
     h.value = acl;
@@ -330,7 +299,7 @@ static int copy_meta(const char *name, const char *value, void *arg)
 }
 
 /* PUTs the segments container with the bucket's readers
- * (segments_read_acl()): 0 with *sr, -errno. */
+ * (s3_multipart_share_read_acl()): 0 with *sr, -errno. */
 static int segments_put(struct preq *pr, struct subreq_resp *sr)
 {
     struct http_header h = {"X-Container-Read", NULL};
@@ -339,7 +308,7 @@ static int segments_put(struct preq *pr, struct subreq_resp *sr)
     int rc = -ENOMEM;
 
     info_get(pr, pr->s3->user.account_id, pr->s3->bucket, &ci);
-    acl = segments_read_acl(hlist_get(&ci.headers, "X-Container-Read"));
+    acl = s3_object_acl_readers(hlist_get(&ci.headers, "X-Container-Read"));
     info_release(&ci);
     h.value = acl;
     if (path && acl)

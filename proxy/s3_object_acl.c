@@ -17,35 +17,50 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_GRANTEES 64
 
-/* The entries of a Swift read ACL that grant reading objects, sorted:
- * ".rlistings" only lets list the container, so it is left out. The
- * count, or -1 when there are more than 'max'. */
-static int read_grantees(const char *acl, char (*out)[256], int max)
+/* The next entry of the Swift read ACL at *acl that grants reading
+ * objects, spaces trimmed: its start and *len, *acl past it; NULL at the
+ * end. ".rlistings" only lets list the container, so it is skipped. */
+static const char *next_reader(const char **acl, size_t *len)
 {
-    int n = 0;
+    while (*acl && **acl) {
+        size_t n = strcspn(*acl, ",");
+        const char *s = *acl, *e = *acl + n;
 
-    while (acl && *acl) {
-        size_t len = strcspn(acl, ",");
-        const char *s = acl, *e = acl + len;
-
-        acl = *e ? e + 1 : e;
+        *acl = *e ? e + 1 : e;
         while (s < e && *s == ' ')
             s++;
         while (e > s && e[-1] == ' ')
             e--;
-        if (e == s || (size_t)(e - s) >= 256 ||
-            ((size_t)(e - s) == 10 && !strncmp(s, ".rlistings", 10)))
+        if (e == s || ((size_t)(e - s) == 10 && !strncmp(s, ".rlistings", 10)))
+            continue;
+        *len = (size_t)(e - s);
+        return s;
+    }
+    return NULL;
+}
+
+/* The entries of a Swift read ACL that grant reading objects, sorted.
+ * The count, or -1 when there are more than 'max'. */
+static int read_grantees(const char *acl, char (*out)[256], int max)
+{
+    const char *s;
+    size_t len;
+    int n = 0;
+
+    while ((s = next_reader(&acl, &len))) {
+        if (len >= 256)
             continue;
         if (n == max)
             return -1;
-        memcpy(out[n], s, (size_t)(e - s));
-        out[n][e - s] = '\0';
+        memcpy(out[n], s, len);
+        out[n][len] = '\0';
         /* insertion sort: a handful of entries */
         for (int i = n; i > 0 && strcmp(out[i - 1], out[i]) > 0; i--) {
             char t[256];
@@ -57,6 +72,27 @@ static int read_grantees(const char *acl, char (*out)[256], int max)
         n++;
     }
     return n;
+}
+
+char *s3_object_acl_readers(const char *read_acl)
+{
+    char *out = NULL;
+    size_t out_len = 0, len;
+    FILE *f = open_memstream(&out, &out_len);
+    const char *s;
+    bool first = true;
+
+    if (!f)
+        return NULL;
+    while ((s = next_reader(&read_acl, &len))) {
+        fprintf(f, "%s%.*s", first ? "" : ",", (int)len, s);
+        first = false;
+    }
+    if (fclose(f)) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 /* Whether two Swift read ACLs let the same grantees read objects. */

@@ -123,6 +123,10 @@ int s3_acl_from_request(struct preq *pr, const char *body, size_t len,
 int s3_object_acl_header(struct preq *pr);
 /* PutObjectAcl once its body is in. */
 int s3_object_acl_put(struct preq *pr);
+/* The entries of the Swift read ACL 'read_acl' (NULL: none) that let
+ * read objects, all but ".rlistings", comma-joined in their order:
+ * malloc'ed ("" for none), NULL when out of memory. */
+char *s3_object_acl_readers(const char *read_acl);
 
 /* PutObject and CopyObject of the request's bucket and key (s3api.c), for
  * UploadPart and UploadPartCopy too. */
