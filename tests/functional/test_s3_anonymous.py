@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from cluster import TARGET, cluster  # noqa: F401 (fixture)
+from s3_upload import multipart_put
 
 boto3 = pytest.importorskip('boto3')
 import botocore  # noqa: E402
@@ -313,21 +314,6 @@ def test_names_unique_across_accounts(s3, s3b, anon, public):
     s3b.delete_bucket(Bucket=public)
     s3.put_bucket_acl(Bucket=public, ACL='public-read')
     assert anon.get_object(Bucket=public, Key='k')['Body'].read() == BODY
-
-
-def multipart_put(s3, bucket, key):
-    """A completed multipart upload (one 5 MiB part and a last byte): its
-    body and upload id."""
-    body = os.urandom(5 * 1024 * 1024) + b'z'
-    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
-    parts = []
-    for n, data in ((1, body[:-1]), (2, body[-1:])):
-        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
-                           PartNumber=n, Body=data)
-        parts.append({'PartNumber': n, 'ETag': r['ETag']})
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
-                                 MultipartUpload={'Parts': parts})
-    return body, uid
 
 
 def test_multipart_objects(cluster, s3, anon):

@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 
 from cluster import TARGET, cluster  # noqa: F401 (fixture)
+from s3_upload import multipart_put
 
 boto3 = pytest.importorskip('boto3')
 import botocore  # noqa: E402
@@ -729,7 +730,7 @@ def test_delete_object_takes_only_multipart_parts(cluster, s3):
     """DeleteObject takes the parts of a multipart object only: a Swift API
     SLO keeps its segments, even in <bucket>+segments."""
     s3.create_bucket(Bucket='mpudel')
-    whole, uid = mpu_put(s3, 'mpudel', 'big')
+    whole, uid = multipart_put(s3, 'mpudel', 'big')
     segs = cluster.path('mpudel+segments')
 
     def parts():
@@ -1099,26 +1100,11 @@ def test_bucket_acl_grants(cluster, s3):
     assert st == 403
 
 
-def mpu_put(s3, bucket, key):
-    """A completed multipart upload (one 5 MiB part and a last byte): its
-    body and upload id."""
-    body = os.urandom(5 * MIB) + b'z'
-    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
-    parts = []
-    for n, data in ((1, body[:-1]), (2, body[-1:])):
-        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
-                           PartNumber=n, Body=data)
-        parts.append({'PartNumber': n, 'ETag': r['ETag']})
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
-                                 MultipartUpload={'Parts': parts})
-    return body, uid
-
-
 def test_bucket_acl_grants_multipart(cluster, s3):
     """A READ grant reaches a multipart object's parts (the reader's GET
     reads them with its own rights), never a write grant."""
     s3.create_bucket(Bucket='grantedmpu', GrantRead='id="test2:tester2"')
-    body, uid = mpu_put(s3, 'grantedmpu', 'big')
+    body, uid = multipart_put(s3, 'grantedmpu', 'big')
     token2, _ = cluster.user_session('test2:tester2')
     st, _, got = cluster.http('GET', cluster.path('grantedmpu', 'big'),
                               auth=token2)
