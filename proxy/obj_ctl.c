@@ -518,7 +518,7 @@ static bool good_read(int st)
     return (st >= 200 && st < 300) || st == 304 || st == 416 || st == 412;
 }
 
-static bool header_true(const char *v)
+bool obj_header_true(const char *v)
 {
     return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
                  !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
@@ -531,7 +531,7 @@ static bool slo_wanted(struct preq *pr, struct http_client_call *call)
 {
     const char *mm = req_param(pr->req, "multipart-manifest");
 
-    return header_true(http_client_header(call, "X-Static-Large-Object")) &&
+    return obj_header_true(http_client_header(call, "X-Static-Large-Object")) &&
            !(mm && !strcmp(mm, "get"));
 }
 
@@ -540,7 +540,7 @@ static bool slo_manifest_wanted(struct preq *pr, struct http_client_call *call)
 {
     const char *mm = req_param(pr->req, "multipart-manifest");
 
-    return header_true(http_client_header(call, "X-Static-Large-Object")) &&
+    return obj_header_true(http_client_header(call, "X-Static-Large-Object")) &&
            mm && !strcmp(mm, "get");
 }
 
@@ -550,18 +550,9 @@ static bool slo_manifest_wanted(struct preq *pr, struct http_client_call *call)
 static int head_manifest(struct preq *pr, char **body, size_t *len)
 {
     struct subreq_resp sr;
-    char *tail = backend_tail(pr->account, pr->container, pr->object);
-    char *path = NULL;
-    int rc;
+    int rc = slo_subreq(pr, "GET", pr->account, pr->container, pr->object,
+                        "multipart-manifest=get", NULL, 0, NULL, 0, &sr);
 
-    if (!tail || asprintf(&path, "/v1%s", tail) < 0)
-        path = NULL;
-    free(tail);
-    if (!path)
-        return -ENOMEM;
-    rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0, NULL, 0,
-                    &sr);
-    free(path);
     if (rc)
         return rc;
     if (sr.status != 200) {
@@ -634,7 +625,7 @@ static int slo_raw_respond(struct preq *pr, struct http_client_call *call,
 static int get_or_head(struct preq *pr)
 {
     const char *method = req_method(pr->req);
-    bool newest = header_true(req_header(pr->req, "X-Newest"));
+    bool newest = obj_header_true(req_header(pr->req, "X-Newest"));
     struct hlist h = {0};
     struct nodes n;
     char *tail = backend_tail(pr->account, pr->container, pr->object);

@@ -16,6 +16,10 @@ int obj_forward_headers(struct preq *pr, struct hlist *h);
 int obj_collect_headers(struct preq *pr, struct constraints_header **out,
                         size_t *n);
 
+/* Whether a header's value is true as Swift's config_true_value() has
+ * it (true, 1, yes, on, t, y, any case); NULL is false. */
+bool obj_header_true(const char *v);
+
 /* The container of the request, which must exist: 0 with *ci filled, 1
  * after answering 404 or 503, -errno. Release *ci in every case. */
 int obj_container(struct preq *pr, struct info *ci);

@@ -466,6 +466,15 @@ static bool header_kept(const char *name)
 static int fetch(struct preq *pr, const char *a, const char *c, const char *o,
                  struct subreq_resp *sr)
 {
+    return slo_subreq(pr, "GET", a, c, o, "multipart-manifest=get", NULL, 0,
+                      NULL, 0, sr);
+}
+
+int slo_subreq(struct preq *pr, const char *method, const char *a,
+               const char *c, const char *o, const char *query,
+               const struct http_header *h, size_t n_h, const void *body,
+               size_t len, struct subreq_resp *out)
+{
     char *tail = backend_tail(a, c, o), *path = NULL;
     int rc;
 
@@ -474,8 +483,7 @@ static int fetch(struct preq *pr, const char *a, const char *c, const char *o,
     free(tail);
     if (!path)
         return -ENOMEM;
-    rc = subreq_run(pr, "GET", path, "multipart-manifest=get", NULL, 0, NULL, 0,
-                    sr);
+    rc = subreq_run(pr, method, path, query, h, n_h, body, len, out);
     free(path);
     return rc;
 }

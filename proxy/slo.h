@@ -19,6 +19,15 @@
 /* sub-SLOs within SLOs a GET follows, as Swift's max_slo_recursion_depth */
 #define SLO_MAX_RECURSION_DEPTH 10
 
+/* ---- subrequests (slo.c) ---- */
+
+/* subreq_run() of 'method' on a/c/o (quoted into its /v1 path): how the
+ * manifest is read and written as the request's user. */
+int slo_subreq(struct preq *pr, const char *method, const char *a,
+               const char *c, const char *o, const char *query,
+               const struct http_header *h, size_t n_h, const void *body,
+               size_t len, struct subreq_resp *out);
+
 /* ---- the manifest's forms (slo_manifest.c) ---- */
 
 /* 'v' as Python's json.dumps() writes it (", " and ": " separators,

@@ -12,6 +12,7 @@
 #include "proxy/slo.h"
 
 #include "common/http.h"
+#include "proxy/obj_ctl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -131,17 +132,10 @@ static char *object_path(struct preq *pr, const char *name)
     return path;
 }
 
-static bool is_true(const char *v)
-{
-    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-                 !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
-                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
-}
-
 static bool any_manifest(const struct subreq_resp *head)
 {
     return head->status / 100 == 2 &&
-           is_true(hlist_get(&head->headers, "X-Static-Large-Object"));
+           obj_header_true(hlist_get(&head->headers, "X-Static-Large-Object"));
 }
 
 int slo_manifest_get(struct preq *pr, const char *path,
@@ -177,7 +171,7 @@ static int expand(struct preq *pr, struct item *it, struct queue *q)
     if (rc)
         return rc;
     if (sr.status / 100 == 2 &&
-        !is_true(hlist_get(&sr.headers, "X-Static-Large-Object"))) {
+        !obj_header_true(hlist_get(&sr.headers, "X-Static-Large-Object"))) {
         it->err = 400;
         it->err_msg = "Not an SLO manifest";
     } else if (sr.status == 404) {
@@ -212,7 +206,8 @@ static int expand(struct preq *pr, struct item *it, struct queue *q)
             continue; /* inline data has nothing to delete */
         rc = push(q, name,
                   json_is_true(sub) ||
-                      (json_is_string(sub) && is_true(json_string_value(sub))));
+                      (json_is_string(sub) &&
+                       obj_header_true(json_string_value(sub))));
     }
     json_decref(doc);
     return rc;

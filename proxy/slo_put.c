@@ -16,6 +16,7 @@
 
 #include "common/http.h"
 #include "proxy/mimetypes.h"
+#include "proxy/obj_ctl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -630,13 +631,6 @@ static int respond_problems(struct preq *pr, const struct problems *p)
     return rc;
 }
 
-static bool header_true(const char *v)
-{
-    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-                 !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
-                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
-}
-
 /* The client's headers the manifest object takes: all but those of the
  * transfer, the ones set here and what only the proxy may set (the
  * subrequest could). */
@@ -700,7 +694,7 @@ static int manifest_headers(struct preq *pr, const struct hlist *meta,
     } else {
         rc = req_foreach_header(pr->req, add_meta, h);
         ct = req_header(pr->req, "Content-Type");
-        if (header_true(req_header(pr->req, "X-Detect-Content-Type")))
+        if (obj_header_true(req_header(pr->req, "X-Detect-Content-Type")))
             ct = NULL;
     }
     if (!ct || !*ct)
@@ -757,17 +751,10 @@ static int store(struct preq *pr, const char *json, size_t len,
 {
     struct subreq_resp sr;
     struct bresp r = {0};
-    char *tail = backend_tail(pr->account, pr->container, pr->object);
-    char *path = NULL, quoted[40];
-    int rc;
+    char quoted[40];
+    int rc = slo_subreq(pr, "PUT", pr->account, pr->container, pr->object, NULL,
+                        h->v, h->n, json, len, &sr);
 
-    if (!tail || asprintf(&path, "/v1%s", tail) < 0)
-        path = NULL;
-    free(tail);
-    if (!path)
-        return -ENOMEM;
-    rc = subreq_run(pr, "PUT", path, NULL, h->v, h->n, json, len, &sr);
-    free(path);
     if (rc)
         return rc;
     if (sr.status / 100 == 2) {
