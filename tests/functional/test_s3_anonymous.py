@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from cluster import TARGET, cluster  # noqa: F401 (fixture)
+from s3_clients import client, endpoint, s3, s3b  # noqa: F401 (fixtures)
 from s3_upload import multipart_put
 
 boto3 = pytest.importorskip('boto3')
@@ -31,19 +32,6 @@ ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers'
 BODY = os.urandom(1000)
 
 
-def endpoint(cluster):
-    return 'http://%s:%d' % (cluster.host, cluster.port)
-
-
-def client(cluster, access='test:tester', secret='testing'):
-    cfg = Config(s3={'addressing_style': 'path'},
-                 retries={'max_attempts': 1})
-    return boto3.client('s3', endpoint_url=endpoint(cluster),
-                        aws_access_key_id=access,
-                        aws_secret_access_key=secret,
-                        region_name='us-east-1', config=cfg)
-
-
 def unsigned(cluster, origin=None):
     cfg = Config(s3={'addressing_style': 'path'},
                  retries={'max_attempts': 1},
@@ -55,17 +43,6 @@ def unsigned(cluster, origin=None):
             'before-send.s3.*', lambda request, **kw:
             request.headers.__setitem__('Origin', origin))
     return c
-
-
-@pytest.fixture(scope='module')
-def s3(cluster):
-    return client(cluster)
-
-
-@pytest.fixture(scope='module')
-def s3b(cluster):
-    """A user of another account (AUTH_test2)."""
-    return client(cluster, 'test2:tester2', 'testing2')
 
 
 @pytest.fixture(scope='module')

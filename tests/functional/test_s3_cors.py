@@ -19,9 +19,9 @@ import time
 import pytest
 
 from cluster import BUILD, TARGET, cluster  # noqa: F401 (fixture)
+from s3_clients import client, s3, s3b  # noqa: F401 (fixtures)
 
 boto3 = pytest.importorskip('boto3')
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -43,27 +43,6 @@ RULES = [
      'ExposeHeaders': ['ETag', 'x-amz-request-id'], 'MaxAgeSeconds': 600},
     {'AllowedOrigins': ['*'], 'AllowedMethods': ['GET', 'HEAD']},
 ]
-
-
-def client(cluster, access='test:tester', secret='testing', port=None):
-    cfg = Config(s3={'addressing_style': 'path'},
-                 retries={'max_attempts': 1})
-    return boto3.client(
-        's3', endpoint_url='http://%s:%d' % (cluster.host,
-                                             port or cluster.port),
-        aws_access_key_id=access, aws_secret_access_key=secret,
-        region_name='us-east-1', config=cfg)
-
-
-@pytest.fixture(scope='module')
-def s3(cluster):
-    return client(cluster)
-
-
-@pytest.fixture(scope='module')
-def s3b(cluster):
-    """A user of another account (AUTH_test2)."""
-    return client(cluster, 'test2:tester2', 'testing2')
 
 
 def error_of(excinfo):
