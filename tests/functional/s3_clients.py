@@ -1,6 +1,9 @@
 """boto3 clients of the S3 tests on the cluster's users, path-style and
-without retries (a test sees each answer as it is), and module fixtures
-of the two accounts' users: `from s3_clients import s3, s3b`."""
+without retries (a test sees each answer as it is), module fixtures of
+the two accounts' users (`from s3_clients import s3, s3b`), and a
+request without credentials as curl or a browser's preflight sends it."""
+
+import http.client
 
 import pytest
 
@@ -30,3 +33,17 @@ def s3(cluster):
 def s3b(cluster):
     """A user of another account (AUTH_test2)."""
     return client(cluster, 'test2:tester2', 'testing2')
+
+
+def raw(cluster, method, path, headers=None, body=None, port=None):
+    """One request without credentials: (status, {lowercased header:
+    value}, body bytes)."""
+    conn = http.client.HTTPConnection(cluster.host, port or cluster.port,
+                                      timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                resp.read())
+    finally:
+        conn.close()

@@ -9,7 +9,6 @@ HeadBucket) of registered buckets go through; anything else is
 AccessDenied."""
 
 import html
-import http.client
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ import subprocess
 import pytest
 
 from cluster import TARGET, cluster  # noqa: F401 (fixture)
-from s3_clients import client, endpoint, s3, s3b  # noqa: F401 (fixtures)
+from s3_clients import client, endpoint, raw, s3, s3b  # noqa: F401
 from s3_upload import multipart_put
 
 boto3 = pytest.importorskip('boto3')
@@ -63,18 +62,6 @@ def public(s3):
 def error_of(excinfo):
     r = excinfo.value.response
     return r['ResponseMetadata']['HTTPStatusCode'], r['Error']['Code']
-
-
-def raw(cluster, method, path, headers=None, body=None):
-    """One request without credentials, as curl sends it."""
-    conn = http.client.HTTPConnection(cluster.host, cluster.port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                resp.read())
-    finally:
-        conn.close()
 
 
 def xml_code(body):

@@ -9,7 +9,6 @@ test_swift_api.py::test_cors) stays as it was: checked here once more."""
 import base64
 import hashlib
 import html
-import http.client
 import os
 import re
 import socket
@@ -19,6 +18,7 @@ import time
 import pytest
 
 from cluster import BUILD, TARGET, cluster  # noqa: F401 (fixture)
+import s3_clients
 from s3_clients import client, s3, s3b  # noqa: F401 (fixtures)
 
 boto3 = pytest.importorskip('boto3')
@@ -53,15 +53,8 @@ def error_of(excinfo):
 
 def raw(cluster, method, path, headers=None, port=None, body=None):
     """One request as a browser sends a preflight: no credentials."""
-    conn = http.client.HTTPConnection(cluster.host, port or cluster.port,
-                                      timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                resp.read().decode())
-    finally:
-        conn.close()
+    st, h, b = s3_clients.raw(cluster, method, path, headers, body, port)
+    return st, h, b.decode()
 
 
 def preflight(cluster, path, origin=ORIGIN, method='GET', headers=None,
