@@ -524,13 +524,6 @@ int object_put_end(struct preq *pr)
 
 /* ---- starting ---- */
 
-static bool header_true(const char *v)
-{
-    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-                 !strcasecmp(v, "on") || !strcasecmp(v, "1") ||
-                 !strcasecmp(v, "t") || !strcasecmp(v, "y"));
-}
-
 /* The body goes as Swift's proxy sends it with footers (MIMEPutter): the
  * data's size in X-Backend-Obj-Content-Length (when known), a random
  * boundary; the client's ETag stays here (the footer's is what replicas
@@ -582,7 +575,7 @@ static int prepare(struct preq *pr, struct obj_put *put, bool copy,
     rc = obj_collect_headers(pr, &ch, &nch);
     if (rc)
         return rc;
-    if (!ctype || header_true(req_header(pr->req, "X-Detect-Content-Type")))
+    if (!ctype || obj_header_true(req_header(pr->req, "X-Detect-Content-Type")))
         ctype = copy ? NULL : mimetype_guess(pr->object);
     if (!copy) {
         /* check_object_creation() sees the guessed type, as in Swift */
@@ -761,7 +754,7 @@ static int merge_source_headers(struct preq *pr, struct obj_put *put,
         "content-encoding",  "content-disposition", "content-language",
         "x-object-manifest", "x-delete-at",         NULL,
     };
-    bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
+    bool fresh = obj_header_true(req_header(pr->req, "X-Fresh-Metadata"));
     size_t n = http_client_header_count(src);
 
     for (size_t i = 0; i < n; i++) {
@@ -859,7 +852,7 @@ static int add_header(const char *name, const char *value, void *arg)
 static int copy_manifest(struct preq *pr, struct source *src, const char *a,
                          const char *c, const char *o)
 {
-    bool fresh = header_true(req_header(pr->req, "X-Fresh-Metadata"));
+    bool fresh = obj_header_true(req_header(pr->req, "X-Fresh-Metadata"));
     struct hlist meta = {0}, reply = {0};
     size_t len = 0, n = http_client_header_count(src->call), rlen = 0;
     char *body = NULL, *raw = NULL;
@@ -929,10 +922,10 @@ static int copy_object(struct preq *pr, struct obj_put *put,
         bresp_release(&src.failed);
         return rc;
     }
-    if (header_true(http_client_header(src.call, "X-Static-Large-Object")) &&
+    if (obj_header_true(http_client_header(src.call, "X-Static-Large-Object")) &&
         mm && !strcmp(mm, "get"))
         return copy_manifest(pr, &src, src_account, src_container, src_object);
-    if (header_true(http_client_header(src.call, "X-Static-Large-Object"))) {
+    if (obj_header_true(http_client_header(src.call, "X-Static-Large-Object"))) {
         /* a static large object is copied whole, as one object */
         uint64_t size = 0;
 

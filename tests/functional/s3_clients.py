@@ -15,9 +15,10 @@ def endpoint(cluster, port=None):
     return 'http://%s:%d' % (cluster.host, port or cluster.port)
 
 
-def client(cluster, access='test:tester', secret='testing', port=None):
+def client(cluster, access='test:tester', secret='testing', port=None,
+           **config):
     cfg = Config(s3={'addressing_style': 'path'},
-                 retries={'max_attempts': 1})
+                 retries={'max_attempts': 1}, **config)
     return boto3.client('s3', endpoint_url=endpoint(cluster, port),
                         aws_access_key_id=access,
                         aws_secret_access_key=secret,

@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 
 from cluster import TARGET, cluster  # noqa: F401 (fixture)
+from s3_clients import client, endpoint, s3  # noqa: F401 (fixture)
 from s3_upload import multipart_put
 
 boto3 = pytest.importorskip('boto3')
@@ -30,24 +31,6 @@ pytestmark = pytest.mark.skipif(
     TARGET != 'kura', reason='the S3 API is tested on kura-proxy')
 
 ACCESS, SECRET = 'test:tester', 'testing'
-
-
-def endpoint(cluster):
-    return 'http://%s:%d' % (cluster.host, cluster.port)
-
-
-def client(cluster, access=ACCESS, secret=SECRET, **config):
-    cfg = Config(s3={'addressing_style': 'path'},
-                 retries={'max_attempts': 1}, **config)
-    return boto3.client('s3', endpoint_url=endpoint(cluster),
-                        aws_access_key_id=access,
-                        aws_secret_access_key=secret,
-                        region_name='us-east-1', config=cfg)
-
-
-@pytest.fixture(scope='module')
-def s3(cluster):
-    return client(cluster)
 
 
 def error_code(excinfo):
